@@ -1,0 +1,86 @@
+// The plan: what a validated pipeline.yml becomes. Executors and the scheduler see only this,
+// never YAML. Every value is plain JSON so the plan can be stored and sent over the wire.
+
+/** A `when` condition kept as data; the scheduler (jobs) or the agent (steps) evaluates it. */
+export interface When {
+  branch?: string[];      // globs; `!glob` excludes
+  event?: string[];       // push | tag | cron | manual | api
+  status?: WhenStatus[];  // success (default) | failure | always
+  paths?: string[];       // globs over the files the push changed
+}
+export type WhenStatus = 'success' | 'failure' | 'always';
+
+export type PullPolicy = 'always' | 'if-not-present' | 'never';
+export type DockerMode = 'dood' | 'dind';
+
+export interface PlannedStep {
+  name: string;                 // `name:` or the first line of `run`
+  run: string;                  // may still hold `${{ env.X }}` / `${{ hashFiles() }}` (agent expands)
+  shell: string;                // e.g. `sh -e`, `bash -e`
+  env: Record<string, string>;  // the step's own env (layered over the job's by the agent)
+  timeoutMs: number | null;
+  continueOnError: boolean;
+  when: When | null;
+}
+
+export interface PlannedService {
+  name: string;
+  image: string;
+  env: Record<string, string>;
+  command: string[] | null;
+  entrypoint: string[] | null;
+  ports: number[];
+}
+
+export interface PlannedJob {
+  name: string;                         // unique; `test (node=18)` after matrix expansion
+  key: string;                          // the key under `jobs:` it came from
+  matrix: Record<string, string> | null;
+  needs: string[];                      // planned job names, not keys
+  runsOn: string[];                     // labels an agent must all have
+  image: string | null;                 // null: host process on the agent
+  pull: PullPolicy;
+  user: string | null;
+  services: PlannedService[];
+  docker: DockerMode | null;
+  env: Record<string, string>;          // pipeline env layered with the job's
+  secrets: string[];
+  steps: PlannedStep[];
+  cache: { key: string; paths: string[] } | null;
+  artifacts: { paths: string[]; expireMs: number | null } | null;
+  retry: number;
+  timeoutMs: number | null;
+  allowFailure: boolean;
+  when: When | null;
+  environment: string | null;
+  approval: boolean;
+  concurrency: string | null;
+}
+
+export interface CronTrigger {
+  schedule: string;
+  branch: string | null;   // null: the repo's default branch
+  timezone: string | null; // null: the server's time zone
+}
+
+export interface Triggers {
+  push: { branches: string[] | null; paths: string[] | null } | null; // null: push does not start runs
+  tags: string[] | null;                                               // null: tags do not start runs
+  cron: CronTrigger[];
+  manual: boolean;                                                     // also governs `api`
+}
+
+export interface Plan {
+  name: string | null;
+  triggers: Triggers;
+  jobs: PlannedJob[];      // in topological order of `needs`
+  stages: string[][];      // job names by depth in the DAG
+}
+
+/** A problem found in pipeline.yml, with where it is. Lines and columns count from 1. */
+export interface Problem {
+  path: string;            // e.g. `jobs.test.steps[0].run`, or '' for the document
+  line: number;
+  col: number;
+  message: string;         // one line
+}
