@@ -1,3 +1,51 @@
 #!/usr/bin/env node
+// The `kiln` command: dispatches to one module per subcommand, loaded on demand so that
+// `kiln validate` does not pay for the server's start-up.
 import { KILN_VERSION } from '../shared/version.js';
-console.log(KILN_VERSION);
+
+interface Command {
+  summary: string;
+  load: () => Promise<{ main(argv: string[]): Promise<number> }>;
+}
+
+const COMMANDS: Record<string, Command> = {
+  validate: { summary: 'check a pipeline.yml offline', load: () => import('./cli/validate.js') },
+  schema: { summary: 'print the JSON Schema of pipeline.yml', load: () => import('./cli/schema.js') },
+};
+
+const USAGE = `kiln ${KILN_VERSION} — a self-hosted CI/CD runner
+
+Usage: kiln <command> [options]
+
+Commands:
+${Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(10)} ${c.summary}`).join('\n')}
+
+Run \`kiln <command> --help\` for a command's options.`;
+
+async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    console.log(USAGE);
+    return 0;
+  }
+  if (name === '--version' || name === '-v') {
+    console.log(KILN_VERSION);
+    return 0;
+  }
+  const command = COMMANDS[name];
+  if (!command) {
+    console.error(`kiln: unknown command "${name}" (run \`kiln --help\`)`);
+    return 2;
+  }
+  return (await command.load()).main(rest);
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    console.error(`kiln: ${error instanceof Error ? error.message : String(error)}`);
+    process.exitCode = error instanceof Error && error.name === 'UsageError' ? 2 : 1;
+  },
+);

@@ -1,0 +1,138 @@
+// Stage 4: a validated pipeline → the Plan: matrix expanded, defaults merged, env layered,
+// `when` kept as data, jobs in topological order. A pure function: same input, same plan.
+import { parseDuration } from './duration.js';
+import { substituteMatrix } from './expressions.js';
+import { expandMatrix, matrixJobName, type MatrixValues } from './matrix.js';
+import type { JobInput, PipelineInput, StepInput, WhenInput } from './schema.js';
+import type { Plan, PlannedJob, PlannedService, PlannedStep, Triggers, When } from './types.js';
+
+export const DEFAULT_SHELL = 'sh -e';
+
+export function planPipeline(input: PipelineInput): Plan {
+  const pipelineEnv = envStrings(input.env);
+  const defaults = input.defaults ?? {};
+  const expanded: PlannedJob[] = [];
+  const namesByKey = new Map<string, string[]>();
+  for (const [key, own] of Object.entries(input.jobs ?? {})) {
+    const job: JobInput = { ...defaults, ...own, env: { ...defaults.env, ...own.env } };
+    const combos: Array<MatrixValues | null> = job.matrix ? expandMatrix(job.matrix) : [null];
+    const planned = combos.map((values) => planJob(key, values, job, pipelineEnv));
+    namesByKey.set(key, planned.map((j) => j.name));
+    expanded.push(...planned);
+  }
+  for (const job of expanded) {
+    job.needs = [...new Set(job.needs.flatMap((need) => namesByKey.get(need) ?? [need]))];
+  }
+  const { ordered, stages } = topologicalOrder(expanded);
+  return { name: input.name ?? null, triggers: planTriggers(input.on), jobs: ordered, stages };
+}
+
+function planJob(key: string, matrix: MatrixValues | null, job: JobInput, pipelineEnv: Record<string, string>): PlannedJob {
+  // Matrix values are substituted in every string of the job, once, before anything reads it.
+  const sub = <T>(value: T): T => (matrix ? deepSubstitute(value, matrix) : value);
+  const j = sub(job);
+  return {
+    name: matrixJobName(key, matrix),
+    key,
+    matrix,
+    needs: list(j.needs),
+    runsOn: list(j['runs-on']),
+    image: j.image ?? null,
+    pull: j.pull ?? 'if-not-present',
+    user: j.user ?? null,
+    services: Object.entries(j.services ?? {}).map(([name, s]): PlannedService => ({
+      name,
+      image: s.image,
+      env: envStrings(s.env),
+      command: s.command === undefined ? null : list(s.command),
+      entrypoint: s.entrypoint === undefined ? null : list(s.entrypoint),
+      ports: s.ports ?? [],
+    })),
+    docker: j.docker ?? null,
+    env: { ...pipelineEnv, ...envStrings(j.env) },
+    secrets: j.secrets ?? [],
+    steps: (j.steps ?? []).map(planStep),
+    cache: j.cache ? { key: j.cache.key, paths: j.cache.paths } : null,
+    artifacts: j.artifacts ? { paths: j.artifacts.paths, expireMs: j.artifacts.expire ? parseDuration(j.artifacts.expire) : null } : null,
+    retry: j.retry ?? 0,
+    timeoutMs: j.timeout ? parseDuration(j.timeout) : null,
+    allowFailure: j.allow_failure ?? false,
+    when: planWhen(j.when),
+    environment: j.environment ?? null,
+    approval: j.approval ?? false,
+    concurrency: j.concurrency ?? null,
+  };
+}
+
+function planStep(step: StepInput): PlannedStep {
+  const firstLine = step.run.split('\n').find((line) => line.trim() !== '')?.trim() ?? 'run';
+  return {
+    name: step.name ?? (firstLine.length > 80 ? `${firstLine.slice(0, 77)}...` : firstLine),
+    run: step.run,
+    shell: step.shell ?? DEFAULT_SHELL,
+    env: envStrings(step.env),
+    timeoutMs: step.timeout ? parseDuration(step.timeout) : null,
+    continueOnError: step.continue_on_error ?? false,
+    when: planWhen(step.when),
+  };
+}
+
+function planWhen(when: WhenInput | undefined): When | null {
+  if (!when) return null;
+  const out: When = {};
+  if (when.branch !== undefined) out.branch = list(when.branch);
+  if (when.event !== undefined) out.event = list(when.event);
+  if (when.status !== undefined) out.status = list(when.status);
+  if (when.paths !== undefined) out.paths = list(when.paths);
+  return out;
+}
+
+function planTriggers(on: PipelineInput['on']): Triggers {
+  if (on === undefined) return { push: { branches: null, paths: null }, tags: null, cron: [], manual: true };
+  const push = on.push;
+  return {
+    push: push === undefined || push === false ? null : push === null || push === true ? { branches: null, paths: null } : {
+      branches: push.branches === undefined ? null : list(push.branches),
+      paths: push.paths === undefined ? null : list(push.paths),
+    },
+    tags: on.tags === undefined || on.tags === false ? null : on.tags === true ? ['*'] : list(on.tags),
+    cron: (on.cron ?? []).map((c) => ({ schedule: c.schedule, branch: c.branch ?? null, timezone: c.timezone ?? null })),
+    manual: on.manual ?? true,
+  };
+}
+
+/** Kahn's algorithm, taking ready jobs in the order written so the plan is stable. */
+function topologicalOrder(jobs: PlannedJob[]): { ordered: PlannedJob[]; stages: string[][] } {
+  const depth = new Map<string, number>();
+  const ordered: PlannedJob[] = [];
+  let pending = jobs;
+  while (pending.length > 0) {
+    const ready = pending.filter((job) => job.needs.every((need) => depth.has(need)));
+    if (ready.length === 0) throw new Error('planPipeline: needs form a cycle (lint should have refused it)');
+    for (const job of ready) {
+      depth.set(job.name, Math.max(-1, ...job.needs.map((need) => depth.get(need)!)) + 1);
+      ordered.push(job);
+    }
+    pending = pending.filter((job) => !depth.has(job.name));
+  }
+  const stages: string[][] = [];
+  for (const job of ordered) (stages[depth.get(job.name)!] ??= []).push(job.name);
+  return { ordered, stages };
+}
+
+function deepSubstitute<T>(value: T, matrix: MatrixValues): T {
+  if (typeof value === 'string') return substituteMatrix(value, matrix) as T;
+  if (Array.isArray(value)) return value.map((v) => deepSubstitute(v, matrix)) as T;
+  if (typeof value === 'object' && value !== null) {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, k === 'matrix' ? v : deepSubstitute(v, matrix)])) as T;
+  }
+  return value;
+}
+
+function list<T>(value: T | T[] | undefined): T[] {
+  return value === undefined ? [] : Array.isArray(value) ? value : [value];
+}
+
+function envStrings(env: Record<string, string | number | boolean> | undefined): Record<string, string> {
+  return Object.fromEntries(Object.entries(env ?? {}).map(([k, v]) => [k, String(v)]));
+}

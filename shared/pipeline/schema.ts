@@ -1,0 +1,155 @@
+// Stage 2: the types of every key of pipeline.yml (SPEC §2), as one zod schema. The same
+// schema validates files and is published as JSON Schema for editors (`kiln schema`,
+// `GET /schema/pipeline.json`). Unknown keys are errors everywhere.
+import { z } from 'zod';
+
+export const DURATION_PATTERN = /^(?=\d)(\d+d)?(\d+h)?(\d+m)?(\d+s)?$/;
+export const JOB_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
+export const ENV_NAME_PATTERN = /^[A-Za-z_][A-Za-z0-9_]*$/;
+export const EVENTS = ['push', 'tag', 'cron', 'manual', 'api'] as const;
+export const WHEN_STATUSES = ['success', 'failure', 'always'] as const;
+
+const text = (description: string) => z.string({ error: 'expected a string' }).meta({ description });
+const strings = (description: string) =>
+  z
+    .union([z.string(), z.array(z.string({ error: 'expected a string' }))], { error: 'expected a string or a list of strings' })
+    .meta({ description });
+const duration = (description: string) =>
+  z
+    .string({ error: 'expected a duration such as 90s, 5m or 1h30m' })
+    .regex(DURATION_PATTERN, { error: 'expected a duration such as 90s, 5m or 1h30m' })
+    .meta({ description });
+const envMap = z
+  .record(
+    z.string().regex(ENV_NAME_PATTERN, { error: 'an environment variable name is letters, digits and _, not starting with a digit' }),
+    z.union([z.string(), z.number(), z.boolean()], { error: 'expected a string value' }),
+    { error: 'expected a mapping of NAME: value' },
+  )
+  .meta({ description: 'Environment variables; values are strings' });
+const flag = (description: string) => z.boolean({ error: 'expected true or false' }).meta({ description });
+const count = (description: string) =>
+  z.int({ error: 'expected a whole number' }).min(0, { error: 'expected 0 or more' }).meta({ description });
+
+const when = z
+  .strictObject({
+    branch: strings('Branch globs; `!glob` excludes'),
+    event: z
+      .union([z.enum(EVENTS), z.array(z.enum(EVENTS))], { error: `expected one of ${EVENTS.join(', ')} or a list of them` })
+      .meta({ description: 'Events that start the run' }),
+    status: z
+      .union([z.enum(WHEN_STATUSES), z.array(z.enum(WHEN_STATUSES))], { error: 'expected success, failure or always' })
+      .meta({ description: 'success (the default): all before succeeded; failure: something failed; always' }),
+    paths: strings('Run only if the push changed a file matching one of these globs'),
+  })
+  .partial()
+  .meta({ description: 'Conditions; a job whose `when` does not match is skipped' });
+
+const step = z
+  .strictObject(
+    {
+      name: text('Shown in the log and the dashboard; defaults to the first line of `run`').optional(),
+      run: text('The shell script to run (multi-line allowed)'),
+      env: envMap.optional(),
+      timeout: duration('Stop the step after this long').optional(),
+      continue_on_error: flag('A failure of this step does not fail the job').optional(),
+      shell: text('The shell that runs the script; default `sh -e`').optional(),
+      when: when.optional(),
+    },
+    { error: 'a step is a mapping with `run:` (write `- run: make test`)' },
+  )
+  .meta({ description: 'One command or script' });
+
+const service = z
+  .strictObject({
+    image: text('The service image'),
+    env: envMap.optional(),
+    command: z.union([z.string(), z.array(z.string())], { error: 'expected a string or a list of strings' }).optional(),
+    entrypoint: z.union([z.string(), z.array(z.string())], { error: 'expected a string or a list of strings' }).optional(),
+    ports: z.array(z.int().min(1).max(65535), { error: 'expected a list of port numbers' }).optional(),
+  })
+  .meta({ description: 'A sidecar container reachable from the steps by its name' });
+
+const jobShape = {
+  needs: strings('Jobs that must finish first'),
+  matrix: z
+    .record(
+      z.string().regex(ENV_NAME_PATTERN, { error: 'a matrix axis name is letters, digits and _' }),
+      z.array(z.union([z.string(), z.number(), z.boolean()]), { error: 'expected a list of values' }).min(1, { error: 'a matrix axis needs at least one value' }),
+      { error: 'expected a mapping of axis: [values]' },
+    )
+    .meta({ description: 'One job per combination of the values' }),
+  image: text('Run the job in a container of this image; omitted = a host process on the agent'),
+  pull: z.enum(['always', 'if-not-present', 'never'], { error: 'expected always, if-not-present or never' }).meta({ description: 'When to pull the image' }),
+  user: text('The user the job container runs as; default: the image\'s user'),
+  'runs-on': strings('Labels an agent must all have'),
+  services: z.record(z.string().regex(JOB_NAME_PATTERN, { error: 'a service name is letters, digits, _, . and -' }), service, { error: 'expected a mapping of name: service' }),
+  docker: z.enum(['dood', 'dind'], { error: 'expected dood or dind' }).meta({ description: 'dood: the host\'s Docker socket; dind: a private Docker daemon' }),
+  env: envMap,
+  secrets: z.array(z.string().regex(ENV_NAME_PATTERN, { error: 'a secret name is letters, digits and _' }), { error: 'expected a list of secret names' }).meta({ description: 'Repo secrets injected as env vars and masked in logs' }),
+  cache: z.strictObject({ key: text('Cache key'), paths: z.array(z.string(), { error: 'expected a list of paths' }) }),
+  steps: z.array(step, { error: 'expected a list of steps' }).min(1, { error: 'a job needs at least one step' }),
+  artifacts: z.strictObject({
+    paths: z.array(z.string(), { error: 'expected a list of paths' }),
+    expire: duration('Delete after this long, e.g. 7d').optional(),
+  }),
+  retry: count('Extra attempts after a failure or a lost agent'),
+  timeout: duration('Stop the job after this long'),
+  allow_failure: flag('A failure of this job does not fail the run'),
+  when,
+  environment: text('The deployment environment this job deploys to'),
+  approval: flag('The job waits, blocked, until someone approves it'),
+  concurrency: text('At most one running job holds this name at a time, server-wide'),
+};
+
+const job = z.strictObject(jobShape, { error: 'expected a job: a mapping with `steps:`' }).partial().meta({ description: 'A job' });
+
+const branchFilter = z.strictObject({
+  branches: strings('Branch globs; omitted = all'),
+  paths: strings('Run only if the push changed a matching file'),
+}).partial();
+
+const trigger = z
+  .strictObject({
+    push: z.union([z.null(), z.boolean(), branchFilter], { error: 'expected true, false or a mapping with branches/paths' }),
+    tags: z.union([z.boolean(), z.string(), z.array(z.string())], { error: 'expected a list of tag globs' }),
+    cron: z.array(
+      z.strictObject({
+        schedule: text('5- or 6-field cron expression'),
+        branch: text('Branch to build; default: the default branch').optional(),
+        timezone: text('IANA time zone, e.g. Europe/Paris; default: the server\'s').optional(),
+      }),
+      { error: 'expected a list of { schedule, branch }' },
+    ),
+    manual: flag('Allowed from the dashboard, the API and the CLI (default true)'),
+  })
+  .partial()
+  .meta({ description: 'Which events start a run; omitted = push to any branch + manual' });
+
+export const pipelineSchema = z
+  .strictObject(
+    {
+      name: text('Defaults to the repo name').optional(),
+      on: trigger.optional(),
+      env: envMap.optional(),
+      defaults: job.optional().meta({ description: 'Any job key; a job\'s own value wins' }),
+      jobs: z
+        .record(z.string().regex(JOB_NAME_PATTERN, { error: 'a job name is letters, digits, _, . and -' }), job, { error: 'expected a mapping of job name: job' })
+        .meta({ description: 'The jobs; `needs` makes them a graph' }),
+    },
+    { error: 'pipeline.yml must be a mapping with `jobs:`' },
+  )
+  .meta({ title: 'kiln pipeline.yml' });
+
+export type PipelineInput = z.infer<typeof pipelineSchema>;
+export type JobInput = z.infer<typeof job>;
+export type StepInput = z.infer<typeof step>;
+export type WhenInput = z.infer<typeof when>;
+
+/** Known keys at each level, for "did you mean" hints. */
+export const JOB_KEYS = Object.keys(jobShape);
+
+/** The JSON Schema of pipeline.yml (draft 2020-12). */
+export function pipelineJsonSchema(): Record<string, unknown> {
+  const schema = z.toJSONSchema(pipelineSchema, { target: 'draft-2020-12', unrepresentable: 'any' }) as Record<string, unknown>;
+  return schema;
+}

@@ -1,0 +1,91 @@
+// The four stages in one call: text → problems (all of them, in file order) or a Plan.
+import type { z } from 'zod';
+import { lintPipeline, type RawProblem } from './lint.js';
+import { parsePipelineText, type ParsedPipeline, type PathSegment } from './parse.js';
+import { planPipeline } from './plan.js';
+import { JOB_KEYS, pipelineSchema, type PipelineInput } from './schema.js';
+import { suggest } from './suggest.js';
+import type { Plan, Problem } from './types.js';
+
+export type ValidationResult = { ok: true; plan: Plan; problems: [] } | { ok: false; problems: Problem[] };
+
+export function validatePipeline(text: string): ValidationResult {
+  const parsed = parsePipelineText(text);
+  if (!parsed.ok) return { ok: false, problems: parsed.problems };
+  const value = parsed.parsed.value;
+  if (value === null || value === undefined) {
+    return { ok: false, problems: [{ path: '', line: 1, col: 1, message: 'the file is empty; a pipeline needs `jobs:`' }] };
+  }
+  const checked = pipelineSchema.safeParse(value);
+  const raw: RawProblem[] = checked.success ? [] : checked.error.issues.flatMap((issue) => schemaProblems(issue, value));
+  raw.push(...lintPipeline(value));
+  if (raw.length === 0 && checked.success) {
+    return { ok: true, plan: planPipeline(checked.data as PipelineInput), problems: [] };
+  }
+  return { ok: false, problems: positioned(raw, parsed.parsed) };
+}
+
+const KNOWN_KEYS: Array<[RegExp, string[]]> = [
+  [/^$/, ['name', 'on', 'env', 'defaults', 'jobs']],
+  [/^on$/, ['push', 'tags', 'cron', 'manual']],
+  [/^on\.push$/, ['branches', 'paths']],
+  [/^on\.cron\.\d+$/, ['schedule', 'branch', 'timezone']],
+  [/^(defaults|jobs\.[^.]+)$/, JOB_KEYS],
+  [/\.steps\.\d+$/, ['name', 'run', 'env', 'timeout', 'continue_on_error', 'shell', 'when']],
+  [/\.when$/, ['branch', 'event', 'status', 'paths']],
+  [/\.services\.[^.]+$/, ['image', 'env', 'command', 'entrypoint', 'ports']],
+  [/\.cache$/, ['key', 'paths']],
+  [/\.artifacts$/, ['paths', 'expire']],
+];
+
+function schemaProblems(issue: z.core.$ZodIssue, doc: unknown): RawProblem[] {
+  const path = issue.path.filter((p): p is PathSegment => typeof p !== 'symbol');
+  if (issue.code === 'unrecognized_keys') {
+    const known = KNOWN_KEYS.find(([pattern]) => pattern.test(path.join('.')))?.[1] ?? [];
+    return issue.keys.map((key) => ({ path: [...path, key], at: 'key' as const, message: `unknown key "${key}"${suggest(key, known)}` }));
+  }
+  if (issue.code === 'invalid_key') {
+    const key = String(path[path.length - 1]);
+    return [{ path, at: 'key', message: `"${key}": ${issue.issues[0]?.message ?? issue.message}` }];
+  }
+  if (issue.code === 'invalid_type' && valueAt(doc, path) === undefined && path.length > 0) {
+    return [{ path: path.slice(0, -1), message: `missing required key "${String(path[path.length - 1])}"` }];
+  }
+  return [{ path, message: issue.message }];
+}
+
+function valueAt(doc: unknown, path: readonly PathSegment[]): unknown {
+  let node = doc;
+  for (const segment of path) {
+    if (typeof node !== 'object' || node === null) return undefined;
+    node = (node as Record<string | number, unknown>)[segment];
+  }
+  return node;
+}
+
+function positioned(raw: RawProblem[], parsed: ParsedPipeline): Problem[] {
+  const seen = new Set<string>();
+  const problems: Problem[] = [];
+  for (const p of raw) {
+    const { line, col } = parsed.locate(p.path, p.at);
+    const path = formatPath(p.path);
+    const problem = { path, line, col, message: path ? `${path}: ${p.message}` : p.message };
+    const id = `${line}:${col}:${problem.message}`;
+    if (!seen.has(id)) problems.push(problem);
+    seen.add(id);
+  }
+  return problems.sort((a, b) => a.line - b.line || a.col - b.col);
+}
+
+export function formatPath(path: readonly PathSegment[]): string {
+  return path.reduce<string>((out, segment) => {
+    if (typeof segment === 'number') return `${out}[${segment}]`;
+    const key = /^[A-Za-z0-9_-]+$/.test(segment) ? segment : JSON.stringify(segment);
+    return out ? `${out}.${key}` : key;
+  }, '');
+}
+
+/** `FILE:LINE:COL: message`, the form `kiln validate` and run logs print. */
+export function formatProblem(file: string, problem: Problem): string {
+  return `${file}:${problem.line}:${problem.col}: ${problem.message}`;
+}
