@@ -27,6 +27,7 @@ export function lintPipeline(doc: unknown): RawProblem[] {
   const defaults = isDict(doc.defaults) ? doc.defaults : {};
   const names = lintMatrices(jobs, defaults, problems);
   lintNeeds(jobs, defaults, names, problems);
+  lintSteps(jobs, defaults, problems);
   lintCron(doc.on, problems);
   lintExpressions(doc, jobs, defaults, problems);
   return problems;
@@ -67,7 +68,7 @@ function lintNeeds(jobs: Dict, defaults: Dict, names: Map<string, string[]>, pro
     const viaDefaults = !(isDict(raw) && 'needs' in raw);
     const targets: string[] = [];
     asList(needs).forEach((need, i) => {
-      if (typeof need !== 'string') return;
+      if (typeof need !== 'string' || need.includes('${{')) return;
       const path: PathSegment[] = viaDefaults ? ['defaults', 'needs'] : ['jobs', key, 'needs'];
       if (Array.isArray(needs)) path.push(i);
       const target = names.has(need) ? need : [...names].find(([, expanded]) => expanded.includes(need))?.[0];
@@ -79,6 +80,15 @@ function lintNeeds(jobs: Dict, defaults: Dict, names: Map<string, string[]>, pro
   }
   for (const cycle of findCycles(edges)) {
     problems.push({ path: ['jobs', cycle[0]!, 'needs'], message: `needs form a cycle: ${[...cycle, cycle[0]].join(' → ')}` });
+  }
+}
+
+/** `steps` may come from `defaults`, so the schema cannot require it; after merging, every job needs them. */
+function lintSteps(jobs: Dict, defaults: Dict, problems: RawProblem[]): void {
+  for (const [key, raw] of Object.entries(jobs)) {
+    if (isDict(raw) && jobValue(raw, defaults, 'steps') === undefined) {
+      problems.push({ path: ['jobs', key], message: 'missing required key "steps"' });
+    }
   }
 }
 

@@ -151,5 +151,6 @@ export const JOB_KEYS = Object.keys(jobShape);
 /** The JSON Schema of pipeline.yml (draft 2020-12). */
 export function pipelineJsonSchema(): Record<string, unknown> {
   const schema = z.toJSONSchema(pipelineSchema, { target: 'draft-2020-12', unrepresentable: 'any' }) as Record<string, unknown>;
-  return schema;
+  // Top-level `x-…` keys hold YAML anchors; validatePipeline drops them before the schema.
+  return { ...schema, patternProperties: { '^x-': {} } };
 }

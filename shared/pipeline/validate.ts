@@ -16,13 +16,20 @@ export function validatePipeline(text: string): ValidationResult {
   if (value === null || value === undefined) {
     return { ok: false, problems: [{ path: '', line: 1, col: 1, message: 'the file is empty; a pipeline needs `jobs:`' }] };
   }
-  const checked = pipelineSchema.safeParse(value);
-  const raw: RawProblem[] = checked.success ? [] : checked.error.issues.flatMap((issue) => schemaProblems(issue, value));
-  raw.push(...lintPipeline(value));
+  const doc = withoutExtensionKeys(value);
+  const checked = pipelineSchema.safeParse(doc);
+  const raw: RawProblem[] = checked.success ? [] : checked.error.issues.flatMap((issue) => schemaProblems(issue, doc));
+  raw.push(...lintPipeline(doc));
   if (raw.length === 0 && checked.success) {
     return { ok: true, plan: planPipeline(checked.data as PipelineInput), problems: [] };
   }
   return { ok: false, problems: positioned(raw, parsed.parsed) };
+}
+
+/** Top-level `x-…` keys are free for YAML anchors (as in Compose files); nothing reads them. */
+function withoutExtensionKeys(value: unknown): unknown {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return value;
+  return Object.fromEntries(Object.entries(value).filter(([key]) => !key.startsWith('x-')));
 }
 
 const KNOWN_KEYS: Array<[RegExp, string[]]> = [
