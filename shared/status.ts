@@ -60,7 +60,8 @@ export function runStatusFromJobs(jobs: ReadonlyArray<{ status: Status; allowFai
   const open = jobs.filter((j) => !isFinal(j.status));
   if (open.length > 0) {
     if (open.every((j) => j.status === 'blocked') && !jobs.some((j) => j.status === 'running')) return 'blocked';
-    const begun = jobs.some((j) => j.status !== 'queued' && j.status !== 'blocked');
+    // A skipped job has not begun anything: a run whose only movement is skips is still queued.
+    const begun = jobs.some((j) => j.status !== 'queued' && j.status !== 'blocked' && j.status !== 'skipped');
     return begun ? 'running' : 'queued';
   }
   if (jobs.some((j) => j.status === 'error')) return 'error';

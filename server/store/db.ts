@@ -1,0 +1,49 @@
+// Opens the SQLite file: pragmas (WAL, foreign keys, busy timeout) and migrations by user_version.
+
+import Database from 'better-sqlite3';
+import { KilnError } from '../../shared/errors.js';
+import { MIGRATIONS } from './migrations.js';
+import { createStore, type Store, type StoreOptions } from './store.js';
+
+export type Sqlite = Database.Database;
+
+export interface OpenOptions extends StoreOptions {
+  busyTimeoutMs?: number;   // how long a writer waits for another connection's lock (default 5000)
+}
+
+/** Opens (creating if needed) and migrates the database at `file` (':memory:' works) as a Store. */
+export function openDatabase(file: string, options: OpenOptions = {}): Store {
+  return createStore(openSqlite(file, options), options);
+}
+
+/** A configured, migrated better-sqlite3 connection. */
+export function openSqlite(file: string, options: OpenOptions = {}): Sqlite {
+  const busyTimeoutMs = options.busyTimeoutMs ?? 5000;
+  const db = new Database(file, { timeout: busyTimeoutMs });
+  try {
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = NORMAL');
+    db.pragma('foreign_keys = ON');
+    db.pragma(`busy_timeout = ${Math.trunc(busyTimeoutMs)}`);
+    migrate(db);
+    return db;
+  } catch (error) {
+    db.close();
+    throw error;
+  }
+}
+
+/** Applies the migrations this database has not seen yet; returns the schema version. */
+export function migrate(db: Sqlite): number {
+  // IMMEDIATE: two processes opening a fresh file at once migrate one after the other.
+  const apply = db.transaction(() => {
+    const current = db.pragma('user_version', { simple: true }) as number;
+    if (current > MIGRATIONS.length) {
+      throw new KilnError('internal', `database schema ${current} is newer than this kiln knows (${MIGRATIONS.length})`);
+    }
+    for (let version = current; version < MIGRATIONS.length; version++) db.exec(MIGRATIONS[version]!);
+    db.pragma(`user_version = ${MIGRATIONS.length}`);
+    return MIGRATIONS.length;
+  });
+  return apply.immediate();
+}

@@ -1,0 +1,15 @@
+// The store's public surface: open a database, get a Store, and the domain types it speaks.
+
+export { openDatabase, openSqlite, migrate, type OpenOptions, type Sqlite } from './db.js';
+export { createStore, type Store, type StoreOptions } from './store.js';
+export { MIGRATIONS } from './migrations.js';
+export { hashToken, type NewToken, type TokenStore } from './tokens.js';
+export type { AgentHello, AgentStore } from './agents.js';
+export type { CancelledJob, JobChange, JobStore } from './jobs.js';
+export type { Claim, JobOutcome, LeaseStore, RequeueResult } from './leases.js';
+export type { AppendResult, LogStore, NewLogChunk, ReadLogOptions } from './logs.js';
+export type { NewRepo, RepoStore } from './repos.js';
+export type { ListRunsOptions, NewRun, RunStore } from './runs.js';
+export type { SecretStore } from './secrets.js';
+export type { StepStore } from './steps.js';
+export * from './types.js';

@@ -1,0 +1,115 @@
+// Jobs: status changes made by the server (block, approve, skip, cancel, error) and queue views.
+// Changes that need an agent's lease (claim, complete, retry, release) live in leases.ts.
+
+import { canTransition, isFinal, type Status } from '../../shared/status.js';
+import type { Sqlite } from './db.js';
+import type { JobEffects } from './job-effects.js';
+import { toJob, toStep, type JobRow, type StepRow } from './job-rows.js';
+import type { Clock, Job, JobWithSteps, QueuedJob, QueueWait } from './types.js';
+
+export interface JobChange {
+  reason?: string | null;
+  exitCode?: number | null;
+}
+
+export interface CancelledJob {
+  jobId: number;
+  agentId: number | null;   // the agent that was running it, to be told to stop
+}
+
+/**
+ * Every change is one transaction that also recomputes the run's status. An illegal
+ * transition (see shared/status.ts) changes nothing and returns false.
+ */
+export interface JobStore {
+  getJob(id: number): Job | null;
+  getJobWithSteps(id: number): JobWithSteps | null;
+  listJobs(runId: number): Job[];
+  /**
+   * Server-side moves: queued → blocked | skipped | cancelled | error, blocked → queued (approve)
+   * | skipped | cancelled | error, running → cancelled | error (drops the lease). Moves into or
+   * out of `running` otherwise need the lease: use claimNextJob / completeJob / requeueJob.
+   */
+  setJobStatus(id: number, to: Status, change?: JobChange): boolean;
+  /** Lets a `blocked` job go on: it becomes queued and claimable. False when it is not blocked. */
+  approveJob(id: number): boolean;
+  /** A queued job whose needs are met becomes claimable. Approval jobs become ready only by approveJob. */
+  markJobReady(id: number): boolean;
+  /** Cancels every job of the run that is not final. */
+  cancelRun(runId: number, reason?: string): CancelledJob[];
+  /** Queued and blocked jobs, claimable ones first in claim order, each with what it waits for. */
+  listQueuedJobs(): QueuedJob[];
+}
+
+export function createJobStore(db: Sqlite, clock: Clock, effects: JobEffects): JobStore {
+  const stmt = {
+    byId: db.prepare<[number], JobRow>('SELECT * FROM jobs WHERE id = ?'),
+    byRun: db.prepare<[number], JobRow>('SELECT * FROM jobs WHERE run_id = ? ORDER BY idx'),
+    steps: db.prepare<[number], StepRow>('SELECT * FROM steps WHERE job_id = ? ORDER BY idx'),
+    openInRun: db.prepare<[number], { id: number; agent_id: number | null }>(
+      `SELECT j.id, l.agent_id FROM jobs j LEFT JOIN leases l ON l.job_id = j.id
+       WHERE j.run_id = ? AND j.status IN ('queued','blocked','running') ORDER BY j.idx`,
+    ),
+    update: db.prepare(
+      `UPDATE jobs SET status = @to, reason = coalesce(@reason, reason), exit_code = coalesce(@exitCode, exit_code),
+         ready_at = @readyAt, finished_at = @finishedAt
+       WHERE id = @id AND status = @from`,
+    ),
+    ready: db.prepare<[number, number]>(
+      `UPDATE jobs SET ready_at = ? WHERE id = ? AND status = 'queued' AND ready_at IS NULL AND approval = 0`,
+    ),
+    queue: db.prepare<[], JobRow & { waiting: QueueWait }>(
+      `SELECT j.*, CASE
+         WHEN j.status = 'blocked' THEN 'approval'
+         WHEN j.ready_at IS NULL THEN 'needs'
+         WHEN j.concurrency IS NOT NULL AND EXISTS
+           (SELECT 1 FROM jobs o WHERE o.concurrency = j.concurrency AND o.status = 'running') THEN 'concurrency'
+         END AS waiting
+       FROM jobs j WHERE j.status IN ('queued','blocked') ORDER BY j.ready_at IS NULL, j.ready_at, j.id`,
+    ),
+  };
+
+  function change(id: number, to: Status, { reason = null, exitCode = null }: JobChange, now: number): boolean {
+    const row = stmt.byId.get(id);
+    if (!row) return false;
+    const from = row.status;
+    const needsLease = to === 'running' || (from === 'running' && !['cancelled', 'error'].includes(to));
+    if (needsLease || !canTransition(from, to)) return false;
+    const readyAt = to === 'queued' ? now : to === 'blocked' ? null : row.ready_at;
+    const finishedAt = isFinal(to) ? now : null;
+    stmt.update.run({ id, from, to, reason, exitCode, readyAt, finishedAt });
+    if (isFinal(to)) {
+      effects.closeSteps(id, to, now);
+      effects.dropLease(id);
+    }
+    effects.syncRun(row.run_id, now);
+    return true;
+  }
+
+  const setStatus = db.transaction((id: number, to: Status, c: JobChange) => change(id, to, c, clock.now()));
+
+  const cancel = db.transaction((runId: number, reason: string | null): CancelledJob[] => {
+    const now = clock.now();
+    return stmt.openInRun.all(runId)
+      .filter((j) => change(j.id, 'cancelled', { reason }, now))
+      .map((j) => ({ jobId: j.id, agentId: j.agent_id }));
+  });
+
+  return {
+    getJob: (id) => {
+      const row = stmt.byId.get(id);
+      return row ? toJob(row) : null;
+    },
+    getJobWithSteps: (id) => {
+      const row = stmt.byId.get(id);
+      return row ? { ...toJob(row), steps: stmt.steps.all(id).map(toStep) } : null;
+    },
+    listJobs: (runId) => stmt.byRun.all(runId).map(toJob),
+    setJobStatus: (id, to, c = {}) => setStatus.immediate(id, to, c),
+    // Only `blocked` may move to `queued` here (running → queued is a retry and needs the lease).
+    approveJob: (id) => setStatus.immediate(id, 'queued', {}),
+    markJobReady: (id) => stmt.ready.run(clock.now(), id).changes === 1,
+    cancelRun: (runId, reason) => cancel.immediate(runId, reason ?? null),
+    listQueuedJobs: () => stmt.queue.all().map((row) => ({ ...toJob(row), waiting: row.waiting ?? null })),
+  };
+}

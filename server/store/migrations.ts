@@ -1,0 +1,136 @@
+// The schema as numbered migrations: entry i takes `PRAGMA user_version` from i to i + 1.
+// Never edit a migration that has shipped; append a new one. Times are INTEGER ms since epoch.
+
+const STATUS_CHECK = `CHECK (status IN ('queued','blocked','running','success','failed','cancelled','skipped','error'))`;
+
+const V1 = `
+CREATE TABLE sequences (
+  name  TEXT PRIMARY KEY,
+  value INTEGER NOT NULL
+) STRICT;
+INSERT INTO sequences (name, value) VALUES ('lease_token', 0);
+
+CREATE TABLE repos (
+  id              INTEGER PRIMARY KEY,
+  name            TEXT NOT NULL UNIQUE,
+  path            TEXT,
+  url             TEXT,
+  default_branch  TEXT NOT NULL DEFAULT 'main',
+  last_run_number INTEGER NOT NULL DEFAULT 0,
+  created_at      INTEGER NOT NULL,
+  CHECK ((path IS NULL) <> (url IS NULL))
+) STRICT;
+
+CREATE TABLE runs (
+  id          INTEGER PRIMARY KEY,
+  repo_id     INTEGER NOT NULL REFERENCES repos(id) ON DELETE CASCADE,
+  number      INTEGER NOT NULL,
+  status      TEXT NOT NULL ${STATUS_CHECK},
+  event       TEXT NOT NULL CHECK (event IN ('push','tag','cron','manual','api')),
+  ref         TEXT,
+  branch      TEXT,
+  tag         TEXT,
+  sha         TEXT NOT NULL,
+  message     TEXT,
+  plan        TEXT,
+  error       TEXT,
+  env         TEXT NOT NULL DEFAULT '{}',
+  created_at  INTEGER NOT NULL,
+  started_at  INTEGER,
+  finished_at INTEGER,
+  UNIQUE (repo_id, number)
+) STRICT;
+CREATE INDEX runs_by_branch ON runs (repo_id, branch, number);
+
+CREATE TABLE jobs (
+  id            INTEGER PRIMARY KEY,
+  run_id        INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+  idx           INTEGER NOT NULL,
+  name          TEXT NOT NULL,
+  status        TEXT NOT NULL ${STATUS_CHECK},
+  needs         TEXT NOT NULL DEFAULT '[]',
+  plan          TEXT NOT NULL,
+  runs_on       TEXT NOT NULL DEFAULT '[]',
+  concurrency   TEXT,
+  allow_failure INTEGER NOT NULL DEFAULT 0,
+  approval      INTEGER NOT NULL DEFAULT 0,
+  agent         TEXT,
+  attempt       INTEGER NOT NULL DEFAULT 0,
+  retries_left  INTEGER NOT NULL DEFAULT 0,
+  exit_code     INTEGER,
+  reason        TEXT,
+  queued_at     INTEGER NOT NULL,
+  ready_at      INTEGER,
+  started_at    INTEGER,
+  finished_at   INTEGER,
+  UNIQUE (run_id, name)
+) STRICT;
+CREATE INDEX jobs_ready ON jobs (ready_at, id) WHERE status = 'queued' AND ready_at IS NOT NULL;
+CREATE INDEX jobs_running_groups ON jobs (concurrency) WHERE status = 'running';
+CREATE INDEX jobs_open ON jobs (status) WHERE status IN ('queued','blocked','running');
+
+CREATE TABLE steps (
+  job_id      INTEGER NOT NULL REFERENCES jobs(id) ON DELETE CASCADE,
+  idx         INTEGER NOT NULL,
+  name        TEXT NOT NULL,
+  status      TEXT NOT NULL ${STATUS_CHECK},
+  exit_code   INTEGER,
+  started_at  INTEGER,
+  finished_at INTEGER,
+  PRIMARY KEY (job_id, idx)
+) STRICT, WITHOUT ROWID;
+
+CREATE TABLE log_chunks (
+  job_id     INTEGER NOT NULL REFERENCES jobs(id) ON DELETE CASCADE,
+  attempt    INTEGER NOT NULL,
+  seq        INTEGER NOT NULL,
+  data       TEXT NOT NULL,
+  lines      INTEGER NOT NULL,
+  bytes      INTEGER NOT NULL,
+  created_at INTEGER NOT NULL,
+  PRIMARY KEY (job_id, attempt, seq)
+) STRICT;
+CREATE INDEX log_chunks_sizes ON log_chunks (job_id, attempt, bytes);
+
+CREATE TABLE agents (
+  id           INTEGER PRIMARY KEY,
+  name         TEXT NOT NULL UNIQUE,
+  labels       TEXT NOT NULL DEFAULT '[]',
+  pool         TEXT,
+  capacity     INTEGER NOT NULL DEFAULT 1,
+  status       TEXT NOT NULL CHECK (status IN ('idle','busy','draining','offline')),
+  protocol     INTEGER NOT NULL,
+  version      TEXT,
+  connected_at INTEGER,
+  last_seen_at INTEGER,
+  created_at   INTEGER NOT NULL
+) STRICT;
+
+CREATE TABLE leases (
+  job_id      INTEGER PRIMARY KEY REFERENCES jobs(id) ON DELETE CASCADE,
+  agent_id    INTEGER NOT NULL REFERENCES agents(id),
+  token       INTEGER NOT NULL UNIQUE,
+  acquired_at INTEGER NOT NULL,
+  expires_at  INTEGER NOT NULL
+) STRICT;
+CREATE INDEX leases_by_expiry ON leases (expires_at);
+CREATE INDEX leases_by_agent ON leases (agent_id);
+
+CREATE TABLE api_tokens (
+  id         INTEGER PRIMARY KEY,
+  kind       TEXT NOT NULL CHECK (kind IN ('admin','agent','user')),
+  name       TEXT NOT NULL UNIQUE,
+  hash       TEXT NOT NULL UNIQUE,
+  created_at INTEGER NOT NULL
+) STRICT;
+
+CREATE TABLE secrets (
+  repo_id    INTEGER NOT NULL REFERENCES repos(id) ON DELETE CASCADE,
+  name       TEXT NOT NULL,
+  value      TEXT NOT NULL,
+  updated_at INTEGER NOT NULL,
+  PRIMARY KEY (repo_id, name)
+) STRICT, WITHOUT ROWID;
+`;
+
+export const MIGRATIONS: readonly string[] = [V1];

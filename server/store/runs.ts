@@ -1,0 +1,161 @@
+// Runs: one execution of a pipeline for one commit; created together with their planned jobs and steps.
+
+import { badInput, notFound } from '../../shared/errors.js';
+import type { Plan, PlannedJob } from '../../shared/pipeline/types.js';
+import type { Status } from '../../shared/status.js';
+import type { Sqlite } from './db.js';
+import type { JobEffects } from './job-effects.js';
+import { toJob, toStep, type JobRow, type StepRow } from './job-rows.js';
+import { iso, isoAlways, parseJson, parseJsonOrNull } from './rows.js';
+import type { Clock, Run, RunDetail, RunEvent, Step } from './types.js';
+
+export interface NewRun {
+  repoId: number;
+  event: RunEvent;
+  ref: string | null;
+  branch: string | null;
+  tag: string | null;
+  sha: string;
+  message: string | null;
+  env?: Record<string, string>;
+  /** null: the pipeline did not validate; the run is stored as `error` with `error` as the reason. */
+  plan: Plan | null;
+  error?: string | null;
+  /** Initial status per job name: `queued` (default), `blocked` or `skipped` (its `when` did not match). */
+  jobStatuses?: Record<string, 'queued' | 'blocked' | 'skipped'>;
+}
+
+export interface ListRunsOptions {
+  limit?: number;           // default 50
+  before?: number;          // only runs with a smaller number (paging backwards)
+}
+
+/** Runs of a repo. `createRun` numbers the run and inserts its jobs and steps in one transaction. */
+export interface RunStore {
+  /**
+   * Jobs start `queued`; a job with no needs is ready at once, except approval jobs, which
+   * start `blocked` when they have no needs. Throws `not_found` for an unknown repo.
+   */
+  createRun(run: NewRun): RunDetail;
+  getRun(id: number): RunDetail | null;
+  getRunByNumber(repoId: number, number: number): RunDetail | null;
+  /** Newest first. */
+  listRuns(repoId: number, options?: ListRunsOptions): Run[];
+  /** The newest run of each branch of the repo, newest first. */
+  listLastRunsByBranch(repoId: number): Run[];
+}
+
+interface RunRow {
+  id: number; repo_id: number; repo: string; number: number; status: Status; event: RunEvent;
+  ref: string | null; branch: string | null; tag: string | null; sha: string; message: string | null;
+  error: string | null; env: string; created_at: number; started_at: number | null; finished_at: number | null;
+}
+
+const RUN = `SELECT r.id, r.repo_id, p.name AS repo, r.number, r.status, r.event, r.ref, r.branch, r.tag, r.sha,
+  r.message, r.error, r.env, r.created_at, r.started_at, r.finished_at FROM runs r JOIN repos p ON p.id = r.repo_id`;
+
+function toRun(row: RunRow): Run {
+  return {
+    id: row.id, repoId: row.repo_id, repo: row.repo, number: row.number, status: row.status, event: row.event,
+    ref: row.ref, branch: row.branch, tag: row.tag, sha: row.sha, message: row.message, error: row.error,
+    env: parseJson<Record<string, string>>(row.env),
+    createdAt: isoAlways(row.created_at), startedAt: iso(row.started_at), finishedAt: iso(row.finished_at),
+  };
+}
+
+export function createRunStore(db: Sqlite, clock: Clock, effects: JobEffects): RunStore {
+  const stmt = {
+    nextNumber: db.prepare<[number], { n: number }>(
+      'UPDATE repos SET last_run_number = last_run_number + 1 WHERE id = ? RETURNING last_run_number AS n',
+    ),
+    insertRun: db.prepare(
+      `INSERT INTO runs (repo_id, number, status, event, ref, branch, tag, sha, message, plan, error, env, created_at, finished_at)
+       VALUES (@repoId, @number, @status, @event, @ref, @branch, @tag, @sha, @message, @plan, @error, @env, @now, @finishedAt)`,
+    ),
+    insertJob: db.prepare(
+      `INSERT INTO jobs (run_id, idx, name, status, needs, plan, runs_on, concurrency, allow_failure, approval,
+         retries_left, queued_at, ready_at, finished_at)
+       VALUES (@runId, @idx, @name, @status, @needs, @plan, @runsOn, @concurrency, @allowFailure, @approval,
+         @retriesLeft, @now, @readyAt, @finishedAt)`,
+    ),
+    insertStep: db.prepare<[number, number, string, Status, number | null]>(
+      'INSERT INTO steps (job_id, idx, name, status, finished_at) VALUES (?, ?, ?, ?, ?)',
+    ),
+    byId: db.prepare<[number], RunRow>(`${RUN} WHERE r.id = ?`),
+    byNumber: db.prepare<[number, number], RunRow>(`${RUN} WHERE r.repo_id = ? AND r.number = ?`),
+    plan: db.prepare<[number], { plan: string | null }>('SELECT plan FROM runs WHERE id = ?'),
+    jobs: db.prepare<[number], JobRow>('SELECT * FROM jobs WHERE run_id = ? ORDER BY idx'),
+    steps: db.prepare<[number], StepRow>(
+      'SELECT s.* FROM steps s JOIN jobs j ON j.id = s.job_id WHERE j.run_id = ? ORDER BY s.job_id, s.idx',
+    ),
+    list: db.prepare<[number, number, number], RunRow>(
+      `${RUN} WHERE r.repo_id = ? AND r.number < ? ORDER BY r.number DESC LIMIT ?`,
+    ),
+    lastByBranch: db.prepare<[number], RunRow>(
+      `${RUN} WHERE r.repo_id = ? AND r.branch IS NOT NULL
+         AND r.number = (SELECT MAX(number) FROM runs y WHERE y.repo_id = r.repo_id AND y.branch = r.branch)
+       ORDER BY r.number DESC`,
+    ),
+  };
+
+  function insertJob(runId: number, idx: number, job: PlannedJob, status: Status, now: number): void {
+    const ready = status === 'queued' && job.needs.length === 0 && !job.approval;
+    const { lastInsertRowid } = stmt.insertJob.run({
+      runId, idx, name: job.name, status, now,
+      needs: JSON.stringify(job.needs), plan: JSON.stringify(job), runsOn: JSON.stringify(job.runsOn),
+      concurrency: job.concurrency, allowFailure: job.allowFailure ? 1 : 0, approval: job.approval ? 1 : 0,
+      retriesLeft: job.retry, readyAt: ready ? now : null, finishedAt: status === 'skipped' ? now : null,
+    });
+    const stepStatus: Status = status === 'skipped' ? 'skipped' : 'queued';
+    job.steps.forEach((step, i) => {
+      stmt.insertStep.run(Number(lastInsertRowid), i, step.name, stepStatus, status === 'skipped' ? now : null);
+    });
+  }
+
+  function initialStatus(run: NewRun, job: PlannedJob): Status {
+    const given = run.jobStatuses?.[job.name];
+    if (given) return given;
+    return job.approval && job.needs.length === 0 ? 'blocked' : 'queued';
+  }
+
+  const create = db.transaction((run: NewRun): number => {
+    const now = clock.now();
+    const counter = stmt.nextNumber.get(run.repoId);
+    if (!counter) throw notFound(`repo ${run.repoId} not found`);
+    if (run.plan === null && !run.error) throw badInput('a run without a plan needs an error');
+    const { lastInsertRowid } = stmt.insertRun.run({
+      repoId: run.repoId, number: counter.n, status: run.plan ? 'queued' : 'error', event: run.event,
+      ref: run.ref, branch: run.branch, tag: run.tag, sha: run.sha, message: run.message,
+      plan: run.plan ? JSON.stringify(run.plan) : null, error: run.error ?? null,
+      env: JSON.stringify(run.env ?? {}), now, finishedAt: run.plan ? null : now,
+    });
+    const runId = Number(lastInsertRowid);
+    if (run.plan) {
+      run.plan.jobs.forEach((job, idx) => insertJob(runId, idx, job, initialStatus(run, job), now));
+      effects.syncRun(runId, now);
+    }
+    return runId;
+  });
+
+  function detail(row: RunRow | undefined): RunDetail | null {
+    if (!row) return null;
+    const stepsByJob = new Map<number, Step[]>();
+    for (const s of stmt.steps.all(row.id)) {
+      const list = stepsByJob.get(s.job_id) ?? [];
+      list.push(toStep(s));
+      stepsByJob.set(s.job_id, list);
+    }
+    const jobs = stmt.jobs.all(row.id).map((j) => ({ ...toJob(j), steps: stepsByJob.get(j.id) ?? [] }));
+    const plan = parseJsonOrNull<Plan>(stmt.plan.get(row.id)?.plan ?? null);
+    return { ...toRun(row), plan, jobs };
+  }
+
+  return {
+    createRun: (run) => detail(stmt.byId.get(create.immediate(run)))!,
+    getRun: (id) => detail(stmt.byId.get(id)),
+    getRunByNumber: (repoId, number) => detail(stmt.byNumber.get(repoId, number)),
+    listRuns: (repoId, { limit = 50, before = Number.MAX_SAFE_INTEGER } = {}) =>
+      stmt.list.all(repoId, before, limit).map(toRun),
+    listLastRunsByBranch: (repoId) => stmt.lastByBranch.all(repoId).map(toRun),
+  };
+}

@@ -1,0 +1,140 @@
+// The store's domain types: camelCase objects, times as ISO-8601 UTC strings (or null).
+
+import type { PlannedJob, Plan } from '../../shared/pipeline/types.js';
+import type { Status } from '../../shared/status.js';
+
+/** Where the store reads the time from for writes that carry no explicit `now` (ms since epoch). */
+export interface Clock {
+  now(): number;
+}
+
+export const RUN_EVENTS = ['push', 'tag', 'cron', 'manual', 'api'] as const;
+export type RunEvent = (typeof RUN_EVENTS)[number];
+
+export const AGENT_STATUSES = ['idle', 'busy', 'draining', 'offline'] as const;
+export type AgentStatus = (typeof AGENT_STATUSES)[number];
+
+export const TOKEN_KINDS = ['admin', 'agent', 'user'] as const;
+export type TokenKind = (typeof TOKEN_KINDS)[number];
+
+/** The statuses an agent may end a job with. */
+export type JobOutcomeStatus = 'success' | 'failed' | 'cancelled' | 'error';
+
+export interface Repo {
+  id: number;
+  name: string;
+  path: string | null;      // a local repository…
+  url: string | null;       // …or a remote one: exactly one is set
+  defaultBranch: string;
+  lastRunNumber: number;
+  createdAt: string;
+}
+
+export interface Run {
+  id: number;
+  repoId: number;
+  repo: string;             // the repo's name
+  number: number;           // 1, 2, 3… per repo
+  status: Status;
+  event: RunEvent;
+  ref: string | null;
+  branch: string | null;
+  tag: string | null;
+  sha: string;
+  message: string | null;
+  error: string | null;     // why the run is `error` before any job ran (e.g. invalid pipeline)
+  env: Record<string, string>;
+  createdAt: string;
+  startedAt: string | null;
+  finishedAt: string | null;
+}
+
+export interface RunDetail extends Run {
+  plan: Plan | null;        // null when the pipeline did not validate
+  jobs: JobWithSteps[];
+}
+
+export interface Job {
+  id: number;
+  runId: number;
+  idx: number;              // position in the plan (topological order)
+  name: string;
+  status: Status;
+  needs: string[];
+  runsOn: string[];
+  concurrency: string | null;
+  allowFailure: boolean;
+  approval: boolean;
+  agent: string | null;     // name of the agent of the current or last attempt
+  attempt: number;          // 0 until first claimed; every claim starts a new attempt
+  retriesLeft: number;
+  exitCode: number | null;
+  reason: string | null;
+  queuedAt: string;
+  readyAt: string | null;   // null: waits for its needs (or approval); claimable once set
+  startedAt: string | null;
+  finishedAt: string | null;
+  plan: PlannedJob;
+}
+
+export interface Step {
+  jobId: number;
+  idx: number;
+  name: string;
+  status: Status;
+  exitCode: number | null;
+  startedAt: string | null;
+  finishedAt: string | null;
+}
+
+export interface JobWithSteps extends Job {
+  steps: Step[];
+}
+
+/** Why a queued job is not running; null: it waits only for an agent with its labels. */
+export type QueueWait = 'needs' | 'approval' | 'concurrency' | null;
+
+export interface QueuedJob extends Job {
+  waiting: QueueWait;
+}
+
+export interface LogChunk {
+  jobId: number;
+  attempt: number;
+  seq: number;              // the agent's chunk number, from 0 per attempt
+  data: string;
+  lines: number;            // newline characters in `data`
+  firstLine: number;        // lines in the chunks before this one (0-based line number of its first line)
+  bytes: number;            // UTF-8 size of `data`
+  createdAt: string;
+}
+
+export interface Agent {
+  id: number;
+  name: string;
+  labels: string[];
+  pool: string | null;      // null: started by hand
+  capacity: number;
+  status: AgentStatus;
+  protocol: number;
+  version: string | null;
+  jobs: number[];           // ids of the jobs it holds leases on
+  connectedAt: string | null;
+  lastSeenAt: string | null;
+  createdAt: string;
+}
+
+export interface Lease {
+  jobId: number;
+  agentId: number;
+  token: number;            // fencing token, strictly increasing server-wide
+  acquiredAtMs: number;
+  expiresAtMs: number;
+}
+
+export interface ApiToken {
+  id: number;
+  kind: TokenKind;
+  name: string;
+  createdAt: string;
+}

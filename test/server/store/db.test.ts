@@ -1,0 +1,49 @@
+import Database from 'better-sqlite3';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { MIGRATIONS, migrate, openDatabase, openSqlite } from '../../../server/store/index.js';
+import { tempDir, trackStore } from './fixtures.js';
+
+describe('opening the database', () => {
+  it('applies every migration once and records the version in user_version', () => {
+    const db = openSqlite(join(tempDir(), 'kiln.db'));
+    expect(db.pragma('user_version', { simple: true })).toBe(MIGRATIONS.length);
+    expect(migrate(db)).toBe(MIGRATIONS.length);
+    db.close();
+  });
+
+  it('reopens an existing file without migrating again and keeps its data', () => {
+    const file = join(tempDir(), 'kiln.db');
+    const first = openDatabase(file);
+    first.repos.addRepo({ name: 'web', path: '/srv/git/web' });
+    first.close();
+    const second = trackStore(openDatabase(file));
+    expect(second.repos.listRepos().map((r) => r.name)).toEqual(['web']);
+  });
+
+  it('sets WAL, foreign keys, a busy timeout and synchronous NORMAL', () => {
+    const db = openSqlite(join(tempDir(), 'kiln.db'), { busyTimeoutMs: 1234 });
+    expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
+    expect(db.pragma('foreign_keys', { simple: true })).toBe(1);
+    expect(db.pragma('busy_timeout', { simple: true })).toBe(1234);
+    expect(db.pragma('synchronous', { simple: true })).toBe(1);
+    db.close();
+  });
+
+  it('refuses a database made by a newer kiln', () => {
+    const file = join(tempDir(), 'kiln.db');
+    const raw = new Database(file);
+    raw.pragma(`user_version = ${MIGRATIONS.length + 1}`);
+    raw.close();
+    expect(() => openSqlite(file)).toThrow(/newer/);
+  });
+
+  it('works in memory, and answers ping until closed', () => {
+    const store = openDatabase(':memory:');
+    store.repos.addRepo({ name: 'api', url: 'https://git.example.com/api.git' });
+    expect(store.repos.getRepoByName('api')?.url).toBe('https://git.example.com/api.git');
+    expect(store.ping()).toBe(true);
+    store.close();
+    expect(store.ping()).toBe(false);
+  });
+});

@@ -1,0 +1,82 @@
+// Test fixtures for the store: real SQLite files in temp folders, a hand-driven clock, small plans.
+
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach } from 'vitest';
+import type { Plan, PlannedJob } from '../../../shared/pipeline/types.js';
+import { openDatabase, type NewRun, type Store } from '../../../server/store/index.js';
+
+export const T0 = Date.UTC(2025, 0, 1, 12, 0, 0);
+
+/** A clock the test moves by hand. */
+export function fakeClock(start = T0) {
+  let now = start;
+  return {
+    now: () => now,
+    advance: (ms: number) => (now += ms),
+  };
+}
+
+const cleanups: Array<() => void> = [];
+afterEach(() => {
+  while (cleanups.length > 0) cleanups.pop()!();
+});
+
+/** A fresh folder removed after the test. */
+export function tempDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'kiln-store-'));
+  cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+/** A Store on a new database file, closed after the test. */
+export function tempStore(clock = fakeClock()): { store: Store; file: string; clock: ReturnType<typeof fakeClock> } {
+  const file = join(tempDir(), 'kiln.db');
+  const store = trackStore(openDatabase(file, { clock }));
+  return { store, file, clock };
+}
+
+export function trackStore(store: Store): Store {
+  cleanups.unshift(() => store.close());
+  return store;
+}
+
+export function plannedJob(name: string, over: Partial<PlannedJob> = {}): PlannedJob {
+  return {
+    name, key: name, matrix: null, needs: [], runsOn: [], image: null, pull: 'if-not-present', user: null,
+    services: [], docker: null, env: {}, secrets: [], cache: null, artifacts: null, retry: 0, timeoutMs: null,
+    allowFailure: false, when: null, environment: null, approval: false, concurrency: null,
+    steps: [
+      { name: 'build', run: 'make', shell: 'sh -e', env: {}, timeoutMs: null, continueOnError: false, when: null },
+      { name: 'test', run: 'make test', shell: 'sh -e', env: {}, timeoutMs: null, continueOnError: false, when: null },
+    ],
+    ...over,
+  };
+}
+
+export function plan(...jobs: PlannedJob[]): Plan {
+  return {
+    name: null,
+    triggers: { push: { branches: null, paths: null }, tags: null, cron: [], manual: true },
+    jobs,
+    stages: [jobs.map((j) => j.name)],
+  };
+}
+
+export function newRun(repoId: number, over: Partial<NewRun> = {}): NewRun {
+  return {
+    repoId, event: 'push', ref: 'refs/heads/main', branch: 'main', tag: null,
+    sha: 'a'.repeat(40), message: 'a commit', plan: plan(plannedJob('build')), ...over,
+  };
+}
+
+/** A store with one repo and one registered agent per label set given. */
+export function seeded(agentLabels: string[][] = [['linux']]) {
+  const ctx = tempStore();
+  const repo = ctx.store.repos.addRepo({ name: 'web', path: '/srv/git/web' });
+  const agents = agentLabels.map((labels, i) =>
+    ctx.store.agents.registerAgent({ name: `agent-${i + 1}`, labels, pool: null, capacity: 1, protocol: 1, version: null }),
+  );
+  return { ...ctx, repo, agents };
+}
