@@ -71,8 +71,8 @@ describe('a run follows its jobs', () => {
     const { store, repo } = seeded();
     const run = store.runs.createRun(newRun(repo.id, { plan: plan(plannedJob('a'), plannedJob('b', { needs: ['a'] })) }));
     store.jobs.setJobStatus(run.jobs[0]!.id, 'skipped', { reason: 'when did not match' });
-    // shared/status.ts: a job that ended (even skipped) means the run has begun.
-    expect(store.runs.getRun(run.id)?.status).toBe('running');
+    // shared/status.ts: a skip alone does not start a run.
+    expect(store.runs.getRun(run.id)?.status).toBe('queued');
     store.jobs.setJobStatus(run.jobs[1]!.id, 'skipped');
     expect(store.runs.getRun(run.id)).toMatchObject({ status: 'skipped' });
   });
