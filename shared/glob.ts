@@ -8,11 +8,12 @@ export function globToRegExp(glob: string): RegExp {
   if (re) return re;
   let out = '';
   let braces = 0;
-  for (let i = 0; i < glob.length; i++) {
-    const ch = glob[i]!;
+  const pattern = glob.startsWith('./') ? glob.slice(2) : glob;
+  for (let i = 0; i < pattern.length; i++) {
+    const ch = pattern[i]!;
     if (ch === '*') {
-      if (glob[i + 1] === '*') {
-        const slashAfter = glob[i + 2] === '/';
+      if (pattern[i + 1] === '*') {
+        const slashAfter = pattern[i + 2] === '/';
         // `**/` also matches no folder at all: `**/x` matches `x`.
         out += slashAfter ? '(?:.*/)?' : '.*';
         i += slashAfter ? 2 : 1;
@@ -26,10 +27,10 @@ export function globToRegExp(glob: string): RegExp {
       out += ')';
     } else if (ch === ',' && braces > 0) out += '|';
     else if (ch === '[') {
-      const end = glob.indexOf(']', i + 1);
+      const end = pattern.indexOf(']', i + 1);
       if (end === -1) out += '\\[';
       else {
-        const body = glob.slice(i + 1, end).replace(/\\/g, '\\\\');
+        const body = pattern.slice(i + 1, end).replace(/\\/g, '\\\\');
         out += `[${body.startsWith('!') ? `^${body.slice(1)}` : body}]`;
         i = end;
       }

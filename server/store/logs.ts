@@ -9,6 +9,7 @@ export interface NewLogChunk {
   attempt: number;
   seq: number;              // the agent's chunk number within the attempt
   data: string;
+  meta?: string;            // JSON [[timeMs, stream, step], …], one per line of data
   at?: number;              // ms; when the agent produced it (default: the store's clock)
 }
 
@@ -33,10 +34,12 @@ export interface LogStore {
   logBytes(jobId: number, attempt?: number): number;
   /** The highest seq stored for the attempt, or null: what the server can acknowledge. */
   lastLogSeq(jobId: number, attempt: number): number | null;
+  /** Lines stored for the attempt: the number of the next line. */
+  logLines(jobId: number, attempt: number): number;
 }
 
 interface ChunkRow {
-  job_id: number; attempt: number; seq: number; data: string; lines: number; bytes: number;
+  job_id: number; attempt: number; seq: number; data: string; meta: string; lines: number; bytes: number;
   first_line: number; created_at: number;
 }
 
@@ -55,8 +58,8 @@ function countLines(data: string): number {
 
 export function createLogStore(db: Sqlite, clock: Clock): LogStore {
   const stmt = {
-    insert: db.prepare<[number, number, number, string, number, number, number]>(
-      `INSERT INTO log_chunks (job_id, attempt, seq, data, lines, bytes, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)
+    insert: db.prepare<[number, number, number, string, string, number, number, number]>(
+      `INSERT INTO log_chunks (job_id, attempt, seq, data, meta, lines, bytes, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT (job_id, attempt, seq) DO NOTHING`,
     ),
     bytes: db.prepare<Query, { total: number }>(
@@ -64,10 +67,13 @@ export function createLogStore(db: Sqlite, clock: Clock): LogStore {
     ),
     read: db.prepare<Query & { fromSeq: number }, ChunkRow>(
       `SELECT * FROM (
-         SELECT job_id, attempt, seq, data, lines, bytes, created_at,
+         SELECT job_id, attempt, seq, data, meta, lines, bytes, created_at,
            SUM(lines) OVER (ORDER BY seq ROWS UNBOUNDED PRECEDING) - lines AS first_line
          FROM log_chunks WHERE job_id = @jobId AND attempt = ${ATTEMPT}
        ) WHERE seq >= @fromSeq ORDER BY seq`,
+    ),
+    lines: db.prepare<[number, number], { n: number }>(
+      'SELECT coalesce(SUM(lines), 0) AS n FROM log_chunks WHERE job_id = ? AND attempt = ?',
     ),
     lastSeq: db.prepare<[number, number], { seq: number | null }>(
       'SELECT MAX(seq) AS seq FROM log_chunks WHERE job_id = ? AND attempt = ?',
@@ -76,7 +82,7 @@ export function createLogStore(db: Sqlite, clock: Clock): LogStore {
 
   const append = db.transaction((c: NewLogChunk): AppendResult => {
     const bytes = Buffer.byteLength(c.data, 'utf8');
-    const { changes } = stmt.insert.run(c.jobId, c.attempt, c.seq, c.data, countLines(c.data), bytes, c.at ?? clock.now());
+    const { changes } = stmt.insert.run(c.jobId, c.attempt, c.seq, c.data, c.meta ?? '[]', countLines(c.data), bytes, c.at ?? clock.now());
     return { duplicate: changes === 0, totalBytes: stmt.bytes.get({ jobId: c.jobId, attempt: c.attempt })!.total };
   });
 
@@ -84,10 +90,11 @@ export function createLogStore(db: Sqlite, clock: Clock): LogStore {
     appendLogChunk: (chunk) => append.immediate(chunk),
     readLog: (jobId, { attempt, fromSeq = 0 } = {}) =>
       stmt.read.all({ jobId, attempt: attempt ?? null, fromSeq }).map((r) => ({
-        jobId: r.job_id, attempt: r.attempt, seq: r.seq, data: r.data, lines: r.lines,
+        jobId: r.job_id, attempt: r.attempt, seq: r.seq, data: r.data, meta: r.meta, lines: r.lines,
         firstLine: r.first_line, bytes: r.bytes, createdAt: isoAlways(r.created_at),
       })),
     logBytes: (jobId, attempt) => stmt.bytes.get({ jobId, attempt: attempt ?? null })!.total,
     lastLogSeq: (jobId, attempt) => stmt.lastSeq.get(jobId, attempt)!.seq,
+    logLines: (jobId, attempt) => stmt.lines.get(jobId, attempt)!.n,
   };
 }

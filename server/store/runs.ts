@@ -18,6 +18,10 @@ export interface NewRun {
   sha: string;
   message: string | null;
   env?: Record<string, string>;
+  /** Files the push changed (for `when.paths`); null when unknown. */
+  changedPaths?: string[] | null;
+  /** The run this one re-runs, if any. */
+  rerunOf?: number | null;
   /** null: the pipeline did not validate; the run is stored as `error` with `error` as the reason. */
   plan: Plan | null;
   error?: string | null;
@@ -48,17 +52,18 @@ export interface RunStore {
 interface RunRow {
   id: number; repo_id: number; repo: string; number: number; status: Status; event: RunEvent;
   ref: string | null; branch: string | null; tag: string | null; sha: string; message: string | null;
-  error: string | null; env: string; created_at: number; started_at: number | null; finished_at: number | null;
+  error: string | null; env: string; changed_paths: string | null; rerun_of: number | null; created_at: number; started_at: number | null; finished_at: number | null;
 }
 
 const RUN = `SELECT r.id, r.repo_id, p.name AS repo, r.number, r.status, r.event, r.ref, r.branch, r.tag, r.sha,
-  r.message, r.error, r.env, r.created_at, r.started_at, r.finished_at FROM runs r JOIN repos p ON p.id = r.repo_id`;
+  r.message, r.error, r.env, r.changed_paths, r.rerun_of, r.created_at, r.started_at, r.finished_at FROM runs r JOIN repos p ON p.id = r.repo_id`;
 
 function toRun(row: RunRow): Run {
   return {
     id: row.id, repoId: row.repo_id, repo: row.repo, number: row.number, status: row.status, event: row.event,
     ref: row.ref, branch: row.branch, tag: row.tag, sha: row.sha, message: row.message, error: row.error,
     env: parseJson<Record<string, string>>(row.env),
+    changedPaths: parseJsonOrNull<string[]>(row.changed_paths), rerunOf: row.rerun_of,
     createdAt: isoAlways(row.created_at), startedAt: iso(row.started_at), finishedAt: iso(row.finished_at),
   };
 }
@@ -69,8 +74,8 @@ export function createRunStore(db: Sqlite, clock: Clock, effects: JobEffects): R
       'UPDATE repos SET last_run_number = last_run_number + 1 WHERE id = ? RETURNING last_run_number AS n',
     ),
     insertRun: db.prepare(
-      `INSERT INTO runs (repo_id, number, status, event, ref, branch, tag, sha, message, plan, error, env, created_at, finished_at)
-       VALUES (@repoId, @number, @status, @event, @ref, @branch, @tag, @sha, @message, @plan, @error, @env, @now, @finishedAt)`,
+      `INSERT INTO runs (repo_id, number, status, event, ref, branch, tag, sha, message, plan, error, env, changed_paths, rerun_of, created_at, finished_at)
+       VALUES (@repoId, @number, @status, @event, @ref, @branch, @tag, @sha, @message, @plan, @error, @env, @changedPaths, @rerunOf, @now, @finishedAt)`,
     ),
     insertJob: db.prepare(
       `INSERT INTO jobs (run_id, idx, name, status, needs, plan, runs_on, concurrency, allow_failure, approval,
@@ -127,7 +132,8 @@ export function createRunStore(db: Sqlite, clock: Clock, effects: JobEffects): R
       repoId: run.repoId, number: counter.n, status: run.plan ? 'queued' : 'error', event: run.event,
       ref: run.ref, branch: run.branch, tag: run.tag, sha: run.sha, message: run.message,
       plan: run.plan ? JSON.stringify(run.plan) : null, error: run.error ?? null,
-      env: JSON.stringify(run.env ?? {}), now, finishedAt: run.plan ? null : now,
+      env: JSON.stringify(run.env ?? {}), changedPaths: run.changedPaths ? JSON.stringify(run.changedPaths) : null,
+      rerunOf: run.rerunOf ?? null, now, finishedAt: run.plan ? null : now,
     });
     const runId = Number(lastInsertRowid);
     if (run.plan) {

@@ -44,6 +44,8 @@ export interface Run {
   message: string | null;
   error: string | null;     // why the run is `error` before any job ran (e.g. invalid pipeline)
   env: Record<string, string>;
+  changedPaths: string[] | null;  // files the push changed; null when unknown
+  rerunOf: number | null;
   createdAt: string;
   startedAt: string | null;
   finishedAt: string | null;
@@ -103,6 +105,7 @@ export interface LogChunk {
   attempt: number;
   seq: number;              // the agent's chunk number, from 0 per attempt
   data: string;
+  meta: string;             // JSON [[timeMs, stream, step], …], one entry per line of `data`
   lines: number;            // newline characters in `data`
   firstLine: number;        // lines in the chunks before this one (0-based line number of its first line)
   bytes: number;            // UTF-8 size of `data`

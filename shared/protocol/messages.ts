@@ -34,7 +34,7 @@ export const logLineSchema = z.object({
   t: time,
   stream: z.enum(['stdout', 'stderr', 'system']),
   text: z.string(),
-  step: z.int().min(-1), // -1: not inside a step (checkout, set-up, services)
+  step: z.int().min(0).nullable(), // null: not inside a step (checkout, set-up, services)
 });
 export type LogLine = z.infer<typeof logLineSchema>;
 

@@ -1,0 +1,145 @@
+// Runs a PlannedJob's steps in order on an Executor and decides the job's status.
+import type { PlannedJob, PlannedStep } from '../../shared/pipeline/types.js';
+import type { Status } from '../../shared/status.js';
+import type { LogStream } from '../logs/chunk.js';
+import type { Executor, StepOutcome } from './executor.js';
+import { expandExpressions } from './expressions.js';
+import { shouldRunStep } from './step-when.js';
+
+/** Where the job's output goes (a JobLog); `endStep` lets a last line without newline out. */
+export interface JobOutput {
+  write(step: number | null, stream: LogStream, data: Buffer | string): void;
+  endStep(step: number): void;
+}
+
+export interface StepResult {
+  index: number;
+  name: string;
+  status: Status;              // success | failed | cancelled | skipped | error
+  exitCode: number | null;
+  reason: string | null;       // e.g. `timeout`, `cancelled`, the executor's error
+  startedAt: number | null;    // ms since the epoch; null when skipped
+  finishedAt: number | null;
+}
+
+export interface JobResult {
+  status: Status;              // success | failed | cancelled | error
+  exitCode: number | null;     // of the step that failed the job
+  reason: string | null;
+  steps: StepResult[];
+}
+
+export interface RunJobOptions {
+  job: PlannedJob;
+  executor: Executor;
+  workspace: string;
+  /** Variables the agent sets (CI, KILN_*, secrets); they win over `job.env`. */
+  env: Record<string, string>;
+  output: JobOutput;
+  /** Cancels the job: the running step is stopped, later ones are skipped. */
+  signal?: AbortSignal;
+  clock?: { now(): number };
+  onStepStart?(step: { index: number; name: string; startedAt: number }): void;
+  onStepEnd?(result: StepResult): void;
+  onTeardownError?(err: unknown): void;
+}
+
+/**
+ * setup → steps in order → teardown (always). A step that fails (non-zero exit, its own timeout)
+ * fails the job unless `continueOnError`; after that only steps whose `when.status` holds
+ * `failure` or `always` run. Cancel and the job's `timeoutMs` stop the running step and skip
+ * the rest, clean-up steps included. Never rejects: an executor failure (setup, or a step it
+ * could not run) makes the job `error`; after a failed setup no step runs.
+ */
+export async function runJob(o: RunJobOptions): Promise<JobResult> {
+  const clock = o.clock ?? { now: () => Date.now() };
+  const stop = new AbortController();
+  let timedOut = false;
+  const onCancel = () => stop.abort();
+  if (o.signal?.aborted) stop.abort();
+  o.signal?.addEventListener('abort', onCancel, { once: true });
+  const timer = o.job.timeoutMs === null ? undefined : setTimeout(() => {
+    timedOut = true;
+    stop.abort();
+  }, o.job.timeoutMs);
+
+  const jobEnv = { ...o.job.env, ...o.env };
+  const steps: StepResult[] = [];
+  let failure: StepResult | null = null;
+  let error: string | null = null;
+  let setupFailed = false;
+  let interrupted = false; // a step was cancelled, or skipped because of the cancel
+  try {
+    await o.executor.setup({ workspace: o.workspace, env: jobEnv });
+  } catch (err) {
+    setupFailed = true;
+    error = `executor setup failed: ${errorMessage(err)}`;
+    o.output.write(null, 'system', `✖ ${error}\n`);
+  }
+  try {
+    for (const [index, step] of o.job.steps.entries()) {
+      const env = { ...jobEnv, ...step.env };
+      if (stop.signal.aborted) interrupted = true;
+      const failed = failure !== null || error !== null;
+      const runs: boolean = !setupFailed && !stop.signal.aborted && shouldRunStep(step.when, { failed, env });
+      let result: StepResult = runs ? await runOneStep(o, clock, stop.signal, index, step, env) : skipped(index, step);
+      if (timedOut && result.reason === 'cancelled') {
+        // The job timer fired during this step: it failed by time, it was not cancelled.
+        o.output.write(index, 'system', `✖ job timed out after ${o.job.timeoutMs} ms\n`);
+        result = { ...result, status: 'failed', reason: 'timeout' };
+      }
+      steps.push(result);
+      o.onStepEnd?.(result);
+      if (result.status === 'cancelled') interrupted = true;
+      if (result.status === 'error' && !step.continueOnError) error ??= result.reason;
+      if (result.status === 'failed' && !step.continueOnError) failure ??= result;
+    }
+  } finally {
+    clearTimeout(timer);
+    o.signal?.removeEventListener('abort', onCancel);
+    await o.executor.teardown().catch((err: unknown) => o.onTeardownError?.(err));
+  }
+  if (error) return { status: 'error', exitCode: null, reason: error, steps };
+  if (timedOut) return { status: 'failed', exitCode: null, reason: 'timeout', steps };
+  if (interrupted) return { status: 'cancelled', exitCode: null, reason: 'cancelled', steps };
+  if (failure) return { status: 'failed', exitCode: failure.exitCode, reason: `step "${failure.name}" failed`, steps };
+  return { status: 'success', exitCode: 0, reason: null, steps };
+}
+
+async function runOneStep(
+  o: RunJobOptions, clock: { now(): number }, signal: AbortSignal,
+  index: number, step: PlannedStep, env: Record<string, string>,
+): Promise<StepResult> {
+  o.output.write(index, 'system', `▶ ${step.name}\n`);
+  const startedAt = clock.now();
+  o.onStepStart?.({ index, name: step.name, startedAt });
+  let outcome: StepOutcome;
+  try {
+    const run = await expandExpressions(step.run, { env, workspace: o.workspace });
+    outcome = await o.executor.runStep({ ...step, run }, {
+      env,
+      signal,
+      onOutput: (stream, data) => o.output.write(index, stream, data),
+    });
+  } catch (err) {
+    outcome = { exitCode: null, reason: 'error', message: errorMessage(err) };
+  }
+  if (outcome.reason === 'error') o.output.write(index, 'system', `✖ ${outcome.message ?? 'executor error'}\n`);
+  if (outcome.reason === 'timeout') o.output.write(index, 'system', `✖ step timed out after ${step.timeoutMs} ms\n`);
+  o.output.endStep(index);
+  const status: Status =
+    outcome.reason === 'cancelled' ? 'cancelled'
+    : outcome.reason === 'error' ? 'error'
+    : outcome.reason === 'timeout' || outcome.exitCode !== 0 ? 'failed'
+    : 'success';
+  const reason = outcome.reason === 'error' ? (outcome.message ?? 'executor error') : (outcome.reason ?? null);
+  return { index, name: step.name, status, exitCode: outcome.exitCode, reason, startedAt, finishedAt: clock.now() };
+}
+
+function skipped(index: number, step: PlannedStep): StepResult {
+  return { index, name: step.name, status: 'skipped', exitCode: null, reason: null, startedAt: null, finishedAt: null };
+}
+
+function errorMessage(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}

@@ -1,0 +1,90 @@
+// ShellExecutor: runs each step as a script file with the step's shell, as a host process group.
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Executor, ExecutorSetup } from './executor.js';
+import { stopGroup } from './process-group.js';
+import { runProcess } from './run-process.js';
+
+export const DEFAULT_SHELL = 'sh -e';
+const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+const BASE_ENV_KEYS = [
+  'PATH', 'HOME', 'USER', 'LOGNAME', 'SHELL', 'LANG', 'LC_ALL', 'LC_CTYPE', 'TZ', 'TMPDIR',
+  'HTTP_PROXY', 'HTTPS_PROXY', 'NO_PROXY', 'http_proxy', 'https_proxy', 'no_proxy',
+];
+
+export interface ShellExecutorOptions {
+  /** Variables every step starts from; default only PATH. Build it with `pickBaseEnv(process.env)`. */
+  baseEnv?: Record<string, string>;
+  /** SIGTERM → SIGKILL delay when a step is stopped; default 3000. */
+  graceMs?: number;
+  /** How long a step's output may stay open after its shell exited; default 1000. */
+  drainMs?: number;
+  /** Where the step scripts are written (a fresh folder per job); default the OS temp folder. */
+  tmpDir?: string;
+}
+
+/** The agent's variables that steps may see (PATH, HOME, locale, proxies), and no others. */
+export function pickBaseEnv(source: Record<string, string | undefined>): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const key of BASE_ENV_KEYS) {
+    const value = source[key];
+    if (value !== undefined) env[key] = value;
+  }
+  return env;
+}
+
+/** `sh -e` → `['sh', '-e']`; an empty shell falls back to the default. */
+export function splitShell(shell: string): [string, ...string[]] {
+  const parts = shell.trim().split(/\s+/).filter(Boolean);
+  return parts.length > 0 ? (parts as [string, ...string[]]) : ['sh', '-e'];
+}
+
+export function createShellExecutor(options: ShellExecutorOptions = {}): Executor {
+  const baseEnv = options.baseEnv ?? { PATH: DEFAULT_PATH };
+  const graceMs = options.graceMs ?? 3000;
+  const drainMs = options.drainMs ?? 1000;
+  let job: ExecutorSetup | null = null;
+  let scriptDir: string | null = null;
+  let stepCount = 0;
+  // Every group a step led; teardown stops what they left behind (`server &` kept for later steps).
+  const groups = new Set<number>();
+
+  return {
+    kind: 'shell',
+
+    async setup(ctx) {
+      await mkdir(ctx.workspace, { recursive: true });
+      scriptDir = await mkdtemp(join(options.tmpDir ?? tmpdir(), 'kiln-steps-'));
+      job = ctx;
+    },
+
+    async runStep(step, opts) {
+      if (!job || !scriptDir) throw new Error('shell executor: runStep before setup');
+      const script = join(scriptDir, `step-${stepCount++}.sh`);
+      await writeFile(script, step.run.endsWith('\n') ? step.run : `${step.run}\n`, { mode: 0o700 });
+      const [command, ...args] = splitShell(step.shell || DEFAULT_SHELL);
+      return runProcess({
+        command,
+        args: [...args, script],
+        cwd: job.workspace,
+        env: { ...baseEnv, ...job.env, ...opts.env },
+        timeoutMs: step.timeoutMs,
+        signal: opts.signal,
+        graceMs,
+        drainMs,
+        onOutput: opts.onOutput,
+        onSpawn: (pid) => groups.add(pid),
+      });
+    },
+
+    async teardown() {
+      const left = [...groups];
+      groups.clear();
+      await Promise.all(left.map((pgid) => stopGroup(pgid, graceMs)));
+      if (scriptDir) await rm(scriptDir, { recursive: true, force: true });
+      scriptDir = null;
+      job = null;
+    },
+  };
+}
