@@ -1,0 +1,48 @@
+// Which files a push changed, for `paths:` filters: a tree diff, or the new commits of a new branch.
+import { assertSha, runGit, splitNul } from './run-git.js';
+
+const ZERO = /^0+$/;
+
+export interface ChangedPathsOptions {
+  /** The ref that moved (`refs/heads/feature`); lets a new branch count only commits no other branch has. */
+  ref?: string;
+}
+
+/**
+ * Sorted, de-duplicated paths changed between `beforeSha` and `afterSha` (renames count as
+ * both paths). With no usable `beforeSha` (null, all zeros, or unknown to the mirror):
+ * - with `options.ref`: the files touched by the commits reachable from `afterSha` and from no
+ *   other branch (empty when the branch was created at a commit another branch has);
+ * - without it: the head commit's diff against its first parent; a root commit lists all files.
+ * A deletion (`afterSha` all zeros) changes nothing: [].
+ */
+export async function changedPaths(
+  mirrorDir: string, beforeSha: string | null, afterSha: string, options: ChangedPathsOptions = {},
+): Promise<string[]> {
+  if (ZERO.test(afterSha)) return [];
+  assertSha(afterSha);
+  const git = (args: string[], okCodes?: number[]) => runGit([`--git-dir=${mirrorDir}`, ...args], { okCodes });
+  const diff = ['--no-renames', '--no-ext-diff', '--name-only', '-z'];
+
+  if (beforeSha !== null && !ZERO.test(beforeSha)) {
+    assertSha(beforeSha);
+    const known = await git(['cat-file', '-e', `${beforeSha}^{commit}`], [0, 1, 128]);
+    if (known.code === 0) return unique(splitNul((await git(['diff', ...diff, beforeSha, afterSha, '--'])).stdout));
+  }
+  if (options.ref?.startsWith('refs/heads/')) {
+    // Commits only this branch has. `--exclude` applies to the `--branches` that follows it.
+    const branch = options.ref.slice('refs/heads/'.length);
+    const log = await git(['log', '--format=', ...diff, afterSha, '--not', `--exclude=${branch}`, '--branches', '--']);
+    return unique(splitNul(log.stdout));
+  }
+  const parents = (await git(['rev-list', '--parents', '-n', '1', afterSha, '--'])).stdout.toString('utf8').trim().split(' ');
+  const firstParent = parents[1];
+  const out = firstParent
+    ? await git(['diff', ...diff, firstParent, afterSha, '--'])
+    : await git(['ls-tree', '-r', '--name-only', '-z', afterSha]);
+  return unique(splitNul(out.stdout));
+}
+
+function unique(paths: string[]): string[] {
+  return [...new Set(paths)].sort();
+}

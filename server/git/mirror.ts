@@ -1,0 +1,97 @@
+// Keeps a bare mirror (branches and tags only) of each repo under the server's data folder.
+import { randomBytes } from 'node:crypto';
+import { mkdir, rename, rm, stat } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
+import { KilnError } from '../../shared/errors.js';
+import { createKeyedLock } from './keyed-lock.js';
+import { listRefs } from './read.js';
+import { diffRefs, type RefChange } from './refs-watcher.js';
+import { assertSafeArg, runGit } from './run-git.js';
+
+/** Where a repo comes from: a local repository (bare or not) or a remote URL. */
+export type MirrorSource = { path: string } | { url: string };
+
+export interface MirrorsOptions {
+  /** Kill a fetch (or ls-remote) that takes longer (default 10 minutes). */
+  fetchTimeoutMs?: number;
+}
+
+export interface Mirrors {
+  /**
+   * Creates `mirrorDir` as a bare mirror of `source` (branches, tags, HEAD) when it does not
+   * exist yet and resolves true; resolves false when it already exists (it is not fetched).
+   * Creation is atomic: a failed first fetch leaves no mirror behind.
+   */
+  ensureMirror(source: MirrorSource, mirrorDir: string): Promise<boolean>;
+  /**
+   * Brings `mirrorDir` up to date with `source` (creating it if needed): `refs/heads/*` and
+   * `refs/tags/*` forced and pruned, HEAD following the source's HEAD. Resolves with the refs
+   * that changed (for a new mirror: every ref, as created).
+   */
+  fetchMirror(source: MirrorSource, mirrorDir: string): Promise<RefChange[]>;
+}
+
+const REFSPECS = ['+refs/heads/*:refs/heads/*', '+refs/tags/*:refs/tags/*'];
+// ext:: and friends could run commands; a repo URL only ever needs these transports.
+const FETCH_ENV = { GIT_ALLOW_PROTOCOL: 'file:git:http:https:ssh' };
+
+/** The fetch URL of a source: an absolute path for local repos. Throws `bad_input` for `-…`. */
+export function sourceUrl(source: MirrorSource): string {
+  const url = 'path' in source ? resolve(source.path) : source.url;
+  assertSafeArg('repository location', url);
+  return url;
+}
+
+async function exists(path: string): Promise<boolean> {
+  return stat(path).then(() => true, () => false);
+}
+
+/** One per server process: the lock inside is what serializes work on the same mirror. */
+export function createMirrors(options: MirrorsOptions = {}): Mirrors {
+  const timeoutMs = options.fetchTimeoutMs ?? 600_000;
+  // Why a lock: two fetches into one mirror race on ref lock files and on the before/after
+  // snapshot that fetchMirror diffs; creation must also happen once.
+  const lock = createKeyedLock();
+
+  async function fetchInto(url: string, gitDir: string): Promise<void> {
+    const opts = { env: FETCH_ENV, timeoutMs };
+    await runGit(['-c', 'gc.autoDetach=false', `--git-dir=${gitDir}`, 'fetch', '--quiet', '--prune', '--no-tags',
+      '--no-write-fetch-head', '--', url, ...REFSPECS], opts);
+    const head = await runGit(['ls-remote', '--symref', '--', url, 'HEAD'], opts);
+    const target = /^ref: (refs\/heads\/\S+)\tHEAD$/m.exec(head.stdout.toString('utf8'))?.[1];
+    if (target) await runGit([`--git-dir=${gitDir}`, 'symbolic-ref', 'HEAD', target]);
+  }
+
+  async function create(url: string, mirrorDir: string): Promise<boolean> {
+    if (await exists(mirrorDir)) return false;
+    await mkdir(dirname(mirrorDir), { recursive: true });
+    const tmp = `${mirrorDir}.tmp-${randomBytes(4).toString('hex')}`;
+    try {
+      await runGit(['init', '--bare', '--quiet', tmp]);
+      await fetchInto(url, tmp);
+      await rename(tmp, mirrorDir);
+      return true;
+    } catch (error) {
+      await rm(tmp, { recursive: true, force: true });
+      throw error instanceof KilnError ? error : new KilnError('internal', `cannot mirror ${url}`, { cause: error });
+    }
+  }
+
+  return {
+    async ensureMirror(source, mirrorDir) {
+      const url = sourceUrl(source);
+      const dir = resolve(mirrorDir);
+      return lock.run(dir, () => create(url, dir));
+    },
+    async fetchMirror(source, mirrorDir) {
+      const url = sourceUrl(source);
+      const dir = resolve(mirrorDir);
+      return lock.run(dir, async () => {
+        if (await create(url, dir)) return diffRefs(new Map(), await listRefs(dir));
+        const before = await listRefs(dir);
+        await fetchInto(url, dir);
+        return diffRefs(before, await listRefs(dir));
+      });
+    },
+  };
+}
