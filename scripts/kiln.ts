@@ -9,6 +9,7 @@ interface Command {
 }
 
 const COMMANDS: Record<string, Command> = {
+  server: { summary: 'start the kiln server (what `npm start` runs)', load: () => import('./cli/server.js') },
   validate: { summary: 'check a pipeline.yml offline', load: () => import('./cli/validate.js') },
   schema: { summary: 'print the JSON Schema of pipeline.yml', load: () => import('./cli/schema.js') },
 };

@@ -47,6 +47,8 @@ export interface RunStore {
   listRuns(repoId: number, options?: ListRunsOptions): Run[];
   /** The newest run of each branch of the repo, newest first. */
   listLastRunsByBranch(repoId: number): Run[];
+  /** Runs of any repo that have not ended, oldest first (the server re-schedules them at start). */
+  listUnfinishedRuns(): Run[];
 }
 
 interface RunRow {
@@ -95,6 +97,9 @@ export function createRunStore(db: Sqlite, clock: Clock, effects: JobEffects): R
     ),
     list: db.prepare<[number, number, number], RunRow>(
       `${RUN} WHERE r.repo_id = ? AND r.number < ? ORDER BY r.number DESC LIMIT ?`,
+    ),
+    unfinished: db.prepare<[], RunRow>(
+      `${RUN} WHERE r.status NOT IN ('success','failed','cancelled','skipped','error') ORDER BY r.id`,
     ),
     lastByBranch: db.prepare<[number], RunRow>(
       `${RUN} WHERE r.repo_id = ? AND r.branch IS NOT NULL
@@ -163,5 +168,6 @@ export function createRunStore(db: Sqlite, clock: Clock, effects: JobEffects): R
     listRuns: (repoId, { limit = 50, before = Number.MAX_SAFE_INTEGER } = {}) =>
       stmt.list.all(repoId, before, limit).map(toRun),
     listLastRunsByBranch: (repoId) => stmt.lastByBranch.all(repoId).map(toRun),
+    listUnfinishedRuns: () => stmt.unfinished.all().map(toRun),
   };
 }

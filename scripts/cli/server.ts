@@ -1,0 +1,30 @@
+// `kiln server`: the daemon (what `npm start` runs).
+import { availableParallelism } from 'node:os';
+import { pino } from 'pino';
+import { runServerProcess } from '../../server/main.js';
+import { parseCommand } from './args.js';
+
+const USAGE = `Usage: kiln server
+
+Starts the kiln server with kiln.yml (or $KILN_CONFIG) and the environment:
+  KILN_HOST, KILN_PORT     where to listen (default 127.0.0.1:8080)
+  KILN_DATA                the data folder (default ./.kiln)
+  KILN_URL                 how agents and links reach the server
+  KILN_ADMIN_TOKEN         the admin token (default: made at first start in <data>/admin.token)
+  KILN_AGENT_TOKEN         the agent token (default: <data>/agent.token)
+  KILN_LOG_LEVEL           debug, info (default), warn, error`;
+
+export async function main(argv: string[]): Promise<number> {
+  if (!parseCommand(argv, {}, USAGE)) return 0;
+  try {
+    return await runServerProcess({
+      env: process.env,
+      cwd: process.cwd(),
+      cpus: availableParallelism(),
+      makeLogger: (level) => pino({ level, base: { pid: process.pid } }),
+    });
+  } catch (error) {
+    console.error(`kiln server: ${error instanceof Error ? error.message : String(error)}`);
+    return 1;
+  }
+}

@@ -1,0 +1,43 @@
+// The API's JSON shapes (SPEC §3): store types in, the fixed snake_case names out.
+import type { Agent, Job, JobWithSteps, Repo, Run, RunDetail, Step } from '../store/index.js';
+
+export function runView(run: Run) {
+  return {
+    id: run.id, repo: run.repo, number: run.number, status: run.status, event: run.event, ref: run.ref,
+    branch: run.branch, tag: run.tag, sha: run.sha, message: run.message, error: run.error, rerun_of: run.rerunOf,
+    created_at: run.createdAt, started_at: run.startedAt, finished_at: run.finishedAt,
+  };
+}
+
+export function runDetailView(run: RunDetail) {
+  return { ...runView(run), jobs: run.jobs.map(jobView) };
+}
+
+export function jobView(job: Job | JobWithSteps) {
+  return {
+    id: job.id, run_id: job.runId, name: job.name, status: job.status, needs: job.needs, agent: job.agent,
+    attempt: job.attempt, exit_code: job.exitCode, reason: job.reason, runs_on: job.runsOn,
+    allow_failure: job.allowFailure, approval: job.approval, environment: job.plan.environment,
+    image: job.plan.image, queued_at: job.queuedAt, started_at: job.startedAt, finished_at: job.finishedAt,
+    ...('steps' in job ? { steps: job.steps.map(stepView) } : {}),
+  };
+}
+
+export function stepView(step: Step) {
+  return { name: step.name, status: step.status, exit_code: step.exitCode, started_at: step.startedAt, finished_at: step.finishedAt };
+}
+
+export function agentView(agent: Agent) {
+  return {
+    id: agent.id, name: agent.name, labels: agent.labels, pool: agent.pool, status: agent.status, jobs: agent.jobs,
+    capacity: agent.capacity, version: agent.version, connected_at: agent.connectedAt, last_seen_at: agent.lastSeenAt,
+  };
+}
+
+export function repoView(repo: Repo, lastRuns: Run[]) {
+  return {
+    name: repo.name, path: repo.path, url: repo.url, default_branch: repo.defaultBranch, created_at: repo.createdAt,
+    branches: Object.fromEntries(lastRuns.filter((r) => r.branch !== null).map((r) => [r.branch!, runView(r)])),
+    last_runs: lastRuns.map(runView),
+  };
+}

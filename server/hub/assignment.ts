@@ -1,0 +1,44 @@
+// What an agent receives for a job: the plan, the commit, and the environment the SPEC promises.
+import type { JobAssignment } from '../../shared/protocol/messages.js';
+import type { Claim, Store } from '../store/index.js';
+
+export interface AssignmentOptions {
+  serverUrl: string;
+  logCapBytes: number;
+}
+
+export function buildAssignment(store: Store, claim: Claim, options: AssignmentOptions): JobAssignment {
+  const job = claim.job;
+  const run = store.runs.getRun(job.runId)!;
+  const secrets = store.secrets.getSecretValues(run.repoId, job.plan.secrets);
+  const env: Record<string, string> = {
+    ...run.env,
+    CI: 'true',
+    KILN: 'true',
+    KILN_REPO: run.repo,
+    KILN_RUN_NUMBER: String(run.number),
+    KILN_RUN_ID: String(run.id),
+    KILN_JOB: job.name,
+    KILN_JOB_ID: String(job.id),
+    KILN_EVENT: run.event,
+    KILN_BRANCH: run.branch ?? '',
+    KILN_TAG: run.tag ?? '',
+    KILN_COMMIT_SHA: run.sha,
+    KILN_SERVER_URL: options.serverUrl,
+    ...secrets,
+  };
+  return {
+    jobId: job.id,
+    runId: run.id,
+    attempt: job.attempt,
+    token: claim.token,
+    repo: run.repo,
+    gitUrl: `${options.serverUrl}/git/${encodeURIComponent(run.repo)}.git`,
+    sha: run.sha,
+    ref: run.ref,
+    job: job.plan,
+    env,
+    secrets: Object.values(secrets).filter((v) => v.length > 0),
+    logCapBytes: options.logCapBytes,
+  };
+}

@@ -1,0 +1,110 @@
+// One connected agent: its socket, what it holds, and how its messages change the store.
+import type { Logger } from 'pino';
+import type { WebSocket } from 'ws';
+import { encode, type AgentMessage, type LogLine, type ServerMessage } from '../../shared/protocol/messages.js';
+import { isFinal } from '../../shared/status.js';
+import type { EventBus } from '../events.js';
+import type { Store } from '../store/index.js';
+
+export interface Session {
+  agentId: number;
+  name: string;
+  labels: string[];
+  capacity: number;
+  pool: string | null;
+  socket: WebSocket;
+  /** Jobs this agent holds a lease on → their fencing tokens. */
+  jobs: Map<number, number>;
+  draining: boolean;
+  lastSeenMs: number;
+  log: Logger;
+}
+
+export function send(session: Session, message: ServerMessage): void {
+  if (session.socket.readyState === session.socket.OPEN) session.socket.send(encode(message));
+}
+
+export interface MessageContext {
+  store: Store;
+  bus: EventBus;
+  now: () => number;
+  logCapBytes: number;
+  /** Called when a job ended, so the scheduler can move the run on and free slots get work. */
+  jobEnded(jobId: number): void;
+}
+
+/** Handles one decoded message after hello. Never throws into the socket handler. */
+export function handleMessage(ctx: MessageContext, session: Session, message: AgentMessage): void {
+  switch (message.type) {
+    case 'hello':
+      session.log.warn('second hello ignored');
+      return;
+    case 'step': {
+      const stored = ctx.store.steps.setStepStatus(message.jobId, message.token, message.index, message.status, message.exitCode, message.at);
+      if (stored) {
+        const step = ctx.store.steps.listSteps(message.jobId)[message.index];
+        if (step) ctx.bus.publish({ type: 'step', jobId: message.jobId, step });
+      }
+      return;
+    }
+    case 'log':
+      storeLog(ctx, session, message);
+      send(session, { type: 'ack', jobId: message.jobId, attempt: message.attempt, seq: message.seq });
+      return;
+    case 'done':
+      finishJob(ctx, session, message);
+      send(session, { type: 'done-ack', jobId: message.jobId, attempt: message.attempt });
+      return;
+    case 'drained':
+      session.log.info('agent drained');
+      session.socket.close(1000, 'drained');
+      return;
+  }
+}
+
+/**
+ * Why the attempt check: after a job ends the lease is gone, but a replay of chunks the
+ * agent sent before `done` must still be acknowledged (and is a duplicate). Chunks of an
+ * older attempt, or of a job leased to someone else, are acknowledged and dropped.
+ */
+function storeLog(ctx: MessageContext, session: Session, message: Extract<AgentMessage, { type: 'log' }>): void {
+  const lease = ctx.store.leases.getLease(message.jobId);
+  const job = ctx.store.jobs.getJob(message.jobId);
+  const current = job !== null && job.attempt === message.attempt;
+  const accepted = current && ((lease !== null && lease.token === message.token) || isFinal(job.status));
+  if (!accepted) {
+    session.log.warn({ jobId: message.jobId, seq: message.seq }, 'log chunk of a job this agent does not hold; dropped');
+    return;
+  }
+  if (ctx.store.logs.logBytes(message.jobId, message.attempt) > ctx.logCapBytes + 256 * 1024) return; // agent ignored the cap
+  const lines = splitLines(message.lines);
+  const data = lines.map((l) => `${l.text}\n`).join('');
+  const meta = JSON.stringify(lines.map((l) => [l.t, l.stream, l.step]));
+  const firstLine = ctx.store.logs.logLines(message.jobId, message.attempt);
+  const result = ctx.store.logs.appendLogChunk({ jobId: message.jobId, attempt: message.attempt, seq: message.seq, data, meta, at: lines[0]?.t ?? ctx.now() });
+  if (!result.duplicate) ctx.bus.publish({ type: 'log', jobId: message.jobId, attempt: message.attempt, firstLine, lines });
+}
+
+/** A line never holds a newline in storage: one with embedded newlines becomes several. */
+function splitLines(lines: LogLine[]): LogLine[] {
+  if (!lines.some((l) => l.text.includes('\n'))) return lines;
+  return lines.flatMap((l) => l.text.split(/\r?\n/).map((text) => ({ ...l, text })));
+}
+
+function finishJob(ctx: MessageContext, session: Session, message: Extract<AgentMessage, { type: 'done' }>): void {
+  session.jobs.delete(message.jobId);
+  const job = ctx.store.jobs.getJob(message.jobId);
+  if (!job) return;
+  const now = ctx.now();
+  let ended: boolean;
+  const retry = (message.status === 'failed' || message.status === 'error') && job.retriesLeft > 0 && job.attempt === message.attempt;
+  if (retry) {
+    const result = ctx.store.leases.requeueJob(message.jobId, message.token, `attempt ${job.attempt} ${message.status}; retrying`, now);
+    ended = result !== 'lost';
+    if (result === 'exhausted') ctx.store.leases.completeJob(message.jobId, message.token, { status: message.status, exitCode: message.exitCode, reason: message.reason }, now);
+  } else {
+    ended = ctx.store.leases.completeJob(message.jobId, message.token, { status: message.status, exitCode: message.exitCode, reason: message.reason }, now);
+  }
+  if (!ended) session.log.info({ jobId: message.jobId }, 'job result for a lease no longer held; ignored');
+  ctx.jobEnded(message.jobId);
+}

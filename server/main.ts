@@ -1,0 +1,150 @@
+// The server's composition root: builds every part from the configuration, starts them in
+// order, and stops them in reverse. Only this file (and the CLI) puts concrete things together.
+import { mkdirSync } from 'node:fs';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { createAdaptorServer } from '@hono/node-server';
+import { Hono } from 'hono';
+import type { Logger } from 'pino';
+import { KilnError } from '../shared/errors.js';
+import { createApi } from './api/app.js';
+import { ensureTokens, registerTokens, tokenKind } from './auth.js';
+import type { ServerConfig } from './config.js';
+import { createEventBus } from './events.js';
+import { createGitHttpBackend, requestToken } from './git/http-backend.js';
+import { createMirrors } from './git/mirror.js';
+import { createHub } from './hub/hub.js';
+import { createKilnService, type KilnService, type PoolsView } from './service.js';
+import { openDatabase, type Store } from './store/index.js';
+import { createCronScheduler } from './triggers/cron.js';
+import { createRepoTriggers } from './triggers/repos.js';
+import { createRunStarter } from './triggers/run-starter.js';
+import { registerStartupRepos } from './startup-repos.js';
+
+export interface RunningServer {
+  url: string;
+  port: number;
+  store: Store;
+  service: KilnService;
+  stop(): Promise<void>;
+}
+
+export interface StartOptions {
+  logger: Logger;
+  /** Builds the elastic pools once the hub exists (the autoscaler); optional in tests. */
+  pools?: (parts: { store: Store; hub: ReturnType<typeof createHub>; bus: ReturnType<typeof createEventBus>; agentToken: string; serverUrl: string }) => PoolsView & { start(): void; stop(): Promise<void> | void };
+}
+
+export async function startServer(config: ServerConfig, { logger, pools: makePools }: StartOptions): Promise<RunningServer> {
+  mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
+  const store = openDatabase(join(config.dataDir, 'kiln.db'));
+  const tokens = ensureTokens(config.dataDir, { admin: config.adminToken, agent: config.agentToken });
+  registerTokens(store, tokens);
+  const kind = (token: string | null) => tokenKind(store, token);
+  const bus = createEventBus();
+  const mirrors = createMirrors();
+  let service: KilnService | null = null;
+  const runChanged = (runId: number) => service?.runChanged(runId);
+
+  const app = new Hono();
+  const http = createAdaptorServer({ fetch: app.fetch }) as Server;
+  const port = await listen(http, config.host, config.port);
+  const url = config.port === 0 ? config.url.replace(/:0$/, `:${port}`) : config.url;
+
+  const hub = createHub({
+    store, bus, logger: logger.child({ part: 'hub' }), leaseMs: config.leaseMs, logCapBytes: config.logCapBytes, serverUrl: url,
+    authorize: (token) => ['agent', 'admin'].includes(kind(token) ?? ''),
+    onJobEnded: (jobId) => {
+      const job = store.jobs.getJob(jobId);
+      if (job) runChanged(job.runId);
+    },
+  });
+  const starter = createRunStarter({ store, logger, mirrorDir: (repo) => triggers.mirrorDir(repo), onRunCreated: (run) => runChanged(run.id) });
+  const cron = createCronScheduler({ store, starter, logger, mirrorDir: (repo) => triggers.mirrorDir(repo) });
+  const triggers = createRepoTriggers({
+    store, mirrors, starter, logger, dataDir: config.dataDir,
+    onSynced: (repo) => void cron.refresh(store.repos.getRepo(repo.id) ?? repo).catch((error: unknown) => logger.error({ err: error }, 'cron refresh failed')),
+  });
+  const pools = makePools?.({ store, hub, bus, agentToken: tokens.agent, serverUrl: url });
+  service = createKilnService({ store, bus, hub, starter, triggers, ...(pools ? { pools } : {}) });
+
+  app.route('/git', createGitHttpBackend({
+    mirrorDir: (name) => (store.repos.getRepoByName(name) ? triggers.mirrorDir({ name }) : null),
+    authorize: (request) => ['agent', 'admin'].includes(kind(requestToken(request)) ?? ''),
+    logger,
+  }));
+  app.route('/', createApi({ store, bus, service, logger, tokenKind: kind, private: config.private }));
+  http.on('upgrade', (request, socket, head) => {
+    const path = (request.url ?? '').split('?')[0];
+    if (path === '/agent') hub.handleUpgrade(request, socket, head);
+    else socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n');
+  });
+
+  // A restart must not cost running jobs: agents get a full lease period to reconnect.
+  store.leases.extendLeases(Date.now(), config.leaseMs);
+  for (const agent of store.agents.listAgents()) store.agents.setAgentStatus(agent.id, 'offline');
+  hub.start();
+  await registerStartupRepos(config, store, triggers, logger);
+  await triggers.start(new Map((config.repos ?? []).filter((r) => r.pollMs).map((r) => [r.name, r.pollMs!])));
+  for (const run of store.runs.listUnfinishedRuns()) runChanged(run.id);
+  pools?.start();
+  logger.info({ url, data: config.dataDir, repos: store.repos.listRepos().map((r) => r.name) }, 'kiln server listening');
+
+  let stopping: Promise<void> | null = null;
+  return {
+    url, port, store, service,
+    stop: () => (stopping ??= (async () => {
+      await pools?.stop();
+      cron.stop();
+      await triggers.stop();
+      await hub.stop();
+      http.closeAllConnections();
+      await new Promise<void>((resolve) => http.close(() => resolve()));
+      store.close();
+    })()),
+  };
+}
+
+function listen(http: Server, host: string, port: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    http.once('error', (error: NodeJS.ErrnoException) => {
+      const why = error.code === 'EADDRINUSE' ? `port ${port} on ${host} is already in use` : error.code === 'EACCES' ? `no permission to listen on ${host}:${port}` : error.message;
+      reject(new KilnError('bad_input', `cannot listen: ${why} (set KILN_PORT or server.port)`));
+    });
+    http.listen(port, host, () => resolve((http.address() as AddressInfo).port));
+  });
+}
+
+/**
+ * `kiln server`: reads the configuration, starts, and stops cleanly on SIGINT/SIGTERM.
+ * Resolves with the process exit code once the server has stopped.
+ */
+export async function runServerProcess(options: {
+  env: Readonly<Record<string, string | undefined>>;
+  cwd: string;
+  cpus: number;
+  makeLogger(level: string): Logger;
+  pools?: StartOptions['pools'];
+}): Promise<number> {
+  const { loadServerConfig } = await import('./config.js');
+  const config = loadServerConfig(options);
+  const logger = options.makeLogger(config.logLevel);
+  const server = await startServer(config, { logger, ...(options.pools ? { pools: options.pools } : {}) });
+  logger.info({ adminTokenFile: config.adminToken ? null : join(config.dataDir, 'admin.token') }, 'ready');
+  return new Promise((resolve) => {
+    let signals = 0;
+    const onSignal = (signal: NodeJS.Signals) => {
+      if (++signals > 1) process.exit(1);
+      logger.info({ signal }, 'stopping');
+      const force = setTimeout(() => process.exit(1), 10_000);
+      force.unref();
+      server.stop().then(() => resolve(0), (error: unknown) => {
+        logger.error({ err: error }, 'stop failed');
+        resolve(1);
+      });
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+  });
+}

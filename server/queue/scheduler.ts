@@ -1,0 +1,61 @@
+// The scheduler: after anything in a run changes, decides which of its waiting jobs become
+// ready (needs done, `when` matches), wait for approval, or are skipped.
+//
+//   job waits (queued, not ready) ──needs all final──▶ when matches? ──no──▶ skipped
+//                                                          │ yes
+//                                                          ├─ approval ─▶ blocked ─approve─▶ ready
+//                                                          └──────────────────────────────▶ ready (claimable)
+import { whenMatches, type Outcome, type RunFacts } from '../../shared/pipeline/index.js';
+import { isFinal, type Status } from '../../shared/status.js';
+import type { Job, RunDetail, Store } from '../store/index.js';
+
+export interface Decision {
+  jobId: number;
+  name: string;
+  to: 'ready' | 'blocked' | 'skipped';
+  reason: string | null;
+}
+
+/**
+ * Moves every job of the run whose needs have all ended. Jobs are in topological order, so
+ * one pass carries skips down the graph. Returns what it decided, for events and logs.
+ */
+export function advanceRun(store: Store, runId: number): Decision[] {
+  const run = store.runs.getRun(runId);
+  if (!run || isFinal(run.status)) return [];
+  const status = new Map<string, Status>(run.jobs.map((j) => [j.name, j.status]));
+  const byName = new Map<string, Job>(run.jobs.map((j) => [j.name, j]));
+  const facts = factsOf(run);
+  const decisions: Decision[] = [];
+  for (const job of run.jobs) {
+    const waiting = (job.status === 'queued' && job.readyAt === null) || job.status === 'blocked' || (job.status === 'queued' && job.needs.length === 0);
+    if (!waiting || !job.needs.every((n) => isFinal(status.get(n) ?? 'success'))) continue;
+    const decision = decide(job, facts, job.needs.map((n) => byName.get(n)!).map((n) => ({ status: status.get(n.name)!, allowFailure: n.allowFailure })));
+    if (decision.to === 'skipped') {
+      if (store.jobs.setJobStatus(job.id, 'skipped', { reason: decision.reason })) status.set(job.name, 'skipped');
+      else continue;
+    } else if (decision.to === 'blocked') {
+      if (job.status === 'blocked' || !store.jobs.setJobStatus(job.id, 'blocked', { reason: 'waiting for approval' })) continue;
+    } else if (job.readyAt !== null || !store.jobs.markJobReady(job.id)) continue;
+    decisions.push({ jobId: job.id, name: job.name, ...decision });
+  }
+  return decisions;
+}
+
+function decide(job: Job, facts: RunFacts, needs: Array<{ status: Status; allowFailure: boolean }>): Omit<Decision, 'jobId' | 'name'> {
+  const failed = needs.some((n) => n.status === 'error' || n.status === 'cancelled' || (n.status === 'failed' && !n.allowFailure));
+  const outcome: Outcome = failed ? 'failure' : 'success';
+  const when = job.plan.when;
+  const statuses = when?.status ?? ['success'];
+  if (needs.some((n) => n.status === 'skipped') && !statuses.includes('always')) {
+    return { to: 'skipped', reason: 'a job it needs was skipped' };
+  }
+  if (!whenMatches(when, facts, outcome)) {
+    return { to: 'skipped', reason: failed && !statuses.includes('failure') ? 'a job it needs did not succeed' : 'its `when` does not match' };
+  }
+  return job.approval ? { to: 'blocked', reason: 'waiting for approval' } : { to: 'ready', reason: null };
+}
+
+export function factsOf(run: Pick<RunDetail, 'event' | 'branch' | 'tag' | 'changedPaths'>): RunFacts {
+  return { event: run.event, branch: run.branch, tag: run.tag, changedPaths: run.changedPaths };
+}

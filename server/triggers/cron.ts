@@ -1,0 +1,75 @@
+// Scheduled runs: the `on.cron` entries of each repo's pipeline.yml on its default branch,
+// scheduled with node-cron (the library that validated them) and re-read when that branch moves.
+import { createTask, type ScheduledTask } from 'node-cron';
+import type { Logger } from 'pino';
+import { validatePipeline } from '../../shared/pipeline/index.js';
+import { readFileAtCommit, resolveRef } from '../git/read.js';
+import type { Repo, Store } from '../store/index.js';
+import { PIPELINE_FILE, type RunStarter } from './run-starter.js';
+
+export interface CronOptions {
+  store: Store;
+  starter: RunStarter;
+  logger: Logger;
+  mirrorDir(repo: Repo): string;
+}
+
+export interface CronScheduler {
+  /** Re-reads the repo's schedules from its default branch and replaces the old ones. */
+  refresh(repo: Repo): Promise<void>;
+  /** The schedules in force, for the API: repo → cron expressions. */
+  schedules(): Map<string, string[]>;
+  stop(): void;
+}
+
+export function createCronScheduler({ store, starter, logger, mirrorDir }: CronOptions): CronScheduler {
+  const tasks = new Map<number, { key: string; tasks: ScheduledTask[]; exprs: string[] }>();
+
+  const fire = async (repoId: number, branch: string | null): Promise<void> => {
+    const repo = store.repos.getRepo(repoId);
+    if (!repo) return;
+    const target = branch ?? repo.defaultBranch;
+    const sha = await resolveRef(mirrorDir(repo), `refs/heads/${target}`);
+    await starter.startRun(repo, { event: 'cron', ref: `refs/heads/${target}`, sha, changedPaths: null });
+  };
+
+  return {
+    async refresh(repo) {
+      let entries: Array<{ schedule: string; branch: string | null; timezone: string | null }> = [];
+      try {
+        const sha = await resolveRef(mirrorDir(repo), `refs/heads/${repo.defaultBranch}`);
+        const text = await readFileAtCommit(mirrorDir(repo), sha, PIPELINE_FILE);
+        const result = text === null ? null : validatePipeline(text);
+        if (result?.ok) entries = result.plan.triggers.cron;
+      } catch {
+        entries = []; // no default branch yet, or no pipeline there: nothing scheduled
+      }
+      const key = JSON.stringify(entries);
+      const current = tasks.get(repo.id);
+      if (current?.key === key) return;
+      for (const task of current?.tasks ?? []) void task.destroy();
+      const made = entries.map((entry) =>
+        createTask(entry.schedule, () => fire(repo.id, entry.branch).catch((error: unknown) => logger.error({ err: error, repo: repo.name }, 'scheduled run failed to start')), {
+          ...(entry.timezone ? { timezone: entry.timezone } : {}),
+          name: `${repo.name}:${entry.schedule}`,
+          noOverlap: false,
+        }),
+      );
+      for (const task of made) void task.start();
+      tasks.set(repo.id, { key, tasks: made, exprs: entries.map((e) => e.schedule) });
+      if (entries.length > 0 || current) logger.info({ repo: repo.name, schedules: entries.map((e) => e.schedule) }, 'cron schedules loaded');
+    },
+    schedules() {
+      const out = new Map<string, string[]>();
+      for (const [id, entry] of tasks) {
+        const repo = store.repos.getRepo(id);
+        if (repo && entry.exprs.length > 0) out.set(repo.name, entry.exprs);
+      }
+      return out;
+    },
+    stop() {
+      for (const entry of tasks.values()) for (const task of entry.tasks) void task.destroy();
+      tasks.clear();
+    },
+  };
+}
