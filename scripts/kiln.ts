@@ -11,6 +11,9 @@ interface Command {
 const COMMANDS: Record<string, Command> = {
   server: { summary: 'start the kiln server (what `npm start` runs)', load: () => import('./cli/server.js') },
   validate: { summary: 'check a pipeline.yml offline', load: () => import('./cli/validate.js') },
+  trigger: { summary: 'start a run of a repo through the server', load: () => import('./cli/trigger.js') },
+  logs: { summary: "print a run's or a job's log (--follow to stream)", load: () => import('./cli/logs.js') },
+  status: { summary: 'repos and their last runs', load: () => import('./cli/status.js') },
   schema: { summary: 'print the JSON Schema of pipeline.yml', load: () => import('./cli/schema.js') },
 };
 
@@ -48,5 +51,7 @@ main(process.argv.slice(2)).then(
   (error: unknown) => {
     console.error(`kiln: ${error instanceof Error ? error.message : String(error)}`);
     process.exitCode = error instanceof Error && error.name === 'UsageError' ? 2 : 1;
+    // ClientError and UsageError carry a one-line message; anything else is a bug worth a trace.
+    if (error instanceof Error && !['UsageError', 'ClientError'].includes(error.name) && process.env.KILN_DEBUG) console.error(error.stack);
   },
 );

@@ -17,7 +17,10 @@ export function logStream({ store, bus, jobId, attempt: asked, follow }: LogStre
   let unsubscribe: (() => void) | null = null;
   return new ReadableStream<Uint8Array>({
     start(controller) {
-      const attempt = asked ?? store.jobs.getJob(jobId)?.attempt ?? 0;
+      // A job that waits for an agent (first time or retry) has its next attempt to show.
+      const first = store.jobs.getJob(jobId);
+      const waiting = first?.status === 'queued' || first?.status === 'blocked';
+      const attempt = asked ?? (first ? first.attempt + (waiting ? 1 : 0) : 0);
       // Subscribe before reading what is stored: lines that arrive in between are buffered,
       // then trimmed by line number.
       const pending: KilnEvent[] = [];
@@ -37,7 +40,7 @@ export function logStream({ store, bus, jobId, attempt: asked, follow }: LogStre
           const lines = event.lines.slice(skip);
           if (lines.length > 0) controller.enqueue(encoder.encode(lines.map((l) => `${l.text}\n`).join('')));
           nextLine = Math.max(nextLine, event.firstLine + event.lines.length);
-        } else if (event.type === 'job' && event.job.id === jobId && (isFinal(event.job.status) || event.job.attempt !== attempt)) {
+        } else if (event.type === 'job' && event.job.id === jobId && (isFinal(event.job.status) || event.job.attempt > attempt)) {
           close();
         }
       };
@@ -47,7 +50,7 @@ export function logStream({ store, bus, jobId, attempt: asked, follow }: LogStre
         nextLine = chunk.firstLine + chunk.lines;
       }
       const job = store.jobs.getJob(jobId);
-      if (!follow || !job || isFinal(job.status) || job.attempt !== attempt) return close();
+      if (!follow || !job || isFinal(job.status) || job.attempt > attempt) return close();
       live = true;
       for (const event of pending.splice(0)) onEvent(event);
     },

@@ -1,0 +1,63 @@
+// `kiln logs RUN|JOB [--follow]`: prints a run's job logs (or one job's), live with --follow.
+import { parseCommand } from './args.js';
+import { ClientError, clientOptions, getJson, request, type ClientOptions, type JobJson, type RunJson } from './client.js';
+
+const USAGE = `Usage: kiln logs RUN [--follow]
+       kiln logs RUN/JOB-NAME [--follow]
+       kiln logs --job JOB-ID [--follow]
+
+RUN is a run id, or REPO#NUMBER (e.g. web#12). With several jobs, each line starts
+with [job name]. --follow streams new lines until the jobs end.`;
+
+export async function main(argv: string[]): Promise<number> {
+  const parsed = parseCommand(argv, { follow: { type: 'boolean', short: 'f' }, job: { type: 'string' }, server: { type: 'string' }, token: { type: 'string' } }, USAGE);
+  if (!parsed) return 0;
+  const options = clientOptions(parsed.values);
+  const follow = parsed.values.follow ?? false;
+  if (parsed.values.job) {
+    await printLog(options, Number(parsed.values.job), follow, null);
+    return 0;
+  }
+  const [target] = parsed.positionals;
+  if (!target || parsed.positionals.length > 1) {
+    console.error('kiln logs: give a RUN, RUN/JOB-NAME or --job ID (see --help)');
+    return 2;
+  }
+  const slash = target.indexOf('/');
+  const run = await findRun(options, slash === -1 ? target : target.slice(0, slash));
+  if (run.error) console.log(run.error);
+  const jobs = (run.jobs ?? []).filter((j) => slash === -1 || j.name === target.slice(slash + 1));
+  if (slash !== -1 && jobs.length === 0) throw new ClientError(`run ${run.id} has no job named "${target.slice(slash + 1)}"`);
+  const prefix = jobs.length > 1;
+  if (follow) await Promise.all(jobs.map((j) => printLog(options, j.id, true, prefix ? j.name : null)));
+  else for (const job of jobs) await printLog(options, job.id, false, prefix ? job.name : null);
+  return 0;
+}
+
+async function findRun(options: ClientOptions, ref: string): Promise<RunJson> {
+  const hash = ref.indexOf('#');
+  if (hash === -1) {
+    if (!/^\d+$/.test(ref)) throw new ClientError(`"${ref}" is not a run id or REPO#NUMBER`);
+    return getJson<RunJson>(options, `/api/runs/${ref}`);
+  }
+  const number = Number(ref.slice(hash + 1));
+  const runs = await getJson<RunJson[]>(options, `/api/repos/${encodeURIComponent(ref.slice(0, hash))}/runs?before=${number + 1}&limit=1`);
+  if (runs[0]?.number !== number) throw new ClientError(`no run ${ref}`);
+  return getJson<RunJson>(options, `/api/runs/${runs[0].id}`);
+}
+
+async function printLog(options: ClientOptions, jobId: number, follow: boolean, prefix: string | null): Promise<void> {
+  if (!Number.isSafeInteger(jobId) || jobId <= 0) throw new ClientError('a job id is a positive integer');
+  const response = await request(options, 'GET', `/api/jobs/${jobId}/log${follow ? '?follow=1' : ''}`);
+  const decoder = new TextDecoder();
+  let partial = '';
+  for await (const bytes of response.body as unknown as AsyncIterable<Uint8Array>) {
+    const text = partial + decoder.decode(bytes, { stream: true });
+    const lines = text.split('\n');
+    partial = lines.pop()!;
+    if (lines.length > 0) process.stdout.write(lines.map((l) => (prefix ? `[${prefix}] ${l}` : l)).join('\n') + '\n');
+  }
+  if (partial) process.stdout.write(`${prefix ? `[${prefix}] ` : ''}${partial}\n`);
+}
+
+export type { JobJson };
