@@ -9,6 +9,7 @@ import { Hono } from 'hono';
 import type { Logger } from 'pino';
 import { KilnError } from '../shared/errors.js';
 import { createApi } from './api/app.js';
+import { createEventsSocket } from './api/events-socket.js';
 import { ensureTokens, registerTokens, tokenKind } from './auth.js';
 import type { ServerConfig } from './config.js';
 import { createEventBus } from './events.js';
@@ -75,9 +76,14 @@ export async function startServer(config: ServerConfig, { logger, pools: makePoo
     logger,
   }));
   app.route('/', createApi({ store, bus, service, logger, tokenKind: kind, private: config.private }));
+  const events = createEventsSocket({
+    bus, logger,
+    mayRead: (request) => !config.private || kind(request.headers.authorization?.replace(/^Bearer\s+/i, '') ?? null) !== null,
+  });
   http.on('upgrade', (request, socket, head) => {
     const path = (request.url ?? '').split('?')[0];
     if (path === '/agent') hub.handleUpgrade(request, socket, head);
+    else if (path === '/api/events') events.handleUpgrade(request, socket, head);
     else socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n');
   });
 
@@ -99,6 +105,7 @@ export async function startServer(config: ServerConfig, { logger, pools: makePoo
       cron.stop();
       await triggers.stop();
       await hub.stop();
+      await events.close();
       http.closeAllConnections();
       await new Promise<void>((resolve) => http.close(() => resolve()));
       store.close();

@@ -146,4 +146,17 @@ describe('the API', () => {
     expect(agents.find((a: { name: string }) => a.name === 'bad-agent')).toMatchObject({ status: 'offline' });
     good.close();
   });
+
+  it('streams run and job events over /api/events', async () => {
+    const ws = new WebSocket(`${server.url.replace('http', 'ws')}/api/events`);
+    const seen: Array<{ type: string; run?: { id: number; status: string }; job?: { run_id: number } }> = [];
+    ws.on('message', (data) => seen.push(JSON.parse(data.toString())));
+    await new Promise((resolve) => ws.on('open', resolve));
+    await repo.commit({ 'pipeline.yml': 'jobs:\n  build:\n    steps: [{ run: echo fixed }]\n' }, 'fix the pipeline');
+    const run = (await server.api('POST', '/api/repos/web/runs', { ref: 'main' })).body;
+    await eventually(() => seen.some((e) => e.type === 'run' && e.run!.id === run.id) && seen.some((e) => e.type === 'job' && e.job!.run_id === run.id), 5000, 'run and job events');
+    ws.send('{"subscribe":{"job":"x"}}');
+    await eventually(() => seen.some((e) => e.type === 'error'), 5000, 'an error answer');
+    ws.close();
+  });
 });

@@ -1,0 +1,90 @@
+// WebSocket `/api/events`: live run, job, step, agent and queue events for dashboards;
+// `{"subscribe":{"job":ID}}` adds that job's log lines. A client that cannot keep up is
+// dropped rather than buffered without bound.
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import type { Logger } from 'pino';
+import { WebSocketServer, type WebSocket } from 'ws';
+import type { EventBus, KilnEvent } from '../events.js';
+import { agentView, jobView, runView, stepView } from './views.js';
+
+export interface EventsSocketOptions {
+  bus: EventBus;
+  logger: Logger;
+  /** Whether this request may read (private servers need a token). */
+  mayRead(request: IncomingMessage): boolean;
+  maxBufferedBytes?: number;
+}
+
+export interface EventsSocket {
+  handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void;
+  close(): Promise<void>;
+}
+
+const MAX_SUBSCRIPTIONS = 64;
+
+export function createEventsSocket({ bus, logger, mayRead, maxBufferedBytes = 8 * 1024 * 1024 }: EventsSocketOptions): EventsSocket {
+  const wss = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024 });
+
+  const toWire = (event: KilnEvent): Record<string, unknown> | null => {
+    switch (event.type) {
+      case 'run': return { type: 'run', run: runView(event.run) };
+      case 'job': return { type: 'job', job: jobView(event.job) };
+      case 'step': return { type: 'step', job_id: event.jobId, step: stepView(event.step) };
+      case 'agent': return { type: 'agent', agent: agentView(event.agent) };
+      case 'queue': return { type: 'queue' };
+      case 'log': return null; // only to subscribers, below
+    }
+  };
+
+  wss.on('connection', (ws: WebSocket) => {
+    const jobs = new Set<number>();
+    const send = (message: Record<string, unknown>) => {
+      if (ws.bufferedAmount > maxBufferedBytes) return void ws.close(1013, 'too slow: events dropped');
+      ws.send(JSON.stringify(message));
+    };
+    const unsubscribe = bus.subscribe((event) => {
+      if (ws.readyState !== ws.OPEN) return;
+      if (event.type === 'log') {
+        if (!jobs.has(event.jobId)) return;
+        send({
+          type: 'log', job_id: event.jobId, attempt: event.attempt, first_line: event.firstLine,
+          lines: event.lines.map((l, i) => ({ n: event.firstLine + i + 1, t: l.t, stream: l.stream, step: l.step, text: l.text })),
+        });
+      } else {
+        const wire = toWire(event);
+        if (wire) send(wire);
+      }
+    });
+    ws.on('message', (data) => {
+      let message: { subscribe?: { job?: unknown }; unsubscribe?: { job?: unknown } };
+      try {
+        message = JSON.parse(data.toString()) as typeof message;
+      } catch {
+        return void ws.close(1007, 'messages are JSON');
+      }
+      const add = message?.subscribe?.job;
+      const remove = message?.unsubscribe?.job;
+      if (Number.isSafeInteger(add) && jobs.size < MAX_SUBSCRIPTIONS) jobs.add(add as number);
+      else if (Number.isSafeInteger(remove)) jobs.delete(remove as number);
+      else return void send({ type: 'error', error: 'expected {"subscribe":{"job":ID}} or {"unsubscribe":{"job":ID}}' });
+      send({ type: 'subscribed', jobs: [...jobs] });
+    });
+    ws.on('close', unsubscribe);
+    ws.on('error', (error) => logger.debug({ err: error }, 'events socket error'));
+  });
+
+  return {
+    handleUpgrade(request, socket, head) {
+      if (!mayRead(request)) {
+        socket.end('HTTP/1.1 401 Unauthorized\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n{"error":"this server is private: send a token"}');
+        return;
+      }
+      wss.handleUpgrade(request, socket, head, (ws) => wss.emit('connection', ws, request));
+    },
+    close: () => new Promise<void>((resolve) => {
+      for (const client of wss.clients) client.close(1001, 'server stopping');
+      wss.close(() => resolve());
+    }),
+  };
+}
