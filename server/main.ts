@@ -8,6 +8,8 @@ import { createAdaptorServer } from '@hono/node-server';
 import { Hono } from 'hono';
 import type { Logger } from 'pino';
 import { KilnError } from '../shared/errors.js';
+import { fileURLToPath } from 'node:url';
+import { createAutoscaler, createProcessProvider } from './autoscaler/index.js';
 import { createApi } from './api/app.js';
 import { createEventsSocket } from './api/events-socket.js';
 import { ensureTokens, registerTokens, tokenKind } from './auth.js';
@@ -16,7 +18,7 @@ import { createEventBus } from './events.js';
 import { createGitHttpBackend, requestToken } from './git/http-backend.js';
 import { createMirrors } from './git/mirror.js';
 import { createHub } from './hub/hub.js';
-import { createKilnService, type KilnService, type PoolsView } from './service.js';
+import { createKilnService, type KilnService } from './service.js';
 import { openDatabase, type Store } from './store/index.js';
 import { createCronScheduler } from './triggers/cron.js';
 import { createRepoTriggers } from './triggers/repos.js';
@@ -33,11 +35,11 @@ export interface RunningServer {
 
 export interface StartOptions {
   logger: Logger;
-  /** Builds the elastic pools once the hub exists (the autoscaler); optional in tests. */
-  pools?: (parts: { store: Store; hub: ReturnType<typeof createHub>; bus: ReturnType<typeof createEventBus>; agentToken: string; serverUrl: string }) => PoolsView & { start(): void; stop(): Promise<void> | void };
+  /** The `kiln` script that process pools start agents with (default: this build's). */
+  kilnScript?: string;
 }
 
-export async function startServer(config: ServerConfig, { logger, pools: makePools }: StartOptions): Promise<RunningServer> {
+export async function startServer(config: ServerConfig, { logger, kilnScript }: StartOptions): Promise<RunningServer> {
   mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
   const store = openDatabase(join(config.dataDir, 'kiln.db'));
   const tokens = ensureTokens(config.dataDir, { admin: config.adminToken, agent: config.agentToken });
@@ -67,8 +69,16 @@ export async function startServer(config: ServerConfig, { logger, pools: makePoo
     store, mirrors, starter, logger, dataDir: config.dataDir,
     onSynced: (repo) => void cron.refresh(store.repos.getRepo(repo.id) ?? repo).catch((error: unknown) => logger.error({ err: error }, 'cron refresh failed')),
   });
-  const pools = makePools?.({ store, hub, bus, agentToken: tokens.agent, serverUrl: url });
-  service = createKilnService({ store, bus, hub, starter, triggers, ...(pools ? { pools } : {}) });
+  const pools = createAutoscaler({
+    pools: config.pools, store, hub, bus, logger: logger.child({ part: 'autoscaler' }), serverUrl: url, agentToken: tokens.agent,
+    providers: {
+      process: createProcessProvider({
+        dataDir: config.dataDir, nodePath: process.execPath, logger,
+        kilnScript: kilnScript ?? fileURLToPath(new URL('../scripts/kiln.js', import.meta.url)),
+      }),
+    },
+  });
+  service = createKilnService({ store, bus, hub, starter, triggers, pools });
 
   app.route('/git', createGitHttpBackend({
     mirrorDir: (name) => (store.repos.getRepoByName(name) ? triggers.mirrorDir({ name }) : null),
@@ -94,14 +104,14 @@ export async function startServer(config: ServerConfig, { logger, pools: makePoo
   await registerStartupRepos(config, store, triggers, logger);
   await triggers.start(new Map((config.repos ?? []).filter((r) => r.pollMs).map((r) => [r.name, r.pollMs!])));
   for (const run of store.runs.listUnfinishedRuns()) runChanged(run.id);
-  pools?.start();
+  pools.start();
   logger.info({ url, data: config.dataDir, repos: store.repos.listRepos().map((r) => r.name) }, 'kiln server listening');
 
   let stopping: Promise<void> | null = null;
   return {
     url, port, store, service,
     stop: () => (stopping ??= (async () => {
-      await pools?.stop();
+      await pools.stop();
       cron.stop();
       await triggers.stop();
       await hub.stop();
@@ -132,12 +142,11 @@ export async function runServerProcess(options: {
   cwd: string;
   cpus: number;
   makeLogger(level: string): Logger;
-  pools?: StartOptions['pools'];
 }): Promise<number> {
   const { loadServerConfig } = await import('./config.js');
   const config = loadServerConfig(options);
   const logger = options.makeLogger(config.logLevel);
-  const server = await startServer(config, { logger, ...(options.pools ? { pools: options.pools } : {}) });
+  const server = await startServer(config, { logger });
   logger.info({ adminTokenFile: config.adminToken ? null : join(config.dataDir, 'admin.token') }, 'ready');
   return new Promise((resolve) => {
     let signals = 0;

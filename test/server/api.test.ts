@@ -49,7 +49,7 @@ describe('the API', () => {
   it('says why each queued job waits', async () => {
     const { body } = await server.api('GET', '/api/queue', undefined, null);
     expect(body.map((j: { name: string; reason: string }) => [j.name, j.reason])).toEqual([
-      ['build', 'no connected agent has the labels []'],
+      ['build', 'no agent or pool has the labels []'],
       ['deploy', 'waiting for a job it needs: build'],
     ]);
   });
@@ -140,6 +140,7 @@ describe('the API', () => {
     bad.send('{"type":"log","jobId":"not a number"');
     expect(await closed).toBe(1007);
     expect(good.readyState).toBe(WebSocket.OPEN);
+    await eventually(async () => (await server.api('GET', '/api/agents')).body.find((a: { name: string; status: string }) => a.name === 'bad-agent' && a.status === 'offline'), 5000, 'the bad agent offline');
     const agents = (await server.api('GET', '/api/agents')).body;
     // (the good agent may have been handed a queued job by now: idle or busy, but connected)
     expect(agents.find((a: { name: string }) => a.name === 'good-agent')).toMatchObject({ status: expect.stringMatching(/idle|busy/), labels: ['x'], pool: null });
