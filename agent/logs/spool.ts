@@ -55,6 +55,11 @@ export async function openSpool(options: SpoolOptions): Promise<Spool> {
     const acked = await readFile(`${base}.acked`, 'utf8').then(parseSeq, () => -1);
     let last = acked;
     for await (const chunk of readChunks(`${base}.chunks`)) last = Math.max(last, chunk.seq);
+    if (last <= acked) { // all acknowledged, and (reopened) finished: nothing left to keep
+      await rm(`${base}.chunks`, { force: true });
+      await rm(`${base}.acked`, { force: true });
+      continue;
+    }
     const entry = { jobId: Number(m[1]), attempt: Number(m[2]), ackedSeq: acked, lastSeq: last };
     entries.set(`${m[1]}.${m[2]}`, { ...entry, base, finished: true, queue: Promise.resolve() });
   }

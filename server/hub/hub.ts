@@ -57,6 +57,7 @@ export function createHub(options: HubOptions): Hub {
       publishAgentsOf([...sessions.values()].filter((s) => !s.jobs.has(jobId)));
       hub.dispatch();
     },
+    agentChanged: (session) => publishAgentsOf([session]),
   };
   let keeper: LeaseKeeper | null = null;
 

@@ -31,6 +31,8 @@ export interface MessageContext {
   logCapBytes: number;
   /** Called when a job ended, so the scheduler can move the run on and free slots get work. */
   jobEnded(jobId: number): void;
+  /** Called when an agent's status may have changed (draining), to store and publish it. */
+  agentChanged(session: Session): void;
 }
 
 /** Handles one decoded message after hello. Never throws into the socket handler. */
@@ -54,6 +56,11 @@ export function handleMessage(ctx: MessageContext, session: Session, message: Ag
     case 'done':
       finishJob(ctx, session, message);
       send(session, { type: 'done-ack', jobId: message.jobId, attempt: message.attempt });
+      return;
+    case 'draining':
+      // The agent stops taking work on its own (SIGTERM, --once): no new jobs for it.
+      session.draining = true;
+      ctx.agentChanged(session);
       return;
     case 'drained':
       session.log.info('agent drained');

@@ -14,6 +14,7 @@
 //                                  ◀── done-ack {jobId}
 //                                  ◀── cancel {jobId, reason}      (kill the job's process tree)
 //                                  ◀── drain {}                    (finish jobs, take no more, exit)
+//   draining {} ──▶                      (the agent drains on its own, e.g. SIGTERM: send it no more jobs)
 //   drained {} ──▶                                                 (then the agent closes)
 //
 // Liveness is WebSocket ping/pong: the server renews the leases of agents it hears from;
@@ -79,6 +80,7 @@ export const agentMessageSchema = z.discriminatedUnion('type', [
     lastSeq: z.int().min(-1), // the last log chunk sent for this attempt; -1: none
     at: time,
   }),
+  z.object({ type: z.literal('draining') }),
   z.object({ type: z.literal('drained') }),
 ]);
 export type AgentMessage = z.infer<typeof agentMessageSchema>;

@@ -1,0 +1,114 @@
+// The agent's configuration: command-line flags over the environment over defaults. The only
+// module of the agent that reads the environment (it is passed in).
+import { join, resolve } from 'node:path';
+import { KilnError } from '../shared/errors.js';
+
+export interface AgentConfig {
+  /** The server's base URL without a trailing slash (`http://ci:8080`). */
+  serverUrl: string;
+  token: string;
+  labels: string[];
+  capacity: number;
+  name: string;
+  /** The pool that started this agent; null for an agent started by hand. */
+  pool: string | null;
+  /** Holds `workspaces/`, `git/` (the mirror cache) and `spool/`. */
+  workDir: string;
+  /** Take one job, finish it, and exit. */
+  once: boolean;
+  logLevel: string;
+}
+
+/** What the command line gave; undefined = not given. */
+export interface AgentFlags {
+  server?: string;
+  token?: string;
+  labels?: string;
+  capacity?: string;
+  name?: string;
+  pool?: string;
+  workDir?: string;
+  once?: boolean;
+}
+
+export interface LoadAgentConfigOptions {
+  flags: AgentFlags;
+  env: Readonly<Record<string, string | undefined>>;
+  cwd: string;
+  /** The user's home folder, or null when there is none (then `./.kiln-agent`). */
+  homeDir: string | null;
+  hostname: string;
+  /** Makes the default name's suffix; injected so tests get stable names. */
+  random?: () => number;
+}
+
+const LABEL = /^[A-Za-z0-9][A-Za-z0-9._:/=-]{0,199}$/;
+const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$/;
+
+const bad = (message: string) => new KilnError('bad_input', message);
+const pick = (flag: string | undefined, env: string | undefined) => (flag !== undefined ? flag : env || undefined);
+
+/** Reads the configuration; a bad or missing value throws a KilnError with one line that names the option. */
+export function loadAgentConfig(o: LoadAgentConfigOptions): AgentConfig {
+  const { flags, env } = o;
+  const server = pick(flags.server, env.KILN_SERVER);
+  if (!server) throw bad('--server (or KILN_SERVER) is required: the URL of the kiln server, e.g. http://ci:8080');
+  const token = pick(flags.token, env.KILN_AGENT_TOKEN);
+  if (!token) throw bad('--token (or KILN_AGENT_TOKEN) is required: the agent token of the server (<data>/agent.token)');
+  const workDir = pick(flags.workDir, env.KILN_AGENT_DIR);
+  const random = o.random ?? Math.random;
+  return {
+    serverUrl: parseServerUrl(server),
+    token: token.trim(),
+    labels: parseLabels(pick(flags.labels, env.KILN_LABELS) ?? 'linux'),
+    capacity: parseCapacity(pick(flags.capacity, env.KILN_CAPACITY) ?? '1'),
+    name: parseName(pick(flags.name, env.KILN_AGENT_NAME) ?? defaultName(o.hostname, random)),
+    pool: pick(flags.pool, env.KILN_POOL)?.trim() || null,
+    workDir: workDir ? resolve(o.cwd, workDir) : join(o.homeDir ?? o.cwd, '.kiln-agent'),
+    once: flags.once ?? false,
+    logLevel: env.KILN_LOG_LEVEL || 'info',
+  };
+}
+
+function parseServerUrl(text: string): string {
+  let url: URL;
+  try {
+    url = new URL(text.trim());
+  } catch {
+    throw bad(`--server: "${text}" is not a URL; expected e.g. http://ci:8080`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw bad(`--server: expected an http:// or https:// URL, got "${text}"`);
+  if (url.username || url.password) throw bad('--server: put the token in --token, not in the URL');
+  if (url.search || url.hash) throw bad(`--server: expected a base URL without ?query or #fragment, got "${text}"`);
+  return url.href.replace(/\/+$/, '');
+}
+
+function parseLabels(text: string): string[] {
+  const labels = [...new Set(text.split(',').map((l) => l.trim()).filter(Boolean))];
+  if (labels.length === 0) throw bad('--labels: give at least one label, e.g. linux,docker');
+  if (labels.length > 64) throw bad(`--labels: at most 64 labels, got ${labels.length}`);
+  const wrong = labels.find((l) => !LABEL.test(l));
+  if (wrong !== undefined) throw bad(`--labels: "${wrong}" is not a label (letters, digits and . _ : / = -)`);
+  return labels;
+}
+
+function parseCapacity(text: string): number {
+  const capacity = /^\s*\d+\s*$/.test(text) ? Number(text) : Number.NaN;
+  if (!Number.isInteger(capacity) || capacity < 1 || capacity > 256) {
+    throw bad(`--capacity: expected a whole number of jobs from 1 to 256, got "${text}"`);
+  }
+  return capacity;
+}
+
+function parseName(text: string): string {
+  const name = text.trim();
+  if (!NAME.test(name)) throw bad(`--name: "${text}" is not a name (letters, digits and . _ -, at most 200)`);
+  return name;
+}
+
+/** `buildhost-3f9a`: the host name and a suffix, so that two agents on one host differ. */
+function defaultName(hostname: string, random: () => number): string {
+  const host = hostname.split('.')[0]!.replace(/[^A-Za-z0-9._-]/g, '-').replace(/^[^A-Za-z0-9]+/, '').slice(0, 180) || 'agent';
+  const suffix = Math.floor(random() * 0x10000).toString(16).padStart(4, '0');
+  return `${host}-${suffix}`;
+}

@@ -1,0 +1,100 @@
+// `kiln run`'s engine: a plan's jobs one after another on the shell executor, with the server's
+// rules for needs and `when` (a job whose need did not succeed is skipped), and no server.
+import { mkdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { whenMatches, type Plan, type PlannedJob, type RunFacts } from '../../shared/pipeline/index.js';
+import type { LogLine } from '../../shared/protocol/messages.js';
+import type { Status } from '../../shared/status.js';
+import { runJob } from '../executors/run-job.js';
+import { createShellExecutor } from '../executors/shell.js';
+import { createJobLog } from '../logs/job-log.js';
+
+/** How one job of a local run ended; `durationMs` is null for a job that never started. */
+export interface LocalJobResult {
+  name: string;
+  status: Status;
+  exitCode: number | null;
+  reason: string | null;
+  durationMs: number | null;
+  allowFailure: boolean;
+}
+
+/** What to run, where, and where its output goes. */
+export interface LocalRunOptions {
+  plan: Plan;
+  /** The jobs to run (with what they need); null: all. */
+  only: ReadonlySet<string> | null;
+  facts: RunFacts;
+  /** Each job gets a fresh folder under here. */
+  workspaceRoot: string;
+  /** Fills a job's workspace (a folder that does not exist yet). */
+  prepare(workspace: string): Promise<void>;
+  /** The job's KILN_* variables and secrets; KILN_WORKSPACE is added. */
+  env(job: PlannedJob): Record<string, string>;
+  /** Values masked in the output. */
+  secrets: readonly string[];
+  baseEnv: Record<string, string>;
+  onLine(job: PlannedJob, line: LogLine): void;
+  onJobEnd?(result: LocalJobResult): void;
+  signal?: AbortSignal;
+  now?: () => number;
+}
+
+/** Runs the jobs in plan order (topological) and resolves with one result per selected job. Never rejects for a job's failure. */
+export async function runPlanLocally(o: LocalRunOptions): Promise<LocalJobResult[]> {
+  const now = o.now ?? Date.now;
+  const results = new Map<string, LocalJobResult>();
+  for (const job of o.plan.jobs) {
+    if (o.only && !o.only.has(job.name)) continue;
+    const ended = (status: Status, reason: string | null, exitCode: number | null = null, durationMs: number | null = null) => {
+      const result = { name: job.name, status, exitCode, reason, durationMs, allowFailure: job.allowFailure };
+      results.set(job.name, result);
+      o.onJobEnd?.(result);
+    };
+    if (o.signal?.aborted) {
+      ended('cancelled', 'cancelled');
+      continue;
+    }
+    const skip = skipReason(job, job.needs.flatMap((n) => results.get(n) ?? []), o.facts);
+    if (skip !== null) {
+      ended('skipped', skip);
+      continue;
+    }
+    const started = now();
+    const jobLog = createJobLog({ jobId: 1, attempt: 1, secrets: o.secrets, now, flushMs: 20, onChunk: (c) => c.lines.forEach((l) => o.onLine(job, l)) });
+    if (job.image !== null) {
+      jobLog.write(null, 'system', `✖ this job needs image ${job.image}; kiln run has no docker executor yet\n`);
+      jobLog.close();
+      ended('error', 'no docker executor for jobs with an image');
+      continue;
+    }
+    if (job.approval) jobLog.write(null, 'system', 'kiln: approval is not asked for in a local run\n');
+    const workspace = join(o.workspaceRoot, `${results.size}-${job.name.replace(/[^A-Za-z0-9._-]+/g, '_')}`);
+    try {
+      await mkdir(o.workspaceRoot, { recursive: true });
+      await o.prepare(workspace);
+      const result = await runJob({
+        job, executor: createShellExecutor({ baseEnv: o.baseEnv }), workspace, output: jobLog,
+        env: { ...o.env(job), KILN_WORKSPACE: workspace }, signal: o.signal, clock: { now },
+      });
+      jobLog.close();
+      ended(result.status, result.reason, result.exitCode, now() - started);
+    } catch (error) {
+      jobLog.write(null, 'system', `✖ cannot prepare the workspace: ${error instanceof Error ? error.message : String(error)}\n`);
+      jobLog.close();
+      ended('error', 'cannot prepare the workspace', null, now() - started);
+    } finally {
+      await rm(workspace, { recursive: true, force: true });
+    }
+  }
+  return [...results.values()];
+}
+
+/** The server's scheduler rule (server/queue/scheduler.ts), for a local run: why the job is skipped, or null. */
+function skipReason(job: PlannedJob, needs: LocalJobResult[], facts: RunFacts): string | null {
+  const statuses = job.when?.status ?? ['success'];
+  if (needs.some((n) => n.status === 'skipped') && !statuses.includes('always')) return 'a job it needs was skipped';
+  const failed = needs.some((n) => n.status === 'error' || n.status === 'cancelled' || (n.status === 'failed' && !n.allowFailure));
+  if (whenMatches(job.when, facts, failed ? 'failure' : 'success')) return null;
+  return failed && !statuses.includes('failure') ? 'a job it needs did not succeed' : 'its `when` does not match';
+}

@@ -1,0 +1,118 @@
+// Runs one assignment: fresh workspace, checkout, steps on the shell executor, results to the outbox.
+//
+//   job lifecycle on the agent:
+//
+//   assigned ─▶ workspace ─▶ checkout ─▶ steps (runJob) ─▶ log closed ─▶ done recorded ─▶ workspace removed
+//                               │ fails        ▲ cancel: tree stopped, rest skipped
+//                               └──────────────┴─▶ done error / cancelled
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Logger } from 'pino';
+import type { JobAssignment } from '../../shared/protocol/messages.js';
+import { createShellExecutor } from '../executors/shell.js';
+import { runJob } from '../executors/run-job.js';
+import type { Checkout } from '../git/checkout.js';
+import { createJobLog, type JobLog } from '../logs/job-log.js';
+import type { DoneMessage } from './job-records.js';
+import type { JobOutbox, Outbox } from './outbox.js';
+
+export type JobEnd = Pick<DoneMessage, 'status' | 'exitCode' | 'reason'>;
+
+export interface JobRunnerOptions {
+  /** Workspaces are made here, one per attempt: `<jobId>-<attempt>`. */
+  workspacesDir: string;
+  checkout: Checkout;
+  outbox: Outbox;
+  logger: Logger;
+  /** Variables every step starts from (PATH, HOME, locale, proxies). */
+  baseEnv: Record<string, string>;
+  now?: () => number;
+}
+
+/**
+ * Runs the assignment to its end and never rejects: whatever happens, the job's log is closed,
+ * its `done` handed to the outbox (after the last chunk) and its workspace removed. Aborting
+ * `signal` cancels the job; a string `signal.reason` becomes the done's reason. `release` is
+ * called once the job's processes are gone and before its `done` can leave: the server hands
+ * the slot to the next job as soon as it reads the done, so the slot must be free by then.
+ */
+export type JobRunner = (assignment: JobAssignment, signal: AbortSignal, release: () => void) => Promise<JobEnd>;
+
+export function createJobRunner(o: JobRunnerOptions): JobRunner {
+  const now = o.now ?? Date.now;
+  return async (a, signal, release) => {
+    const log = o.logger.child({ jobId: a.jobId, runId: a.runId, attempt: a.attempt, job: a.job.name });
+    const out = await o.outbox.begin({ jobId: a.jobId, attempt: a.attempt, token: a.token });
+    const jobLog = createJobLog({
+      jobId: a.jobId, attempt: a.attempt, secrets: a.secrets, capBytes: a.logCapBytes, now, onChunk: (c) => out.chunk(c),
+    });
+    const system = (text: string) => jobLog.write(null, 'system', `${text}\n`);
+    const workspace = join(o.workspacesDir, `${a.jobId}-${a.attempt}`);
+    let end: JobEnd;
+    log.info('job started');
+    try {
+      end = await runInWorkspace({ a, workspace, signal, system, jobLog, out, o, log });
+    } catch (err) {
+      log.error({ err }, 'job failed in the agent');
+      system(`✖ agent error: ${message(err)}`);
+      end = { status: 'error', exitCode: null, reason: `agent error: ${message(err)}` };
+    }
+    if (end.status === 'cancelled' && typeof signal.reason === 'string') end = { ...end, reason: signal.reason };
+    jobLog.close();
+    release();
+    await out.finish({ ...end, at: now() });
+    await rm(workspace, { recursive: true, force: true }).catch((err: unknown) => log.warn({ err }, 'cannot remove workspace'));
+    log.info({ status: end.status, exitCode: end.exitCode, reason: end.reason }, 'job ended');
+    return end;
+  };
+}
+
+interface JobContext {
+  a: JobAssignment;
+  workspace: string;
+  signal: AbortSignal;
+  system(text: string): void;
+  jobLog: JobLog;
+  out: JobOutbox;
+  o: JobRunnerOptions;
+  log: Logger;
+}
+
+async function runInWorkspace({ a, workspace, signal, system, jobLog, out, o, log }: JobContext): Promise<JobEnd> {
+  const now = o.now ?? Date.now;
+  if (a.job.image !== null) {
+    system(`✖ job "${a.job.name}" needs image ${a.job.image}: this agent has no docker executor`);
+    return { status: 'error', exitCode: null, reason: 'this agent has no docker executor' };
+  }
+  await rm(workspace, { recursive: true, force: true });
+  system(`kiln: checking out ${a.sha.slice(0, 12)} of ${a.repo}${a.ref ? ` (${a.ref})` : ''}`);
+  try {
+    const result = await o.checkout.checkout({ repo: a.repo, sha: a.sha, workspaceDir: workspace });
+    system(result.fetched ? 'kiln: fetched from the server' : 'kiln: the commit was in the agent\'s cache');
+  } catch (err) {
+    log.warn({ err: message(err) }, 'checkout failed');
+    system(`✖ checkout failed: ${message(err)}`);
+    return { status: 'error', exitCode: null, reason: `checkout failed: ${message(err)}` };
+  }
+  const result = await runJob({
+    job: a.job,
+    executor: createShellExecutor({ baseEnv: o.baseEnv }),
+    workspace,
+    env: { ...a.env, KILN_WORKSPACE: workspace },
+    output: jobLog,
+    signal,
+    clock: { now },
+    onStepStart: (s) => out.step({ index: s.index, status: 'running', exitCode: null, at: s.startedAt }),
+    onStepEnd: (s) => out.step({ index: s.index, status: s.status === 'skipped' ? 'skipped' : finalStatus(s.status), exitCode: s.exitCode, at: s.finishedAt ?? now() }),
+    onTeardownError: (err) => log.warn({ err }, 'executor teardown failed'),
+  });
+  return { status: finalStatus(result.status), exitCode: result.exitCode, reason: result.reason };
+}
+
+function finalStatus(status: string): DoneMessage['status'] {
+  return status === 'success' || status === 'failed' || status === 'cancelled' ? status : 'error';
+}
+
+function message(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}

@@ -1,0 +1,83 @@
+// The agent's composition root: builds its parts from the configuration, installs the signal
+// handlers, and resolves with the process's exit code.
+import { pino, type Logger } from 'pino';
+import type { AgentConfig } from './config.js';
+import { createConnection } from './connection/connection.js';
+import { systemClock, type Clock } from './connection/clock.js';
+import { pickBaseEnv } from './executors/shell.js';
+import { createCheckout } from './git/checkout.js';
+import { createAgentController, type AgentController } from './jobs/controller.js';
+import { createJobRecords } from './jobs/job-records.js';
+import { createJobSlots } from './jobs/job-slots.js';
+import { createOutbox } from './jobs/outbox.js';
+import { findLeftOvers } from './jobs/recovery.js';
+import { createJobRunner } from './jobs/run-assignment.js';
+import { openWorkDir } from './jobs/work-dir.js';
+import { openSpool } from './logs/spool.js';
+
+export interface AgentMainOptions {
+  config: AgentConfig;
+  /** Where steps' base variables (PATH, HOME…) come from; the agent's own token is never passed on. */
+  env: Readonly<Record<string, string | undefined>>;
+  logger?: Logger;
+  clock?: Clock;
+  /** Install SIGTERM/SIGINT handlers (first: drain; second: cancel jobs and exit); default true. */
+  handleSignals?: boolean;
+}
+
+/** Runs the agent until it has drained or was stopped; resolves with the exit code. */
+export async function runAgent(o: AgentMainOptions): Promise<number> {
+  const { config } = o;
+  const clock = o.clock ?? systemClock;
+  const logger = o.logger ?? pino({ level: config.logLevel, base: { agent: config.name } }, pino.destination({ dest: 2, sync: true }));
+  const dirs = await openWorkDir(config.workDir);
+  try {
+    const spool = await openSpool({ dir: dirs.spool });
+    let controller: AgentController | null = null;
+    const records = createJobRecords(dirs.spool);
+    const outbox = createOutbox({ spool, records, logger, onSettled: () => controller?.changed() });
+    outbox.adopt(await findLeftOvers(spool, records, logger));
+    const checkout = createCheckout({ cacheDir: dirs.gitCache, serverUrl: config.serverUrl, token: config.token });
+    const run = createJobRunner({ workspacesDir: dirs.workspaces, checkout, outbox, logger, baseEnv: pickBaseEnv(o.env), now: () => clock.now() });
+    const slots = createJobSlots({ capacity: config.capacity, run, logger, onEnded: () => controller?.changed() });
+    const connection = createConnection({
+      serverUrl: config.serverUrl,
+      token: config.token,
+      logger,
+      clock,
+      hello: () => controller!.hello(),
+      onMessage: (message) => controller!.handle(message),
+      onClose: () => controller?.disconnected(),
+    });
+    controller = createAgentController({
+      identity: { name: config.name, labels: config.labels, capacity: config.capacity, pool: config.pool },
+      connection, outbox, slots, logger, clock, once: config.once,
+    });
+    const removeHandlers = o.handleSignals === false ? () => {} : onSignals(controller, logger);
+    logger.info({ server: config.serverUrl, labels: config.labels, capacity: config.capacity, pool: config.pool, workDir: config.workDir }, 'agent starting');
+    connection.start();
+    const code = await controller.finished;
+    removeHandlers();
+    logger.info({ code }, 'agent exiting');
+    return code;
+  } finally {
+    await dirs.release();
+  }
+}
+
+/** First SIGTERM/SIGINT drains; a second one cancels the running jobs, reports them and exits. */
+function onSignals(controller: AgentController, logger: Logger): () => void {
+  let received = 0;
+  const handler = (signal: NodeJS.Signals) => {
+    received++;
+    logger.info({ signal }, received === 1 ? 'signal: draining (send it again to cancel the running jobs)' : 'signal: stopping');
+    if (received === 1) controller.drain(signal);
+    else controller.stop(signal);
+  };
+  process.on('SIGTERM', handler);
+  process.on('SIGINT', handler);
+  return () => {
+    process.off('SIGTERM', handler);
+    process.off('SIGINT', handler);
+  };
+}

@@ -1,0 +1,37 @@
+// The agent's configuration: flags over environment over defaults, and one-line errors.
+import { describe, expect, it } from 'vitest';
+import { loadAgentConfig, type AgentFlags } from '../../../agent/config.js';
+
+const load = (flags: AgentFlags, env: Record<string, string> = {}) =>
+  loadAgentConfig({ flags, env, cwd: '/srv', homeDir: '/home/ci', hostname: 'build-3.example.com', random: () => 0.5 });
+const base = { server: 'http://ci:8080/', token: 'tok' };
+
+describe('agent configuration', () => {
+  it('has defaults for everything but the server and the token', () => {
+    expect(load(base)).toEqual({
+      serverUrl: 'http://ci:8080', token: 'tok', labels: ['linux'], capacity: 1, name: 'build-3-8000',
+      pool: null, workDir: '/home/ci/.kiln-agent', once: false, logLevel: 'info',
+    });
+    expect(loadAgentConfig({ flags: base, env: {}, cwd: '/srv', homeDir: null, hostname: 'h' }).workDir).toBe('/srv/.kiln-agent');
+  });
+
+  it('reads the environment, and flags win over it', () => {
+    const env = { KILN_SERVER: 'https://ci.example.com', KILN_AGENT_TOKEN: 't2', KILN_LABELS: 'linux, gpu,,gpu', KILN_CAPACITY: '4', KILN_AGENT_NAME: 'a1', KILN_POOL: 'big', KILN_AGENT_DIR: 'work' };
+    expect(load({}, env)).toMatchObject({ serverUrl: 'https://ci.example.com', token: 't2', labels: ['linux', 'gpu'], capacity: 4, name: 'a1', pool: 'big', workDir: '/srv/work' });
+    expect(load({ capacity: '2', labels: 'arm' }, env)).toMatchObject({ capacity: 2, labels: ['arm'] });
+  });
+
+  it.each([
+    [{ token: 't' }, '--server (or KILN_SERVER) is required: the URL of the kiln server, e.g. http://ci:8080'],
+    [{ server: 'http://ci' }, '--token (or KILN_AGENT_TOKEN) is required: the agent token of the server (<data>/agent.token)'],
+    [{ ...base, server: 'ci:8080' }, '--server: expected an http:// or https:// URL, got "ci:8080"'],
+    [{ ...base, server: 'http://u:p@ci' }, '--server: put the token in --token, not in the URL'],
+    [{ ...base, capacity: '1.5' }, '--capacity: expected a whole number of jobs from 1 to 256, got "1.5"'],
+    [{ ...base, capacity: '300' }, '--capacity: expected a whole number of jobs from 1 to 256, got "300"'],
+    [{ ...base, labels: ' , ' }, '--labels: give at least one label, e.g. linux,docker'],
+    [{ ...base, labels: 'linux,has space' }, '--labels: "has space" is not a label (letters, digits and . _ : / = -)'],
+    [{ ...base, name: '-x' }, '--name: "-x" is not a name (letters, digits and . _ -, at most 200)'],
+  ])('refuses %j with one line', (flags, message) => {
+    expect(() => load(flags)).toThrow(message);
+  });
+});
