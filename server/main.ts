@@ -48,7 +48,7 @@ export async function startServer(config: ServerConfig, { logger, kilnScript }: 
   const bus = createEventBus();
   const mirrors = createMirrors();
   let service: KilnService | null = null;
-  const runChanged = (runId: number) => service?.runChanged(runId);
+  const runChanged = (runId: number, jobIds?: readonly number[]) => service?.runChanged(runId, jobIds);
 
   const app = new Hono();
   const http = createAdaptorServer({ fetch: app.fetch }) as Server;
@@ -60,7 +60,7 @@ export async function startServer(config: ServerConfig, { logger, kilnScript }: 
     authorize: (token) => ['agent', 'admin'].includes(kind(token) ?? ''),
     onJobEnded: (jobId) => {
       const job = store.jobs.getJob(jobId);
-      if (job) runChanged(job.runId);
+      if (job) runChanged(job.runId, [jobId]);
     },
   });
   const starter = createRunStarter({ store, logger, mirrorDir: (repo) => triggers.mirrorDir(repo), onRunCreated: (run) => runChanged(run.id) });

@@ -41,19 +41,25 @@ export interface KilnService {
   approveJob(jobId: number): Job;
   queue(): QueueEntry[];
   pools(): unknown[];
-  /** After any change to a run: schedule what can go on, tell watchers, hand out work. */
-  runChanged(runId: number): void;
+  /**
+   * After any change to a run: schedule what can go on, tell watchers, hand out work.
+   * `jobIds` are the jobs that changed (default: all of them, e.g. for a new run).
+   */
+  runChanged(runId: number, jobIds?: readonly number[]): void;
 }
 
 export function createKilnService(options: KilnServiceOptions): KilnService {
   const { store, bus, hub, starter, triggers } = options;
 
-  const runChanged = (runId: number) => {
-    advanceRun(store, runId);
-    const run = store.runs.getRun(runId);
+  // Why only the changed jobs are published: a 250-job run would otherwise send 250 events
+  // for each of its jobs that ends.
+  const runChanged = (runId: number, jobIds?: readonly number[]) => {
+    const decisions = advanceRun(store, runId);
+    const run = store.runs.getRunSummary(runId);
     if (!run) return;
     bus.publish({ type: 'run', run });
-    for (const job of run.jobs) bus.publish({ type: 'job', job });
+    const changed = jobIds === undefined ? store.jobs.listJobs(runId) : [...new Set([...jobIds, ...decisions.map((d) => d.jobId)])].map((id) => store.jobs.getJob(id));
+    for (const job of changed) if (job) bus.publish({ type: 'job', job });
     bus.publish({ type: 'queue' });
     hub.dispatch();
   };
@@ -100,7 +106,7 @@ export function createKilnService(options: KilnServiceOptions): KilnService {
       if (!run) throw notFound(`no run ${runId}`);
       if (isFinal(run.status)) throw conflict(`run ${runId} has already ended (${run.status})`);
       hub.cancel(store.jobs.cancelRun(runId, 'cancelled'));
-      runChanged(runId);
+      runChanged(runId, undefined);
       return store.runs.getRun(runId)!;
     },
     async rerun(runId, failedOnly) {
@@ -120,7 +126,7 @@ export function createKilnService(options: KilnServiceOptions): KilnService {
       const job = store.jobs.getJob(jobId);
       if (!job) throw notFound(`no job ${jobId}`);
       if (!store.jobs.approveJob(jobId)) throw conflict(`job ${jobId} is ${job.status}, not blocked`);
-      runChanged(job.runId);
+      runChanged(job.runId, [jobId]);
       return store.jobs.getJob(jobId)!;
     },
     queue() {

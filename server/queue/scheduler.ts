@@ -7,7 +7,7 @@
 //                                                          └──────────────────────────────▶ ready (claimable)
 import { whenMatches, type Outcome, type RunFacts } from '../../shared/pipeline/index.js';
 import { isFinal, type Status } from '../../shared/status.js';
-import type { Job, RunDetail, Store } from '../store/index.js';
+import type { Job, Run, Store } from '../store/index.js';
 
 export interface Decision {
   jobId: number;
@@ -21,8 +21,9 @@ export interface Decision {
  * one pass carries skips down the graph. Returns what it decided, for events and logs.
  */
 export function advanceRun(store: Store, runId: number): Decision[] {
-  const run = store.runs.getRun(runId);
-  if (!run || isFinal(run.status)) return [];
+  const summary = store.runs.getRunSummary(runId);
+  if (!summary || isFinal(summary.status)) return [];
+  const run = { ...summary, jobs: store.jobs.listJobs(runId) };
   const status = new Map<string, Status>(run.jobs.map((j) => [j.name, j.status]));
   const byName = new Map<string, Job>(run.jobs.map((j) => [j.name, j]));
   const facts = factsOf(run);
@@ -56,6 +57,6 @@ function decide(job: Job, facts: RunFacts, needs: Array<{ status: Status; allowF
   return job.approval ? { to: 'blocked', reason: 'waiting for approval' } : { to: 'ready', reason: null };
 }
 
-export function factsOf(run: Pick<RunDetail, 'event' | 'branch' | 'tag' | 'changedPaths'>): RunFacts {
+export function factsOf(run: Pick<Run, 'event' | 'branch' | 'tag' | 'changedPaths'>): RunFacts {
   return { event: run.event, branch: run.branch, tag: run.tag, changedPaths: run.changedPaths };
 }

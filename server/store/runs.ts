@@ -42,6 +42,8 @@ export interface RunStore {
    */
   createRun(run: NewRun): RunDetail;
   getRun(id: number): RunDetail | null;
+  /** The run without its plan, jobs and steps (cheap, for events). */
+  getRunSummary(id: number): Run | null;
   getRunByNumber(repoId: number, number: number): RunDetail | null;
   /** Newest first. */
   listRuns(repoId: number, options?: ListRunsOptions): Run[];
@@ -168,6 +170,10 @@ export function createRunStore(db: Sqlite, clock: Clock, effects: JobEffects): R
     listRuns: (repoId, { limit = 50, before = Number.MAX_SAFE_INTEGER } = {}) =>
       stmt.list.all(repoId, before, limit).map(toRun),
     listLastRunsByBranch: (repoId) => stmt.lastByBranch.all(repoId).map(toRun),
+    getRunSummary: (id) => {
+      const row = stmt.byId.get(id);
+      return row ? toRun(row) : null;
+    },
     listUnfinishedRuns: () => stmt.unfinished.all().map(toRun),
   };
 }

@@ -1,0 +1,130 @@
+// Benchmark harness: a real server process on a temp data folder, real agent processes, a
+// real git repository, and the numbers a benchmark prints. Loopback only.
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const KILN = fileURLToPath(new URL('../kiln.js', import.meta.url));
+const ADMIN = 'bench-admin-token';
+const AGENT = 'bench-agent-token';
+const processes = new Set<ChildProcess>();
+const folders: string[] = [];
+
+export function tempDir(prefix: string): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  folders.push(dir);
+  return dir;
+}
+
+/** A git repository with `pipeline.yml` committed on main. */
+export function makeRepo(pipeline: string): string {
+  const dir = tempDir('kiln-bench-repo-');
+  const git = (...args: string[]) => execFileSync('git', ['-c', 'user.name=bench', '-c', 'user.email=bench@kiln.invalid', ...args], { cwd: dir });
+  git('init', '-q', '-b', 'main');
+  writeFileSync(join(dir, 'pipeline.yml'), pipeline);
+  git('add', '.');
+  git('commit', '-qm', 'bench');
+  return dir;
+}
+
+export interface BenchServer {
+  url: string;
+  pid: number;
+  api<T = any>(method: string, path: string, body?: unknown): Promise<T>;
+}
+
+export async function startServer(repos: Record<string, string>, extraConfig = 'pools: []\n'): Promise<BenchServer> {
+  const cwd = tempDir('kiln-bench-');
+  const lines = Object.entries(repos).map(([name, path]) => `  - { name: ${name}, path: ${JSON.stringify(path)} }`);
+  writeFileSync(join(cwd, 'kiln.yml'), `repos:\n${lines.join('\n') || '  []'}\n${extraConfig}`.replace('repos:\n  []', 'repos: []'));
+  const proc = spawn(process.execPath, [KILN, 'server'], {
+    cwd, stdio: ['ignore', 'pipe', 'inherit'],
+    env: { ...process.env, KILN_PORT: '0', KILN_DATA: join(cwd, 'data'), KILN_ADMIN_TOKEN: ADMIN, KILN_AGENT_TOKEN: AGENT, KILN_LOG_LEVEL: 'info' },
+  });
+  processes.add(proc);
+  const url = await new Promise<string>((resolve, reject) => {
+    let out = '';
+    proc.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+      const line = out.split('\n').find((l) => l.includes('"kiln server listening"'));
+      if (line) resolve((JSON.parse(line) as { url: string }).url);
+    });
+    proc.once('exit', (code) => reject(new Error(`server exited with ${code}`)));
+  });
+  proc.stdout!.resume();
+  return {
+    url, pid: proc.pid!,
+    async api(method, path, body) {
+      const response = await fetch(`${url}${path}`, {
+        method, headers: { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json' },
+        ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+      });
+      if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${await response.text()}`);
+      return (await response.json()) as never;
+    },
+  };
+}
+
+export function startAgents(server: BenchServer, count: number, capacity = 1): ChildProcess[] {
+  return Array.from({ length: count }, (_, i) => {
+    const proc = spawn(process.execPath, [KILN, 'agent', '--server', server.url, '--name', `bench-${i}`, '--capacity', String(capacity), '--work-dir', tempDir('kiln-bench-agent-')], {
+      stdio: ['ignore', 'ignore', process.env.BENCH_DEBUG ? 'inherit' : 'ignore'], env: { ...process.env, KILN_AGENT_TOKEN: AGENT, KILN_LOG_LEVEL: 'warn' },
+    });
+    processes.add(proc);
+    return proc;
+  });
+}
+
+export async function waitFor<T>(check: () => Promise<T | null | undefined | false>, timeoutMs: number, what: string, everyMs = 20): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, everyMs));
+  }
+}
+
+/** Resident and peak memory of a process, in MiB, from /proc. */
+export function memoryMiB(pid: number): { rss: number; peak: number } {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kib = (key: string) => Number(new RegExp(`^${key}:\\s+(\\d+)`, 'm').exec(status)?.[1] ?? 0);
+  return { rss: kib('VmRSS') / 1024, peak: kib('VmHWM') / 1024 };
+}
+
+/** CPU seconds (user + system) a process has used so far, from /proc. */
+export function cpuSeconds(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+export function percentile(values: number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
+}
+
+export function report(name: string, figures: Record<string, string | number>): void {
+  console.log(`${name}: ${Object.entries(figures).map(([k, v]) => `${k}=${typeof v === 'number' ? round(v) : v}`).join('  ')}`);
+}
+
+function round(value: number): string {
+  if (Number.isInteger(value)) return String(value);
+  return Math.abs(value) >= 100 ? value.toFixed(0) : value.toFixed(2);
+}
+
+export async function cleanup(): Promise<void> {
+  for (const proc of processes) if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL');
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  for (const dir of folders) rmSync(dir, { recursive: true, force: true });
+}
+
+/** Runs a benchmark's main, always cleaning up, with a non-zero exit on failure. */
+export function runBench(main: () => Promise<void>): void {
+  main().then(cleanup, async (error: unknown) => {
+    console.error(error instanceof Error ? error.message : error);
+    await cleanup();
+    process.exitCode = 1;
+  });
+}
