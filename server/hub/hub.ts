@@ -13,7 +13,7 @@ import type { EventBus } from '../events.js';
 import type { CancelledJob, Store } from '../store/index.js';
 import { buildAssignment } from './assignment.js';
 import { createLeaseKeeper, type LeaseKeeper } from './lease-keeper.js';
-import { handleMessage, send, type MessageContext, type Session } from './session.js';
+import { handleMessage, send, slotsTaken, type MessageContext, type Session } from './session.js';
 
 export interface HubOptions {
   store: Store;
@@ -63,7 +63,7 @@ export function createHub(options: HubOptions): Hub {
 
   const publishAgentsOf = (list: Session[]) => {
     for (const s of list) {
-      const status = s.draining ? 'draining' : s.jobs.size > 0 ? 'busy' : 'idle';
+      const status = s.draining ? 'draining' : slotsTaken(s, now()) > 0 ? 'busy' : 'idle';
       store.agents.setAgentStatus(s.agentId, status);
       const agent = store.agents.getAgent(s.agentId);
       if (agent) bus.publish({ type: 'agent', agent });
@@ -83,7 +83,7 @@ export function createHub(options: HubOptions): Hub {
     }
     const session: Session = {
       agentId: agent.id, name: agent.name, labels: hello.labels, capacity: hello.capacity, pool: hello.pool,
-      socket, jobs: new Map(), draining: false, lastSeenMs: now(), log: logger.child({ agentId: agent.id, agent: agent.name }),
+      socket, jobs: new Map(), stopping: new Map(), draining: false, lastSeenMs: now(), log: logger.child({ agentId: agent.id, agent: agent.name }),
     };
     const keep: number[] = [];
     const drop: number[] = [];
@@ -94,7 +94,11 @@ export function createHub(options: HubOptions): Hub {
       if (lease && lease.token === held.token && store.leases.renewLease(held.jobId, held.token, now(), leaseMs)) {
         keep.push(held.jobId);
         session.jobs.set(held.jobId, held.token);
-      } else drop.push(held.jobId);
+      } else {
+        // The agent must stop this job; its slot stays taken until it says the job is done.
+        drop.push(held.jobId);
+        session.stopping.set(held.jobId, now() + leaseMs);
+      }
     }
     sessions.set(agent.id, session);
     send(session, { type: 'welcome', agentId: agent.id, protocol: PROTOCOL_VERSION, leaseMs, keep, drop });
@@ -154,7 +158,7 @@ export function createHub(options: HubOptions): Hub {
     },
     dispatch() {
       for (const session of [...sessions.values()].sort((a, b) => a.jobs.size / a.capacity - b.jobs.size / b.capacity)) {
-        while (!session.draining && session.jobs.size < session.capacity && session.socket.readyState === session.socket.OPEN) {
+        while (!session.draining && slotsTaken(session, now()) < session.capacity && session.socket.readyState === session.socket.OPEN) {
           const claim = store.leases.claimNextJob(session.agentId, session.labels, now(), leaseMs);
           if (!claim) break;
           session.jobs.set(claim.job.id, claim.token);
@@ -169,7 +173,7 @@ export function createHub(options: HubOptions): Hub {
       for (const { jobId, agentId } of jobs) {
         const session = agentId === null ? undefined : sessions.get(agentId);
         if (!session) continue;
-        session.jobs.delete(jobId);
+        if (session.jobs.delete(jobId)) session.stopping.set(jobId, now() + leaseMs);
         send(session, { type: 'cancel', jobId, reason: 'cancelled' });
       }
     },

@@ -15,9 +15,21 @@ export interface Session {
   socket: WebSocket;
   /** Jobs this agent holds a lease on → their fencing tokens. */
   jobs: Map<number, number>;
+  /**
+   * Cancelled jobs whose `done` has not come yet → when to stop waiting for it (ms). Why: the
+   * agent's slot stays taken until the job's process tree is gone (up to its SIGKILL grace), so
+   * these count against the capacity; a job sent before then would be refused by the agent.
+   */
+  stopping: Map<number, number>;
   draining: boolean;
   lastSeenMs: number;
   log: Logger;
+}
+
+/** Job slots the agent has taken: leased jobs and cancelled ones it is still stopping. */
+export function slotsTaken(session: Pick<Session, 'jobs' | 'stopping'>, now: number): number {
+  for (const [jobId, untilMs] of session.stopping) if (untilMs <= now) session.stopping.delete(jobId);
+  return session.jobs.size + session.stopping.size;
 }
 
 export function send(session: Session, message: ServerMessage): void {
@@ -100,6 +112,7 @@ function splitLines(lines: LogLine[]): LogLine[] {
 
 function finishJob(ctx: MessageContext, session: Session, message: Extract<AgentMessage, { type: 'done' }>): void {
   session.jobs.delete(message.jobId);
+  session.stopping.delete(message.jobId);
   const job = ctx.store.jobs.getJob(message.jobId);
   if (!job) return;
   const now = ctx.now();

@@ -1,6 +1,7 @@
 // Real kiln processes for end-to-end tests: a server on a temp data folder and a loopback
 // port, agents connected to it, and small clients for its API.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
@@ -154,5 +155,78 @@ export async function eventually<T>(check: () => Promise<T | null | undefined | 
     }
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
     await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+/** The run (with its jobs) that a push of `sha` to `repo` started, as soon as the server lists it (SPEC: within 2 s). */
+export async function runOfCommit(server: Pick<ServerProcess, 'api'>, repo: string, sha: string, timeoutMs = 5000): Promise<any> {
+  const run = await eventually(async () => (await server.api('GET', `/api/repos/${repo}/runs?limit=500`)).body
+    .find((r: { sha: string; event: string }) => r.sha === sha && r.event === 'push'), timeoutMs, `the run of commit ${sha.slice(0, 8)}`);
+  return (await server.api('GET', `/api/runs/${run.id}`)).body;
+}
+
+/** `GET /api/runs/:id` once the run has a final status. */
+export async function runEnded(server: Pick<ServerProcess, 'api'>, runId: number, timeoutMs = 30_000): Promise<any> {
+  return eventually(async () => {
+    const { body } = await server.api('GET', `/api/runs/${runId}`);
+    return ['success', 'failed', 'cancelled', 'skipped', 'error'].includes(body.status) ? body : null;
+  }, timeoutMs, `run ${runId} to end`);
+}
+
+/** A job of a run, by name, as `GET /api/runs/:id` shows it now. */
+export async function jobOf(server: Pick<ServerProcess, 'api'>, runId: number, name: string): Promise<any> {
+  const { body } = await server.api('GET', `/api/runs/${runId}`);
+  return body.jobs.find((j: { name: string }) => j.name === name) ?? null;
+}
+
+/** `GET /api/jobs/:id/log` split into lines (without the empty string after the last newline). */
+export async function jobLog(server: Pick<ServerProcess, 'api'>, jobId: number): Promise<string[]> {
+  const { status, body } = await server.api('GET', `/api/jobs/${jobId}/log`);
+  if (status !== 200) throw new Error(`log of job ${jobId}: ${status}`);
+  const text = String(body);
+  return text === '' ? [] : text.replace(/\n$/, '').split('\n');
+}
+
+/** The pids of the agents a `process` pool started, from the records under `<data>/pools/`. */
+export function poolAgentPids(dataDir: string): Array<{ name: string; pid: number }> {
+  const found: Array<{ name: string; pid: number }> = [];
+  const root = join(dataDir, 'pools');
+  if (!existsSync(root)) return found;
+  for (const pool of readdirSync(root)) {
+    const dir = join(root, pool);
+    for (const file of readdirSync(dir).filter((f) => f.endsWith('.json'))) {
+      try {
+        const record = JSON.parse(readFileSync(join(dir, file), 'utf8')) as { name: string; pid: number };
+        found.push({ name: record.name, pid: record.pid });
+      } catch {
+        // half-written or removed meanwhile
+      }
+    }
+  }
+  return found;
+}
+
+/**
+ * SIGKILLs the agents a `process` pool started (they are detached and outlive the server):
+ * every recorded pid whose command line still names its agent, and its process group.
+ */
+export function killPoolAgents(dataDir: string): void {
+  for (const { name, pid } of poolAgentPids(dataDir)) {
+    let cmdline = '';
+    try {
+      cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+    } catch {
+      continue;
+    }
+    if (!cmdline.split('\0').includes(name)) continue;
+    try {
+      process.kill(-pid, 'SIGKILL');
+    } catch {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // gone meanwhile
+      }
+    }
   }
 }
