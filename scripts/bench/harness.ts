@@ -39,7 +39,9 @@ export async function startServer(repos: Record<string, string>, extraConfig = '
   const cwd = tempDir('kiln-bench-');
   const lines = Object.entries(repos).map(([name, path]) => `  - { name: ${name}, path: ${JSON.stringify(path)} }`);
   writeFileSync(join(cwd, 'kiln.yml'), `repos:\n${lines.join('\n') || '  []'}\n${extraConfig}`.replace('repos:\n  []', 'repos: []'));
-  const proc = spawn(process.execPath, [KILN, 'server'], {
+  // BENCH_SERVER_NODE_ARGS: e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" to profile the server.
+  const nodeArgs = (process.env.BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const proc = spawn(process.execPath, [...nodeArgs, KILN, 'server'], {
     cwd, stdio: ['ignore', 'pipe', 'inherit'],
     env: { ...process.env, KILN_PORT: '0', KILN_DATA: join(cwd, 'data'), KILN_ADMIN_TOKEN: ADMIN, KILN_AGENT_TOKEN: AGENT, KILN_LOG_LEVEL: 'info' },
   });
@@ -115,8 +117,10 @@ function round(value: number): string {
 }
 
 export async function cleanup(): Promise<void> {
-  for (const proc of processes) if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL');
-  await new Promise((resolve) => setTimeout(resolve, 200));
+  const alive = () => [...processes].filter((p) => p.exitCode === null && p.signalCode === null);
+  for (const proc of alive()) proc.kill('SIGTERM');
+  for (let i = 0; i < 50 && alive().length > 0; i++) await new Promise((resolve) => setTimeout(resolve, 100));
+  for (const proc of alive()) proc.kill('SIGKILL');
   for (const dir of folders) rmSync(dir, { recursive: true, force: true });
 }
 

@@ -9,7 +9,7 @@ export interface AssignmentOptions {
 
 export function buildAssignment(store: Store, claim: Claim, options: AssignmentOptions): JobAssignment {
   const job = claim.job;
-  const run = store.runs.getRun(job.runId)!;
+  const run = store.runs.getRunSummary(job.runId)!;
   const secrets = store.secrets.getSecretValues(run.repoId, job.plan.secrets);
   const env: Record<string, string> = {
     ...run.env,

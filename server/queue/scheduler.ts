@@ -7,7 +7,8 @@
 //                                                          └──────────────────────────────▶ ready (claimable)
 import { whenMatches, type Outcome, type RunFacts } from '../../shared/pipeline/index.js';
 import { isFinal, type Status } from '../../shared/status.js';
-import type { Job, Run, Store } from '../store/index.js';
+import type { When } from '../../shared/pipeline/types.js';
+import type { JobState, Run, Store } from '../store/index.js';
 
 export interface Decision {
   jobId: number;
@@ -23,30 +24,30 @@ export interface Decision {
 export function advanceRun(store: Store, runId: number): Decision[] {
   const summary = store.runs.getRunSummary(runId);
   if (!summary || isFinal(summary.status)) return [];
-  const run = { ...summary, jobs: store.jobs.listJobs(runId) };
-  const status = new Map<string, Status>(run.jobs.map((j) => [j.name, j.status]));
-  const byName = new Map<string, Job>(run.jobs.map((j) => [j.name, j]));
-  const facts = factsOf(run);
+  const jobs = store.jobs.listJobStates(runId);
+  const status = new Map<string, Status>(jobs.map((j) => [j.name, j.status]));
+  const byName = new Map<string, JobState>(jobs.map((j) => [j.name, j]));
+  const facts = factsOf(summary);
   const decisions: Decision[] = [];
-  for (const job of run.jobs) {
-    const waiting = (job.status === 'queued' && job.readyAt === null) || job.status === 'blocked' || (job.status === 'queued' && job.needs.length === 0);
+  for (const job of jobs) {
+    const waiting = (job.status === 'queued' && !job.ready) || job.status === 'blocked' || (job.status === 'queued' && job.needs.length === 0);
     if (!waiting || !job.needs.every((n) => isFinal(status.get(n) ?? 'success'))) continue;
-    const decision = decide(job, facts, job.needs.map((n) => byName.get(n)!).map((n) => ({ status: status.get(n.name)!, allowFailure: n.allowFailure })));
+    const when = store.jobs.getJob(job.id)?.plan.when ?? null;
+    const decision = decide(job, when, facts, job.needs.map((n) => byName.get(n)!).map((n) => ({ status: status.get(n.name)!, allowFailure: n.allowFailure })));
     if (decision.to === 'skipped') {
       if (store.jobs.setJobStatus(job.id, 'skipped', { reason: decision.reason })) status.set(job.name, 'skipped');
       else continue;
     } else if (decision.to === 'blocked') {
       if (job.status === 'blocked' || !store.jobs.setJobStatus(job.id, 'blocked', { reason: 'waiting for approval' })) continue;
-    } else if (job.readyAt !== null || !store.jobs.markJobReady(job.id)) continue;
+    } else if (job.ready || !store.jobs.markJobReady(job.id)) continue;
     decisions.push({ jobId: job.id, name: job.name, ...decision });
   }
   return decisions;
 }
 
-function decide(job: Job, facts: RunFacts, needs: Array<{ status: Status; allowFailure: boolean }>): Omit<Decision, 'jobId' | 'name'> {
+function decide(job: JobState, when: When | null, facts: RunFacts, needs: Array<{ status: Status; allowFailure: boolean }>): Omit<Decision, 'jobId' | 'name'> {
   const failed = needs.some((n) => n.status === 'error' || n.status === 'cancelled' || (n.status === 'failed' && !n.allowFailure));
   const outcome: Outcome = failed ? 'failure' : 'success';
-  const when = job.plan.when;
   const statuses = when?.status ?? ['success'];
   if (needs.some((n) => n.status === 'skipped') && !statuses.includes('always')) {
     return { to: 'skipped', reason: 'a job it needs was skipped' };

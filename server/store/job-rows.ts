@@ -38,8 +38,10 @@ export interface StepRow {
   finished_at: number | null;
 }
 
+/** The plan (the biggest column) is parsed only when read: the scheduler and the queue rarely need it. */
 export function toJob(row: JobRow): Job {
-  return {
+  let plan: PlannedJob | undefined;
+  const job = {
     id: row.id,
     runId: row.run_id,
     idx: row.idx,
@@ -59,8 +61,8 @@ export function toJob(row: JobRow): Job {
     readyAt: iso(row.ready_at),
     startedAt: iso(row.started_at),
     finishedAt: iso(row.finished_at),
-    plan: parseJson<PlannedJob>(row.plan),
-  };
+  } as Job;
+  return Object.defineProperty(job, 'plan', { enumerable: true, get: () => (plan ??= parseJson<PlannedJob>(row.plan)) });
 }
 
 export function toStep(row: StepRow): Step {

@@ -5,7 +5,7 @@ import { canTransition, isFinal, type Status } from '../../shared/status.js';
 import type { Sqlite } from './db.js';
 import type { JobEffects } from './job-effects.js';
 import { toJob, toStep, type JobRow, type StepRow } from './job-rows.js';
-import type { Clock, Job, JobWithSteps, QueuedJob, QueueWait } from './types.js';
+import type { Clock, Job, JobState, JobWithSteps, QueuedJob, QueueWait } from './types.js';
 
 export interface JobChange {
   reason?: string | null;
@@ -25,6 +25,8 @@ export interface JobStore {
   getJob(id: number): Job | null;
   getJobWithSteps(id: number): JobWithSteps | null;
   listJobs(runId: number): Job[];
+  /** What the scheduler needs of every job of a run, without the heavy columns. */
+  listJobStates(runId: number): JobState[];
   /**
    * Server-side moves: queued → blocked | skipped | cancelled | error, blocked → queued (approve)
    * | skipped | cancelled | error, running → cancelled | error (drops the lease). Moves into or
@@ -45,6 +47,9 @@ export function createJobStore(db: Sqlite, clock: Clock, effects: JobEffects): J
   const stmt = {
     byId: db.prepare<[number], JobRow>('SELECT * FROM jobs WHERE id = ?'),
     byRun: db.prepare<[number], JobRow>('SELECT * FROM jobs WHERE run_id = ? ORDER BY idx'),
+    states: db.prepare<[number], { id: number; name: string; status: Status; needs: string; ready: number; allow_failure: number; approval: number }>(
+      'SELECT id, name, status, needs, ready_at IS NOT NULL AS ready, allow_failure, approval FROM jobs WHERE run_id = ? ORDER BY idx',
+    ),
     steps: db.prepare<[number], StepRow>('SELECT * FROM steps WHERE job_id = ? ORDER BY idx'),
     openInRun: db.prepare<[number], { id: number; agent_id: number | null }>(
       `SELECT j.id, l.agent_id FROM jobs j LEFT JOIN leases l ON l.job_id = j.id
@@ -105,6 +110,10 @@ export function createJobStore(db: Sqlite, clock: Clock, effects: JobEffects): J
       return row ? { ...toJob(row), steps: stmt.steps.all(id).map(toStep) } : null;
     },
     listJobs: (runId) => stmt.byRun.all(runId).map(toJob),
+    listJobStates: (runId) => stmt.states.all(runId).map((r) => ({
+      id: r.id, name: r.name, status: r.status, needs: JSON.parse(r.needs) as string[], ready: r.ready === 1,
+      allowFailure: r.allow_failure === 1, approval: r.approval === 1,
+    })),
     setJobStatus: (id, to, c = {}) => setStatus.immediate(id, to, c),
     // Only `blocked` may move to `queued` here (running → queued is a retry and needs the lease).
     approveJob: (id) => setStatus.immediate(id, 'queued', {}),

@@ -79,6 +79,17 @@ export interface Job {
   plan: PlannedJob;
 }
 
+/** A job as the scheduler sees it: status and graph, no plan. */
+export interface JobState {
+  id: number;
+  name: string;
+  status: Status;
+  needs: string[];
+  ready: boolean;           // claimable once queued (ready_at set)
+  allowFailure: boolean;
+  approval: boolean;
+}
+
 export interface Step {
   jobId: number;
   idx: number;
