@@ -71,7 +71,8 @@ export async function startServer(repos: Record<string, string>, extraConfig = '
 
 export function startAgents(server: BenchServer, count: number, capacity = 1): ChildProcess[] {
   return Array.from({ length: count }, (_, i) => {
-    const proc = spawn(process.execPath, [KILN, 'agent', '--server', server.url, '--name', `bench-${i}`, '--capacity', String(capacity), '--work-dir', tempDir('kiln-bench-agent-')], {
+    const nodeArgs = (process.env.BENCH_AGENT_NODE_ARGS ?? '').split(' ').filter(Boolean);
+    const proc = spawn(process.execPath, [...nodeArgs, KILN, 'agent', '--server', server.url, '--name', `bench-${i}`, '--capacity', String(capacity), '--work-dir', tempDir('kiln-bench-agent-')], {
       stdio: ['ignore', 'ignore', process.env.BENCH_DEBUG ? 'inherit' : 'ignore'], env: { ...process.env, KILN_AGENT_TOKEN: AGENT, KILN_LOG_LEVEL: 'warn' },
     });
     processes.add(proc);
