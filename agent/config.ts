@@ -17,6 +17,19 @@ export interface AgentConfig {
   /** Take one job, finish it, and exit. */
   once: boolean;
   logLevel: string;
+  docker: DockerConfig;
+}
+
+/** How the agent uses Docker for jobs with `image`, `services` or `docker:`. */
+export interface DockerConfig {
+  /** False with --no-docker (or KILN_DOCKER=0): image jobs are not taken (no `docker` label). */
+  enabled: boolean;
+  /** The engine: `unix:///var/run/docker.sock` (default, or $DOCKER_HOST) or `tcp://host:2376`. */
+  host: string | null;
+  /** `bridge`: a network per job, services by alias. `host`: the host's network, services at 127.0.0.1. */
+  network: 'bridge' | 'host';
+  /** dind's security: `privileged`, or the explicit set for hosts that refuse privileged containers. */
+  dind: { privileged: true } | { privileged: false; capAdd: string[]; securityOpt: string[] };
 }
 
 /** What the command line gave; undefined = not given. */
@@ -29,6 +42,9 @@ export interface AgentFlags {
   pool?: string;
   workDir?: string;
   once?: boolean;
+  noDocker?: boolean;
+  dockerHost?: string;
+  dockerNetwork?: string;
 }
 
 export interface LoadAgentConfigOptions {
@@ -67,6 +83,26 @@ export function loadAgentConfig(o: LoadAgentConfigOptions): AgentConfig {
     workDir: workDir ? resolve(o.cwd, workDir) : join(o.homeDir ?? o.cwd, '.kiln-agent'),
     once: flags.once ?? false,
     logLevel: env.KILN_LOG_LEVEL || 'info',
+    docker: parseDocker(flags, env),
+  };
+}
+
+const list = (text: string | undefined, fallback: string[]) => (text ? text.split(',').map((x) => x.trim()).filter(Boolean) : fallback);
+
+function parseDocker(flags: AgentFlags, env: LoadAgentConfigOptions['env']): DockerConfig {
+  const network = pick(flags.dockerNetwork, env.KILN_DOCKER_NETWORK) ?? 'bridge';
+  if (network !== 'bridge' && network !== 'host') throw bad(`--docker-network: expected bridge or host, got "${network}"`);
+  const security = env.KILN_DIND_SECURITY ?? 'privileged';
+  if (security !== 'privileged' && security !== 'unprivileged') throw bad(`KILN_DIND_SECURITY: expected privileged or unprivileged, got "${security}"`);
+  return {
+    enabled: !(flags.noDocker ?? false) && env.KILN_DOCKER !== '0',
+    host: pick(flags.dockerHost, env.KILN_DOCKER_HOST ?? env.DOCKER_HOST) ?? null,
+    network,
+    dind: security === 'privileged' ? { privileged: true } : {
+      privileged: false,
+      capAdd: list(env.KILN_DIND_CAP_ADD, ['SYS_ADMIN', 'NET_ADMIN']),
+      securityOpt: list(env.KILN_DIND_SECURITY_OPT, ['seccomp=unconfined', 'apparmor=unconfined', 'systempaths=unconfined']),
+    },
   };
 }
 

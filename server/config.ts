@@ -37,6 +37,8 @@ export interface ServerConfig {
   agentToken: string | null;  // from the environment; else <data>/agent.token
   repos: RepoConfig[] | null; // null: register the repository the server was started in
   pools: PoolConfig[];
+  /** True when `pools` is the embedded default (no `pools:` in kiln.yml). */
+  defaultPools: boolean;
   leaseMs: number;
   logCapBytes: number;
   logLevel: string;
@@ -105,6 +107,7 @@ export function loadServerConfig({ env, cwd, cpus }: LoadConfigOptions): ServerC
     agentToken: env.KILN_AGENT_TOKEN || null,
     repos: file.repos?.map((r) => toRepo(r, configFile ? resolve(configFile, '..') : cwd)) ?? null,
     pools: file.pools?.map(toPool) ?? [defaultPool(cpus)],
+    defaultPools: file.pools === undefined,
     leaseMs: parseDuration(server.lease_timeout ?? '30s')!,
     logCapBytes: server.log_cap ?? 16 * 1024 * 1024,
     logLevel: env.KILN_LOG_LEVEL ?? 'info',

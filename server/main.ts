@@ -69,6 +69,9 @@ export async function startServer(config: ServerConfig, { logger, kilnScript }: 
     store, mirrors, starter, logger, dataDir: config.dataDir,
     onSynced: (repo) => void cron.refresh(store.repos.getRepo(repo.id) ?? repo).catch((error: unknown) => logger.error({ err: error }, 'cron refresh failed')),
   });
+  // The embedded `local` pool's agents run on this host: they can take image jobs when its
+  // Docker engine answers (configured pools list `docker` in their labels themselves).
+  if (config.defaultPools && (await dockerAnswers())) for (const pool of config.pools) if (!pool.labels.includes('docker')) pool.labels.push('docker');
   const pools = createAutoscaler({
     pools: config.pools, store, hub, bus, logger: logger.child({ part: 'autoscaler' }), serverUrl: url, agentToken: tokens.agent,
     providers: {
@@ -121,6 +124,13 @@ export async function startServer(config: ServerConfig, { logger, kilnScript }: 
       store.close();
     })()),
   };
+}
+
+async function dockerAnswers(): Promise<boolean> {
+  const { default: Docker } = await import('dockerode');
+  const ping = new Docker().ping().then(() => true, () => false);
+  const timeout = new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 2000).unref());
+  return Promise.race([ping, timeout]);
 }
 
 function listen(http: Server, host: string, port: number): Promise<number> {

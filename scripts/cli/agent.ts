@@ -6,7 +6,9 @@ import { parseCommand } from './args.js';
 
 const USAGE = `Usage: kiln agent [options]
 
-Connects to a kiln server and runs the jobs it hands over (as host processes).
+Connects to a kiln server and runs the jobs it hands over: as host processes, or in
+containers when a job names an image and a Docker engine answers (the agent then adds
+the label \`docker\`).
 
 Options (each also read from the environment variable shown):
   --server URL      the server, e.g. http://ci:8080                      KILN_SERVER (required)
@@ -17,6 +19,13 @@ Options (each also read from the environment variable shown):
   --pool POOL       the pool that started this agent (none by hand)      KILN_POOL
   --work-dir DIR    workspaces, git cache and log spool (~/.kiln-agent)  KILN_AGENT_DIR
   --once            take one job, finish it, and exit
+  --no-docker       take no image jobs even when a Docker engine answers  KILN_DOCKER=0
+  --docker-host H   the engine (default $DOCKER_HOST or the local socket) KILN_DOCKER_HOST
+  --docker-network  bridge (a network per job, default) or host           KILN_DOCKER_NETWORK
+                    (host: for engines without a bridge; services at 127.0.0.1)
+  KILN_DIND_SECURITY=privileged (default) or unprivileged: dind with KILN_DIND_CAP_ADD
+  (default SYS_ADMIN,NET_ADMIN) and KILN_DIND_SECURITY_OPT (default seccomp=unconfined,
+  apparmor=unconfined,systempaths=unconfined), for hosts that refuse privileged containers.
 
 Logs go to stderr as JSON lines (KILN_LOG_LEVEL, default info). SIGTERM or Ctrl-C drains:
 no new jobs, the running ones finish, then the agent exits 0; a second signal cancels them.`;
@@ -31,15 +40,18 @@ export async function main(argv: string[]): Promise<number> {
     pool: { type: 'string' },
     'work-dir': { type: 'string' },
     once: { type: 'boolean' },
+    'no-docker': { type: 'boolean' },
+    'docker-host': { type: 'string' },
+    'docker-network': { type: 'string' },
   }, USAGE);
   if (!parsed) return 0;
   if (parsed.positionals.length > 0) {
     console.error(`kiln agent: unexpected argument "${parsed.positionals[0]}" (run \`kiln agent --help\`)`);
     return 2;
   }
-  const { 'work-dir': workDir, ...flags } = parsed.values;
+  const { 'work-dir': workDir, 'no-docker': noDocker, 'docker-host': dockerHost, 'docker-network': dockerNetwork, ...flags } = parsed.values;
   try {
-    const config = loadAgentConfig({ flags: { ...flags, workDir }, env: process.env, cwd: process.cwd(), homeDir: homedir() || null, hostname: hostname() });
+    const config = loadAgentConfig({ flags: { ...flags, workDir, noDocker, dockerHost, dockerNetwork }, env: process.env, cwd: process.cwd(), homeDir: homedir() || null, hostname: hostname() });
     const { runAgent } = await import('../../agent/main.js');
     return await runAgent({ config, env: process.env });
   } catch (error) {

@@ -19,7 +19,11 @@ export interface ProcessProviderOptions {
   /** The `kiln` script (<repo>/dist/scripts/kiln.js); run as `node kilnScript agent …`. */
   kilnScript: string;
   logger: Logger;
-  /** The environment agents start from; KILN_* variables (but KILN_LOG_LEVEL) are left out. Default: the server's. */
+  /**
+   * The environment agents start from. The server's own KILN_* variables (tokens, ports) are
+   * left out; KILN_LOG_LEVEL and the agents' Docker settings (KILN_DOCKER*, KILN_DIND_*) pass.
+   * Default: the server's.
+   */
   env?: Readonly<Record<string, string | undefined>>;
   now?: () => number;
   /** The random part of agent names (`local-<randomId>`). */
@@ -39,7 +43,7 @@ export function createProcessProvider(options: ProcessProviderOptions): AgentPro
   const killGraceMs = options.killGraceMs ?? 10_000;
   const keepLogs = options.keepLogs ?? 20;
   const baseEnv = Object.fromEntries(Object.entries(options.env ?? process.env)
-    .filter(([key, value]) => value !== undefined && (!key.startsWith('KILN_') || key === 'KILN_LOG_LEVEL')));
+    .filter(([key, value]) => value !== undefined && (!key.startsWith('KILN_') || key === 'KILN_LOG_LEVEL' || key.startsWith('KILN_DOCKER') || key.startsWith('KILN_DIND_'))));
   const poolDir = (pool: string) => join(dataDir, 'pools', pool);
   const toInstance = (r: AgentRecord): Instance => ({ name: r.name, pool: r.pool, startedAtMs: r.startedAtMs, ref: String(r.pid), log: r.log });
 

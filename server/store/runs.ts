@@ -1,6 +1,7 @@
 // Runs: one execution of a pipeline for one commit; created together with their planned jobs and steps.
 
 import { badInput, notFound } from '../../shared/errors.js';
+import { requiredLabels } from '../../shared/pipeline/labels.js';
 import type { Plan, PlannedJob } from '../../shared/pipeline/types.js';
 import type { Status } from '../../shared/status.js';
 import type { Sqlite } from './db.js';
@@ -114,7 +115,7 @@ export function createRunStore(db: Sqlite, clock: Clock, effects: JobEffects): R
     const ready = status === 'queued' && job.needs.length === 0 && !job.approval;
     const { lastInsertRowid } = stmt.insertJob.run({
       runId, idx, name: job.name, status, now,
-      needs: JSON.stringify(job.needs), plan: JSON.stringify(job), runsOn: JSON.stringify(job.runsOn),
+      needs: JSON.stringify(job.needs), plan: JSON.stringify(job), runsOn: JSON.stringify(requiredLabels(job)),
       concurrency: job.concurrency, allowFailure: job.allowFailure ? 1 : 0, approval: job.approval ? 1 : 0,
       retriesLeft: job.retry, readyAt: ready ? now : null, finishedAt: status === 'skipped' ? now : null,
     });
