@@ -44,8 +44,8 @@ function planJob(key: string, matrix: MatrixValues | null, job: JobInput, pipeli
       name,
       image: s.image,
       env: envStrings(s.env),
-      command: s.command === undefined ? null : list(s.command),
-      entrypoint: s.entrypoint === undefined ? null : list(s.entrypoint),
+      command: s.command === undefined ? null : typeof s.command === 'string' ? splitWords(s.command) : s.command,
+      entrypoint: s.entrypoint === undefined ? null : typeof s.entrypoint === 'string' ? splitWords(s.entrypoint) : s.entrypoint,
       ports: s.ports ?? [],
     })),
     docker: j.docker ?? null,
@@ -127,6 +127,15 @@ function deepSubstitute<T>(value: T, matrix: MatrixValues): T {
     return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, k === 'matrix' ? v : deepSubstitute(v, matrix)])) as T;
   }
   return value;
+}
+
+/** `redis-server --appendonly "yes please"` → words, as Compose reads a string command (quotes group, no expansion). */
+export function splitWords(text: string): string[] {
+  const words: string[] = [];
+  for (const match of text.matchAll(/"((?:\\.|[^"\\])*)"|'([^']*)'|(\S+)/g)) {
+    words.push(match[1] !== undefined ? match[1].replace(/\\(.)/g, '$1') : (match[2] ?? match[3]!));
+  }
+  return words;
 }
 
 function list<T>(value: T | T[] | undefined): T[] {

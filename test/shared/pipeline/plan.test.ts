@@ -153,4 +153,9 @@ describe('planning a pipeline', () => {
     });
     expect(job.steps[0]).toMatchObject({ continueOnError: true, shell: 'bash -e', when: { status: ['always'] } });
   });
+
+  it('splits a service command written as one string into words, as Compose does', () => {
+    const job = planOf('jobs:\n  a:\n    services:\n      cache: { image: redis, command: "redis-server --appendonly yes --name \'a b\'" }\n    steps: [{ run: x }]\n').jobs[0]!;
+    expect(job.services[0]!.command).toEqual(['redis-server', '--appendonly', 'yes', '--name', 'a b']);
+  });
 });
