@@ -96,7 +96,8 @@ function parseDocker(flags: AgentFlags, env: LoadAgentConfigOptions['env']): Doc
   if (security !== 'privileged' && security !== 'unprivileged') throw bad(`KILN_DIND_SECURITY: expected privileged or unprivileged, got "${security}"`);
   return {
     enabled: !(flags.noDocker ?? false) && env.KILN_DOCKER !== '0',
-    host: pick(flags.dockerHost, env.KILN_DOCKER_HOST ?? env.DOCKER_HOST) ?? null,
+    // Without one, dockerode reads DOCKER_HOST (and DOCKER_CERT_PATH, DOCKER_TLS_VERIFY) itself.
+    host: pick(flags.dockerHost, env.KILN_DOCKER_HOST) ?? null,
     network,
     dind: security === 'privileged' ? { privileged: true } : {
       privileged: false,

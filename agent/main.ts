@@ -5,6 +5,8 @@ import type { AgentConfig } from './config.js';
 import { createConnection } from './connection/connection.js';
 import { systemClock, type Clock } from './connection/clock.js';
 import { pickBaseEnv } from './executors/shell.js';
+import { chooseExecutor } from './executors/choose.js';
+import { connectDocker } from './executors/docker/engine.js';
 import { createCheckout } from './git/checkout.js';
 import { createAgentController, type AgentController } from './jobs/controller.js';
 import { createJobRecords } from './jobs/job-records.js';
@@ -38,7 +40,13 @@ export async function runAgent(o: AgentMainOptions): Promise<number> {
     const outbox = createOutbox({ spool, records, logger, onSettled: () => controller?.changed() });
     outbox.adopt(await findLeftOvers(spool, records, logger));
     const checkout = createCheckout({ cacheDir: dirs.gitCache, serverUrl: config.serverUrl, token: config.token });
-    const run = createJobRunner({ workspacesDir: dirs.workspaces, checkout, outbox, logger, baseEnv: pickBaseEnv(o.env), now: () => clock.now() });
+    const docker = await connectDocker(config.docker, config.name, logger);
+    const labels = docker && !config.labels.includes('docker') ? [...config.labels, 'docker'] : config.labels;
+    const choice = { docker, config: config.docker, agentName: config.name, baseEnv: pickBaseEnv(o.env) };
+    const run = createJobRunner({
+      workspacesDir: dirs.workspaces, checkout, outbox, logger, now: () => clock.now(),
+      executorFor: (request) => chooseExecutor(choice, request),
+    });
     const slots = createJobSlots({ capacity: config.capacity, run, logger, onEnded: () => controller?.changed() });
     const connection = createConnection({
       serverUrl: config.serverUrl,
@@ -50,11 +58,11 @@ export async function runAgent(o: AgentMainOptions): Promise<number> {
       onClose: () => controller?.disconnected(),
     });
     controller = createAgentController({
-      identity: { name: config.name, labels: config.labels, capacity: config.capacity, pool: config.pool },
+      identity: { name: config.name, labels, capacity: config.capacity, pool: config.pool },
       connection, outbox, slots, logger, clock, once: config.once,
     });
     const removeHandlers = o.handleSignals === false ? () => {} : onSignals(controller, logger);
-    logger.info({ server: config.serverUrl, labels: config.labels, capacity: config.capacity, pool: config.pool, workDir: config.workDir }, 'agent starting');
+    logger.info({ server: config.serverUrl, labels, docker: docker !== null, capacity: config.capacity, pool: config.pool, workDir: config.workDir }, 'agent starting');
     connection.start();
     const code = await controller.finished;
     removeHandlers();

@@ -73,8 +73,12 @@ export async function runJob(o: RunJobOptions): Promise<JobResult> {
     await o.executor.setup({ workspace: o.workspace, env: jobEnv });
   } catch (err) {
     setupFailed = true;
-    error = `executor setup failed: ${errorMessage(err)}`;
-    o.output.write(null, 'system', `✖ ${error}\n`);
+    // A cancel (or the job's timeout) during a slow setup, e.g. an image pull, is not a system failure.
+    if (stop.signal.aborted) interrupted = true;
+    else {
+      error = `executor setup failed: ${errorMessage(err)}`;
+      o.output.write(null, 'system', `✖ ${error}\n`);
+    }
   }
   try {
     for (const [index, step] of o.job.steps.entries()) {

@@ -9,7 +9,7 @@ import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { JobAssignment } from '../../shared/protocol/messages.js';
-import { createShellExecutor } from '../executors/shell.js';
+import type { Executor } from '../executors/executor.js';
 import { runJob } from '../executors/run-job.js';
 import type { Checkout } from '../git/checkout.js';
 import { createJobLog, type JobLog } from '../logs/job-log.js';
@@ -24,8 +24,8 @@ export interface JobRunnerOptions {
   checkout: Checkout;
   outbox: Outbox;
   logger: Logger;
-  /** Variables every step starts from (PATH, HOME, locale, proxies). */
-  baseEnv: Record<string, string>;
+  /** The executor for a job (shell or docker); throws a KilnError when none can run it. */
+  executorFor(request: { job: JobAssignment['job']; jobId: number; log(text: string): void; signal: AbortSignal }): Executor;
   now?: () => number;
 }
 
@@ -80,9 +80,12 @@ interface JobContext {
 
 async function runInWorkspace({ a, workspace, signal, system, jobLog, out, o, log }: JobContext): Promise<JobEnd> {
   const now = o.now ?? Date.now;
-  if (a.job.image !== null) {
-    system(`✖ job "${a.job.name}" needs image ${a.job.image}: this agent has no docker executor`);
-    return { status: 'error', exitCode: null, reason: 'this agent has no docker executor' };
+  let executor: Executor;
+  try {
+    executor = o.executorFor({ job: a.job, jobId: a.jobId, log: system, signal });
+  } catch (err) {
+    system(`✖ ${message(err)}`);
+    return { status: 'error', exitCode: null, reason: message(err) };
   }
   await rm(workspace, { recursive: true, force: true });
   system(`kiln: checking out ${a.sha.slice(0, 12)} of ${a.repo}${a.ref ? ` (${a.ref})` : ''}`);
@@ -96,7 +99,7 @@ async function runInWorkspace({ a, workspace, signal, system, jobLog, out, o, lo
   }
   const result = await runJob({
     job: a.job,
-    executor: createShellExecutor({ baseEnv: o.baseEnv }),
+    executor,
     workspace,
     env: { ...a.env, KILN_WORKSPACE: workspace },
     output: jobLog,

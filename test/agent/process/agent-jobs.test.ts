@@ -13,7 +13,7 @@ const isDone = (m: { type: string }) => m.type === 'done';
 
 describe('kiln agent: jobs', () => {
   it('says hello with its name, labels, capacity and pool, and holds no jobs', async () => {
-    await fx.agent(['--labels', 'linux, gpu', '--capacity', '2', '--name', 'builder-7', '--pool', 'big']);
+    await fx.agent(['--labels', 'linux, gpu', '--capacity', '2', '--name', 'builder-7', '--pool', 'big', '--no-docker']);
     const c = await fx.peer.nextConnection();
     expect(await c.hello).toEqual({
       type: 'hello', protocol: 1, name: 'builder-7', labels: ['linux', 'gpu'], capacity: 2,
@@ -69,12 +69,12 @@ describe('kiln agent: jobs', () => {
     expect(await readdir(join(agent.workDir, 'workspaces'))).toEqual([]);
   });
 
-  it('ends a job that needs an image error: this agent has no docker executor', async () => {
-    await fx.agent();
+  it('ends a job that needs an image error when the agent has no Docker engine', async () => {
+    await fx.agent(['--no-docker']);
     const c = await fx.peer.nextConnection();
     const a = assignment(14, fx.sha, [plannedStep('echo never')]);
     c.send({ type: 'job', assignment: { ...a, job: { ...a.job, image: 'node:20' } } });
-    expect(await c.waitFor(isDone)).toMatchObject({ status: 'error', reason: 'this agent has no docker executor' });
+    expect(await c.waitFor(isDone)).toMatchObject({ status: 'error', reason: 'job "job-14" needs Docker (image node:20), and this agent has no Docker engine' });
   });
 
   it('masks the secrets of the assignment in the log', async () => {

@@ -11,6 +11,7 @@ describe('agent configuration', () => {
     expect(load(base)).toEqual({
       serverUrl: 'http://ci:8080', token: 'tok', labels: ['linux'], capacity: 1, name: 'build-3-8000',
       pool: null, workDir: '/home/ci/.kiln-agent', once: false, logLevel: 'info',
+      docker: { enabled: true, host: null, network: 'bridge', dind: { privileged: true } },
     });
     expect(loadAgentConfig({ flags: base, env: {}, cwd: '/srv', homeDir: null, hostname: 'h' }).workDir).toBe('/srv/.kiln-agent');
   });
@@ -19,6 +20,16 @@ describe('agent configuration', () => {
     const env = { KILN_SERVER: 'https://ci.example.com', KILN_AGENT_TOKEN: 't2', KILN_LABELS: 'linux, gpu,,gpu', KILN_CAPACITY: '4', KILN_AGENT_NAME: 'a1', KILN_POOL: 'big', KILN_AGENT_DIR: 'work' };
     expect(load({}, env)).toMatchObject({ serverUrl: 'https://ci.example.com', token: 't2', labels: ['linux', 'gpu'], capacity: 4, name: 'a1', pool: 'big', workDir: '/srv/work' });
     expect(load({ capacity: '2', labels: 'arm' }, env)).toMatchObject({ capacity: 2, labels: ['arm'] });
+  });
+
+  it('reads the Docker settings: engine, network mode, and the explicit dind security set', () => {
+    const env = { KILN_DOCKER_HOST: 'tcp://build-3:2375', KILN_DOCKER_NETWORK: 'host', KILN_DIND_SECURITY: 'unprivileged', KILN_DIND_CAP_ADD: 'SYS_ADMIN' };
+    expect(load(base, env).docker).toEqual({
+      enabled: true, host: 'tcp://build-3:2375', network: 'host',
+      dind: { privileged: false, capAdd: ['SYS_ADMIN'], securityOpt: ['seccomp=unconfined', 'apparmor=unconfined', 'systempaths=unconfined'] },
+    });
+    expect(load({ ...base, noDocker: true }).docker.enabled).toBe(false);
+    expect(() => load({ ...base, dockerNetwork: 'overlay' })).toThrow('--docker-network: expected bridge or host, got "overlay"');
   });
 
   it.each([
