@@ -89,6 +89,11 @@ export function loadAgentConfig(o: LoadAgentConfigOptions): AgentConfig {
 
 const list = (text: string | undefined, fallback: string[]) => (text ? text.split(',').map((x) => x.trim()).filter(Boolean) : fallback);
 
+/** The Docker settings alone (for `kiln run`, which has no server). */
+export function loadDockerConfig(flags: Pick<AgentFlags, 'noDocker' | 'dockerHost' | 'dockerNetwork'>, env: LoadAgentConfigOptions['env']): DockerConfig {
+  return parseDocker(flags, env);
+}
+
 function parseDocker(flags: AgentFlags, env: LoadAgentConfigOptions['env']): DockerConfig {
   const network = pick(flags.dockerNetwork, env.KILN_DOCKER_NETWORK) ?? 'bridge';
   if (network !== 'bridge' && network !== 'host') throw bad(`--docker-network: expected bridge or host, got "${network}"`);

@@ -1,4 +1,4 @@
-// `kiln run`'s engine: a plan's jobs one after another on the shell executor, with the server's
+// `kiln run`'s engine: a plan's jobs one after another on the agent's executors, with the server's
 // rules for needs and `when` (a job whose need did not succeed is skipped), and no server.
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -6,7 +6,7 @@ import { whenMatches, type Plan, type PlannedJob, type RunFacts } from '../../sh
 import type { LogLine } from '../../shared/protocol/messages.js';
 import type { Status } from '../../shared/status.js';
 import { runJob } from '../executors/run-job.js';
-import { createShellExecutor } from '../executors/shell.js';
+import type { Executor } from '../executors/executor.js';
 import { createJobLog } from '../logs/job-log.js';
 
 /** How one job of a local run ended; `durationMs` is null for a job that never started. */
@@ -33,7 +33,8 @@ export interface LocalRunOptions {
   env(job: PlannedJob): Record<string, string>;
   /** Values masked in the output. */
   secrets: readonly string[];
-  baseEnv: Record<string, string>;
+  /** The executor for a job (shell or docker); throws a KilnError when none can run it. */
+  executorFor(request: { job: PlannedJob; jobId: number; log(text: string): void; signal: AbortSignal }): Executor;
   onLine(job: PlannedJob, line: LogLine): void;
   onJobEnd?(result: LocalJobResult): void;
   signal?: AbortSignal;
@@ -62,10 +63,13 @@ export async function runPlanLocally(o: LocalRunOptions): Promise<LocalJobResult
     }
     const started = now();
     const jobLog = createJobLog({ jobId: 1, attempt: 1, secrets: o.secrets, now, flushMs: 20, onChunk: (c) => c.lines.forEach((l) => o.onLine(job, l)) });
-    if (job.image !== null) {
-      jobLog.write(null, 'system', `✖ this job needs image ${job.image}; kiln run has no docker executor yet\n`);
+    let executor: Executor;
+    try {
+      executor = o.executorFor({ job, jobId: results.size + 1, log: (text) => jobLog.write(null, 'system', `${text}\n`), signal: o.signal ?? new AbortController().signal });
+    } catch (error) {
+      jobLog.write(null, 'system', `✖ ${error instanceof Error ? error.message : String(error)}\n`);
       jobLog.close();
-      ended('error', 'no docker executor for jobs with an image');
+      ended('error', error instanceof Error ? error.message : String(error));
       continue;
     }
     if (job.approval) jobLog.write(null, 'system', 'kiln: approval is not asked for in a local run\n');
@@ -74,7 +78,7 @@ export async function runPlanLocally(o: LocalRunOptions): Promise<LocalJobResult
       await mkdir(o.workspaceRoot, { recursive: true });
       await o.prepare(workspace);
       const result = await runJob({
-        job, executor: createShellExecutor({ baseEnv: o.baseEnv }), workspace, output: jobLog,
+        job, executor, workspace, output: jobLog,
         env: { ...o.env(job), KILN_WORKSPACE: workspace }, signal: o.signal, clock: { now },
       });
       jobLog.close();

@@ -2,6 +2,10 @@
 import { readFile, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pino } from 'pino';
+import { loadDockerConfig } from '../../agent/config.js';
+import { chooseExecutor } from '../../agent/executors/choose.js';
+import { connectDocker } from '../../agent/executors/docker/engine.js';
 import { pickBaseEnv } from '../../agent/executors/shell.js';
 import { runPlanLocally, type LocalJobResult } from '../../agent/jobs/local-run.js';
 import { describeSource, prepareLocalWorkspace } from '../../agent/jobs/local-workspace.js';
@@ -11,8 +15,9 @@ import { parseCommand } from './args.js';
 
 const USAGE = `Usage: kiln run [--job NAME] [FILE]
 
-Runs FILE (default ./pipeline.yml) on this machine, without a server, with the agent's shell
-executor: each job in plan order, in a fresh copy of the current folder (in a git repo: HEAD
+Runs FILE (default ./pipeline.yml) on this machine, without a server, with the agent's
+executors (jobs with an image, services or dind in Docker, the rest as processes; the
+agent's KILN_DOCKER_* settings apply): each job in plan order, in a fresh copy of the current folder (in a git repo: HEAD
 plus your uncommitted changes, without ignored files), as event "manual". A job whose need
 did not succeed is skipped. Prints each job's log prefixed with its name, then a summary.
 Exits 0 when every job succeeded, 1 when one did not, 2 on bad usage.
@@ -45,9 +50,14 @@ export async function main(argv: string[]): Promise<number> {
   const width = Math.max(...plan.jobs.filter((j) => !only || only.has(j.name)).map((j) => j.name.length));
   const secrets = (job: PlannedJob) => Object.fromEntries(job.secrets.flatMap((n) => (process.env[n] ? [[n, process.env[n]!]] : [])));
   let results: LocalJobResult[];
+  const dockerConfig = loadDockerConfig({}, process.env);
+  const needsDocker = plan.jobs.some((j) => (!only || only.has(j.name)) && (j.image !== null || j.services.length > 0 || j.docker !== null));
+  const logger = pino({ level: 'warn' }, pino.destination({ dest: 2, sync: true }));
+  const docker = needsDocker ? await connectDocker(dockerConfig, `kiln-run-${process.pid}`, logger) : null;
+  const choice = { docker, config: dockerConfig, agentName: `kiln-run-${process.pid}`, baseEnv: pickBaseEnv(process.env) };
   try {
     results = await runPlanLocally({
-      plan, only, workspaceRoot: root, signal: abort.signal, baseEnv: pickBaseEnv(process.env),
+      plan, only, workspaceRoot: root, signal: abort.signal, executorFor: (request) => chooseExecutor(choice, request),
       facts: { event: 'manual', branch: source.branch, tag: null, changedPaths: null },
       prepare: (workspace) => prepareLocalWorkspace(source, workspace, [root]),
       env: (job) => ({

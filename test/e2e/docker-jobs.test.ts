@@ -4,7 +4,7 @@ import { execFileSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { skipDocker } from '../helpers/docker.js';
 import { createRepo, isolateGit, removeTempDirs, type TestRepo } from '../helpers/git.js';
-import { eventually, jobLog, jobOf, killAll, runEnded, runOfCommit, startAgent, startServer, type ServerProcess } from '../helpers/kiln.js';
+import { eventually, jobLog, jobOf, KILN, killAll, runEnded, runOfCommit, startAgent, startServer, type ServerProcess } from '../helpers/kiln.js';
 
 // This machine's engine has no bridge and refuses privileged containers: the agent is told so
 // by configuration, as an operator of such a host would.
@@ -122,6 +122,13 @@ describe.skipIf(skipDocker())('jobs in containers', () => {
     await new Promise((resolve) => setTimeout(resolve, 1000));
     const queue = (await other.api('GET', '/api/queue')).body;
     expect(queue.find((j: { run_id: number }) => j.run_id === run.id)).toMatchObject({ status: 'queued', reason: expect.stringContaining('docker') });
+  });
+
+  it('runs image jobs locally with kiln run, without a server', async () => {
+    await repo.commit({ 'pipeline.yml': 'jobs:\n  local:\n    image: busybox:latest\n    steps: [{ run: "echo in-a-container $(cat hello.txt)" }]\n' });
+    const out = execFileSync(process.execPath, [KILN, 'run'], { cwd: repo.path, env: { ...process.env, ...DOCKER_ENV }, encoding: 'utf8' });
+    expect(out).toContain('in-a-container hello from the commit');
+    expect(out).toMatch(/✔|success/);
   });
 
   it('leaves no container, network or volume of kiln behind', async () => {
