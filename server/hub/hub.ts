@@ -8,10 +8,11 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { decodeAgentMessage, MAX_FRAME_BYTES, PROTOCOL_VERSION, type AgentMessage } from '../../shared/protocol/messages.js';
+import { decodeAgentMessage, MAX_FRAME_BYTES, type AgentMessage } from '../../shared/protocol/messages.js';
 import type { EventBus } from '../events.js';
 import type { CancelledJob, Store } from '../store/index.js';
 import { buildAssignment } from './assignment.js';
+import { acceptHello } from './hello.js';
 import { createLeaseKeeper, type LeaseKeeper } from './lease-keeper.js';
 import { handleMessage, send, slotsTaken, type MessageContext, type Session } from './session.js';
 
@@ -71,39 +72,8 @@ export function createHub(options: HubOptions): Hub {
   };
 
   const onHello = (socket: WebSocket, hello: Extract<AgentMessage, { type: 'hello' }>, remote: string): Session | null => {
-    if (hello.protocol !== PROTOCOL_VERSION) {
-      socket.close(4002, `protocol ${hello.protocol} is not supported; this server speaks ${PROTOCOL_VERSION}`);
-      return null;
-    }
-    const agent = store.agents.registerAgent({ name: hello.name, labels: hello.labels, pool: hello.pool, capacity: hello.capacity, protocol: hello.protocol, version: hello.version });
-    const previous = sessions.get(agent.id);
-    if (previous) {
-      previous.socket.close(4001, 'replaced by a new connection of the same agent');
-      sessions.delete(agent.id);
-    }
-    const session: Session = {
-      agentId: agent.id, name: agent.name, labels: hello.labels, capacity: hello.capacity, pool: hello.pool,
-      socket, jobs: new Map(), stopping: new Map(), draining: false, lastSeenMs: now(), log: logger.child({ agentId: agent.id, agent: agent.name }),
-    };
-    const keep: number[] = [];
-    const drop: number[] = [];
-    for (const held of hello.jobs) {
-      // Why the token check: only the holder of the live lease may go on; a job that was
-      // taken back (and perhaps leased to another agent) while this one was away is dropped.
-      const lease = store.leases.getLease(held.jobId);
-      if (lease && lease.token === held.token && store.leases.renewLease(held.jobId, held.token, now(), leaseMs)) {
-        keep.push(held.jobId);
-        session.jobs.set(held.jobId, held.token);
-      } else {
-        // The agent must stop this job; its slot stays taken until it says the job is done.
-        drop.push(held.jobId);
-        session.stopping.set(held.jobId, now() + leaseMs);
-      }
-    }
-    sessions.set(agent.id, session);
-    send(session, { type: 'welcome', agentId: agent.id, protocol: PROTOCOL_VERSION, leaseMs, keep, drop });
-    session.log.info({ remote, labels: hello.labels, capacity: hello.capacity, kept: keep.length, dropped: drop.length }, 'agent connected');
-    publishAgentsOf([session]);
+    const session = acceptHello({ store, logger, now, leaseMs, sessions }, socket, hello, remote);
+    if (session) publishAgentsOf([session]);
     return session;
   };
 
