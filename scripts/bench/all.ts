@@ -2,7 +2,7 @@
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
-const benches = ['idle-rss', 'dispatch-latency', 'throughput', 'log-ingest'];
+const benches = ['idle-rss', 'dispatch-latency', 'throughput', 'log-ingest', 'bursty-day'];
 const needDocker = ['container-overhead'];
 const dockerAnswers = spawnSync('docker', ['version'], { stdio: 'ignore' }).status === 0;
 let failed = 0;

@@ -1,7 +1,7 @@
 // Benchmark harness: a real server process on a temp data folder, real agent processes, a
 // real git repository, and the numbers a benchmark prints. Loopback only.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -11,6 +11,7 @@ const ADMIN = 'bench-admin-token';
 const AGENT = 'bench-agent-token';
 const processes = new Set<ChildProcess>();
 const folders: string[] = [];
+const dataDirs: string[] = [];
 
 export function tempDir(prefix: string): string {
   const dir = mkdtempSync(join(tmpdir(), prefix));
@@ -32,7 +33,11 @@ export function makeRepo(pipeline: string): string {
 export interface BenchServer {
   url: string;
   pid: number;
+  /** The server's data folder (KILN_DATA). */
+  data: string;
   api<T = any>(method: string, path: string, body?: unknown): Promise<T>;
+  /** Stops the server (SIGTERM, then SIGKILL after 5 s) and kills the agents its pools started. */
+  stop(): Promise<void>;
 }
 
 export async function startServer(repos: Record<string, string>, extraConfig = 'pools: []\n'): Promise<BenchServer> {
@@ -41,9 +46,11 @@ export async function startServer(repos: Record<string, string>, extraConfig = '
   writeFileSync(join(cwd, 'kiln.yml'), `repos:\n${lines.join('\n') || '  []'}\n${extraConfig}`.replace('repos:\n  []', 'repos: []'));
   // BENCH_SERVER_NODE_ARGS: e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" to profile the server.
   const nodeArgs = (process.env.BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const data = join(cwd, 'data');
+  dataDirs.push(data);
   const proc = spawn(process.execPath, [...nodeArgs, KILN, 'server'], {
     cwd, stdio: ['ignore', 'pipe', 'inherit'],
-    env: { ...process.env, KILN_PORT: '0', KILN_DATA: join(cwd, 'data'), KILN_ADMIN_TOKEN: ADMIN, KILN_AGENT_TOKEN: AGENT, KILN_LOG_LEVEL: 'info' },
+    env: { ...process.env, KILN_PORT: '0', KILN_DATA: data, KILN_ADMIN_TOKEN: ADMIN, KILN_AGENT_TOKEN: AGENT, KILN_LOG_LEVEL: 'info' },
   });
   processes.add(proc);
   const url = await new Promise<string>((resolve, reject) => {
@@ -57,7 +64,11 @@ export async function startServer(repos: Record<string, string>, extraConfig = '
   });
   proc.stdout!.resume();
   return {
-    url, pid: proc.pid!,
+    url, pid: proc.pid!, data,
+    async stop() {
+      await stopProcesses([proc]);
+      killPoolAgents(data);
+    },
     async api(method, path, body) {
       const response = await fetch(`${url}${path}`, {
         method, headers: { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json' },
@@ -117,11 +128,66 @@ function round(value: number): string {
   return Math.abs(value) >= 100 ? value.toFixed(0) : value.toFixed(2);
 }
 
-export async function cleanup(): Promise<void> {
-  const alive = () => [...processes].filter((p) => p.exitCode === null && p.signalCode === null);
+/** The pids of the agents a `process` pool started, from the records under `<data>/pools/<pool>/*.json`. */
+export function poolAgentPids(dataDir: string): Array<{ name: string; pid: number }> {
+  const found: Array<{ name: string; pid: number }> = [];
+  const root = join(dataDir, 'pools');
+  if (!existsSync(root)) return found;
+  for (const pool of readdirSync(root)) {
+    let files: string[] = [];
+    try {
+      files = readdirSync(join(root, pool)).filter((f) => f.endsWith('.json'));
+    } catch {
+      continue; // not a folder, or removed meanwhile
+    }
+    for (const file of files) {
+      try {
+        const record = JSON.parse(readFileSync(join(root, pool, file), 'utf8')) as { name: string; pid: number };
+        found.push({ name: record.name, pid: record.pid });
+      } catch {
+        // half-written or removed meanwhile
+      }
+    }
+  }
+  return found;
+}
+
+/**
+ * SIGKILLs the agents a `process` pool started (detached: they outlive the server), with their
+ * process groups: every recorded pid whose command line still names its agent (a reused pid is
+ * left alone).
+ */
+export function killPoolAgents(dataDir: string): void {
+  for (const { name, pid } of poolAgentPids(dataDir)) {
+    let cmdline = '';
+    try {
+      cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+    } catch {
+      continue;
+    }
+    if (!cmdline.split('\0').includes(name)) continue;
+    for (const target of [-pid, pid]) {
+      try {
+        process.kill(target, 'SIGKILL');
+        break;
+      } catch {
+        // not a group leader, or gone meanwhile
+      }
+    }
+  }
+}
+
+async function stopProcesses(procs: ChildProcess[]): Promise<void> {
+  const alive = () => procs.filter((p) => p.exitCode === null && p.signalCode === null);
   for (const proc of alive()) proc.kill('SIGTERM');
   for (let i = 0; i < 50 && alive().length > 0; i++) await new Promise((resolve) => setTimeout(resolve, 100));
   for (const proc of alive()) proc.kill('SIGKILL');
+}
+
+export async function cleanup(): Promise<void> {
+  await stopProcesses([...processes]);
+  // Servers first (so no pool starts another agent), then the agents their pools started.
+  for (const dir of dataDirs) killPoolAgents(dir);
   for (const dir of folders) rmSync(dir, { recursive: true, force: true });
 }
 
