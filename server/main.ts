@@ -10,6 +10,8 @@ import type { Logger } from 'pino';
 import { KilnError } from '../shared/errors.js';
 import { fileURLToPath } from 'node:url';
 import { createAutoscaler, createProcessProvider } from './autoscaler/index.js';
+import { createDockerProvider } from './autoscaler/docker-provider.js';
+import { createSwarmProvider } from './autoscaler/swarm-provider.js';
 import { createApi } from './api/app.js';
 import { createEventsSocket } from './api/events-socket.js';
 import { ensureTokens, registerTokens, tokenKind } from './auth.js';
@@ -79,6 +81,8 @@ export async function startServer(config: ServerConfig, { logger, kilnScript }: 
         dataDir: config.dataDir, nodePath: process.execPath, logger,
         kilnScript: kilnScript ?? fileURLToPath(new URL('../scripts/kiln.js', import.meta.url)),
       }),
+      docker: createDockerProvider({ logger: logger.child({ provider: 'docker' }) }),
+      swarm: createSwarmProvider({ logger: logger.child({ provider: 'swarm' }) }),
     },
   });
   service = createKilnService({ store, bus, hub, starter, triggers, pools });

@@ -1,0 +1,63 @@
+// The Docker engine a `docker` or `swarm` pool talks to: its `docker.host` (unix socket, or
+// tcp:// with TLS from DOCKER_CERT_PATH), else the engine dockerode finds from DOCKER_HOST.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import Docker from 'dockerode';
+import type { PoolConfig } from '../config.js';
+
+export type EngineEnv = Readonly<Record<string, string | undefined>>;
+
+/** Where agents of a pool are made, for error messages ("on unix:///var/run/docker.sock"). */
+export function engineLabel(pool: Pick<PoolConfig, 'docker'>, env: EngineEnv): string {
+  return pool.docker?.host ?? env.DOCKER_HOST ?? 'unix:///var/run/docker.sock';
+}
+
+/**
+ * `unix:///path` → the socket; `tcp://host:port` → https with the client certificate from
+ * DOCKER_CERT_PATH (ca.pem, cert.pem, key.pem) when that is set or the port is 2376, else http.
+ */
+export function engineOptions(host: string, env: EngineEnv): Docker.DockerOptions {
+  if (host.startsWith('unix://')) return { socketPath: host.slice('unix://'.length) };
+  const url = new URL(host.replace(/^tcp:/, 'http:'));
+  const certPath = env.DOCKER_CERT_PATH;
+  const tls = Boolean(certPath) || url.port === '2376' || env.DOCKER_TLS_VERIFY === '1';
+  if (!tls) return { host: url.hostname, port: Number(url.port || 2375), protocol: 'http' };
+  const read = (file: string) => (certPath ? readFileSync(join(certPath, file)) : undefined);
+  return { host: url.hostname, port: Number(url.port || 2376), protocol: 'https', ca: read('ca.pem'), cert: read('cert.pem'), key: read('key.pem') };
+}
+
+/** One client per engine address, made on first use. */
+export function createEngines(env: EngineEnv, given?: Docker): (pool: Pick<PoolConfig, 'docker'>) => Docker {
+  const clients = new Map<string, Docker>();
+  return (pool) => {
+    const host = pool.docker?.host ?? '';
+    let client = clients.get(host);
+    if (!client) {
+      client = host ? new Docker(engineOptions(host, env)) : given ?? new Docker();
+      clients.set(host, client);
+    }
+    return client;
+  };
+}
+
+/** The environment every agent of `pool` gets (the token among it: never logged). */
+export function agentEnv(pool: PoolConfig, spec: { serverUrl: string; token: string; labels: readonly string[]; capacity: number }, name: string): string[] {
+  const env: Record<string, string> = {
+    ...(pool.docker?.env ?? {}),
+    KILN_SERVER: spec.serverUrl, KILN_AGENT_TOKEN: spec.token, KILN_AGENT_NAME: name, KILN_POOL: pool.name,
+    KILN_LABELS: spec.labels.join(','), KILN_CAPACITY: String(spec.capacity),
+  };
+  return Object.entries(env).map(([key, value]) => `${key}=${value}`);
+}
+
+export const DEFAULT_AGENT_IMAGE = 'kiln-agent:latest';
+
+/** Rejects with a clear one-line error when the agent image is not on the engine. */
+export async function checkImage(docker: Docker, image: string, where: string): Promise<void> {
+  try {
+    await docker.getImage(image).inspect();
+  } catch (error) {
+    const why = (error as { statusCode?: number }).statusCode === 404 ? 'no such image' : (error as Error).message.split('\n')[0];
+    throw new Error(`agent image ${image} is not present on ${where}: ${why} (build or pull it there)`, { cause: error });
+  }
+}
