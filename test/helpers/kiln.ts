@@ -1,7 +1,6 @@
 // Real kiln processes for end-to-end tests: a server on a temp data folder and a loopback
 // port, agents connected to it, and small clients for its API.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
@@ -187,46 +186,5 @@ export async function jobLog(server: Pick<ServerProcess, 'api'>, jobId: number):
   return text === '' ? [] : text.replace(/\n$/, '').split('\n');
 }
 
-/** The pids of the agents a `process` pool started, from the records under `<data>/pools/`. */
-export function poolAgentPids(dataDir: string): Array<{ name: string; pid: number }> {
-  const found: Array<{ name: string; pid: number }> = [];
-  const root = join(dataDir, 'pools');
-  if (!existsSync(root)) return found;
-  for (const pool of readdirSync(root)) {
-    const dir = join(root, pool);
-    for (const file of readdirSync(dir).filter((f) => f.endsWith('.json'))) {
-      try {
-        const record = JSON.parse(readFileSync(join(dir, file), 'utf8')) as { name: string; pid: number };
-        found.push({ name: record.name, pid: record.pid });
-      } catch {
-        // half-written or removed meanwhile
-      }
-    }
-  }
-  return found;
-}
-
-/**
- * SIGKILLs the agents a `process` pool started (they are detached and outlive the server):
- * every recorded pid whose command line still names its agent, and its process group.
- */
-export function killPoolAgents(dataDir: string): void {
-  for (const { name, pid } of poolAgentPids(dataDir)) {
-    let cmdline = '';
-    try {
-      cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
-    } catch {
-      continue;
-    }
-    if (!cmdline.split('\0').includes(name)) continue;
-    try {
-      process.kill(-pid, 'SIGKILL');
-    } catch {
-      try {
-        process.kill(pid, 'SIGKILL');
-      } catch {
-        // gone meanwhile
-      }
-    }
-  }
-}
+// The same as the benchmarks use: the pool's records under <data>/pools/, pids checked by name.
+export { killPoolAgents, poolAgentPids } from '../../scripts/bench/harness.js';
