@@ -14,6 +14,7 @@ import { createDockerProvider } from './autoscaler/docker-provider.js';
 import { createSwarmProvider } from './autoscaler/swarm-provider.js';
 import { createApi } from './api/app.js';
 import { createEventsSocket } from './api/events-socket.js';
+import { createDashboard } from './dashboard/index.js';
 import { ensureTokens, registerTokens, tokenKind } from './auth.js';
 import type { ServerConfig } from './config.js';
 import { createEventBus } from './events.js';
@@ -93,6 +94,7 @@ export async function startServer(config: ServerConfig, { logger, kilnScript }: 
     logger,
   }));
   app.route('/', createApi({ store, bus, service, logger, tokenKind: kind, private: config.private }));
+  app.route('/', createDashboard({ store, service, bus, logger: logger.child({ part: 'dashboard' }), tokenKind: kind, private: config.private }));
   const events = createEventsSocket({
     bus, logger,
     mayRead: (request) => !config.private || kind(request.headers.authorization?.replace(/^Bearer\s+/i, '') ?? null) !== null,

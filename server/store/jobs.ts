@@ -41,12 +41,19 @@ export interface JobStore {
   cancelRun(runId: number, reason?: string): CancelledJob[];
   /** Queued and blocked jobs, claimable ones first in claim order, each with what it waits for. */
   listQueuedJobs(): QueuedJob[];
+  /** For each `environment:` name, the newest job that deployed to it successfully. */
+  listLastDeployments(): Job[];
 }
 
 export function createJobStore(db: Sqlite, clock: Clock, effects: JobEffects): JobStore {
   const stmt = {
     byId: db.prepare<[number], JobRow>('SELECT * FROM jobs WHERE id = ?'),
     byRun: db.prepare<[number], JobRow>('SELECT * FROM jobs WHERE run_id = ? ORDER BY idx'),
+    deployments: db.prepare<[], JobRow>(
+      `SELECT * FROM jobs WHERE id IN (SELECT max(id) FROM jobs WHERE status = 'success'
+         AND json_extract(plan, '$.environment') IS NOT NULL GROUP BY json_extract(plan, '$.environment'))
+       ORDER BY json_extract(plan, '$.environment')`,
+    ),
     states: db.prepare<[number], { id: number; name: string; status: Status; needs: string; ready: number; allow_failure: number; approval: number }>(
       'SELECT id, name, status, needs, ready_at IS NOT NULL AS ready, allow_failure, approval FROM jobs WHERE run_id = ? ORDER BY idx',
     ),
@@ -120,5 +127,6 @@ export function createJobStore(db: Sqlite, clock: Clock, effects: JobEffects): J
     markJobReady: (id) => stmt.ready.run(clock.now(), id).changes === 1,
     cancelRun: (runId, reason) => cancel.immediate(runId, reason ?? null),
     listQueuedJobs: () => stmt.queue.all().map((row) => ({ ...toJob(row), waiting: row.waiting ?? null })),
+    listLastDeployments: () => stmt.deployments.all().map(toJob),
   };
 }

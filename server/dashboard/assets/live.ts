@@ -1,0 +1,58 @@
+// The dashboard's live updates (served as /assets/live.js, no build step): listens on
+// /api/events and, when something relevant changes, fetches the same page with ?partial=1
+// and swaps <main>. Debounced so that a burst of events costs one fetch.
+export const liveJs = String.raw`
+(() => {
+  const main = document.querySelector('main[data-live]');
+  if (!main) return;
+  const kinds = new Set((main.dataset.live || '').split(' ').filter(Boolean));
+  let timer = null;
+  let inFlight = false;
+  let again = false;
+  const refresh = async () => {
+    if (inFlight) { again = true; return; }
+    inFlight = true;
+    try {
+      const url = new URL(location.href);
+      url.searchParams.set('partial', '1');
+      const response = await fetch(url, { credentials: 'same-origin', headers: { accept: 'text/html' } });
+      if (response.ok) {
+        const html = await response.text();
+        const active = document.activeElement;
+        const typing = active && main.contains(active) && (active.tagName === 'INPUT' || active.tagName === 'TEXTAREA' || active.tagName === 'SELECT');
+        if (!typing) main.innerHTML = html;
+      }
+    } catch (e) {
+      // the next event tries again
+    } finally {
+      inFlight = false;
+      if (again) { again = false; schedule(); }
+    }
+  };
+  const schedule = () => {
+    clearTimeout(timer);
+    timer = setTimeout(refresh, 300);
+  };
+  let backoff = 1000;
+  const connect = () => {
+    const ws = new WebSocket((location.protocol === 'https:' ? 'wss://' : 'ws://') + location.host + '/api/events');
+    ws.onopen = () => { backoff = 1000; };
+    ws.onmessage = (message) => {
+      let event;
+      try { event = JSON.parse(message.data); } catch (e) { return; }
+      if (!event || !kinds.has(event.type)) return;
+      const run = main.dataset.run;
+      if (run && event.type === 'run' && String(event.run.id) !== run) return;
+      if (run && event.type === 'job' && String(event.job.run_id) !== run) return;
+      if (main.dataset.jobs && event.type === 'step' && !main.dataset.jobs.split(' ').includes(String(event.job_id))) return;
+      schedule();
+    };
+    ws.onclose = () => {
+      setTimeout(connect, backoff);
+      backoff = Math.min(backoff * 2, 30000);
+    };
+  };
+  connect();
+  if (main.dataset.poll) setInterval(schedule, Number(main.dataset.poll));
+})();
+`;

@@ -1,0 +1,46 @@
+// `/repos/:repo`: the repo's runs, newest first, and a form to run a branch.
+import type { Repo, Run } from '../../store/index.js';
+import { ActionButton, ago, duration, shortSha, StatusPill, type Viewer } from '../layout.js';
+import type { Page } from './page.js';
+
+export function repoPage(repo: Repo, runs: Run[], viewer: Viewer, nowMs: number, error: string | null): Page {
+  const name = encodeURIComponent(repo.name);
+  return {
+    title: repo.name,
+    live: 'run',
+    body: (
+      <>
+        <h1>
+          {repo.name} <img src={`/badge/${name}.svg`} alt="build status" height="20" />
+        </h1>
+        <p class="muted">{repo.path ?? repo.url ?? ''} · default branch <code>{repo.defaultBranch}</code></p>
+        {error ? <p class="error-box">{error}</p> : null}
+        <div class="actions">
+          <ActionButton viewer={viewer} action={`/repos/${name}/run`} label="Run branch" kind="primary">
+            <input type="text" name="branch" value={repo.defaultBranch} aria-label="branch" />{' '}
+          </ActionButton>
+        </div>
+        {runs.length === 0 ? (
+          <p class="muted">No runs yet.</p>
+        ) : (
+          <table>
+            <thead><tr><th>run</th><th>status</th><th>branch</th><th>commit</th><th>event</th><th>duration</th><th>when</th></tr></thead>
+            <tbody>
+              {runs.map((run) => (
+                <tr data-run={String(run.id)}>
+                  <td><a href={`/runs/${run.id}`}>{`#${run.number}`}</a></td>
+                  <td><StatusPill status={run.status} /></td>
+                  <td>{run.branch ?? run.tag ?? run.ref ?? ''}</td>
+                  <td><code>{shortSha(run.sha)}</code> {run.message?.split('\n')[0] ?? ''}</td>
+                  <td>{run.event}</td>
+                  <td>{duration(run.startedAt, run.finishedAt, nowMs)}</td>
+                  <td class="muted">{ago(run.createdAt, nowMs)}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        )}
+      </>
+    ),
+  };
+}

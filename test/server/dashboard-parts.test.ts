@@ -1,0 +1,54 @@
+// The dashboard's pure parts: the run graph layout, the badge, sessions.
+import { describe, expect, it } from 'vitest';
+import { badgeSvg } from '../../server/dashboard/badge.js';
+import { layoutGraph } from '../../server/dashboard/graph.js';
+import { createSessions, sameToken } from '../../server/dashboard/session.js';
+import type { JobWithSteps, RunDetail } from '../../server/store/index.js';
+
+const job = (name: string, needs: string[] = []) => ({ id: name.length, name, needs, status: 'queued', steps: [] }) as unknown as JobWithSteps;
+
+describe('the run graph layout', () => {
+  it('puts a column per plan stage, and jobs the plan does not list in a last column', () => {
+    const run = { jobs: [job('build'), job('lint'), job('test', ['build']), job('extra')], plan: { stages: [['build', 'lint'], ['test']] } } as unknown as RunDetail;
+    const { boxes, width, height } = layoutGraph(run);
+    const at: Record<string, [number, number]> = Object.fromEntries(boxes.map((b) => [b.job.name, [b.x, b.y] as [number, number]]));
+    expect(at.build![0]).toBe(at.lint![0]);
+    expect(at.lint![1]).toBeGreaterThan(at.build![1]);
+    expect(at.test![0]).toBeGreaterThan(at.build![0]);
+    expect(at.extra![0]).toBeGreaterThan(at.test![0]);
+    expect(width).toBeGreaterThan(at.extra![0]);
+    expect(height).toBeGreaterThan(at.lint![1]);
+  });
+
+  it('lays out a run without a plan in one column', () => {
+    const { boxes } = layoutGraph({ jobs: [job('a'), job('b')], plan: null } as unknown as RunDetail);
+    expect(new Set(boxes.map((b) => b.x)).size).toBe(1);
+  });
+});
+
+describe('the badge', () => {
+  it('says passing, failing or the status, and escapes the label', () => {
+    expect(badgeSvg('success')).toContain('>passing<');
+    expect(badgeSvg('failed')).toContain('>failing<');
+    expect(badgeSvg('running')).toContain('>running<');
+    expect(badgeSvg(null)).toContain('>unknown<');
+    expect(badgeSvg('success', '<x>')).toContain('&#60;x&#62;');
+  });
+});
+
+describe('sessions', () => {
+  it('expire, and compare CSRF tokens exactly', () => {
+    let now = 0;
+    const sessions = createSessions(() => now);
+    const s = sessions.create('admin');
+    expect(sessions.get(s.id)).toBe(s);
+    expect(sameToken(s.csrf, s.csrf)).toBe(true);
+    expect(sameToken(s.csrf, `${s.csrf}x`)).toBe(false);
+    expect(sameToken(s.csrf, undefined)).toBe(false);
+    now += 13 * 60 * 60 * 1000;
+    expect(sessions.get(s.id)).toBeNull();
+    const t = sessions.create('admin');
+    sessions.remove(t.id);
+    expect(sessions.get(t.id)).toBeNull();
+  });
+});
