@@ -9,6 +9,7 @@ import { pipelineJsonSchema } from '../../shared/pipeline/index.js';
 import type { EventBus } from '../events.js';
 import type { KilnService } from '../service.js';
 import type { Store } from '../store/index.js';
+import { linesHandler } from './log-lines.js';
 import { logStream } from './log-stream.js';
 import { agentView, jobView, repoView, runDetailView, runView } from './views.js';
 
@@ -151,6 +152,7 @@ export function createApi(options: ApiOptions): Hono {
       headers: { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-cache', 'x-content-type-options': 'nosniff' },
     });
   });
+  app.get('/api/jobs/:id/lines', linesHandler(store, (c) => id(c)));
   app.get('/api/agents', (c) => c.json(store.agents.listAgents().map(agentView)));
   app.get('/api/pools', (c) => c.json(service.pools()));
   app.get('/api/queue', (c) =>

@@ -18,6 +18,7 @@ import { Layout, type Viewer } from './layout.js';
 import { agentsPage } from './pages/agents.js';
 import { environmentsPage, type Deployment } from './pages/environments.js';
 import { homePage } from './pages/home.js';
+import { jobLogPage } from './pages/job-log.js';
 import { loginPage } from './pages/login.js';
 import type { Page } from './pages/page.js';
 import { asPoolSummaries, poolsPage } from './pages/pools.js';
@@ -177,6 +178,14 @@ export function createDashboard(options: DashboardOptions): Hono {
     const repo = store.repos.getRepoByName(c.req.param('repo'));
     if (!repo) return render(c, notFoundPage(`no repo named ${c.req.param('repo')}`));
     return render(c, repoPage(repo, store.runs.listRuns(repo.id, { limit: 50 }), viewerOf(c), now(), c.req.query('error') ?? null));
+  });
+  app.get('/runs/:id/jobs/:jobId', (c) => {
+    const runId = positiveId(c.req.param('id'));
+    const jobId = positiveId(c.req.param('jobId'));
+    const run = runId === null ? null : store.runs.getRun(runId);
+    const job = jobId === null ? null : store.jobs.getJobWithSteps(jobId);
+    if (!run || !job || job.runId !== run.id) return render(c, notFoundPage(`no job ${c.req.param('jobId')} in run ${c.req.param('id')}`));
+    return render(c, jobLogPage(job, run, viewerOf(c), now()));
   });
   app.get('/runs/:id', (c) => {
     const id = positiveId(c.req.param('id'));
