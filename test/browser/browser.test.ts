@@ -1,28 +1,17 @@
 // The browser harness itself: Debian's Chromium, driven by playwright-core, reaches a real
 // kiln server over loopback and sees a running job's numbered lines in `GET /api/jobs/:id/lines`.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { Browser } from 'playwright-core';
-import { launchBrowser, newPage, skipBrowser } from '../helpers/browser.js';
-import { createRepo, isolateGit, removeTempDirs, type TestRepo } from '../helpers/git.js';
-import { ADMIN_TOKEN, eventually, killAll, runEnded, runOfCommit, startAgent, startServer, type ServerProcess } from '../helpers/kiln.js';
+import { newPage, skipBrowser, useBrowserFixture } from '../helpers/browser.js';
+import type { TestRepo } from '../helpers/git.js';
+import { ADMIN_TOKEN, runEnded, runOfCommit, type ServerProcess } from '../helpers/kiln.js';
 
 describe.skipIf(skipBrowser())('the browser harness', () => {
-  let browser: Browser;
-  let server: ServerProcess;
-  let repo: TestRepo;
-
-  beforeAll(async () => {
-    await isolateGit();
-    repo = await createRepo();
-    [browser, server] = await Promise.all([launchBrowser(), startServer({ repos: { web: repo.path } })]);
-    await startAgent(server, { name: 'browser-agent' });
-    await eventually(async () => (await server.api('GET', '/api/agents')).body.some((a: { status: string }) => a.status === 'idle'), 15_000, 'an idle agent');
-  });
-  afterAll(async () => {
-    await browser?.close();
-    await killAll();
-    await removeTempDirs();
-  });
+  const fx = useBrowserFixture();
+  let browser!: Browser;
+  let server!: ServerProcess;
+  let repo!: TestRepo;
+  beforeAll(() => void ({ browser, server, repo } = fx));
 
   it('launches headless Chromium on a fresh profile and loads the server over loopback', async () => {
     const page = await newPage(browser);

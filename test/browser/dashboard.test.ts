@@ -1,40 +1,23 @@
 // The dashboard in a real browser (SPEC §6), against a real server, agent and git repo: every
 // page at its stable URL, cancel from the run page after logging in with the admin token, and
-// the pools chart showing a burst. The job log viewer's tests are in log-viewer.pending.ts.
+// the pools chart showing a burst. The job log viewer's tests are in log-viewer.test.ts.
 //
 // What it assumes of the pages: the login form's `token` field; the run page's "Cancel" button
 // (a CSRF form, for a logged-in admin); `/pools` draws `svg.chart` with one `path[data-series]`
 // per series and a `0` gridline.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser } from 'playwright-core';
-import { launchBrowser, logIn, newPage, skipBrowser } from '../helpers/browser.js';
+import { launchBrowser, logIn, newPage, skipBrowser, useBrowserFixture } from '../helpers/browser.js';
 import { createRepo, isolateGit, removeTempDirs, type TestRepo } from '../helpers/git.js';
 import { eventually, jobOf, killAll, killPoolAgents, runEnded, runOfCommit, startAgent, startServer, type ServerProcess } from '../helpers/kiln.js';
 
 describe.skipIf(skipBrowser())('the dashboard in a browser', () => {
-  let browser: Browser;
-  let server: ServerProcess;
-  let repo: TestRepo;
-
-  beforeAll(async () => {
-    await isolateGit();
-    repo = await createRepo();
-    [browser, server] = await Promise.all([launchBrowser(), startServer({ repos: { web: repo.path } })]);
-    await startAgent(server, { name: 'browser-agent', capacity: 4 });
-    await eventually(async () => (await server.api('GET', '/api/agents')).body.some((a: { status: string }) => a.status === 'idle'), 15_000, 'an idle agent');
-  });
-  afterAll(async () => {
-    await browser?.close();
-    await killAll();
-    await removeTempDirs();
-  });
-
-  /** Commits a one-job pipeline and resolves with its run and job ids. */
-  async function startJob(name: string, script: string): Promise<{ runId: number; jobId: number }> {
-    const sha = await repo.commit({ 'pipeline.yml': `jobs:\n  ${name}:\n    steps:\n      - run: |\n${script.split('\n').map((l) => `          ${l}`).join('\n')}\n` });
-    const run = await runOfCommit(server, 'web', sha);
-    return { runId: run.id, jobId: run.jobs[0].id };
-  }
+  const fx = useBrowserFixture({ capacity: 4 });
+  let browser!: Browser;
+  let server!: ServerProcess;
+  let repo!: TestRepo;
+  beforeAll(() => void ({ browser, server, repo } = fx));
+  const startJob = (name: string, script: string) => fx.startJob(name, script);
 
   it('serves every page at its stable URL, renders it without script errors, and draws the run\'s job graph', async () => {
     const { runId } = await startJob('graph', 'echo graph');

@@ -5,11 +5,11 @@
 // `id="L<n>"` (1-based, as `GET /api/jobs/:id/lines` numbers them); it follows the end live
 // over /api/events; `#L<n>` scrolls to that line and highlights it; ANSI SGR colours become
 // spans; only a window of a long log is in the DOM.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
-import { inViewport, launchBrowser, newPage, skipBrowser } from '../helpers/browser.js';
-import { createRepo, isolateGit, removeTempDirs, type TestRepo } from '../helpers/git.js';
-import { eventually, killAll, runEnded, runOfCommit, startAgent, startServer, type ServerProcess } from '../helpers/kiln.js';
+import { inViewport, newPage, skipBrowser, useBrowserFixture } from '../helpers/browser.js';
+import type { TestRepo } from '../helpers/git.js';
+import { eventually, runEnded, runOfCommit, type ServerProcess } from '../helpers/kiln.js';
 
 type Lines = { total: number; lines: Array<{ n: number; t: number | null; text: string }> };
 
@@ -26,29 +26,12 @@ async function lineShown(page: Page, n: number, timeoutMs = 10_000): Promise<num
 }
 
 describe.skipIf(skipBrowser())('the job log viewer in a browser', () => {
-  let browser: Browser;
-  let server: ServerProcess;
-  let repo: TestRepo;
-
-  beforeAll(async () => {
-    await isolateGit();
-    repo = await createRepo();
-    [browser, server] = await Promise.all([launchBrowser(), startServer({ repos: { web: repo.path } })]);
-    await startAgent(server, { name: 'browser-agent', capacity: 4 });
-    await eventually(async () => (await server.api('GET', '/api/agents')).body.some((a: { status: string }) => a.status === 'idle'), 15_000, 'an idle agent');
-  });
-  afterAll(async () => {
-    await browser?.close();
-    await killAll();
-    await removeTempDirs();
-  });
-
-  /** Commits a one-job pipeline and resolves with its run and job ids. */
-  async function startJob(name: string, script: string): Promise<{ runId: number; jobId: number }> {
-    const sha = await repo.commit({ 'pipeline.yml': `jobs:\n  ${name}:\n    steps:\n      - run: |\n${script.split('\n').map((l) => `          ${l}`).join('\n')}\n` });
-    const run = await runOfCommit(server, 'web', sha);
-    return { runId: run.id, jobId: run.jobs[0].id };
-  }
+  const fx = useBrowserFixture({ capacity: 4 });
+  let browser!: Browser;
+  let server!: ServerProcess;
+  let repo!: TestRepo;
+  beforeAll(() => void ({ browser, server, repo } = fx));
+  const startJob = (name: string, script: string) => fx.startJob(name, script);
   const lines = async (jobId: number, query = '') => (await server.api<Lines>('GET', `/api/jobs/${jobId}/lines${query}`)).body;
 
   it("shows a running job's new lines without a reload, within 1 s of their time in the API", async () => {

@@ -4,38 +4,13 @@
 import { execFileSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { skipDocker } from '../helpers/docker.js';
+import { agentImageForPools as agentImage } from '../helpers/images.js';
 import { createRepo, isolateGit, removeTempDirs, type TestRepo } from '../helpers/git.js';
 import { eventually, jobLog, killAll, runEnded, runOfCommit, startServer, type ServerProcess } from '../helpers/kiln.js';
 
 const docker = (...args: string[]) => execFileSync('docker', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim();
 const suffix = `${process.pid}-${Date.now().toString(36)}`;
 const MISSING = `kiln-test-missing-agent-${suffix}:latest`;
-
-/**
- * The agent image: `ensureKilnImage('agent')` from test/helpers/images.ts; when that helper is
- * missing or its build fails, a stand-in made here: node:20-bookworm-slim with this build's dist/
- * and node_modules, running `kiln agent` (configured by the environment the provider sets).
- */
-async function agentImage(tag: string): Promise<string> {
-  const helper = '../helpers/images.js';
-  const found = await import(/* @vite-ignore */ helper).catch(() => null) as { ensureKilnImage?: (kind: 'agent') => Promise<string> } | null;
-  if (found?.ensureKilnImage) {
-    try {
-      return await found.ensureKilnImage('agent');
-    } catch (error) {
-      console.warn(`ensureKilnImage('agent') failed; using a stand-in agent image: ${String(error).split('\n')[0]}`);
-    }
-  }
-  const root = new URL('../../', import.meta.url).pathname;
-  const container = docker('create', 'node:20-bookworm-slim', 'true');
-  try {
-    execFileSync('sh', ['-c', `tar -C "$0" --transform 's,^,kiln/,' -cf - package.json dist node_modules | docker cp - "$1:/"`, root, container], { stdio: ['ignore', 'ignore', 'pipe'] });
-    docker('commit', '--change', 'ENTRYPOINT ["node", "/kiln/dist/scripts/kiln.js"]', '--change', 'CMD ["agent"]', '--change', 'WORKDIR /root', container, tag);
-  } finally {
-    docker('rm', '-f', container);
-  }
-  return tag;
-}
 
 const poolContainers = (pool: string) => docker('ps', '-aq', '--filter', `label=kiln.pool=${pool}`).split('\n').filter(Boolean);
 const numbered = (log: string[]) => log.filter((l) => l.startsWith('line ')).map((l) => Number(l.slice(5)));

@@ -7,33 +7,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSwarmProvider } from '../../server/autoscaler/swarm-provider.js';
 import { defaultPool, type PoolConfig } from '../../server/config.js';
 import { skipDocker } from '../helpers/docker.js';
+import { agentImageForPools as agentImage } from '../helpers/images.js';
 import { createRepo, isolateGit, removeTempDirs, type TestRepo } from '../helpers/git.js';
 import { eventually, jobLog, killAll, jobOf, runEnded, runOfCommit, startServer, type ServerProcess } from '../helpers/kiln.js';
 
 const docker = (...args: string[]) => execFileSync('docker', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim();
 const suffix = `${process.pid}-${Date.now().toString(36)}`;
-
-/** The agent image: ensureKilnImage('agent') once test/helpers/images.ts exists, else a stand-in (see pool-docker.test.ts). */
-async function agentImage(tag: string): Promise<string> {
-  const helper = '../helpers/images.js';
-  const found = await import(/* @vite-ignore */ helper).catch(() => null) as { ensureKilnImage?: (kind: 'agent') => Promise<string> } | null;
-  if (found?.ensureKilnImage) {
-    try {
-      return await found.ensureKilnImage('agent');
-    } catch (error) {
-      console.warn(`ensureKilnImage('agent') failed; using a stand-in agent image: ${String(error).split('\n')[0]}`);
-    }
-  }
-  const root = new URL('../../', import.meta.url).pathname;
-  const container = docker('create', 'node:20-bookworm-slim', 'true');
-  try {
-    execFileSync('sh', ['-c', `tar -C "$0" --transform 's,^,kiln/,' -cf - package.json dist node_modules | docker cp - "$1:/"`, root, container], { stdio: ['ignore', 'ignore', 'pipe'] });
-    docker('commit', '--change', 'ENTRYPOINT ["node", "/kiln/dist/scripts/kiln.js"]', '--change', 'CMD ["agent"]', '--change', 'WORKDIR /root', container, tag);
-  } finally {
-    docker('rm', '-f', container);
-  }
-  return tag;
-}
 
 interface TaskRow { id: string; desired: string; state: string }
 const tasks = (pool: string): TaskRow[] => {

@@ -3,7 +3,9 @@
 // instead when KILN_TEST_REQUIRE_BROWSER=1 (as in CI), like the Docker suites.
 import { existsSync } from 'node:fs';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { ADMIN_TOKEN } from './kiln.js';
+import { afterAll, beforeAll } from 'vitest';
+import { createRepo, isolateGit, removeTempDirs, type TestRepo } from './git.js';
+import { ADMIN_TOKEN, eventually, killAll, runOfCommit, startAgent, startServer, type ServerProcess } from './kiln.js';
 
 /** The Chromium binary the tests drive: `KILN_CHROMIUM` or Debian's /usr/bin/chromium. */
 export const CHROMIUM = process.env.KILN_CHROMIUM || '/usr/bin/chromium';
@@ -72,4 +74,42 @@ export async function inViewport(page: Page, selector: string): Promise<boolean>
     const win = globalThis as unknown as { innerWidth: number; innerHeight: number };
     return r.bottom > 0 && r.right > 0 && r.top < win.innerHeight && r.left < win.innerWidth && r.height > 0;
   });
+}
+
+export interface BrowserFixture {
+  readonly browser: Browser;
+  readonly server: ServerProcess;
+  readonly repo: TestRepo;
+  /** Commits a one-job pipeline and resolves with its run and job ids. */
+  startJob(name: string, script: string): Promise<{ runId: number; jobId: number }>;
+}
+
+/**
+ * For a browser suite: Chromium, a real server watching a real git repo, and one connected
+ * agent, made in beforeAll and removed in afterAll. Read the fields inside tests.
+ */
+export function useBrowserFixture(agent: { capacity?: number } = {}): BrowserFixture {
+  const made: { browser?: Browser; server?: ServerProcess; repo?: TestRepo } = {};
+  beforeAll(async () => {
+    await isolateGit();
+    made.repo = await createRepo();
+    [made.browser, made.server] = await Promise.all([launchBrowser(), startServer({ repos: { web: made.repo.path } })]);
+    await startAgent(made.server, { name: 'browser-agent', ...(agent.capacity ? { capacity: agent.capacity } : {}) });
+    await eventually(async () => (await made.server!.api('GET', '/api/agents')).body.some((a: { status: string }) => a.status === 'idle'), 15_000, 'an idle agent');
+  });
+  afterAll(async () => {
+    await made.browser?.close();
+    await killAll();
+    await removeTempDirs();
+  });
+  return {
+    get browser() { return made.browser!; },
+    get server() { return made.server!; },
+    get repo() { return made.repo!; },
+    async startJob(name, script) {
+      const sha = await made.repo!.commit({ 'pipeline.yml': `jobs:\n  ${name}:\n    steps:\n      - run: |\n${script.split('\n').map((l) => `          ${l}`).join('\n')}\n` });
+      const run = await runOfCommit(made.server!, 'web', sha);
+      return { runId: run.id, jobId: run.jobs[0].id };
+    },
+  };
 }

@@ -168,3 +168,26 @@ function tryLock(path: string): boolean {
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * The agent image for pool tests: ensureKilnImage('agent'), or, when its build fails, a
+ * stand-in tagged `tag`: node:20-bookworm-slim with this build's dist/ and node_modules,
+ * running `kiln agent` (configured by the environment the provider sets).
+ */
+export async function agentImageForPools(tag: string): Promise<string> {
+  try {
+    return await ensureKilnImage('agent');
+  } catch (error) {
+    console.warn(`ensureKilnImage('agent') failed; using a stand-in agent image: ${String(error).split('\n')[0]}`);
+  }
+  const docker = (...args: string[]) => execFileSync('docker', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim();
+  const root = new URL('../../', import.meta.url).pathname;
+  const container = docker('create', 'node:20-bookworm-slim', 'true');
+  try {
+    execFileSync('sh', ['-c', `tar -C "$0" --transform 's,^,kiln/,' -cf - package.json dist node_modules | docker cp - "$1:/"`, root, container], { stdio: ['ignore', 'ignore', 'pipe'] });
+    docker('commit', '--change', 'ENTRYPOINT ["node", "/kiln/dist/scripts/kiln.js"]', '--change', 'CMD ["agent"]', '--change', 'WORKDIR /root', container, tag);
+  } finally {
+    docker('rm', '-f', container);
+  }
+  return tag;
+}
