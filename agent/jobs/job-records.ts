@@ -10,7 +10,7 @@ export type StepMessage = Extract<AgentMessage, { type: 'step' }>;
 export interface HeldJob {
   jobId: number;
   attempt: number;
-  token: number;
+  token: string;
 }
 
 export interface JobRecord extends HeldJob {
@@ -49,7 +49,7 @@ export function createJobRecords(dir: string): JobRecords {
         if (!RECORD.test(name)) continue;
         try {
           const record = JSON.parse(await readFile(join(dir, name), 'utf8')) as JobRecord;
-          if (Number.isInteger(record.jobId) && Number.isInteger(record.token)) records.push(record);
+          if (Number.isInteger(record.jobId) && typeof record.token === 'string') records.push(record);
         } catch {
           // a torn write from a crash: nothing to deliver
         }

@@ -14,7 +14,7 @@ export interface Session {
   pool: string | null;
   socket: WebSocket;
   /** Jobs this agent holds a lease on → their fencing tokens. */
-  jobs: Map<number, number>;
+  jobs: Map<number, string>;
   /**
    * Cancelled jobs whose `done` has not come yet → when to stop waiting for it (ms). Why: the
    * agent's slot stays taken until the job's process tree is gone (up to its SIGKILL grace), so

@@ -8,9 +8,10 @@
 //        │                 expired: renew refuses; the reaper lists it and requeues or ends the job with T
 //
 // Why a fencing token: an agent that was cut off may come back after its job was reclaimed. Every
-// write checks the token it was given; the new claim has a higher one, so the old agent's writes
+// write checks the token it was given; a new claim gets a new random one, so the old agent's writes
 // change zero rows and it learns the lease is lost instead of overwriting the new attempt.
 
+import { randomBytes } from 'node:crypto';
 import { notFound } from '../../shared/errors.js';
 import type { Sqlite } from './db.js';
 import type { JobEffects } from './job-effects.js';
@@ -19,7 +20,7 @@ import type { Job, JobOutcomeStatus, Lease } from './types.js';
 
 export interface Claim {
   job: Job;
-  token: number;
+  token: string;
   expiresAtMs: number;
 }
 
@@ -41,13 +42,13 @@ export interface LeaseStore {
    */
   claimNextJob(agentId: number, labels: readonly string[], now: number, leaseMs: number): Claim | null;
   /** Extends a live lease; false once it expired (the reaper owns it then) or was taken away. */
-  renewLease(jobId: number, token: number, now: number, leaseMs: number): boolean;
+  renewLease(jobId: number, token: string, now: number, leaseMs: number): boolean;
   /** Ends the job with the agent's outcome. Accepted after expiry as long as nobody reclaimed it. */
-  completeJob(jobId: number, token: number, outcome: JobOutcome, now: number): boolean;
+  completeJob(jobId: number, token: string, outcome: JobOutcome, now: number): boolean;
   /** Retry: running → queued with its steps reset, when `retriesLeft` > 0. */
-  requeueJob(jobId: number, token: number, reason: string, now: number): RequeueResult;
+  requeueJob(jobId: number, token: string, reason: string, now: number): RequeueResult;
   /** Gives the job back unstarted (e.g. a draining agent): queued again, no retry spent. */
-  releaseLease(jobId: number, token: number, now: number): boolean;
+  releaseLease(jobId: number, token: string, now: number): boolean;
   /** Leases whose deadline passed, oldest first: for the reaper. */
   listExpiredLeases(now: number): Lease[];
   getLease(jobId: number): Lease | null;
@@ -56,7 +57,7 @@ export interface LeaseStore {
   extendLeases(now: number, leaseMs: number): number;
 }
 
-interface LeaseRow { job_id: number; agent_id: number; token: number; acquired_at: number; expires_at: number }
+interface LeaseRow { job_id: number; agent_id: number; token: string; acquired_at: number; expires_at: number }
 interface HeldRow { run_id: number; status: string; retries_left: number }
 
 const OUTCOMES: ReadonlySet<string> = new Set<JobOutcomeStatus>(['success', 'failed', 'cancelled', 'error']);
@@ -65,7 +66,12 @@ const toLease = (r: LeaseRow): Lease => ({
   jobId: r.job_id, agentId: r.agent_id, token: r.token, acquiredAtMs: r.acquired_at, expiresAtMs: r.expires_at,
 });
 
-export function createLeaseStore(db: Sqlite, effects: JobEffects): LeaseStore {
+/** A fencing token nobody can guess: 128 random bits. */
+export function newLeaseToken(): string {
+  return randomBytes(16).toString('base64url');
+}
+
+export function createLeaseStore(db: Sqlite, effects: JobEffects, newToken: () => string = newLeaseToken): LeaseStore {
   const stmt = {
     // Labels: no label of the job may be missing from the agent's. Concurrency: no running job holds the group.
     next: db.prepare<[string], { id: number; run_id: number }>(
@@ -76,22 +82,19 @@ export function createLeaseStore(db: Sqlite, effects: JobEffects): LeaseStore {
            (SELECT 1 FROM jobs o WHERE o.concurrency = j.concurrency AND o.status = 'running'))
        ORDER BY j.ready_at, j.id LIMIT 1`,
     ),
-    nextToken: db.prepare<[], { token: number }>(
-      `UPDATE sequences SET value = value + 1 WHERE name = 'lease_token' RETURNING value AS token`,
-    ),
     agentName: db.prepare<[number], { name: string }>('SELECT name FROM agents WHERE id = ?'),
     start: db.prepare<[string, number, number], JobRow>(
       `UPDATE jobs SET status = 'running', agent = ?, attempt = attempt + 1, started_at = ?,
          exit_code = NULL, reason = NULL, finished_at = NULL
        WHERE id = ? AND status = 'queued' RETURNING *`,
     ),
-    insert: db.prepare<[number, number, number, number, number]>(
+    insert: db.prepare<[number, number, string, number, number]>(
       'INSERT INTO leases (job_id, agent_id, token, acquired_at, expires_at) VALUES (?, ?, ?, ?, ?)',
     ),
-    renew: db.prepare<[number, number, number, number]>(
+    renew: db.prepare<[number, number, string, number]>(
       'UPDATE leases SET expires_at = ? WHERE job_id = ? AND token = ? AND expires_at > ?',
     ),
-    held: db.prepare<[number, number], HeldRow>(
+    held: db.prepare<[number, string], HeldRow>(
       `SELECT j.run_id, j.status, j.retries_left FROM leases l JOIN jobs j ON j.id = l.job_id
        WHERE l.job_id = ? AND l.token = ? AND j.status = 'running'`,
     ),
@@ -116,13 +119,13 @@ export function createLeaseStore(db: Sqlite, effects: JobEffects): LeaseStore {
     const next = stmt.next.get(JSON.stringify(labels));
     if (!next) return null;
     const row = stmt.start.get(agent.name, now, next.id)!;
-    const { token } = stmt.nextToken.get()!;
+    const token = newToken();
     stmt.insert.run(next.id, agentId, token, now, now + leaseMs);
     effects.syncRun(next.run_id, now);
     return { job: toJob(row), token, expiresAtMs: now + leaseMs };
   });
 
-  const complete = db.transaction((jobId: number, token: number, outcome: JobOutcome, now: number) => {
+  const complete = db.transaction((jobId: number, token: string, outcome: JobOutcome, now: number) => {
     const held = stmt.held.get(jobId, token);
     if (!held || !OUTCOMES.has(outcome.status)) return false;
     stmt.finish.run(outcome.status, outcome.exitCode ?? null, outcome.reason ?? null, now, jobId);
@@ -132,7 +135,7 @@ export function createLeaseStore(db: Sqlite, effects: JobEffects): LeaseStore {
     return true;
   });
 
-  const requeue = db.transaction((jobId: number, token: number, reason: string, now: number): RequeueResult => {
+  const requeue = db.transaction((jobId: number, token: string, reason: string, now: number): RequeueResult => {
     const held = stmt.held.get(jobId, token);
     if (!held) return 'lost';
     if (held.retries_left <= 0) return 'exhausted';
@@ -143,7 +146,7 @@ export function createLeaseStore(db: Sqlite, effects: JobEffects): LeaseStore {
     return 'requeued';
   });
 
-  const release = db.transaction((jobId: number, token: number, now: number) => {
+  const release = db.transaction((jobId: number, token: string, now: number) => {
     const held = stmt.held.get(jobId, token);
     if (!held) return false;
     stmt.release.run(jobId);

@@ -136,4 +136,24 @@ CREATE TABLE secrets (
 ) STRICT, WITHOUT ROWID;
 `;
 
-export const MIGRATIONS: readonly string[] = [V1];
+// Lease tokens become 128 random bits (base64url text) instead of a counter anyone could
+// guess. Leases alive at the upgrade get fresh tokens: their agents speak protocol 1, which
+// the server refuses, so those leases can only expire and be retried.
+const V2 = `
+CREATE TABLE leases_v2 (
+  job_id      INTEGER PRIMARY KEY REFERENCES jobs(id) ON DELETE CASCADE,
+  agent_id    INTEGER NOT NULL REFERENCES agents(id),
+  token       TEXT NOT NULL UNIQUE,
+  acquired_at INTEGER NOT NULL,
+  expires_at  INTEGER NOT NULL
+) STRICT;
+INSERT INTO leases_v2 (job_id, agent_id, token, acquired_at, expires_at)
+  SELECT job_id, agent_id, lower(hex(randomblob(16))), acquired_at, expires_at FROM leases;
+DROP TABLE leases;
+ALTER TABLE leases_v2 RENAME TO leases;
+CREATE INDEX leases_by_expiry ON leases (expires_at);
+CREATE INDEX leases_by_agent ON leases (agent_id);
+DELETE FROM sequences WHERE name = 'lease_token';
+`;
+
+export const MIGRATIONS: readonly string[] = [V1, V2];

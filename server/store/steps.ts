@@ -12,13 +12,13 @@ export interface StepStore {
    * Moves step `idx` of the job to `to` (queued → running | skipped, running → final) when
    * `token` is the job's live lease token. False: illegal transition, unknown step, or lease lost.
    */
-  setStepStatus(jobId: number, token: number, idx: number, to: Status, exitCode: number | null, now: number): boolean;
+  setStepStatus(jobId: number, token: string, idx: number, to: Status, exitCode: number | null, now: number): boolean;
 }
 
 export function createStepStore(db: Sqlite): StepStore {
   const stmt = {
     list: db.prepare<[number], StepRow>('SELECT * FROM steps WHERE job_id = ? ORDER BY idx'),
-    fenced: db.prepare<[number, number, number], { status: Status }>(
+    fenced: db.prepare<[number, number, string], { status: Status }>(
       `SELECT s.status FROM steps s JOIN leases l ON l.job_id = s.job_id
        WHERE s.job_id = ? AND s.idx = ? AND l.token = ?`,
     ),
@@ -31,7 +31,7 @@ export function createStepStore(db: Sqlite): StepStore {
   };
 
   const set = db.transaction(
-    (jobId: number, token: number, idx: number, to: Status, exitCode: number | null, now: number): boolean => {
+    (jobId: number, token: string, idx: number, to: Status, exitCode: number | null, now: number): boolean => {
       const step = stmt.fenced.get(jobId, idx, token);
       if (!step || !canTransition(step.status, to) || to === 'queued') return false;
       const final = isFinal(to) ? 1 : 0;

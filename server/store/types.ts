@@ -141,7 +141,7 @@ export interface Agent {
 export interface Lease {
   jobId: number;
   agentId: number;
-  token: number;            // fencing token, strictly increasing server-wide
+  token: string;            // fencing token: 128 random bits, new for every claim
   acquiredAtMs: number;
   expiresAtMs: number;
 }

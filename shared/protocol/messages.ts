@@ -1,6 +1,6 @@
 // The agent protocol: JSON text frames over the WebSocket at `/agent`.
 //
-// The conversation (PROTOCOL_VERSION 1):
+// The conversation (PROTOCOL_VERSION 2; 2 made lease tokens unguessable strings):
 //
 //   agent                                   server
 //   ── upgrade GET /agent, Authorization: Bearer <agent token> ──▶   (401 before upgrade if wrong)
@@ -23,13 +23,15 @@
 // and the server keeps what it does not have yet.
 import { z } from 'zod';
 
-export const PROTOCOL_VERSION = 1;
+export const PROTOCOL_VERSION = 2;
 /** Largest frame either side accepts; log chunks are cut well below it. */
 export const MAX_FRAME_BYTES = 4 * 1024 * 1024;
 
 const id = z.int().positive();
 const time = z.number().nonnegative(); // ms since the epoch
 const name = z.string().min(1).max(200);
+/** A lease's fencing token: 128 random bits, base64url (the server makes them; agents echo them). */
+const leaseToken = z.string().regex(/^[A-Za-z0-9_-]{16,64}$/, { error: 'not a lease token' });
 
 export const logLineSchema = z.object({
   t: time,
@@ -39,7 +41,7 @@ export const logLineSchema = z.object({
 });
 export type LogLine = z.infer<typeof logLineSchema>;
 
-const runningJob = z.object({ jobId: id, attempt: z.int().positive(), token: id });
+const runningJob = z.object({ jobId: id, attempt: z.int().positive(), token: leaseToken });
 
 export const agentMessageSchema = z.discriminatedUnion('type', [
   z.object({
@@ -55,7 +57,7 @@ export const agentMessageSchema = z.discriminatedUnion('type', [
   z.object({
     type: z.literal('step'),
     jobId: id,
-    token: id,
+    token: leaseToken,
     index: z.int().min(0),
     status: z.enum(['running', 'success', 'failed', 'cancelled', 'skipped', 'error']),
     exitCode: z.int().nullable(),
@@ -64,7 +66,7 @@ export const agentMessageSchema = z.discriminatedUnion('type', [
   z.object({
     type: z.literal('log'),
     jobId: id,
-    token: id,
+    token: leaseToken,
     attempt: z.int().positive(),
     seq: z.int().min(0),
     lines: z.array(logLineSchema).max(100_000),
@@ -72,7 +74,7 @@ export const agentMessageSchema = z.discriminatedUnion('type', [
   z.object({
     type: z.literal('done'),
     jobId: id,
-    token: id,
+    token: leaseToken,
     attempt: z.int().positive(),
     status: z.enum(['success', 'failed', 'cancelled', 'error']),
     exitCode: z.int().nullable(),
@@ -89,7 +91,7 @@ export interface JobAssignment {
   jobId: number;
   runId: number;
   attempt: number;
-  token: number;
+  token: string;
   repo: string;
   gitUrl: string;          // the server's smart-HTTP mirror of the repo
   sha: string;

@@ -1,4 +1,5 @@
 // The HTTP API of a real server process: shapes, tokens, errors, and what changes nothing.
+import { PROTOCOL_VERSION } from '../../shared/protocol/messages.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { createRepo, isolateGit, removeTempDirs, type TestRepo } from '../helpers/git.js';
@@ -129,7 +130,7 @@ describe('the API', () => {
     const open = (name: string) => new Promise<WebSocket>((resolve) => {
       const ws = new WebSocket(`${server.url.replace('http', 'ws')}/agent`, { headers: { authorization: `Bearer ${AGENT_TOKEN}` } });
       ws.on('open', () => {
-        ws.send(JSON.stringify({ type: 'hello', protocol: 1, name, labels: ['x'], capacity: 1, version: 'test', pool: null, jobs: [] }));
+        ws.send(JSON.stringify({ type: 'hello', protocol: PROTOCOL_VERSION, name, labels: ['x'], capacity: 1, version: 'test', pool: null, jobs: [] }));
         resolve(ws);
       });
     });

@@ -1,4 +1,5 @@
 // A real `kiln agent` process against a real WebSocket peer: hello, and jobs run end to end.
+import { PROTOCOL_VERSION } from '../../../shared/protocol/messages.js';
 import { existsSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -6,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { plannedStep } from '../../helpers/plan.js';
 import { waitFor } from '../../helpers/processes.js';
 import { useAgentFixture } from './fixture.js';
-import { assignment, linesOf } from './peer.js';
+import { assignment, leaseToken, linesOf } from './peer.js';
 
 const fx = useAgentFixture();
 const isDone = (m: { type: string }) => m.type === 'done';
@@ -16,7 +17,7 @@ describe('kiln agent: jobs', () => {
     await fx.agent(['--labels', 'linux, gpu', '--capacity', '2', '--name', 'builder-7', '--pool', 'big', '--no-docker']);
     const c = await fx.peer.nextConnection();
     expect(await c.hello).toEqual({
-      type: 'hello', protocol: 1, name: 'builder-7', labels: ['linux', 'gpu'], capacity: 2,
+      type: 'hello', protocol: PROTOCOL_VERSION, name: 'builder-7', labels: ['linux', 'gpu'], capacity: 2,
       version: expect.any(String), pool: 'big', jobs: [],
     });
   });
@@ -30,7 +31,7 @@ describe('kiln agent: jobs', () => {
       plannedStep('for i in 1 2 3 4 5; do echo "line $i"; done; echo oops >&2'),
     ]) });
     const done = await c.waitFor((m) => m.type === 'done');
-    expect(done).toMatchObject({ jobId: 11, token: 1100, attempt: 1, status: 'success', exitCode: 0, reason: null });
+    expect(done).toMatchObject({ jobId: 11, token: leaseToken(11), attempt: 1, status: 'success', exitCode: 0, reason: null });
     const logs = c.logs();
     expect(logs.map((l) => l.seq)).toEqual(logs.map((_, i) => i));
     expect(done).toMatchObject({ lastSeq: logs.length - 1 });

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { plannedStep } from '../../helpers/plan.js';
 import { waitFor } from '../../helpers/processes.js';
 import { useAgentFixture } from './fixture.js';
-import { assignment, linesOf, type LogMessage } from './peer.js';
+import { assignment, leaseToken, linesOf, type LogMessage } from './peer.js';
 
 const fx = useAgentFixture();
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -33,7 +33,7 @@ describe('kiln agent: reconnects', () => {
     fx.peer.refuseWith = null;
 
     const c2 = await fx.peer.nextConnection(15_000);
-    expect((await c2.hello).jobs).toEqual([{ jobId: 21, attempt: 1, token: 2100 }]);
+    expect((await c2.hello).jobs).toEqual([{ jobId: 21, attempt: 1, token: leaseToken(21) }]);
     const done = await c2.waitFor(isDone);
     expect(done).toMatchObject({ jobId: 21, status: 'success' });
     expect(c1.messages.some(isDone)).toBe(false);
@@ -59,7 +59,7 @@ describe('kiln agent: reconnects', () => {
 
     await fx.agent([], { workDir: first.workDir });
     const c2 = await fx.peer.nextConnection();
-    expect((await c2.hello).jobs).toEqual([{ jobId: 22, attempt: 1, token: 2200 }]);
+    expect((await c2.hello).jobs).toEqual([{ jobId: 22, attempt: 1, token: leaseToken(22) }]);
     expect(await c2.waitFor(isDone)).toEqual(done);
     expect(seqs(c2.logs())).toEqual(seqs(c1.logs()));
     expect(lineNumbers(c2.logs())).toEqual(range(1, 5));

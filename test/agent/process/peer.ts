@@ -6,7 +6,7 @@ import { Hono } from 'hono';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { createGitHttpBackend, requestToken } from '../../../server/git/http-backend.js';
 import {
-  decodeAgentMessage, encode, type AgentMessage, type JobAssignment, type ServerMessage,
+  decodeAgentMessage, encode, PROTOCOL_VERSION, type AgentMessage, type JobAssignment, type ServerMessage,
 } from '../../../shared/protocol/messages.js';
 import type { PlannedStep } from '../../../shared/pipeline/types.js';
 import { plannedJob } from '../../helpers/plan.js';
@@ -138,7 +138,7 @@ function accept(ws: WebSocket, peerLeaseMs: () => number): PeerConnection {
     c.messages.push(m);
     if (m.type === 'hello') {
       gotHello(m);
-      c.send({ type: 'welcome', agentId: 1, protocol: 1, leaseMs: peerLeaseMs(), keep: m.jobs.map((j) => j.jobId), drop: [] });
+      c.send({ type: 'welcome', agentId: 1, protocol: PROTOCOL_VERSION, leaseMs: peerLeaseMs(), keep: m.jobs.map((j) => j.jobId), drop: [] });
     }
     if (c.silent) return;
     if (c.autoAck && m.type === 'log') c.send({ type: 'ack', jobId: m.jobId, attempt: m.attempt, seq: m.seq });
@@ -148,10 +148,15 @@ function accept(ws: WebSocket, peerLeaseMs: () => number): PeerConnection {
   return c;
 }
 
+/** A well-formed lease token that names its job, so tests can tell which one came back. */
+export function leaseToken(jobId: number): string {
+  return `lease-token-of-job-${jobId}`;
+}
+
 /** An assignment of `steps` at `sha` of repo `web`. */
 export function assignment(jobId: number, sha: string, steps: PlannedStep[], overrides: Partial<JobAssignment> = {}): JobAssignment {
   return {
-    jobId, runId: 1, attempt: 1, token: jobId * 100, repo: 'web', gitUrl: '', sha, ref: 'refs/heads/main',
+    jobId, runId: 1, attempt: 1, token: leaseToken(jobId), repo: 'web', gitUrl: '', sha, ref: 'refs/heads/main',
     job: plannedJob(steps, { name: `job-${jobId}` }),
     env: { CI: 'true', KILN: 'true', KILN_JOB: `job-${jobId}`, KILN_COMMIT_SHA: sha },
     secrets: [], logCapBytes: 16 * 1024 * 1024, ...overrides,

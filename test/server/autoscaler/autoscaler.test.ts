@@ -49,7 +49,7 @@ function fakeProvider(now: () => number) {
 
 /** The hub's side: sessions that the test connects, gives jobs and disconnects. */
 function fakeHub(store: Store, now: () => number) {
-  const sessions: Array<ConnectedAgent & { jobs: Map<number, number> }> = [];
+  const sessions: Array<ConnectedAgent & { jobs: Map<number, string> }> = [];
   const hub = {
     drained: [] as string[],
     sessions: () => sessions,
