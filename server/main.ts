@@ -21,6 +21,7 @@ import { createEventBus } from './events.js';
 import { createGitHttpBackend, requestToken } from './git/http-backend.js';
 import { createMirrors } from './git/mirror.js';
 import { createHub } from './hub/hub.js';
+import { createJobQueue } from './queue/job-queue.js';
 import { createKilnService, type KilnService } from './service.js';
 import { openDatabase, type Store } from './store/index.js';
 import { createCronScheduler } from './triggers/cron.js';
@@ -45,38 +46,39 @@ export interface StartOptions {
 export async function startServer(config: ServerConfig, { logger, kilnScript }: StartOptions): Promise<RunningServer> {
   mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
   const store = openDatabase(join(config.dataDir, 'kiln.db'));
+  // A restart must not cost running jobs: agents get a full lease period to reconnect.
+  store.leases.extendLeases(Date.now(), config.leaseMs);
+  for (const agent of store.agents.listAgents()) store.agents.setAgentStatus(agent.id, 'offline');
   const tokens = ensureTokens(config.dataDir, { admin: config.adminToken, agent: config.agentToken });
   registerTokens(store, tokens);
   const kind = (token: string | null) => tokenKind(store, token);
   const bus = createEventBus();
   const mirrors = createMirrors();
-  let service: KilnService | null = null;
-  const runChanged = (runId: number, jobIds?: readonly number[]) => service?.runChanged(runId, jobIds);
-
   const app = new Hono();
   const http = createAdaptorServer({ fetch: app.fetch }) as Server;
-  const port = await listen(http, config.host, config.port);
-  const url = config.port === 0 ? config.url.replace(/:0$/, `:${port}`) : config.url;
+  // Why a getter: with port 0 the URL is known only once the socket is bound, and nothing
+  // asks for it before an agent connects or a pool starts one.
+  const url = (): string => {
+    const address = http.address() as AddressInfo | null;
+    return config.port === 0 && address ? config.url.replace(/:0$/, `:${address.port}`) : config.url;
+  };
+  const tickMs = Math.max(200, Math.min(5000, Math.floor(config.leaseMs / 4)));
 
-  const hub = createHub({
-    store, bus, logger: logger.child({ part: 'hub' }), leaseMs: config.leaseMs, logCapBytes: config.logCapBytes, serverUrl: url,
-    authorize: (token) => ['agent', 'admin'].includes(kind(token) ?? ''),
-    onJobEnded: (jobId) => {
-      const job = store.jobs.getJob(jobId);
-      if (job) runChanged(job.runId, [jobId]);
-    },
+  const queue = createJobQueue({
+    store, bus, logger: logger.child({ part: 'queue' }), leaseMs: config.leaseMs, logCapBytes: config.logCapBytes, serverUrl: url, tickMs,
   });
-  const starter = createRunStarter({ store, logger, mirrorDir: (repo) => triggers.mirrorDir(repo), onRunCreated: (run) => runChanged(run.id) });
+  const hub = createHub({
+    queue, logger: logger.child({ part: 'hub' }), pingMs: tickMs,
+    authorize: (token) => ['agent', 'admin'].includes(kind(token) ?? ''),
+  });
+  const starter = createRunStarter({ store, logger, mirrorDir: (repo) => triggers.mirrorDir(repo), onRunCreated: (run) => queue.runChanged(run.id) });
   const cron = createCronScheduler({ store, starter, logger, mirrorDir: (repo) => triggers.mirrorDir(repo) });
   const triggers = createRepoTriggers({
     store, mirrors, starter, logger, dataDir: config.dataDir,
     onSynced: (repo) => void cron.refresh(store.repos.getRepo(repo.id) ?? repo).catch((error: unknown) => logger.error({ err: error }, 'cron refresh failed')),
   });
-  // The embedded `local` pool's agents run on this host: they can take image jobs when its
-  // Docker engine answers (configured pools list `docker` in their labels themselves).
-  if (config.defaultPools && (await dockerAnswers())) for (const pool of config.pools) if (!pool.labels.includes('docker')) pool.labels.push('docker');
   const pools = createAutoscaler({
-    pools: config.pools, store, hub, bus, logger: logger.child({ part: 'autoscaler' }), serverUrl: url, agentToken: tokens.agent,
+    pools: config.pools, store, hub: queue, bus, logger: logger.child({ part: 'autoscaler' }), serverUrl: url, agentToken: tokens.agent,
     providers: {
       process: createProcessProvider({
         dataDir: config.dataDir, nodePath: process.execPath, logger,
@@ -86,8 +88,11 @@ export async function startServer(config: ServerConfig, { logger, kilnScript }: 
       swarm: createSwarmProvider({ logger: logger.child({ provider: 'swarm' }) }),
     },
   });
-  service = createKilnService({ store, bus, hub, starter, triggers, pools });
+  queue.explainPoolsWith((job) => pools.waitReason(job));
+  const service = createKilnService({ store, queue, starter, triggers, pools });
 
+  // Every route is attached before the server listens: a request in the first millisecond
+  // (a health check, a webhook, a dashboard left open) meets the finished router.
   app.route('/git', createGitHttpBackend({
     mirrorDir: (name) => (store.repos.getRepoByName(name) ? triggers.mirrorDir({ name }) : null),
     authorize: (request) => ['agent', 'admin'].includes(kind(requestToken(request)) ?? ''),
@@ -106,23 +111,30 @@ export async function startServer(config: ServerConfig, { logger, kilnScript }: 
     else socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n');
   });
 
-  // A restart must not cost running jobs: agents get a full lease period to reconnect.
-  store.leases.extendLeases(Date.now(), config.leaseMs);
-  for (const agent of store.agents.listAgents()) store.agents.setAgentStatus(agent.id, 'offline');
-  hub.start();
   await registerStartupRepos(config, store, triggers, logger);
   await triggers.start(new Map((config.repos ?? []).filter((r) => r.pollMs).map((r) => [r.name, r.pollMs!])));
-  for (const run of store.runs.listUnfinishedRuns()) runChanged(run.id);
-  pools.start();
-  logger.info({ url, data: config.dataDir, repos: store.repos.listRepos().map((r) => r.name) }, 'kiln server listening');
-
+  for (const run of store.runs.listUnfinishedRuns()) queue.runChanged(run.id);
+  const port = await listen(http, config.host, config.port);
+  queue.start();
+  hub.start();
+  // The embedded `local` pool's agents run on this host: they can take image jobs when its
+  // Docker engine answers (configured pools list `docker` in their labels themselves). The
+  // pools start once that is known, without holding up the server's start.
   let stopping: Promise<void> | null = null;
+  const poolsStarted = (config.defaultPools ? dockerAnswers() : Promise.resolve(false)).then((answers) => {
+    if (answers) for (const pool of config.pools) if (!pool.labels.includes('docker')) pool.labels.push('docker');
+    if (!stopping) pools.start();
+  });
+  logger.info({ url: url(), data: config.dataDir, repos: store.repos.listRepos().map((r) => r.name) }, 'kiln server listening');
+
   return {
-    url, port, store, service,
+    url: url(), port, store, service,
     stop: () => (stopping ??= (async () => {
+      await poolsStarted;
       await pools.stop();
       cron.stop();
       await triggers.stop();
+      queue.stop();
       await hub.stop();
       await events.close();
       http.closeAllConnections();

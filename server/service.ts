@@ -1,26 +1,22 @@
 // What the API and the dashboard can ask of the server: start, cancel, re-run and approve
-// runs, register repos, read the queue. One place that keeps the scheduler, the event bus
-// and the dispatcher in step after every change.
+// runs, register repos, read the queue. A facade: the job queue owns the lifecycle, the
+// triggers own repos and runs' creation.
 import { badInput, conflict, KilnError, notFound } from '../shared/errors.js';
 import { isFinal } from '../shared/status.js';
 import type { Plan } from '../shared/pipeline/types.js';
 import { resolveRef } from './git/read.js';
-import type { EventBus } from './events.js';
-import type { Hub } from './hub/hub.js';
-import { advanceRun } from './queue/scheduler.js';
-import type { Job, QueuedJob, Repo, RunDetail, Store } from './store/index.js';
+import type { JobQueue } from './queue/job-queue.js';
+import type { Job, QueuedJob, Repo, Run, RunDetail, Store } from './store/index.js';
 import type { RepoTriggers } from './triggers/repos.js';
 import type { RunStarter } from './triggers/run-starter.js';
 
 export interface PoolsView {
   pools(): unknown[];
-  waitReason(job: QueuedJob): string | null;
 }
 
 export interface KilnServiceOptions {
   store: Store;
-  bus: EventBus;
-  hub: Hub;
+  queue: JobQueue;
   starter: RunStarter;
   triggers: RepoTriggers;
   pools?: PoolsView;
@@ -41,28 +37,10 @@ export interface KilnService {
   approveJob(jobId: number): Job;
   queue(): QueueEntry[];
   pools(): unknown[];
-  /**
-   * After any change to a run: schedule what can go on, tell watchers, hand out work.
-   * `jobIds` are the jobs that changed (default: all of them, e.g. for a new run).
-   */
-  runChanged(runId: number, jobIds?: readonly number[]): void;
 }
 
 export function createKilnService(options: KilnServiceOptions): KilnService {
-  const { store, bus, hub, starter, triggers } = options;
-
-  // Why only the changed jobs are published: a 250-job run would otherwise send 250 events
-  // for each of its jobs that ends.
-  const runChanged = (runId: number, jobIds?: readonly number[]) => {
-    const decisions = advanceRun(store, runId);
-    const run = store.runs.getRunSummary(runId);
-    if (!run) return;
-    bus.publish({ type: 'run', run });
-    const changed = jobIds === undefined ? store.jobs.listJobs(runId) : [...new Set([...jobIds, ...decisions.map((d) => d.jobId)])].map((id) => store.jobs.getJob(id));
-    for (const job of changed) if (job) bus.publish({ type: 'job', job });
-    bus.publish({ type: 'queue' });
-    hub.dispatch();
-  };
+  const { store, queue, starter, triggers } = options;
 
   const repoNamed = (name: string): Repo => {
     const repo = store.repos.getRepoByName(name);
@@ -70,25 +48,7 @@ export function createKilnService(options: KilnServiceOptions): KilnService {
     return repo;
   };
 
-  const waitReason = (job: QueuedJob, byId: Map<number, Job[]>): string => {
-    if (job.status === 'blocked') return 'waiting for approval';
-    if (job.waiting === 'needs') {
-      const jobs = byId.get(job.runId) ?? store.jobs.listJobs(job.runId);
-      byId.set(job.runId, jobs);
-      const open = jobs.filter((j) => job.needs.includes(j.name) && !isFinal(j.status)).map((j) => j.name);
-      return `waiting for ${open.length === 1 ? 'a job it needs' : 'jobs it needs'}: ${open.join(', ')}`;
-    }
-    if (job.waiting === 'approval') return 'waiting for approval';
-    if (job.waiting === 'concurrency') return `waiting for concurrency group "${job.concurrency}": another job holds it`;
-    const fromPools = options.pools?.waitReason(job);
-    if (fromPools) return fromPools;
-    const matching = hub.sessions().filter((s) => job.runsOn.every((l) => s.labels.includes(l)));
-    if (matching.length === 0) return `no connected agent has the labels [${job.runsOn.join(', ')}]`;
-    return `all ${matching.length} agent${matching.length === 1 ? '' : 's'} with these labels are busy`;
-  };
-
   return {
-    runChanged,
     registerRepo: (input) => triggers.register(input),
     async triggerRun(repoName, request) {
       const repo = repoNamed(repoName);
@@ -105,8 +65,7 @@ export function createKilnService(options: KilnServiceOptions): KilnService {
       const run = store.runs.getRun(runId);
       if (!run) throw notFound(`no run ${runId}`);
       if (isFinal(run.status)) throw conflict(`run ${runId} has already ended (${run.status})`);
-      hub.cancel(store.jobs.cancelRun(runId, 'cancelled'));
-      runChanged(runId, undefined);
+      queue.cancelRun(runId);
       return store.runs.getRun(runId)!;
     },
     async rerun(runId, failedOnly) {
@@ -122,20 +81,14 @@ export function createKilnService(options: KilnServiceOptions): KilnService {
       });
       return store.runs.getRun(created!.id)!;
     },
-    approveJob(jobId) {
-      const job = store.jobs.getJob(jobId);
-      if (!job) throw notFound(`no job ${jobId}`);
-      if (!store.jobs.approveJob(jobId)) throw conflict(`job ${jobId} is ${job.status}, not blocked`);
-      runChanged(job.runId, [jobId]);
-      return store.jobs.getJob(jobId)!;
-    },
+    approveJob: (jobId) => queue.approveJob(jobId),
     queue() {
-      const byRun = new Map<number, Job[]>();
-      const runs = new Map<number, RunDetail | null>();
-      return store.jobs.listQueuedJobs().map((job) => {
-        if (!runs.has(job.runId)) runs.set(job.runId, store.runs.getRun(job.runId));
+      const runJobs = new Map<number, Job[]>();
+      const runs = new Map<number, Run | null>();
+      return queue.queued().map((job) => {
+        if (!runs.has(job.runId)) runs.set(job.runId, store.runs.getRunSummary(job.runId));
         const run = runs.get(job.runId)!;
-        return { job, repo: run?.repo ?? '', runNumber: run?.number ?? 0, reason: waitReason(job, byRun) };
+        return { job, repo: run?.repo ?? '', runNumber: run?.number ?? 0, reason: queue.explain(job, runJobs) };
       });
     },
     pools: () => options.pools?.pools() ?? [],

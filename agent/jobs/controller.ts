@@ -74,7 +74,7 @@ export function createAgentController(o: AgentControllerOptions): AgentControlle
   const refuse = async (a: JobAssignment, reason: string) => {
     logger.warn({ jobId: a.jobId, reason }, 'job refused');
     const out = await outbox.begin({ jobId: a.jobId, attempt: a.attempt, token: a.token });
-    await out.finish({ status: 'error', exitCode: null, reason, at: o.clock.now() });
+    await out.finish({ status: 'error', exitCode: null, reason, at: o.clock.now(), refused: true });
   };
   const onJob = (a: JobAssignment) => {
     if (slots.has(a.jobId)) return logger.warn({ jobId: a.jobId }, 'job sent twice; the first goes on');

@@ -23,7 +23,7 @@ export interface JobOutbox {
   /** The JobLog's `onChunk`: spooled to disk, sent when connected. */
   chunk(chunk: LogChunk): void;
   /** After the log's last chunk: records the done (to disk too) and sends it after that chunk. */
-  finish(result: Pick<DoneMessage, 'status' | 'exitCode' | 'reason' | 'at'>): Promise<void>;
+  finish(result: Pick<DoneMessage, 'status' | 'exitCode' | 'reason' | 'at' | 'refused'>): Promise<void>;
 }
 
 /**

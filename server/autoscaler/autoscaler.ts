@@ -34,7 +34,7 @@ export interface AutoscalerOptions {
   pools: readonly PoolConfig[];
   providers: Partial<Record<ProviderKind, AgentProvider>>;
   store: Pick<Store, 'jobs' | 'agents'>;
-  /** The hub (its sessions and drain). */
+  /** The connected agents and how to drain one (the job queue). */
   hub: { sessions(): readonly ConnectedAgent[]; drain(agentId: number): boolean };
   bus: EventBus;
   logger: Logger;
@@ -48,7 +48,8 @@ export interface AutoscalerOptions {
   backoff?: BackoffOptions;
   /** Scaling events kept per pool (default 50). */
   maxEvents?: number;
-  serverUrl: string;
+  /** How agents reach the server: a getter when it is known only once the server listens. */
+  serverUrl: string | (() => string);
   agentToken: string;
 }
 
@@ -81,7 +82,7 @@ export function createAutoscaler(options: AutoscalerOptions): Autoscaler {
     try {
       await runPass(state, {
         provider: options.providers[state.config.provider], store, hub, nowMs,
-        spec: { serverUrl: options.serverUrl, token: options.agentToken, labels: state.config.labels, capacity: state.config.capacity },
+        spec: { serverUrl: typeof options.serverUrl === 'string' ? options.serverUrl : options.serverUrl(), token: options.agentToken, labels: state.config.labels, capacity: state.config.capacity },
         startDeadlineMs: options.startDeadlineMs, backoff: options.backoff, maxEvents: options.maxEvents ?? 50,
         demand: (agents) => {
           const rooms = states.map((s) => ({ name: s.config.name, labels: s.config.labels, room: roomOf({ pool: s.config, agents: s === state ? agents : s.agents, health: s.health, nowMs }) }));

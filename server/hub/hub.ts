@@ -1,6 +1,6 @@
-// The hub: the `/agent` WebSocket endpoint. Authenticates agents at the upgrade, keeps one
-// session per agent, hands queued jobs to free slots, renews the leases of agents it hears
-// from and takes back the jobs of agents that went silent.
+// The hub: the `/agent` WebSocket endpoint. It authenticates agents at the upgrade, checks the
+// protocol version at hello, decodes frames, pings, and hands every message to the job queue,
+// which owns what the messages mean. Sockets, frames and pings; nothing else.
 //
 //   agent lifecycle:  (connect) ─hello─▶ idle ⇄ busy ─drain─▶ draining ─drained─▶ offline
 //                                  └──────── socket closed / silent ─────────▶ offline
@@ -8,113 +8,92 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { decodeAgentMessage, MAX_FRAME_BYTES, type AgentMessage } from '../../shared/protocol/messages.js';
-import type { EventBus } from '../events.js';
-import type { CancelledJob, Store } from '../store/index.js';
-import { buildAssignment } from './assignment.js';
-import { acceptHello } from './hello.js';
-import { createLeaseKeeper, type LeaseKeeper } from './lease-keeper.js';
-import { handleMessage, send, slotsTaken, type MessageContext, type Session } from './session.js';
+import { decodeAgentMessage, encode, MAX_FRAME_BYTES, PROTOCOL_VERSION, type ServerMessage } from '../../shared/protocol/messages.js';
+import type { AgentLink, JobQueue } from '../queue/job-queue.js';
 
 export interface HubOptions {
-  store: Store;
-  bus: EventBus;
+  queue: Pick<JobQueue, 'connect' | 'disconnect' | 'receive'>;
   logger: Logger;
   now?: () => number;
-  leaseMs: number;
-  logCapBytes: number;
-  serverUrl: string;
   /** Whether a bearer token may connect as an agent. */
   authorize(token: string): boolean;
-  /** Called after a job ended (the scheduler moves its run on). */
-  onJobEnded(jobId: number): void;
+  /** Between pings (default 5 s); an agent that answers nothing loses its leases (the queue's deadline). */
+  pingMs?: number;
+  /** How long a new connection may take to say hello (default 10 s). */
+  helloMs?: number;
 }
 
 export interface Hub {
   handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void;
-  /** Hands claimable jobs to agents with free slots, until either runs out. */
-  dispatch(): void;
-  /** Tells the agents running these jobs to stop them. */
-  cancel(jobs: readonly CancelledJob[]): void;
-  /** Asks an agent to finish its jobs, take no more, and exit. False if it is not connected. */
-  drain(agentId: number): boolean;
-  sessions(): readonly Session[];
   start(): void;
+  /** Closes every agent connection (1001) and the WebSocket server. */
   stop(): Promise<void>;
 }
 
+interface Connection extends AgentLink {
+  lastHeardMs: number;
+  welcomed: boolean;
+}
+
 export function createHub(options: HubOptions): Hub {
-  const { store, bus, logger, leaseMs } = options;
+  const { queue, logger } = options;
   const now = options.now ?? Date.now;
   const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_FRAME_BYTES });
-  const sessions = new Map<number, Session>();
-  const ctx: MessageContext = {
-    store,
-    bus,
-    now,
-    logCapBytes: options.logCapBytes,
-    jobEnded: (jobId) => {
-      options.onJobEnded(jobId);
-      publishAgentsOf([...sessions.values()].filter((s) => !s.jobs.has(jobId)));
-      hub.dispatch();
-    },
-    agentChanged: (session) => publishAgentsOf([session]),
-  };
-  let keeper: LeaseKeeper | null = null;
-
-  const publishAgentsOf = (list: Session[]) => {
-    for (const s of list) {
-      const status = s.draining ? 'draining' : slotsTaken(s, now()) > 0 ? 'busy' : 'idle';
-      store.agents.setAgentStatus(s.agentId, status);
-      const agent = store.agents.getAgent(s.agentId);
-      if (agent) bus.publish({ type: 'agent', agent });
-    }
-  };
-
-  const onHello = (socket: WebSocket, hello: Extract<AgentMessage, { type: 'hello' }>, remote: string): Session | null => {
-    const session = acceptHello({ store, logger, now, leaseMs, sessions }, socket, hello, remote);
-    if (session) publishAgentsOf([session]);
-    return session;
-  };
+  const sockets = new Set<WebSocket>();
+  let pinger: NodeJS.Timeout | null = null;
 
   const onConnection = (socket: WebSocket, remote: string) => {
-    let session: Session | null = null;
-    const helloTimer = setTimeout(() => session || socket.close(4003, 'no hello within 10 s'), 10_000);
+    const link: Connection = {
+      remote, lastHeardMs: now(), welcomed: false,
+      send: (message: ServerMessage) => {
+        if (socket.readyState !== socket.OPEN) return false;
+        socket.send(encode(message));
+        return true;
+      },
+      close: (code, reason) => socket.close(code, reason),
+    };
+    sockets.add(socket);
+    const helloTimer = setTimeout(() => link.welcomed || socket.close(4003, 'no hello within 10 s'), options.helloMs ?? 10_000);
     socket.on('message', (data, isBinary) => {
-      const decoded = decodeAgentMessage(isBinary ? (data as Buffer) : data.toString());
+      if (isBinary) {
+        logger.warn({ remote }, 'binary frame; closing the connection');
+        socket.close(1003, 'the agent protocol speaks text frames only');
+        return;
+      }
+      const decoded = decodeAgentMessage(data.toString());
       if (!decoded.ok) {
-        logger.warn({ remote, agentId: session?.agentId, error: decoded.error }, 'malformed frame; closing the connection');
+        logger.warn({ remote, error: decoded.error }, 'malformed frame; closing the connection');
         socket.close(1007, decoded.error.slice(0, 120));
         return;
       }
-      if (session) session.lastSeenMs = now();
+      link.lastHeardMs = now();
+      const message = decoded.message;
       try {
-        if (!session) {
-          if (decoded.message.type !== 'hello') socket.close(4003, 'the first message must be hello');
-          else session = onHello(socket, decoded.message, remote);
-          if (session) hub.dispatch();
-        } else handleMessage(ctx, session, decoded.message);
+        if (link.welcomed) return queue.receive(link, message);
+        if (message.type !== 'hello') return socket.close(4003, 'the first message must be hello');
+        if (message.protocol !== PROTOCOL_VERSION) {
+          logger.warn({ remote, protocol: message.protocol }, 'agent refused: protocol version');
+          return socket.close(4002, `protocol ${message.protocol} is not supported; this server speaks ${PROTOCOL_VERSION}`);
+        }
+        link.welcomed = true;
+        queue.connect(link, message);
       } catch (error) {
-        logger.error({ err: error, agentId: session?.agentId }, 'agent message failed');
+        logger.error({ err: error, remote }, 'agent message failed');
         socket.close(1011, 'internal error');
       }
     });
     socket.on('pong', () => {
-      if (session) session.lastSeenMs = now();
+      link.lastHeardMs = now();
     });
-    socket.on('error', (error) => logger.warn({ err: error, agentId: session?.agentId }, 'agent socket error'));
-    socket.on('close', (code, reason) => {
+    socket.on('error', (error) => logger.warn({ err: error, remote }, 'agent socket error'));
+    socket.on('close', () => {
       clearTimeout(helloTimer);
-      if (!session || sessions.get(session.agentId) !== session) return;
-      sessions.delete(session.agentId);
-      store.agents.setAgentStatus(session.agentId, 'offline');
-      const agent = store.agents.getAgent(session.agentId);
-      if (agent) bus.publish({ type: 'agent', agent });
-      session.log.info({ code, reason: reason.toString(), holding: session.jobs.size }, 'agent disconnected');
+      sockets.delete(socket);
+      if (link.welcomed) queue.disconnect(link);
     });
   };
 
-  const hub: Hub = {
+  return {
     handleUpgrade(request, socket, head) {
       const header = request.headers.authorization ?? '';
       const token = header.startsWith('Bearer ') ? header.slice(7).trim() : '';
@@ -126,46 +105,17 @@ export function createHub(options: HubOptions): Hub {
       }
       wss.handleUpgrade(request, socket, head, (ws) => onConnection(ws, remote));
     },
-    dispatch() {
-      for (const session of [...sessions.values()].sort((a, b) => a.jobs.size / a.capacity - b.jobs.size / b.capacity)) {
-        while (!session.draining && slotsTaken(session, now()) < session.capacity && session.socket.readyState === session.socket.OPEN) {
-          const claim = store.leases.claimNextJob(session.agentId, session.labels, now(), leaseMs);
-          if (!claim) break;
-          session.jobs.set(claim.job.id, claim.token);
-          send(session, { type: 'job', assignment: buildAssignment(store, claim, options) });
-          session.log.info({ jobId: claim.job.id, runId: claim.job.runId, job: claim.job.name, attempt: claim.job.attempt }, 'job assigned');
-          bus.publish({ type: 'job', job: claim.job });
-          publishAgentsOf([session]);
-        }
-      }
-    },
-    cancel(jobs) {
-      for (const { jobId, agentId } of jobs) {
-        const session = agentId === null ? undefined : sessions.get(agentId);
-        if (!session) continue;
-        if (session.jobs.delete(jobId)) session.stopping.set(jobId, now() + leaseMs);
-        send(session, { type: 'cancel', jobId, reason: 'cancelled' });
-      }
-    },
-    drain(agentId) {
-      const session = sessions.get(agentId);
-      if (!session) return false;
-      session.draining = true;
-      send(session, { type: 'drain' });
-      publishAgentsOf([session]);
-      return true;
-    },
-    sessions: () => [...sessions.values()],
     start() {
-      keeper = createLeaseKeeper({ store, logger, now, leaseMs, sessions: () => sessions.values(), onJobLost: (jobId) => ctx.jobEnded(jobId) });
-      keeper.start();
+      pinger = setInterval(() => {
+        for (const socket of sockets) if (socket.readyState === socket.OPEN) socket.ping();
+      }, options.pingMs ?? 5000);
+      pinger.unref();
     },
     async stop() {
-      keeper?.stop();
-      for (const session of sessions.values()) session.socket.close(1001, 'server stopping');
-      sessions.clear();
+      if (pinger) clearInterval(pinger);
+      for (const socket of sockets) socket.close(1001, 'server stopping');
+      sockets.clear();
       await new Promise<void>((resolve) => wss.close(() => resolve()));
     },
   };
-  return hub;
 }

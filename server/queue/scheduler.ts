@@ -30,6 +30,8 @@ export function advanceRun(store: Store, runId: number): Decision[] {
   const facts = factsOf(summary);
   const decisions: Decision[] = [];
   for (const job of jobs) {
+    // Jobs without needs are made ready when the run is created, before their `when` was
+    // judged: they are judged here too.
     const waiting = (job.status === 'queued' && !job.ready) || job.status === 'blocked' || (job.status === 'queued' && job.needs.length === 0);
     if (!waiting || !job.needs.every((n) => isFinal(status.get(n) ?? 'success'))) continue;
     const when = store.jobs.getJob(job.id)?.plan.when ?? null;
@@ -38,7 +40,8 @@ export function advanceRun(store: Store, runId: number): Decision[] {
       if (store.jobs.setJobStatus(job.id, 'skipped', { reason: decision.reason })) status.set(job.name, 'skipped');
       else continue;
     } else if (decision.to === 'blocked') {
-      if (job.status === 'blocked' || !store.jobs.setJobStatus(job.id, 'blocked', { reason: 'waiting for approval' })) continue;
+      // A queued job that needs approval and is ready was approved: it must not be blocked again.
+      if (job.status === 'blocked' || job.ready || !store.jobs.setJobStatus(job.id, 'blocked', { reason: 'waiting for approval' })) continue;
     } else if (job.ready || !store.jobs.markJobReady(job.id)) continue;
     decisions.push({ jobId: job.id, name: job.name, ...decision });
   }

@@ -12,6 +12,15 @@ export interface JobChange {
   exitCode?: number | null;
 }
 
+/** A claimable job, as much as dispatch needs of it. */
+export interface ReadyJob {
+  id: number;
+  runId: number;
+  runsOn: string[];
+  concurrency: string | null;
+  readyAtMs: number;
+}
+
 export interface CancelledJob {
   jobId: number;
   agentId: number | null;   // the agent that was running it, to be told to stop
@@ -41,6 +50,10 @@ export interface JobStore {
   cancelRun(runId: number, reason?: string): CancelledJob[];
   /** Queued and blocked jobs, claimable ones first in claim order, each with what it waits for. */
   listQueuedJobs(): QueuedJob[];
+  /** Claimable jobs (queued, ready) in claim order: what the job queue's ready index starts from. */
+  listReadyJobs(): ReadyJob[];
+  /** Concurrency groups a running job holds now. */
+  listHeldGroups(): Set<string>;
   /** For each `environment:` name, the newest job that deployed to it successfully. */
   listLastDeployments(): Job[];
 }
@@ -58,6 +71,11 @@ export function createJobStore(db: Sqlite, clock: Clock, effects: JobEffects): J
       'SELECT id, name, status, needs, ready_at IS NOT NULL AS ready, allow_failure, approval FROM jobs WHERE run_id = ? ORDER BY idx',
     ),
     steps: db.prepare<[number], StepRow>('SELECT * FROM steps WHERE job_id = ? ORDER BY idx'),
+    readyJobs: db.prepare<[], { id: number; run_id: number; runs_on: string; concurrency: string | null; ready_at: number }>(
+      `SELECT id, run_id, runs_on, concurrency, ready_at FROM jobs
+       WHERE status = 'queued' AND ready_at IS NOT NULL ORDER BY ready_at, id`,
+    ),
+    heldGroups: db.prepare<[], string>(`SELECT DISTINCT concurrency FROM jobs WHERE status = 'running' AND concurrency IS NOT NULL`).pluck(),
     openInRun: db.prepare<[number], { id: number; agent_id: number | null }>(
       `SELECT j.id, l.agent_id FROM jobs j LEFT JOIN leases l ON l.job_id = j.id
        WHERE j.run_id = ? AND j.status IN ('queued','blocked','running') ORDER BY j.idx`,
@@ -128,5 +146,9 @@ export function createJobStore(db: Sqlite, clock: Clock, effects: JobEffects): J
     cancelRun: (runId, reason) => cancel.immediate(runId, reason ?? null),
     listQueuedJobs: () => stmt.queue.all().map((row) => ({ ...toJob(row), waiting: row.waiting ?? null })),
     listLastDeployments: () => stmt.deployments.all().map(toJob),
+    listReadyJobs: () => stmt.readyJobs.all().map((r) => ({
+      id: r.id, runId: r.run_id, runsOn: JSON.parse(r.runs_on) as string[], concurrency: r.concurrency, readyAtMs: r.ready_at,
+    })),
+    listHeldGroups: () => new Set(stmt.heldGroups.all()),
   };
 }

@@ -41,6 +41,12 @@ export interface LeaseStore {
    * group has no running job, marks it running (a new attempt) and leases it to the agent.
    */
   claimNextJob(agentId: number, labels: readonly string[], now: number, leaseMs: number): Claim | null;
+  /**
+   * Claims this job for the agent when it is still claimable: queued, ready, and its
+   * concurrency group has no running job. Null otherwise (the caller's view was stale).
+   * Labels are the caller's business (the job queue matched them).
+   */
+  claimJob(jobId: number, agentId: number, now: number, leaseMs: number): Claim | null;
   /** Extends a live lease; false once it expired (the reaper owns it then) or was taken away. */
   renewLease(jobId: number, token: string, now: number, leaseMs: number): boolean;
   /** Ends the job with the agent's outcome. Accepted after expiry as long as nobody reclaimed it. */
@@ -82,6 +88,12 @@ export function createLeaseStore(db: Sqlite, effects: JobEffects, newToken: () =
            (SELECT 1 FROM jobs o WHERE o.concurrency = j.concurrency AND o.status = 'running'))
        ORDER BY j.ready_at, j.id LIMIT 1`,
     ),
+    claimable: db.prepare<[number], { id: number; run_id: number }>(
+      `SELECT j.id, j.run_id FROM jobs j
+       WHERE j.id = ? AND j.status = 'queued' AND j.ready_at IS NOT NULL
+         AND (j.concurrency IS NULL OR NOT EXISTS
+           (SELECT 1 FROM jobs o WHERE o.concurrency = j.concurrency AND o.status = 'running'))`,
+    ),
     agentName: db.prepare<[number], { name: string }>('SELECT name FROM agents WHERE id = ?'),
     start: db.prepare<[string, number, number], JobRow>(
       `UPDATE jobs SET status = 'running', agent = ?, attempt = attempt + 1, started_at = ?,
@@ -113,16 +125,25 @@ export function createLeaseStore(db: Sqlite, effects: JobEffects, newToken: () =
     extend: db.prepare<[number]>('UPDATE leases SET expires_at = max(expires_at, ?)'),
   };
 
-  const claim = db.transaction((agentId: number, labels: readonly string[], now: number, leaseMs: number) => {
+  const lease = (next: { id: number; run_id: number }, agentId: number, now: number, leaseMs: number): Claim => {
     const agent = stmt.agentName.get(agentId);
     if (!agent) throw notFound(`agent ${agentId} not found`);
-    const next = stmt.next.get(JSON.stringify(labels));
-    if (!next) return null;
     const row = stmt.start.get(agent.name, now, next.id)!;
     const token = newToken();
     stmt.insert.run(next.id, agentId, token, now, now + leaseMs);
     effects.syncRun(next.run_id, now);
     return { job: toJob(row), token, expiresAtMs: now + leaseMs };
+  };
+
+  const claim = db.transaction((agentId: number, labels: readonly string[], now: number, leaseMs: number) => {
+    if (!stmt.agentName.get(agentId)) throw notFound(`agent ${agentId} not found`);
+    const next = stmt.next.get(JSON.stringify(labels));
+    return next ? lease(next, agentId, now, leaseMs) : null;
+  });
+
+  const claimOne = db.transaction((jobId: number, agentId: number, now: number, leaseMs: number) => {
+    const next = stmt.claimable.get(jobId);
+    return next ? lease(next, agentId, now, leaseMs) : null;
   });
 
   const complete = db.transaction((jobId: number, token: string, outcome: JobOutcome, now: number) => {
@@ -159,6 +180,7 @@ export function createLeaseStore(db: Sqlite, effects: JobEffects, newToken: () =
   return {
     // IMMEDIATE: the write lock is taken before reading, so two connections can never pick the same job.
     claimNextJob: (agentId, labels, now, leaseMs) => claim.immediate(agentId, labels, now, leaseMs),
+    claimJob: (jobId, agentId, now, leaseMs) => claimOne.immediate(jobId, agentId, now, leaseMs),
     // `expires_at > now`: an expired lease belongs to the reaper; renewing it would race the requeue.
     renewLease: (jobId, token, now, leaseMs) => stmt.renew.run(now + leaseMs, jobId, token, now).changes === 1,
     completeJob: (jobId, token, outcome, now) => complete.immediate(jobId, token, outcome, now),

@@ -10,7 +10,7 @@
 //   step {jobId, token, index, status…} ──▶
 //   log {jobId, token, attempt, seq, lines} ──▶
 //                                  ◀── ack {jobId, attempt, seq}   (stored; never doubled on replay)
-//   done {jobId, token, status, lastSeq} ──▶
+//   done {jobId, token, status, lastSeq, refused?} ──▶              (refused: not started; back to the queue)
 //                                  ◀── done-ack {jobId}
 //                                  ◀── cancel {jobId, reason}      (kill the job's process tree)
 //                                  ◀── drain {}                    (finish jobs, take no more, exit)
@@ -81,6 +81,7 @@ export const agentMessageSchema = z.discriminatedUnion('type', [
     reason: z.string().max(1000).nullable(),
     lastSeq: z.int().min(-1), // the last log chunk sent for this attempt; -1: none
     at: time,
+    refused: z.literal(true).optional(), // the agent did not start the job (full, stopping): requeue it, no retry spent
   }),
   z.object({ type: z.literal('draining') }),
   z.object({ type: z.literal('drained') }),

@@ -1,5 +1,5 @@
 // The reconcile loop on a real store (SQLite in a temp folder), driven by reconcile() and a fake
-// clock. The provider and the hub's sessions are fakes: the far side of the boundaries.
+// clock. The provider and the queue's sessions are fakes: the far side of the boundaries.
 import { pino } from 'pino';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createAutoscaler, type AutoscalerOptions } from '../../../server/autoscaler/autoscaler.js';
@@ -7,12 +7,12 @@ import type { ConnectedAgent } from '../../../server/autoscaler/observe.js';
 import type { AgentProvider, AgentSpec, Instance } from '../../../server/autoscaler/provider.js';
 import type { PoolConfig } from '../../../server/config.js';
 import { createEventBus } from '../../../server/events.js';
-import type { Hub } from '../../../server/hub/hub.js';
+import type { JobQueue } from '../../../server/queue/job-queue.js';
 import type { Store } from '../../../server/store/index.js';
 import { fakeClock, newRun, plan, plannedJob, tempStore } from '../store/fixtures.js';
 
-// The real hub fits where the autoscaler expects one.
-export const hubFits = (hub: Hub): AutoscalerOptions['hub'] => hub;
+// The real job queue fits where the autoscaler expects its fleet.
+export const queueFits = (queue: JobQueue): AutoscalerOptions['hub'] => queue;
 
 const LOCAL: PoolConfig = { name: 'local', provider: 'process', labels: ['linux', 'local'], min: 0, max: 4, capacity: 1, idleTimeoutMs: 30_000, schedule: [], docker: null };
 

@@ -67,6 +67,16 @@ describe('the scheduler', () => {
     expect(store.runs.getRun(run.id)!.status).toBe('success');
   });
 
+  it('runs an approved job that needs nothing (it is not sent back to blocked)', () => {
+    const { finishNext, status, store, run } = setup([plannedJob('prod', { approval: true })]);
+    expect(status()).toEqual({ prod: 'blocked' });
+    expect(store.jobs.approveJob(store.runs.getRun(run.id)!.jobs[0]!.id)).toBe(true);
+    advanceRun(store, run.id);
+    expect(status()).toEqual({ prod: 'queued' });
+    expect(finishNext('success')).toBe('prod');
+    expect(store.runs.getRun(run.id)!.status).toBe('success');
+  });
+
   it('treats a failed job that may fail as done for the jobs after it', () => {
     const { finishNext, status } = setup([plannedJob('lint', { allowFailure: true }), plannedJob('test', { needs: ['lint'] })]);
     finishNext('failed');

@@ -1,0 +1,104 @@
+// What an agent's frames after hello do to the store: steps, log chunks and results. Every
+// write is fenced twice: the lease must be held by the connection the frame came on (so
+// another holder of the agent token can neither write to nor finish someone else's job), and
+// the store checks the lease token in the same transaction as the write.
+import type { Logger } from 'pino';
+import type { AgentMessage, LogLine } from '../../shared/protocol/messages.js';
+import { isFinal } from '../../shared/status.js';
+import type { EventBus } from '../events.js';
+import type { Job, Store } from '../store/index.js';
+import type { AgentSlot } from './agents.js';
+
+type Message<T extends AgentMessage['type']> = Extract<AgentMessage, { type: T }>;
+
+export interface MessageContext {
+  store: Store;
+  bus: EventBus;
+  logger: Logger;
+  now(): number;
+  logCapBytes: number;
+  /** A job's attempt ended here (done, retry, refusal): the queue moves its run on. */
+  jobEnded(job: Job, outcome: 'ended' | 'requeued' | 'released'): void;
+  /** The agent's slots changed (a job left it). */
+  agentChanged(slot: AgentSlot): void;
+}
+
+/** Whether `slot`'s connection holds the live lease of the job under `token`. */
+const holds = (slot: AgentSlot, jobId: number, token: string) => slot.jobs.get(jobId) === token;
+
+export function onStep(ctx: MessageContext, slot: AgentSlot, m: Message<'step'>): void {
+  if (!holds(slot, m.jobId, m.token)) {
+    slot.log.warn({ jobId: m.jobId }, 'step of a job this connection does not hold; dropped');
+    return;
+  }
+  if (!ctx.store.steps.setStepStatus(m.jobId, m.token, m.index, m.status, m.exitCode, m.at)) return;
+  const step = ctx.store.steps.listSteps(m.jobId)[m.index];
+  if (step) ctx.bus.publish({ type: 'step', jobId: m.jobId, step });
+}
+
+/**
+ * Why a final job still takes chunks: the agent may send its last chunks again after `done`
+ * (a replay after a reconnect). They are taken only from the agent of that attempt, and the
+ * store keeps only chunks it does not have yet. Anything else is acknowledged and dropped, so
+ * the sender's outbox moves on.
+ */
+export function onLog(ctx: MessageContext, slot: AgentSlot, m: Message<'log'>): void {
+  const job = ctx.store.jobs.getJob(m.jobId);
+  const current = job !== null && job.attempt === m.attempt;
+  const accepted = current && (holds(slot, m.jobId, m.token) || (isFinal(job.status) && job.agent === slot.name));
+  if (!accepted) {
+    slot.log.warn({ jobId: m.jobId, seq: m.seq }, 'log chunk of a job this connection does not hold; dropped');
+    return;
+  }
+  if (ctx.store.logs.logBytes(m.jobId, m.attempt) > ctx.logCapBytes + 256 * 1024) return; // the agent ignored the cap
+  const lines = splitLines(m.lines);
+  const data = lines.map((l) => `${l.text}\n`).join('');
+  const meta = JSON.stringify(lines.map((l) => [l.t, l.stream, l.step]));
+  const firstLine = ctx.store.logs.logLines(m.jobId, m.attempt);
+  const result = ctx.store.logs.appendLogChunk({ jobId: m.jobId, attempt: m.attempt, seq: m.seq, data, meta, at: lines[0]?.t ?? ctx.now() });
+  if (!result.duplicate) ctx.bus.publish({ type: 'log', jobId: m.jobId, attempt: m.attempt, firstLine, lines });
+}
+
+/** A line never holds a newline in storage: one with embedded newlines becomes several. */
+function splitLines(lines: LogLine[]): LogLine[] {
+  if (!lines.some((l) => l.text.includes('\n'))) return lines;
+  return lines.flatMap((l) => l.text.split(/\r?\n/).map((text) => ({ ...l, text })));
+}
+
+/**
+ * The agent's result. A failed or errored attempt is retried while retries are left; a refused
+ * assignment (the agent could not start it) goes back to the queue with no retry spent.
+ */
+export function onDone(ctx: MessageContext, slot: AgentSlot, m: Message<'done'>): void {
+  if (!holds(slot, m.jobId, m.token)) {
+    // A job this connection was told to stop: its slot is free now.
+    if (slot.stopping.delete(m.jobId)) ctx.agentChanged(slot);
+    else slot.log.info({ jobId: m.jobId }, 'result for a lease this connection does not hold; ignored');
+    return;
+  }
+  slot.jobs.delete(m.jobId);
+  const { store } = ctx;
+  const now = ctx.now();
+  const job = store.jobs.getJob(m.jobId);
+  if (!job) return ctx.agentChanged(slot);
+  if (m.refused) {
+    slot.refused++;
+    const released = store.leases.releaseLease(m.jobId, m.token, now);
+    slot.log.warn({ jobId: m.jobId, reason: m.reason, released }, 'agent refused the job; it goes back to the queue');
+    ctx.agentChanged(slot);
+    if (released) ctx.jobEnded(job, 'released');
+    return;
+  }
+  slot.refused = 0;
+  const outcome = { status: m.status, exitCode: m.exitCode, reason: m.reason };
+  let result: 'ended' | 'requeued' | 'lost' = 'lost';
+  if ((m.status === 'failed' || m.status === 'error') && job.retriesLeft > 0 && job.attempt === m.attempt) {
+    const requeue = store.leases.requeueJob(m.jobId, m.token, `attempt ${job.attempt} ${m.status}; retrying`, now);
+    result = requeue === 'requeued' ? 'requeued' : requeue === 'lost' ? 'lost' : store.leases.completeJob(m.jobId, m.token, outcome, now) ? 'ended' : 'lost';
+  } else if (store.leases.completeJob(m.jobId, m.token, outcome, now)) {
+    result = 'ended';
+  }
+  if (result === 'lost') slot.log.info({ jobId: m.jobId }, 'result for a lease no longer held; ignored');
+  ctx.agentChanged(slot);
+  if (result !== 'lost') ctx.jobEnded(job, result);
+}

@@ -1,0 +1,308 @@
+// The job queue: the one owner of the job lifecycle. It claims jobs for agents, renews and
+// expires their leases, finishes them (with retries), moves runs on, publishes what changed,
+// and answers why a job waits. The hub only moves frames; the API and triggers call in here.
+//
+//   job lifecycle:
+//
+//   queued (waits for needs) ──needs done──▶ ready ──dispatch: claim──▶ running ──done──▶ success | failed | cancelled | error
+//     │                          ▲   │                      │   │  ▲          │
+//     ├─ approval ─▶ blocked ─approve┘   └─ cancel ─▶ cancelled  │  └ retry ───┘ (failed/error, retries left; or agent lost)
+//     └─ `when` / needs ─▶ skipped                 refused/unsent┘─▶ ready again, no retry spent
+//                                        lease expired, no retry left ─▶ error "agent lost"
+import type { Logger } from 'pino';
+import { conflict, notFound } from '../../shared/errors.js';
+import { PROTOCOL_VERSION, type AgentMessage } from '../../shared/protocol/messages.js';
+import { isFinal } from '../../shared/status.js';
+import type { EventBus } from '../events.js';
+import type { AgentHello, Claim, Job, QueuedJob, Store } from '../store/index.js';
+import { statusOf, type AgentLink, type AgentSlot } from './agents.js';
+import { onDone, onLog, onStep, type MessageContext } from './agent-messages.js';
+import { buildAssignment } from './assignment.js';
+import { dispatchPass } from './dispatch.js';
+import { expireLeases } from './expiry.js';
+import { createReadyIndex } from './ready-index.js';
+import { advanceRun } from './scheduler.js';
+import { classifyWait, explainWait, type PoolsExplain } from './wait-reason.js';
+
+export type { AgentLink, AgentSlot } from './agents.js';
+
+export interface JobQueueOptions {
+  store: Store;
+  bus: EventBus;
+  logger: Logger;
+  leaseMs: number;
+  logCapBytes: number;
+  /** How agents reach the server (known once it listens). */
+  serverUrl(): string;
+  now?: () => number;
+  /** Runs a coalesced dispatch later (default setImmediate); tests pass `(fn) => fn()`. */
+  defer?: (fn: () => void) => void;
+  /** Between ticks of `start()`'s timer (default leaseMs / 4, within 200 ms … 5 s). */
+  tickMs?: number;
+}
+
+export interface HelloRequest extends AgentHello {
+  jobs: ReadonlyArray<{ jobId: number; attempt: number; token: string }>;
+}
+
+/**
+ * Every method is synchronous and never throws for an agent's mistake (it is logged and
+ * dropped). `connect` binds a connection to an agent; frames from a replaced or unknown
+ * connection change nothing.
+ */
+export interface JobQueue {
+  /** An agent said hello on `link`: welcome it, replace an older connection, keep or drop the jobs it re-presents. */
+  connect(link: AgentLink, hello: HelloRequest): AgentSlot;
+  disconnect(link: AgentLink): void;
+  /** A frame after hello. */
+  receive(link: AgentLink, message: AgentMessage): void;
+  /** After a run was created or changed outside the queue: schedule it, publish it, dispatch. */
+  runChanged(runId: number, jobIds?: readonly number[]): void;
+  cancelRun(runId: number): void;
+  /** Lets a `blocked` job go on; throws not_found / conflict. */
+  approveJob(jobId: number): Job;
+  /** Asks an agent to finish its jobs, take no more, and exit. False when it is not connected. */
+  drain(agentId: number): boolean;
+  /** The connected agents (the autoscaler's view of the fleet). */
+  sessions(): readonly AgentSlot[];
+  /** Queued and blocked jobs in claim order, each with what it waits for. */
+  queued(): QueuedJob[];
+  /** Why this job waits, in one line. */
+  explain(job: QueuedJob, runJobs?: Map<number, Job[]>): string;
+  /** Lets pools add their part to `explain` (the autoscaler is built after the queue). */
+  explainPoolsWith(pools: PoolsExplain): void;
+  /** Hands ready jobs to free slots now. */
+  dispatch(): number;
+  /** One pass of the timer: renew the leases of agents heard from, expire the others, reconcile. */
+  tick(): void;
+  start(): void;
+  stop(): void;
+}
+
+export function createJobQueue(options: JobQueueOptions): JobQueue {
+  const { store, bus, logger, leaseMs } = options;
+  const now = options.now ?? Date.now;
+  const defer = options.defer ?? ((fn: () => void) => void setImmediate(fn));
+  const agents = new Map<number, AgentSlot>();
+  const byLink = new WeakMap<AgentLink, AgentSlot>();
+  const ready = createReadyIndex();
+  ready.reset(store.jobs.listReadyJobs());
+  let pools: PoolsExplain | undefined;
+  let dispatchPending = false;
+  let stopped = false;
+  let timer: NodeJS.Timeout | null = null;
+  let ticks = 0;
+
+  const publishAgent = (slot: AgentSlot) => {
+    const status = statusOf(slot, now());
+    if (status !== slot.stored && agents.get(slot.agentId) === slot) {
+      store.agents.setAgentStatus(slot.agentId, status);
+      slot.stored = status;
+    }
+    const agent = store.agents.getAgent(slot.agentId);
+    if (agent) bus.publish({ type: 'agent', agent });
+  };
+
+  const makeReady = (job: Job) => {
+    if (job.status === 'queued' && job.readyAt !== null) {
+      ready.add({ id: job.id, runId: job.runId, runsOn: job.runsOn, concurrency: job.concurrency, readyAtMs: Date.parse(job.readyAt) });
+    }
+  };
+
+  const requestDispatch = () => {
+    if (dispatchPending || stopped) return;
+    dispatchPending = true;
+    defer(() => {
+      dispatchPending = false;
+      if (!stopped) queue.dispatch();
+    });
+  };
+
+  // Why only the changed jobs are published: a 250-job run would otherwise send 250 events
+  // for each of its jobs that ends.
+  const runChanged = (runId: number, jobIds?: readonly number[]) => {
+    const decisions = advanceRun(store, runId);
+    const run = store.runs.getRunSummary(runId);
+    if (!run) return;
+    bus.publish({ type: 'run', run });
+    const changed = jobIds === undefined ? store.jobs.listJobs(runId) : [...new Set([...jobIds, ...decisions.map((d) => d.jobId)])].map((id) => store.jobs.getJob(id));
+    for (const job of changed) {
+      if (!job) continue;
+      if (isFinal(job.status) || job.status !== 'queued') ready.delete(job.id);
+      else makeReady(job);
+      bus.publish({ type: 'job', job });
+    }
+    bus.publish({ type: 'queue' });
+    requestDispatch();
+  };
+
+  const ctx: MessageContext = {
+    store, bus, logger, now, logCapBytes: options.logCapBytes,
+    jobEnded: (job, outcome) => {
+      if (outcome !== 'ended') {
+        const again = store.jobs.getJob(job.id);
+        if (again) makeReady(again);
+      }
+      runChanged(job.runId, [job.id]);
+    },
+    agentChanged: (slot) => {
+      publishAgent(slot);
+      requestDispatch();
+    },
+  };
+
+  const assign = (slot: AgentSlot, claim: Claim): boolean => {
+    const sent = slot.link.send({ type: 'job', assignment: buildAssignment(store, claim, { serverUrl: options.serverUrl(), logCapBytes: options.logCapBytes }) });
+    if (!sent) {
+      // The socket closed under us: the job never left, so it goes back unstarted.
+      slot.jobs.delete(claim.job.id);
+      if (store.leases.releaseLease(claim.job.id, claim.token, now())) makeReady(store.jobs.getJob(claim.job.id)!);
+      return false;
+    }
+    slot.log.info({ jobId: claim.job.id, runId: claim.job.runId, job: claim.job.name, attempt: claim.job.attempt }, 'job assigned');
+    bus.publish({ type: 'job', job: claim.job });
+    publishAgent(slot);
+    return true;
+  };
+
+  const current = (link: AgentLink): AgentSlot | null => {
+    const slot = byLink.get(link);
+    return slot && agents.get(slot.agentId) === slot ? slot : null;
+  };
+
+  const queue: JobQueue = {
+    connect(link, hello) {
+      const agent = store.agents.registerAgent({ name: hello.name, labels: hello.labels, pool: hello.pool, capacity: hello.capacity, protocol: hello.protocol, version: hello.version });
+      const previous = agents.get(agent.id);
+      if (previous) {
+        agents.delete(agent.id);
+        previous.link.close(4001, 'replaced by a new connection of the same agent');
+      }
+      const slot: AgentSlot = {
+        agentId: agent.id, name: agent.name, labels: [...hello.labels], capacity: hello.capacity, pool: hello.pool, link,
+        jobs: new Map(), stopping: new Map(), refused: 0, draining: false, stored: 'idle', log: logger.child({ agentId: agent.id, agent: agent.name }),
+      };
+      const keep: number[] = [];
+      const drop: number[] = [];
+      for (const held of hello.jobs) {
+        // Only the holder of the live lease may go on: the same agent, the same token. A job
+        // taken back (and perhaps leased to another agent) while this one was away is dropped.
+        const lease = store.leases.getLease(held.jobId);
+        if (lease && lease.agentId === agent.id && lease.token === held.token && store.leases.renewLease(held.jobId, held.token, now(), leaseMs)) {
+          keep.push(held.jobId);
+          slot.jobs.set(held.jobId, held.token);
+        } else {
+          // The agent must stop this job; its slot stays taken until it says the job is done.
+          drop.push(held.jobId);
+          slot.stopping.set(held.jobId, now() + leaseMs);
+        }
+      }
+      agents.set(agent.id, slot);
+      byLink.set(link, slot);
+      link.send({ type: 'welcome', agentId: agent.id, protocol: PROTOCOL_VERSION, leaseMs, keep, drop });
+      slot.log.info({ remote: link.remote, labels: hello.labels, capacity: hello.capacity, kept: keep.length, dropped: drop.length }, 'agent connected');
+      publishAgent(slot);
+      requestDispatch();
+      return slot;
+    },
+    disconnect(link) {
+      const slot = current(link);
+      if (!slot) return;
+      agents.delete(slot.agentId);
+      // Its leases stay until they expire: an agent that reconnects in time goes on with its jobs.
+      store.agents.setAgentStatus(slot.agentId, 'offline');
+      const agent = store.agents.getAgent(slot.agentId);
+      if (agent) bus.publish({ type: 'agent', agent });
+      slot.log.info({ jobs: slot.jobs.size }, 'agent disconnected');
+      bus.publish({ type: 'queue' });
+    },
+    receive(link, message) {
+      const slot = current(link);
+      if (!slot) return;
+      switch (message.type) {
+        case 'hello':
+          return void slot.log.warn('second hello ignored');
+        case 'step':
+          return onStep(ctx, slot, message);
+        case 'log':
+          onLog(ctx, slot, message);
+          return void link.send({ type: 'ack', jobId: message.jobId, attempt: message.attempt, seq: message.seq });
+        case 'done':
+          onDone(ctx, slot, message);
+          return void link.send({ type: 'done-ack', jobId: message.jobId, attempt: message.attempt });
+        case 'draining':
+          // The agent stops taking work on its own (SIGTERM, --once): no new jobs for it.
+          slot.draining = true;
+          return publishAgent(slot);
+        case 'drained':
+          slot.log.info('agent drained');
+          return link.close(1000, 'drained');
+      }
+    },
+    runChanged,
+    cancelRun(runId) {
+      for (const { jobId, agentId } of store.jobs.cancelRun(runId, 'cancelled')) {
+        ready.delete(jobId);
+        const slot = agentId === null ? undefined : agents.get(agentId);
+        if (!slot) continue;
+        if (slot.jobs.delete(jobId)) slot.stopping.set(jobId, now() + leaseMs);
+        slot.link.send({ type: 'cancel', jobId, reason: 'cancelled' });
+      }
+      runChanged(runId);
+    },
+    approveJob(jobId) {
+      const job = store.jobs.getJob(jobId);
+      if (!job) throw notFound(`no job ${jobId}`);
+      if (!store.jobs.approveJob(jobId)) throw conflict(`job ${jobId} is ${job.status}, not blocked`);
+      runChanged(job.runId, [jobId]);
+      return store.jobs.getJob(jobId)!;
+    },
+    drain(agentId) {
+      const slot = agents.get(agentId);
+      if (!slot) return false;
+      slot.draining = true;
+      slot.link.send({ type: 'drain' });
+      publishAgent(slot);
+      return true;
+    },
+    sessions: () => [...agents.values()],
+    queued() {
+      const jobs = store.jobs.listQueuedJobs();
+      const held = jobs.some((j) => j.concurrency !== null) ? store.jobs.listHeldGroups() : new Set<string>();
+      return jobs.map((job) => ({ ...job, waiting: classifyWait(job, held) }));
+    },
+    explain(job, runJobs = new Map()) {
+      const jobsOf = (runId: number) => {
+        if (!runJobs.has(runId)) runJobs.set(runId, store.jobs.listJobs(runId));
+        return runJobs.get(runId)!;
+      };
+      return explainWait(job, { runJobs: jobsOf, agents: [...agents.values()], ...(pools ? { pools } : {}) });
+    },
+    explainPoolsWith(explain) {
+      pools = explain;
+    },
+    dispatch: () => dispatchPass({ store, ready, agents: agents.values(), nowMs: now(), leaseMs, assign }),
+    tick() {
+      const ended = expireLeases({ store, logger, agents: agents.values(), nowMs: now(), leaseMs });
+      for (const job of ended) ctx.jobEnded(job.job, job.outcome);
+      // Why a reconcile: the ready index is a cache of SQL; if a path ever forgot to add a job,
+      // the job would wait for good. Say so loudly, and heal.
+      if (++ticks % 10 === 0) {
+        const missing = ready.reset(store.jobs.listReadyJobs());
+        if (missing > 0) logger.warn({ missing }, 'ready jobs were missing from the dispatch index; added');
+      }
+      requestDispatch();
+    },
+    start() {
+      const everyMs = options.tickMs ?? Math.max(200, Math.min(5000, Math.floor(leaseMs / 4)));
+      timer = setInterval(() => queue.tick(), everyMs);
+      timer.unref();
+    },
+    stop() {
+      stopped = true;
+      if (timer) clearInterval(timer);
+      timer = null;
+    },
+  };
+  return queue;
+}
