@@ -94,7 +94,8 @@ export async function startServer(config: ServerConfig, { logger, kilnScript }: 
     logger,
   }));
   app.route('/', createApi({ store, bus, service, logger, tokenKind: kind, private: config.private }));
-  app.route('/', createDashboard({ store, service, bus, logger: logger.child({ part: 'dashboard' }), tokenKind: kind, private: config.private }));
+  const dashboard = createDashboard({ store, service, bus, logger: logger.child({ part: 'dashboard' }), tokenKind: kind, private: config.private });
+  app.route('/', dashboard.app);
   const events = createEventsSocket({
     bus, logger,
     mayRead: (request) => !config.private || kind(request.headers.authorization?.replace(/^Bearer\s+/i, '') ?? null) !== null,
@@ -114,12 +115,14 @@ export async function startServer(config: ServerConfig, { logger, kilnScript }: 
   await triggers.start(new Map((config.repos ?? []).filter((r) => r.pollMs).map((r) => [r.name, r.pollMs!])));
   for (const run of store.runs.listUnfinishedRuns()) runChanged(run.id);
   pools.start();
+  dashboard.start();
   logger.info({ url, data: config.dataDir, repos: store.repos.listRepos().map((r) => r.name) }, 'kiln server listening');
 
   let stopping: Promise<void> | null = null;
   return {
     url, port, store, service,
     stop: () => (stopping ??= (async () => {
+      dashboard.stop();
       await pools.stop();
       cron.stop();
       await triggers.stop();
