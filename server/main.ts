@@ -99,7 +99,8 @@ export async function startServer(config: ServerConfig, { logger, kilnScript }: 
     logger,
   }));
   app.route('/', createApi({ store, bus, service, logger, tokenKind: kind, private: config.private }));
-  app.route('/', createDashboard({ store, service, bus, logger: logger.child({ part: 'dashboard' }), tokenKind: kind, private: config.private }));
+  const dashboard = createDashboard({ store, service, bus, logger: logger.child({ part: 'dashboard' }), tokenKind: kind, private: config.private });
+  app.route('/', dashboard.app);
   const events = createEventsSocket({
     bus, logger,
     mayRead: (request) => !config.private || kind(request.headers.authorization?.replace(/^Bearer\s+/i, '') ?? null) !== null,
@@ -117,6 +118,7 @@ export async function startServer(config: ServerConfig, { logger, kilnScript }: 
   const port = await listen(http, config.host, config.port);
   queue.start();
   hub.start();
+  dashboard.start();
   // The embedded `local` pool's agents run on this host: they can take image jobs when its
   // Docker engine answers (configured pools list `docker` in their labels themselves). The
   // pools start once that is known, without holding up the server's start.
@@ -130,6 +132,7 @@ export async function startServer(config: ServerConfig, { logger, kilnScript }: 
   return {
     url: url(), port, store, service,
     stop: () => (stopping ??= (async () => {
+      dashboard.stop();
       await poolsStarted;
       await pools.stop();
       cron.stop();

@@ -5,10 +5,13 @@
 // `id="L<n>"` (1-based, as `GET /api/jobs/:id/lines` numbers them); it follows the end live
 // over /api/events; `#L<n>` scrolls to that line and highlights it; ANSI SGR colours become
 // spans; only a window of a long log is in the DOM.
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { inViewport, newPage, skipBrowser, useBrowserFixture } from '../helpers/browser.js';
 import type { TestRepo } from '../helpers/git.js';
+import { useTempDirs } from '../helpers/tmp.js';
 import { eventually, runEnded, runOfCommit, type ServerProcess } from '../helpers/kiln.js';
 
 type Lines = { total: number; lines: Array<{ n: number; t: number | null; text: string }> };
@@ -27,6 +30,7 @@ async function lineShown(page: Page, n: number, timeoutMs = 10_000): Promise<num
 
 describe.skipIf(skipBrowser())('the job log viewer in a browser', () => {
   const fx = useBrowserFixture({ capacity: 4 });
+  const tempDir = useTempDirs('kiln-gate-');
   let browser!: Browser;
   let server!: ServerProcess;
   let repo!: TestRepo;
@@ -98,6 +102,52 @@ describe.skipIf(skipBrowser())('the job log viewer in a browser', () => {
     expect(await background(n)).not.toBe(await background(n + 2));
     // The end of the log (line 500) is not what the page shows: it did not follow past the anchor.
     expect(await page.locator(`#L${n + 300}`).count() === 0 || !(await inViewport(page, `#L${n + 300}`))).toBe(true);
+    await page.context().close();
+  });
+
+  it("updates the job's and the step's status pills live when the job ends", async () => {
+    const gate = join(await tempDir(), 'go');
+    const { runId, jobId } = await startJob('pills', `echo waiting\nwhile [ ! -f ${gate} ]; do sleep 0.1; done\necho done`);
+    await eventually(async () => (await lines(jobId)).lines.some((l) => l.text === 'waiting'), 15_000, 'the job waiting at its gate');
+    const page = await newPage(browser);
+    await page.goto(`${server.url}/runs/${runId}/jobs/${jobId}`);
+    await page.locator('.log-viewer.ready').waitFor();
+    expect(await page.locator('[data-job-status]').innerText()).toBe('running');
+    expect(await page.locator('[data-step-name] .status').innerText()).toBe('running');
+    writeFileSync(gate, '');
+    await page.locator('[data-job-status]', { hasText: 'success' }).waitFor();
+    await page.locator('[data-step-name] .status', { hasText: 'success' }).waitFor();
+    await page.context().close();
+  });
+
+  it('finds text in the log (next, previous) and folds a step to its marker line', async () => {
+    const { runId, jobId } = await startJob('tools', 'seq 1 300\necho needle one\nseq 1 300\necho needle two');
+    expect((await runEnded(server, runId)).status).toBe('success');
+    const needles = (await lines(jobId, '?from=1&limit=5000')).lines.filter((l) => l.text.startsWith('needle')).map((l) => l.n);
+    const marker = (await lines(jobId, '?from=1&limit=50')).lines.find((l) => l.text.startsWith('\u25b6 '))!.n;
+    expect(needles).toHaveLength(2);
+    const page = await newPage(browser);
+    await page.goto(`${server.url}/runs/${runId}/jobs/${jobId}`);
+    await page.locator('.log-viewer.ready').waitFor();
+
+    await page.locator('.log-search input').fill('needle');
+    await page.locator('.log-search input').press('Enter');
+    await page.locator('.log-search-info', { hasText: '1 of 2' }).waitFor();
+    await lineShown(page, needles[0]!);
+    expect(await page.locator(`#L${needles[0]}`).getAttribute('class')).toMatch(/\bhit current\b/);
+    await page.locator('.log-next').click();
+    await page.locator('.log-search-info', { hasText: '2 of 2' }).waitFor();
+    await lineShown(page, needles[1]!);
+    await page.locator('.log-prev').click();
+    await page.locator('.log-search-info', { hasText: '1 of 2' }).waitFor();
+
+    await page.evaluate((n) => { (globalThis as any).location.hash = `#L${n}`; }, marker);
+    await lineShown(page, marker);
+    await page.locator(`#L${marker} button[data-fold]`).click();
+    await page.locator(`#L${marker}.folded`).waitFor();
+    expect(await page.locator(`#L${marker + 1}`).count()).toBe(0);   // the step's lines are hidden
+    await page.locator(`#L${marker} button[data-fold]`).click();
+    await lineShown(page, marker + 1);
     await page.context().close();
   });
 

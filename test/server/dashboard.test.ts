@@ -111,6 +111,22 @@ describe('dashboard pages', () => {
     expect(js.text).toContain('/api/events');
     expect((await page('/assets/..%2Fsession.js')).status).toBe(404);
   });
+
+  it("serves the log viewer's ES modules as they are, and every module they import", async () => {
+    const seen = new Set<string>();
+    const visit = async (name: string) => {
+      if (seen.has(name)) return;
+      seen.add(name);
+      const js = await page(`/assets/${name}`);
+      expect(js.status, name).toBe(200);
+      expect(js.headers.get('content-type'), name).toBe('text/javascript; charset=utf-8');
+      for (const [, sibling] of js.text.matchAll(/^import .* from '\.\/([a-z0-9-]+\.js)';$/gm)) await visit(sibling!);
+    };
+    await visit('log-viewer.js');
+    expect(seen.size).toBeGreaterThan(1);
+    expect((await page('/assets/log-viewer.css')).headers.get('content-type')).toMatch(/text\/css/);
+    expect((await page('/assets/no-such-module.js')).status).toBe(404);
+  });
 });
 
 describe('dashboard login and actions', () => {

@@ -1,0 +1,93 @@
+// The API's HTTP plumbing, shared by the route files: tokens, the admin check, JSON bodies
+// checked with zod, id params, repo lookup, and the one place a KilnError becomes an answer.
+import type { Context, ErrorHandler, MiddlewareHandler, NotFoundHandler } from 'hono';
+import type { Logger } from 'pino';
+import type { z } from 'zod';
+import { KilnError, type ErrorCode } from '../../shared/errors.js';
+import type { EventBus } from '../events.js';
+import type { KilnService } from '../service.js';
+import type { Repo, Store } from '../store/index.js';
+
+export interface ApiOptions {
+  store: Store;
+  bus: EventBus;
+  service: KilnService;
+  logger: Logger;
+  /** The kind of a presented bearer token, or null. */
+  tokenKind(token: string | null): 'admin' | 'agent' | 'user' | null;
+  private: boolean;
+}
+
+const STATUS: Record<ErrorCode, 400 | 401 | 403 | 404 | 409 | 413 | 500> = {
+  bad_input: 400, invalid_pipeline: 400, unauthorized: 401, forbidden: 403, not_found: 404, conflict: 409,
+  lease_lost: 409, too_large: 413, internal: 500,
+};
+
+/** Errors are `{"error": "<one line>"}`: a KilnError with its code's status, anything else 500 (and logged). */
+export function errorAnswer(logger: Logger): ErrorHandler {
+  return (error, c) => {
+    if (error instanceof KilnError) return c.json({ error: error.message.split('\n')[0] }, STATUS[error.code]);
+    logger.error({ err: error, path: c.req.path }, 'request failed');
+    return c.json({ error: 'internal error' }, 500);
+  };
+}
+
+export const notFoundAnswer: NotFoundHandler = (c) => c.json({ error: `no route ${c.req.method} ${c.req.path}` }, 404);
+
+export function bearerToken(c: Context): string | null {
+  const header = c.req.header('authorization') ?? '';
+  return header.toLowerCase().startsWith('bearer ') ? header.slice(7).trim() : null;
+}
+
+/** For routes that change something: the admin token, or 401 (no or unknown token) / 403 (another kind). */
+export function requireAdmin(tokenKind: ApiOptions['tokenKind']): MiddlewareHandler {
+  return async (c, next) => {
+    const kind = tokenKind(bearerToken(c));
+    if (kind === null) throw new KilnError('unauthorized', 'this needs the admin token: Authorization: Bearer <token>');
+    if (kind !== 'admin') throw new KilnError('forbidden', 'this token may not change anything');
+    await next();
+  };
+}
+
+/** On a private server every /api/* route needs some known token. */
+export function requireAnyToken(tokenKind: ApiOptions['tokenKind']): MiddlewareHandler {
+  return async (c, next) => {
+    if (tokenKind(bearerToken(c)) === null) throw new KilnError('unauthorized', 'this server is private: send a token');
+    await next();
+  };
+}
+
+/** The body as `schema` says, an empty body as `{}`; else a bad_input error naming the first problem. */
+export async function readJson<T>(c: Context, schema: z.ZodType<T>): Promise<T> {
+  const text = await c.req.text();
+  let data: unknown = {};
+  if (text.trim() !== '') {
+    try {
+      data = JSON.parse(text);
+    } catch {
+      throw new KilnError('bad_input', 'the body is not JSON');
+    }
+  }
+  const result = schema.safeParse(data);
+  if (!result.success) {
+    const issue = result.error.issues[0]!;
+    const where = issue.path.length ? `${issue.path.join('.')}: ` : '';
+    throw new KilnError('bad_input', `${where}${issue.code === 'unrecognized_keys' ? `unknown key "${issue.keys[0]}"` : issue.message}`);
+  }
+  return result.data;
+}
+
+export const param = (c: Context, name: string): string => c.req.param(name) ?? '';
+
+/** A path parameter that must be a positive integer (an id). */
+export function idParam(c: Context, name = 'id'): number {
+  const value = Number(param(c, name));
+  if (!Number.isSafeInteger(value) || value <= 0) throw new KilnError('bad_input', `${name} must be a positive integer`);
+  return value;
+}
+
+export function repoNamed(store: Store, name: string): Repo {
+  const repo = store.repos.getRepoByName(name);
+  if (!repo) throw new KilnError('not_found', `no repo named ${name}`);
+  return repo;
+}

@@ -1,0 +1,48 @@
+// The dashboard's buttons: cancel, re-run, approve, run a branch. Each needs a session and its
+// CSRF token, from this site; it answers 303 to a page (with ?error=<one line> when refused).
+import { Hono, type Context } from 'hono';
+import { KilnError } from '../../../shared/errors.js';
+import type { KilnService } from '../../service.js';
+import type { Store } from '../../store/index.js';
+import { crossSite, type DashboardAuth } from '../auth.js';
+import { positiveId } from '../render.js';
+import { sameToken } from '../session.js';
+
+type Form = Record<string, unknown>;
+
+export function createActionRoutes({ store, service, auth }: { store: Store; service: KilnService; auth: DashboardAuth }): Hono {
+  const app = new Hono();
+  const action = (handler: (c: Context, form: Form) => Promise<string> | string, back: (c: Context) => string) =>
+    async (c: Context) => {
+      const session = auth.sessionOf(c);
+      if (crossSite(c)) return c.text('cross-site request refused', 403);
+      if (!session) return c.redirect(`/login?next=${encodeURIComponent(back(c))}`, 303);
+      const form = await c.req.parseBody();
+      if (!sameToken(session.csrf, form.csrf)) return c.text('missing or wrong CSRF token', 403);
+      try {
+        return c.redirect(await handler(c, form), 303);
+      } catch (error) {
+        if (!(error instanceof KilnError) || error.code === 'internal') throw error;
+        const to = back(c);
+        return c.redirect(`${to}${to.includes('?') ? '&' : '?'}error=${encodeURIComponent(error.message.split('\n')[0]!)}`, 303);
+      }
+    };
+  const idParam = (c: Context) => {
+    const id = positiveId(c.req.param('id'));
+    if (id === null) throw new KilnError('bad_input', 'the id must be a positive integer');
+    return id;
+  };
+
+  app.post('/runs/:id/cancel', action((c) => `/runs/${service.cancelRun(idParam(c)).id}`, (c) => `/runs/${c.req.param('id')}`));
+  app.post('/runs/:id/rerun', action(async (c, form) => `/runs/${(await service.rerun(idParam(c), form.failed_only === '1')).id}`, (c) => `/runs/${c.req.param('id')}`));
+  app.post('/jobs/:id/approve', action((c) => `/runs/${service.approveJob(idParam(c)).runId}`, (c) => {
+    const job = store.jobs.getJob(positiveId(c.req.param('id')) ?? 0);
+    return job ? `/runs/${job.runId}` : '/queue';
+  }));
+  app.post('/repos/:repo/run', action(async (c, form) => {
+    const branch = typeof form.branch === 'string' ? form.branch.trim() : '';
+    const run = await service.triggerRun(c.req.param('repo') ?? '', { ...(branch ? { ref: branch } : {}), event: 'manual' });
+    return `/runs/${run.id}`;
+  }, (c) => `/repos/${encodeURIComponent(c.req.param('repo') ?? '')}`));
+  return app;
+}

@@ -1,0 +1,32 @@
+// `GET /assets/:name`: the dashboard's static files, open on a private server too. Built-in
+// assets are strings in TypeScript modules (assets/index.ts); plain `.js`/`.css` files (the
+// log viewer's ES modules) are served as they are from the source folder, with no build step.
+import { existsSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { Hono } from 'hono';
+import { ASSETS } from '../assets/index.js';
+
+/**
+ * tsc does not copy plain files to dist/: from dist/server/dashboard/routes/ the source folder
+ * is ../../../../server/dashboard/assets; from a source run it is ../assets.
+ */
+const SOURCE_ASSETS = [new URL('../../../../server/dashboard/assets/', import.meta.url), new URL('../assets/', import.meta.url)].map((u) => fileURLToPath(u));
+/** Flat names only (no folders, no dots but the extension): an ES module imports its siblings as `./log-viewer-ansi.js`. */
+const ASSET_NAME = /^[a-z0-9][a-z0-9-]*\.(js|css|svg)$/;
+const ASSET_TYPES: Record<string, string> = { js: 'text/javascript; charset=utf-8', css: 'text/css; charset=utf-8', svg: 'image/svg+xml' };
+
+export function createAssetRoutes(): Hono {
+  const app = new Hono();
+  app.get('/assets/:name', (c) => {
+    const name = c.req.param('name');
+    const builtIn = ASSETS[name];
+    if (builtIn) return c.body(builtIn.body, 200, { 'content-type': builtIn.type, 'cache-control': 'no-cache' });
+    if (!ASSET_NAME.test(name)) return c.text('not found', 404);
+    for (const dir of SOURCE_ASSETS) {
+      const file = dir + name;
+      if (existsSync(file)) return c.body(readFileSync(file, 'utf8'), 200, { 'content-type': ASSET_TYPES[name.split('.').pop()!]!, 'cache-control': 'no-cache' });
+    }
+    return c.text('not found', 404);
+  });
+  return app;
+}

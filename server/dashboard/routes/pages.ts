@@ -1,0 +1,66 @@
+// The dashboard's pages (SPEC §6): each route gathers what its page in pages/ shows. A new page
+// is a file in pages/ and a route here (add its path to READ_PATHS if it is a new prefix).
+import { Hono } from 'hono';
+import type { KilnService } from '../../service.js';
+import type { Store } from '../../store/index.js';
+import type { DashboardAuth } from '../auth.js';
+import { agentsPage } from '../pages/agents.js';
+import { environmentsPage, type Deployment } from '../pages/environments.js';
+import { homePage } from '../pages/home.js';
+import { jobLogPage } from '../pages/job-log.js';
+import { asPoolSummaries, poolsPage } from '../pages/pools.js';
+import { queuePage } from '../pages/queue.js';
+import { repoPage } from '../pages/repo.js';
+import { runPage } from '../pages/run.js';
+import { notFoundPage, positiveId, type Render } from '../render.js';
+import type { Sample } from '../samples.js';
+
+/** What a private server guards: every page that reads (the login page and assets stay open). */
+const READ_PATHS = ['/', '/repos/*', '/runs/*', '/agents', '/pools', '/queue', '/environments'];
+
+export interface PageRoutesOptions {
+  store: Store;
+  service: KilnService;
+  auth: DashboardAuth;
+  render: Render;
+  samples(): Sample[];
+  now: () => number;
+}
+
+export function createPageRoutes({ store, service, auth, render, samples, now }: PageRoutesOptions): Hono {
+  const app = new Hono();
+  for (const path of READ_PATHS) app.get(path, auth.readGuard);
+
+  app.get('/', (c) => render(c, homePage(store.repos.listRepos().map((repo) => ({ repo, lastRuns: store.runs.listLastRunsByBranch(repo.id) })), now())));
+  app.get('/repos/:repo', (c) => {
+    const repo = store.repos.getRepoByName(c.req.param('repo'));
+    if (!repo) return render(c, notFoundPage(`no repo named ${c.req.param('repo')}`));
+    return render(c, repoPage(repo, store.runs.listRuns(repo.id, { limit: 50 }), auth.viewerOf(c), now(), c.req.query('error') ?? null));
+  });
+  app.get('/runs/:id/jobs/:jobId', (c) => {
+    const runId = positiveId(c.req.param('id'));
+    const jobId = positiveId(c.req.param('jobId'));
+    const run = runId === null ? null : store.runs.getRun(runId);
+    const job = jobId === null ? null : store.jobs.getJobWithSteps(jobId);
+    if (!run || !job || job.runId !== run.id) return render(c, notFoundPage(`no job ${c.req.param('jobId')} in run ${c.req.param('id')}`));
+    return render(c, jobLogPage(job, run, auth.viewerOf(c), now()));
+  });
+  app.get('/runs/:id', (c) => {
+    const id = positiveId(c.req.param('id'));
+    const run = id === null ? null : store.runs.getRun(id);
+    if (!run) return render(c, notFoundPage(`no run ${c.req.param('id')}`));
+    return render(c, runPage(run, auth.viewerOf(c), now(), c.req.query('error') ?? null));
+  });
+  app.get('/agents', (c) => render(c, agentsPage(store.agents.listAgents(), now())));
+  app.get('/pools', (c) => render(c, poolsPage(asPoolSummaries(service.pools()), samples(), now())));
+  app.get('/queue', (c) => render(c, queuePage(service.queue(), auth.viewerOf(c), now())));
+  app.get('/environments', (c) => {
+    const deployments: Deployment[] = [];
+    for (const job of store.jobs.listLastDeployments()) {
+      const run = store.runs.getRunSummary(job.runId);
+      if (run && job.plan.environment) deployments.push({ environment: job.plan.environment, job, run });
+    }
+    return render(c, environmentsPage(deployments, now()));
+  });
+  return app;
+}
