@@ -34,8 +34,8 @@ export interface AutoscalerOptions {
   pools: readonly PoolConfig[];
   providers: Partial<Record<ProviderKind, AgentProvider>>;
   store: Pick<Store, 'jobs' | 'agents'>;
-  /** The connected agents and how to drain one (the job queue). */
-  hub: { sessions(): readonly ConnectedAgent[]; drain(agentId: number): boolean };
+  /** The connected agents, how to drain one, and the jobs waiting with what they wait for (the job queue). */
+  hub: { sessions(): readonly ConnectedAgent[]; drain(agentId: number): boolean; queued(): QueuedJob[] };
   bus: EventBus;
   logger: Logger;
   now?: () => number;
@@ -75,7 +75,7 @@ export function createAutoscaler(options: AutoscalerOptions): Autoscaler {
   const timers: { interval: NodeJS.Timeout | null; debounce: NodeJS.Timeout | null } = { interval: null, debounce: null };
   let unsubscribe: (() => void) | null = null;
 
-  const claimable = () => store.jobs.listQueuedJobs().filter((j) => j.waiting === null);
+  const claimable = () => hub.queued().filter((j) => j.waiting === null);
 
   const pass = async (state: PoolState): Promise<void> => {
     const nowMs = now();

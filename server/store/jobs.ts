@@ -5,7 +5,7 @@ import { canTransition, isFinal, type Status } from '../../shared/status.js';
 import type { Sqlite } from './db.js';
 import type { JobEffects } from './job-effects.js';
 import { toJob, toStep, type JobRow, type StepRow } from './job-rows.js';
-import type { Clock, Job, JobState, JobWithSteps, QueuedJob, QueueWait } from './types.js';
+import type { Clock, Job, JobState, JobWithSteps } from './types.js';
 
 export interface JobChange {
   reason?: string | null;
@@ -48,8 +48,8 @@ export interface JobStore {
   markJobReady(id: number): boolean;
   /** Cancels every job of the run that is not final. */
   cancelRun(runId: number, reason?: string): CancelledJob[];
-  /** Queued and blocked jobs, claimable ones first in claim order, each with what it waits for. */
-  listQueuedJobs(): QueuedJob[];
+  /** Queued and blocked jobs, claimable ones first in claim order (the job queue says what each waits for). */
+  listQueuedJobs(): Job[];
   /** Claimable jobs (queued, ready) in claim order: what the job queue's ready index starts from. */
   listReadyJobs(): ReadyJob[];
   /** Concurrency groups a running job holds now. */
@@ -88,14 +88,8 @@ export function createJobStore(db: Sqlite, clock: Clock, effects: JobEffects): J
     ready: db.prepare<[number, number]>(
       `UPDATE jobs SET ready_at = ? WHERE id = ? AND status = 'queued' AND ready_at IS NULL AND approval = 0`,
     ),
-    queue: db.prepare<[], JobRow & { waiting: QueueWait }>(
-      `SELECT j.*, CASE
-         WHEN j.status = 'blocked' THEN 'approval'
-         WHEN j.ready_at IS NULL THEN 'needs'
-         WHEN j.concurrency IS NOT NULL AND EXISTS
-           (SELECT 1 FROM jobs o WHERE o.concurrency = j.concurrency AND o.status = 'running') THEN 'concurrency'
-         END AS waiting
-       FROM jobs j WHERE j.status IN ('queued','blocked') ORDER BY j.ready_at IS NULL, j.ready_at, j.id`,
+    queue: db.prepare<[], JobRow>(
+      `SELECT * FROM jobs WHERE status IN ('queued','blocked') ORDER BY ready_at IS NULL, ready_at, id`,
     ),
   };
 
@@ -144,7 +138,7 @@ export function createJobStore(db: Sqlite, clock: Clock, effects: JobEffects): J
     approveJob: (id) => setStatus.immediate(id, 'queued', {}),
     markJobReady: (id) => stmt.ready.run(clock.now(), id).changes === 1,
     cancelRun: (runId, reason) => cancel.immediate(runId, reason ?? null),
-    listQueuedJobs: () => stmt.queue.all().map((row) => ({ ...toJob(row), waiting: row.waiting ?? null })),
+    listQueuedJobs: () => stmt.queue.all().map(toJob),
     listLastDeployments: () => stmt.deployments.all().map(toJob),
     listReadyJobs: () => stmt.readyJobs.all().map((r) => ({
       id: r.id, runId: r.run_id, runsOn: JSON.parse(r.runs_on) as string[], concurrency: r.concurrency, readyAtMs: r.ready_at,

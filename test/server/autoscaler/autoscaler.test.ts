@@ -8,6 +8,7 @@ import type { AgentProvider, AgentSpec, Instance } from '../../../server/autosca
 import type { PoolConfig } from '../../../server/config.js';
 import { createEventBus } from '../../../server/events.js';
 import type { JobQueue } from '../../../server/queue/job-queue.js';
+import { classifyWait } from '../../../server/queue/wait-reason.js';
 import type { Store } from '../../../server/store/index.js';
 import { fakeClock, newRun, plan, plannedJob, tempStore } from '../store/fixtures.js';
 
@@ -53,6 +54,8 @@ function fakeHub(store: Store, now: () => number) {
   const hub = {
     drained: [] as string[],
     sessions: () => sessions,
+    // What the job queue says of the waiting jobs (its own classifier, on the real store).
+    queued: () => store.jobs.listQueuedJobs().map((job) => ({ ...job, waiting: classifyWait(job, store.jobs.listHeldGroups()) })),
     drain(agentId: number) {
       const s = sessions.find((x) => x.agentId === agentId);
       if (!s) return false;
@@ -117,7 +120,7 @@ describe('the autoscaler loop', () => {
     await scaler.reconcile();
     expect(provider.deploys).toEqual([{ pool: 'local', count: 3, spec: { serverUrl: 'http://127.0.0.1:8080', token: 'agent-secret', labels: ['linux', 'local'], capacity: 1 } }]);
     expect(view()).toMatchObject({ desired: 3, queued: 3, agents: { starting: 3, idle: 0 }, error: null, events: [{ action: 'start', count: 3, reason: '3 jobs waiting, 0 free slots' }] });
-    expect(scaler.waitReason(store.jobs.listQueuedJobs()[0]!)).toBe('pool local is starting an agent');
+    expect(scaler.waitReason(hub.queued()[0]!)).toBe('pool local is starting an agent');
 
     clock.advance(2_000);
     for (const name of provider.names()) hub.connect(name, LOCAL);
@@ -153,7 +156,7 @@ describe('the autoscaler loop', () => {
     provider.failWith = 'docker daemon unreachable';
     await scaler.reconcile();
     expect(view()).toMatchObject({ error: 'docker daemon unreachable', events: [{ action: 'error', reason: 'docker daemon unreachable' }] });
-    expect(scaler.waitReason(store.jobs.listQueuedJobs()[0]!)).toBe('pool local cannot start agents: docker daemon unreachable');
+    expect(scaler.waitReason(hub.queued()[0]!)).toBe('pool local cannot start agents: docker daemon unreachable');
 
     clock.advance(4_000);
     await scaler.reconcile();
@@ -243,12 +246,12 @@ describe('the autoscaler loop', () => {
 
   it('shares jobs between overlapping pools instead of scaling both', async () => {
     const docker: PoolConfig = { ...LOCAL, name: 'docker', labels: ['linux', 'docker'], max: 10 };
-    const { provider, store, scaler, queue, view } = setup([{ ...LOCAL, max: 1 }, docker]);
+    const { provider, hub, scaler, queue, view } = setup([{ ...LOCAL, max: 1 }, docker]);
     queue(['linux'], ['linux'], ['docker'], ['gpu']);
     await scaler.reconcile();
     expect(provider.deploys.map((d) => [d.pool, d.count]).sort()).toEqual([['docker', 2], ['local', 1]]);
     expect(view('local').queued).toBe(2);
-    const gpu = store.jobs.listQueuedJobs().find((j) => j.runsOn.includes('gpu'))!;
+    const gpu = hub.queued().find((j) => j.runsOn.includes('gpu'))!;
     expect(scaler.waitReason(gpu)).toBe('no agent or pool has the labels [gpu]');
   });
 
@@ -259,7 +262,7 @@ describe('the autoscaler loop', () => {
     hub.connect(provider.names()[0]!, LOCAL);
     hub.dispatch();
     await scaler.reconcile();
-    expect(scaler.waitReason(store.jobs.listQueuedJobs()[0]!)).toBe('pool local is at its max (1 agent, all busy)');
+    expect(scaler.waitReason(hub.queued()[0]!)).toBe('pool local is at its max (1 agent, all busy)');
     expect(scaler.pools()[0]!.events[0]).toMatchObject({ action: 'start', count: 1 });
   });
 

@@ -73,6 +73,16 @@ describe('the job queue', () => {
     expect(fx.job(second.id, 'deploy').status).toBe('running');
   });
 
+  it('says what each waiting job waits for: needs, approval, or an agent', () => {
+    const fx = queueFixture();
+    fx.run(plannedJob('ready'), plannedJob('later', { needs: ['ready'] }), plannedJob('gate', { approval: true }));
+    const queued = fx.queue.queued();
+    expect(queued.map((j) => [j.name, j.waiting])).toEqual([['ready', null], ['later', 'needs'], ['gate', 'approval']]);
+    expect(queued.map((j) => fx.queue.explain(j))).toEqual([
+      'no connected agent has the labels []', 'waiting for a job it needs: ready', 'waiting for approval',
+    ]);
+  });
+
   it('lets an approved job that needs nothing run', () => {
     const fx = queueFixture();
     const a = fx.agent('a');

@@ -125,7 +125,7 @@ describe('illegal transitions', () => {
 });
 
 describe('the queue view', () => {
-  it('says what each waiting job waits for', () => {
+  it('lists queued and blocked jobs, claimable ones first in claim order', () => {
     const { store, repo } = seeded();
     const p = plan(
       plannedJob('ready'),
@@ -133,10 +133,11 @@ describe('the queue view', () => {
       plannedJob('gate', { approval: true }),
     );
     store.runs.createRun(newRun(repo.id, { plan: p }));
-    expect(store.jobs.listQueuedJobs().map((j) => [j.name, j.waiting])).toEqual([
-      ['ready', null],
-      ['later', 'needs'],
-      ['gate', 'approval'],
+    expect(store.jobs.listQueuedJobs().map((j) => [j.name, j.status, j.readyAt !== null])).toEqual([
+      ['ready', 'queued', true],
+      ['later', 'queued', false],
+      ['gate', 'blocked', false],
     ]);
+    expect(store.jobs.listReadyJobs().map((j) => j.id)).toEqual([store.jobs.listQueuedJobs()[0]!.id]);
   });
 });
