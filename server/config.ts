@@ -39,6 +39,8 @@ export interface ServerConfig {
   pools: PoolConfig[];
   /** True when `pools` is the embedded default (no `pools:` in kiln.yml). */
   defaultPools: boolean;
+  /** The Docker engine this host's embedded pool would use (DOCKER_HOST, else the local socket). */
+  dockerHost: string;
   leaseMs: number;
   logCapBytes: number;
   logLevel: string;
@@ -108,6 +110,7 @@ export function loadServerConfig({ env, cwd, cpus }: LoadConfigOptions): ServerC
     repos: file.repos?.map((r) => toRepo(r, configFile ? resolve(configFile, '..') : cwd)) ?? null,
     pools: file.pools?.map(toPool) ?? [defaultPool(cpus)],
     defaultPools: file.pools === undefined,
+    dockerHost: env.DOCKER_HOST || 'unix:///var/run/docker.sock',
     leaseMs: parseDuration(server.lease_timeout ?? '30s')!,
     logCapBytes: server.log_cap ?? 16 * 1024 * 1024,
     logLevel: env.KILN_LOG_LEVEL ?? 'info',

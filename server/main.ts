@@ -11,6 +11,7 @@ import { KilnError } from '../shared/errors.js';
 import { fileURLToPath } from 'node:url';
 import { createAutoscaler, createProcessProvider } from './autoscaler/index.js';
 import { createDockerProvider } from './autoscaler/docker-provider.js';
+import { pingEngine } from './autoscaler/docker-engine.js';
 import { createSwarmProvider } from './autoscaler/swarm-provider.js';
 import { createApi } from './api/app.js';
 import { createEventsSocket } from './api/events-socket.js';
@@ -123,7 +124,7 @@ export async function startServer(config: ServerConfig, { logger, kilnScript }: 
   // Docker engine answers (configured pools list `docker` in their labels themselves). The
   // pools start once that is known, without holding up the server's start.
   let stopping: Promise<void> | null = null;
-  const poolsStarted = (config.defaultPools ? dockerAnswers() : Promise.resolve(false)).then((answers) => {
+  const poolsStarted = (config.defaultPools ? pingEngine(config.dockerHost, {}, 2000) : Promise.resolve(false)).then((answers) => {
     if (answers) for (const pool of config.pools) if (!pool.labels.includes('docker')) pool.labels.push('docker');
     if (!stopping) pools.start();
   });
@@ -145,13 +146,6 @@ export async function startServer(config: ServerConfig, { logger, kilnScript }: 
       store.close();
     })()),
   };
-}
-
-async function dockerAnswers(): Promise<boolean> {
-  const { default: Docker } = await import('dockerode');
-  const ping = new Docker().ping().then(() => true, () => false);
-  const timeout = new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 2000).unref());
-  return Promise.race([ping, timeout]);
 }
 
 function listen(http: Server, host: string, port: number): Promise<number> {

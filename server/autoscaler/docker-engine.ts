@@ -1,9 +1,37 @@
 // The Docker engine a `docker` or `swarm` pool talks to: its `docker.host` (unix socket, or
 // tcp:// with TLS from DOCKER_CERT_PATH), else the engine dockerode finds from DOCKER_HOST.
 import { readFileSync } from 'node:fs';
+import { request } from 'node:http';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import Docker from 'dockerode';
+import type Docker from 'dockerode';
 import type { PoolConfig } from '../config.js';
+
+// Why a lazy require: dockerode and its dependencies cost a server that never talks to a Docker
+// pool about 25 MiB of memory. It is loaded the first time a pool needs an engine.
+const load = (): typeof Docker => createRequire(import.meta.url)('dockerode') as typeof Docker;
+
+/**
+ * Whether the engine at `host` answers `GET /_ping` within `timeoutMs`. A unix socket is asked
+ * directly (no client library); other addresses through dockerode.
+ */
+export async function pingEngine(host: string, env: EngineEnv, timeoutMs: number): Promise<boolean> {
+  const timeout = new Promise<boolean>((resolve) => setTimeout(() => resolve(false), timeoutMs).unref());
+  if (!host.startsWith('unix://')) {
+    const DockerClient = load();
+    return Promise.race([new DockerClient(engineOptions(host, env)).ping().then(() => true, () => false), timeout]);
+  }
+  const ping = new Promise<boolean>((resolve) => {
+    const req = request({ socketPath: host.slice('unix://'.length), path: '/_ping', timeout: timeoutMs }, (res) => {
+      res.resume();
+      resolve(res.statusCode === 200);
+    });
+    req.on('error', () => resolve(false));
+    req.on('timeout', () => req.destroy());
+    req.end();
+  });
+  return Promise.race([ping, timeout]);
+}
 
 export type EngineEnv = Readonly<Record<string, string | undefined>>;
 
@@ -33,7 +61,8 @@ export function createEngines(env: EngineEnv, given?: Docker): (pool: Pick<PoolC
     const host = pool.docker?.host ?? '';
     let client = clients.get(host);
     if (!client) {
-      client = host ? new Docker(engineOptions(host, env)) : given ?? new Docker();
+      const DockerClient = given && !host ? null : load();
+      client = host ? new DockerClient!(engineOptions(host, env)) : given ?? new DockerClient!();
       clients.set(host, client);
     }
     return client;
