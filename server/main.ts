@@ -66,8 +66,8 @@ export async function startServer(config: ServerConfig, { logger, kilnScript }: 
       if (job) runChanged(job.runId, [jobId]);
     },
   });
-  const starter = createRunStarter({ store, logger, mirrorDir: (repo) => triggers.mirrorDir(repo), onRunCreated: (run) => runChanged(run.id) });
-  const cron = createCronScheduler({ store, starter, logger, mirrorDir: (repo) => triggers.mirrorDir(repo) });
+  const starter = createRunStarter({ store, logger, mirrors, mirrorDir: (repo) => triggers.mirrorDir(repo), onRunCreated: (run) => runChanged(run.id) });
+  const cron = createCronScheduler({ store, starter, logger, mirrors, mirrorDir: (repo) => triggers.mirrorDir(repo) });
   const triggers = createRepoTriggers({
     store, mirrors, starter, logger, dataDir: config.dataDir,
     onSynced: (repo) => void cron.refresh(store.repos.getRepo(repo.id) ?? repo).catch((error: unknown) => logger.error({ err: error }, 'cron refresh failed')),

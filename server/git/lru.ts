@@ -3,6 +3,7 @@
 export interface Lru<K, V> {
   get(key: K): V | undefined;
   set(key: K, value: V): void;
+  delete(key: K): void;
   readonly size: number;
 }
 
@@ -20,6 +21,9 @@ export function createLru<K, V>(maxEntries: number): Lru<K, V> {
       entries.delete(key);
       entries.set(key, value);
       if (entries.size > maxEntries) entries.delete(entries.keys().next().value as K);
+    },
+    delete(key) {
+      entries.delete(key);
     },
     get size() {
       return entries.size;

@@ -6,9 +6,14 @@ import { join, resolve } from 'node:path';
 import type { Logger } from 'pino';
 import { badInput } from '../../shared/errors.js';
 import type { MirrorSource, Mirrors } from '../git/mirror.js';
-import { changedPaths, defaultBranch, listRefs } from '../git/read.js';
+import type { MirrorView } from '../git/mirror-view.js';
+import { changedPaths } from '../git/read.js';
 import { watchRefs, type RefsWatcher } from '../git/refs-watcher.js';
+import type { RefTable } from '../git/ref-table.js';
+import type { RefChange } from '../git/refs-watcher.js';
+import { findGitDirs, readHeadBranch, readSourceRefs } from '../git/source-refs.js';
 import type { Repo, Store } from '../store/index.js';
+import { createRepoSync } from './repo-sync.js';
 import type { RunStarter } from './run-starter.js';
 
 export interface RepoTriggersOptions {
@@ -21,14 +26,28 @@ export interface RepoTriggersOptions {
   onSynced?(repo: Repo): void;
 }
 
+export type RepoInput = { name: string; path?: string; url?: string; pollMs?: number | null };
+
 export interface RepoTriggers {
   mirrorDir(repo: Pick<Repo, 'name'>): string;
+  /** The repo's mirror in memory: its ref table and object reader. */
+  mirror(repo: Pick<Repo, 'name'>): MirrorView;
+  /** Adds a repo to the store only (no git): start() or register() mirror it. Throws `bad_input`. */
+  add(input: RepoInput): Promise<Repo>;
   /** Adds a repo, mirrors it, and starts watching it; starts no run. */
-  register(input: { name: string; path?: string; url?: string; pollMs?: number | null }): Promise<Repo>;
-  /** Fetches the repo into its mirror and starts a run for every new branch head or tag. */
+  register(input: RepoInput): Promise<Repo>;
+  /** Fetches the repo into its mirror and starts a run for every new branch head or tag (one sync in flight per repo). */
   sync(repo: Repo): Promise<void>;
-  /** Mirrors and watches every stored repo; commits made while the server was down get their runs. */
+  /** Brings the mirror up to date only when it may be behind (see RepoSync); never rejects: failures are logged. */
+  ensureCurrent(repo: Repo, wanted?: { sha?: string }): Promise<void>;
+  /**
+   * Resolves at once; in the background, mirrors and watches every stored repo, so commits
+   * made while the server was down get their runs. Errors are logged per repo.
+   */
   start(polls?: ReadonlyMap<string, number>): Promise<void>;
+  /** Resolves when the background work of start() is done (for tests and tools). */
+  started(): Promise<void>;
+  /** Waits for start()'s background work, stops watching, and ends the mirrors' git readers. */
   stop(): Promise<void>;
 }
 
@@ -36,13 +55,23 @@ const REPO_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 
 export function createRepoTriggers(options: RepoTriggersOptions): RepoTriggers {
   const { store, mirrors, starter, logger } = options;
-  const watchers = new Map<number, RefsWatcher | NodeJS.Timeout>();
+  const watchers = new Map<number, Promise<RefsWatcher | NodeJS.Timeout | null>>();
   const source = (repo: Repo): MirrorSource => (repo.path !== null ? { path: repo.path } : { url: repo.url! });
   const mirrorDir = (repo: Pick<Repo, 'name'>) => join(options.dataDir, 'mirrors', `${repo.name}.git`);
+  let background: Promise<void> = Promise.resolve();
+  // Why: start() mirrors a repo added at start-up later, in the background; a commit made in
+  // between is newer than the registration and must still get its run.
+  const baselines = new Map<number, ReadonlyMap<string, string>>();
+  let stopped = false;
 
-  const sync = async (repo: Repo): Promise<void> => {
+  const fetchAndStart = async (repo: Repo): Promise<void> => {
     const dir = mirrorDir(repo);
-    const changes = await mirrors.fetchMirror(source(repo), dir);
+    const existed = existsSync(dir);
+    const baseline = baselines.get(repo.id);
+    baselines.delete(repo.id);
+    let changes = await mirrors.fetchMirror(source(repo), dir);
+    // A new mirror starts no run, except for what moved since add() read the source's refs.
+    if (!existed) changes = baseline ? sinceBaseline(changes, baseline, await mirrors.view(dir).refs()) : [];
     for (const change of changes) {
       if (change.after === null) continue;
       const event = change.ref.startsWith('refs/tags/') ? 'tag' : 'push';
@@ -58,29 +87,64 @@ export function createRepoTriggers(options: RepoTriggersOptions): RepoTriggers {
     }
     if (changes.length > 0) options.onSynced?.(repo);
   };
+  const syncs = createRepoSync({ mirrors, mirrorDir, fetch: fetchAndStart });
 
-  const watch = async (repo: Repo, pollMs: number | undefined): Promise<void> => {
-    if (watchers.has(repo.id)) return;
+  const watch = (repo: Repo, pollMs: number | undefined): Promise<unknown> => {
+    // Why the promise is stored before watching starts: start() and register() may both ask.
+    if (watchers.has(repo.id) || stopped) return watchers.get(repo.id) ?? Promise.resolve();
     const onError = (error: unknown) => logger.error({ err: error, repo: repo.name }, 'repo sync failed');
-    if (repo.path !== null) {
-      watchers.set(repo.id, await watchRefs(repo.path, () => sync(repo), { onError }));
-    } else if (pollMs) {
-      const timer = setInterval(() => void sync(repo).catch(onError), pollMs);
+    let made: Promise<RefsWatcher | NodeJS.Timeout | null> = Promise.resolve(null);
+    if (repo.path !== null) made = watchRefs(repo.path, () => syncs.sync(repo), { onError });
+    else if (pollMs) {
+      const timer = setInterval(() => void syncs.sync(repo).catch(onError), pollMs);
       timer.unref();
-      watchers.set(repo.id, timer);
+      made = Promise.resolve(timer);
+    }
+    watchers.set(repo.id, made);
+    made.catch(() => watchers.delete(repo.id)); // not watched: a later start or register tries again
+    return made;
+  };
+
+  const add = async (input: RepoInput): Promise<Repo> => {
+    if (!REPO_NAME.test(input.name)) throw badInput('a repo name is letters, digits, _, . and -');
+    if ((input.path === undefined) === (input.url === undefined)) throw badInput('give either a path or a url');
+    if (input.path !== undefined && !existsSync(resolve(input.path))) throw badInput(`no repository at ${input.path}`);
+    const path = input.path === undefined ? undefined : resolve(input.path);
+    const dirs = path ? await findGitDirs(path) : null;
+    if (path && !dirs) throw badInput(`cannot read the repository: no git repository at ${path}`);
+    const branch = dirs ? await readHeadBranch(dirs.gitDir) : null;
+    const refs = dirs ? await readSourceRefs(dirs.commonDir) : null;
+    const repo = store.repos.addRepo({ name: input.name, path: path ?? null, url: input.url ?? null, ...(branch ? { defaultBranch: branch } : {}) });
+    if (refs) baselines.set(repo.id, refs);
+    return repo;
+  };
+
+  // A mirror that exists and has refs is fetched (its new commits become runs); a new one is
+  // made (runs only for what moved since add()); an empty one is left to the watcher. The
+  // check after watching catches a commit made before the watcher was ready.
+  const catchUp = async (repo: Repo, pollMs: number | undefined): Promise<void> => {
+    try {
+      const dir = mirrorDir(repo);
+      if (!existsSync(dir) || (await mirrors.view(dir).refs()).size > 0) await syncs.sync(repo);
+      await watch(repo, pollMs);
+      if (repo.path !== null) await syncs.ensureCurrent(repo);
+      options.onSynced?.(repo);
+    } catch (error) {
+      logger.error({ err: error, repo: repo.name }, 'cannot mirror repo; it is not watched');
     }
   };
 
   return {
     mirrorDir,
-    sync,
+    mirror: (repo) => mirrors.view(mirrorDir(repo)),
+    sync: (repo) => syncs.sync(repo),
+    ensureCurrent: (repo, wanted) => syncs.ensureCurrent(repo, wanted).catch((error: unknown) => {
+      logger.warn({ err: error, repo: repo.name }, 'repo sync failed; using the mirror as it is');
+    }),
+    add,
     async register(input) {
-      if (!REPO_NAME.test(input.name)) throw badInput('a repo name is letters, digits, _, . and -');
-      if ((input.path === undefined) === (input.url === undefined)) throw badInput('give either a path or a url');
-      if (input.path !== undefined && !existsSync(resolve(input.path))) throw badInput(`no repository at ${input.path}`);
-      const path = input.path === undefined ? undefined : resolve(input.path);
-      const branch = path ? (await defaultBranch(path).catch(() => null)) : null;
-      const repo = store.repos.addRepo({ name: input.name, path: path ?? null, url: input.url ?? null, ...(branch ? { defaultBranch: branch } : {}) });
+      const repo = await add(input);
+      baselines.delete(repo.id); // registered through the API: the mirror made now is the baseline
       try {
         await mirrors.ensureMirror(source(repo), mirrorDir(repo));
       } catch (error) {
@@ -93,23 +157,32 @@ export function createRepoTriggers(options: RepoTriggersOptions): RepoTriggers {
       return repo;
     },
     async start(polls = new Map()) {
-      for (const repo of store.repos.listRepos()) {
-        try {
-          if (existsSync(mirrorDir(repo)) && (await listRefs(mirrorDir(repo))).size > 0) await sync(repo);
-          else await mirrors.ensureMirror(source(repo), mirrorDir(repo));
-          await watch(repo, polls.get(repo.name) ?? 60_000);
-          options.onSynced?.(repo);
-        } catch (error) {
-          logger.error({ err: error, repo: repo.name }, 'cannot mirror repo; it is not watched');
+      const repos = store.repos.listRepos();
+      background = (async () => {
+        for (const repo of repos) {
+          if (stopped) return;
+          await catchUp(repo, polls.get(repo.name) ?? 60_000);
         }
-      }
+      })();
     },
+    started: () => background,
     async stop() {
-      for (const watcher of watchers.values()) {
-        if ('close' in watcher) await watcher.close();
-        else clearInterval(watcher);
+      stopped = true;
+      await background;
+      for (const made of watchers.values()) {
+        const watcher = await made.catch(() => null);
+        if (watcher && 'close' in watcher) await watcher.close();
+        else if (watcher) clearInterval(watcher);
       }
       watchers.clear();
+      await mirrors.close();
     },
   };
+}
+
+/** The changes of a first fetch that differ from `baseline` (ref → stored oid), each moved from where the baseline had it. */
+function sinceBaseline(changes: RefChange[], baseline: ReadonlyMap<string, string>, table: RefTable): RefChange[] {
+  return changes
+    .filter((c) => baseline.get(c.ref) !== table.get(c.ref)?.oid)
+    .map((c) => (c.ref.startsWith('refs/heads/') && baseline.has(c.ref) ? { ...c, before: baseline.get(c.ref)! } : c));
 }
