@@ -43,7 +43,8 @@ interface Slot {
   queued: Promise<void> | null;
   finishedAt: number;
   dirs?: Promise<GitDirs | null>;
-  /** The source read that has not started yet; callers that come before it starts share it. */
+  /** The source read under way, and the one after it that callers arriving now share. */
+  reading: Promise<Map<string, string> | null> | null;
   nextRead: Promise<Map<string, string> | null> | null;
 }
 
@@ -54,7 +55,7 @@ export function createRepoSync(options: RepoSyncOptions): RepoSync {
   const slots = new Map<number, Slot>();
   const slotOf = (repo: Repo): Slot => {
     let slot = slots.get(repo.id);
-    if (!slot) slots.set(repo.id, (slot = { running: null, queued: null, finishedAt: 0, nextRead: null }));
+    if (!slot) slots.set(repo.id, (slot = { running: null, queued: null, finishedAt: 0, reading: null, nextRead: null }));
     return slot;
   };
 
@@ -77,15 +78,24 @@ export function createRepoSync(options: RepoSyncOptions): RepoSync {
     return slot.queued;
   };
 
-  // Why the read starts on the next turn of the event loop, not at once: every caller that
-  // joins it arrived before it began, so it sees each caller's commits.
+  // Why a caller waits for the next read rather than joining one under way: every caller that
+  // joins a read arrived before it began, so the read sees each caller's commits. Reads of one
+  // repo run one after the other, so a burst of triggers costs a few reads, not one each.
   const sourceRefs = (slot: Slot, path: string): Promise<Map<string, string> | null> => {
-    slot.nextRead ??= new Promise<void>((next) => setImmediate(next)).then(async () => {
-      slot.nextRead = null;
-      const dirs = await (slot.dirs ??= findGitDirs(path));
-      return dirs ? readSourceRefs(dirs.commonDir) : null;
-    });
-    return slot.nextRead;
+    if (slot.nextRead) return slot.nextRead;
+    const next = (slot.reading ?? Promise.resolve(null)).catch(() => null)
+      .then(() => new Promise<void>((go) => setImmediate(go)))
+      .then(() => {
+        slot.nextRead = null;
+        const reading = (slot.dirs ??= findGitDirs(path)).then((dirs) => (dirs ? readSourceRefs(dirs.commonDir) : null));
+        slot.reading = reading;
+        void reading.finally(() => {
+          if (slot.reading === reading) slot.reading = null;
+        }).catch(() => {});
+        return reading;
+      });
+    slot.nextRead = next;
+    return next;
   };
 
   return {
