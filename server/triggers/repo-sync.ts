@@ -108,6 +108,12 @@ export function createRepoSync(options: RepoSyncOptions): RepoSync {
       if (repo.path !== null) {
         const [source, table] = await Promise.all([sourceRefs(slot, repo.path), view.refs()]);
         if (source && sameRefs(source, table)) return;
+        // A sync under way (the watcher's, say) may bring exactly what the source had after this
+        // caller arrived: then it needs no sync of its own.
+        if (source && slot.running) {
+          await slot.running.catch(() => {});
+          if (sameRefs(source, await view.refs())) return;
+        }
       } else if (!slot.running && !slot.queued && slot.finishedAt > 0 && now() - slot.finishedAt < freshMs) {
         return;
       }
