@@ -1,7 +1,8 @@
 // The trigger hot path, on a repo whose mirror is current and with no agents (runs stay queued):
 // 1. in process: the server's trigger component alone (store, mirrors, run starter, API
 //    trigger; no HTTP, no scheduler), ms per trigger and how much of it is the store's createRun;
-// 2. `POST /api/repos/:repo/runs` on a real server: ms per trigger one at a time, and runs/s
+// 2. a real server: the time from spawning it to its 'listening' line (then /healthz answers);
+//    `POST /api/repos/:repo/runs`: ms per trigger one at a time, and runs/s
 //    for a burst triggered at once.
 // Each also prints the git processes started per trigger (a `git` wrapper first in PATH counts
 // them). BENCH_TRIGGERS (default 300), BENCH_BURST (default 2000),
@@ -101,7 +102,11 @@ runBench(async () => {
   process.env.PATH = `${git.bin}:${process.env.PATH ?? ''}`; // inherited by the server process
   const repo = makeRepo('jobs:\n  hello:\n    steps: [{ run: echo hello }]\n');
   await inProcess(repo, git);
+  const spawned = performance.now();
   const server = await startServer({ bench: repo });
+  const startMs = performance.now() - spawned;
+  const healthz = await fetch(`${server.url}/healthz`);
+  report('server start (spawn → listening, fresh data folder, one repo)', { ms: startMs, '/healthz': healthz.status });
   // "At once": every request is made at once; they go through at most 64 connections, as a
   // proxy or a load balancer in front of the server would (2,000 sockets at once get refused).
   const agent = new Agent({ keepAlive: true, maxSockets: 64 });
