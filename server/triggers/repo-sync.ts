@@ -42,7 +42,7 @@ interface Slot {
   running: Promise<void> | null;
   queued: Promise<void> | null;
   finishedAt: number;
-  dirs?: Promise<GitDirs | null>;
+  dirs?: GitDirs;
   /** The source read under way, and the one after it that callers arriving now share. */
   reading: Promise<Map<string, string> | null> | null;
   nextRead: Promise<Map<string, string> | null> | null;
@@ -78,6 +78,12 @@ export function createRepoSync(options: RepoSyncOptions): RepoSync {
     return slot.queued;
   };
 
+  // Found once per repo; not found (the repository is gone, say) is asked again next time.
+  const gitDirs = async (slot: Slot, path: string): Promise<GitDirs | null> => {
+    slot.dirs ??= await findGitDirs(path) ?? undefined;
+    return slot.dirs ?? null;
+  };
+
   // Why a caller waits for the next read rather than joining one under way: every caller that
   // joins a read arrived before it began, so the read sees each caller's commits. Reads of one
   // repo run one after the other, so a burst of triggers costs a few reads, not one each.
@@ -87,7 +93,7 @@ export function createRepoSync(options: RepoSyncOptions): RepoSync {
       .then(() => new Promise<void>((go) => setImmediate(go)))
       .then(() => {
         slot.nextRead = null;
-        const reading = (slot.dirs ??= findGitDirs(path)).then((dirs) => (dirs ? readSourceRefs(dirs.commonDir) : null));
+        const reading = gitDirs(slot, path).then((dirs) => (dirs ? readSourceRefs(dirs.commonDir) : null));
         slot.reading = reading;
         void reading.finally(() => {
           if (slot.reading === reading) slot.reading = null;
