@@ -163,6 +163,7 @@ export function createRepoTriggers(options: RepoTriggersOptions): RepoTriggers {
           if (stopped) return;
           await catchUp(repo, polls.get(repo.name) ?? 60_000);
         }
+        logger.info({ repos: repos.length }, 'repos caught up');
       })();
     },
     started: () => background,
