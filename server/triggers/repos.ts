@@ -7,12 +7,10 @@ import type { Logger } from 'pino';
 import { badInput } from '../../shared/errors.js';
 import type { MirrorSource, Mirrors } from '../git/mirror.js';
 import type { MirrorView } from '../git/mirror-view.js';
-import { changedPaths } from '../git/read.js';
 import { watchRefs, type RefsWatcher } from '../git/refs-watcher.js';
-import type { RefTable } from '../git/ref-table.js';
-import type { RefChange } from '../git/refs-watcher.js';
 import { findGitDirs, readHeadBranch, readSourceRefs } from '../git/source-refs.js';
 import type { Repo, Store } from '../store/index.js';
+import { createFetchRuns } from './fetch-runs.js';
 import { createRepoSync } from './repo-sync.js';
 import type { RunStarter } from './run-starter.js';
 
@@ -64,29 +62,15 @@ export function createRepoTriggers(options: RepoTriggersOptions): RepoTriggers {
   const baselines = new Map<number, ReadonlyMap<string, string>>();
   let stopped = false;
 
-  const fetchAndStart = async (repo: Repo): Promise<void> => {
-    const dir = mirrorDir(repo);
-    const existed = existsSync(dir);
-    const baseline = baselines.get(repo.id);
-    baselines.delete(repo.id);
-    let changes = await mirrors.fetchMirror(source(repo), dir);
-    // A new mirror starts no run, except for what moved since add() read the source's refs.
-    if (!existed) changes = baseline ? sinceBaseline(changes, baseline, await mirrors.view(dir).refs()) : [];
-    for (const change of changes) {
-      if (change.after === null) continue;
-      const event = change.ref.startsWith('refs/tags/') ? 'tag' : 'push';
-      try {
-        const found = event === 'push' ? await changedPaths(dir, change.before, change.after, { ref: change.ref }) : null;
-        // A branch made at a commit another branch has changed nothing; like GitLab, count its
-        // files as unknown (so `paths:` filters pass) rather than skip its first run.
-        const paths = found !== null && found.length === 0 && change.before === null ? null : found;
-        await starter.startRun(repo, { event, ref: change.ref, sha: change.after, changedPaths: paths });
-      } catch (error) {
-        logger.error({ err: error, repo: repo.name, ref: change.ref }, 'could not start a run');
-      }
-    }
-    if (changes.length > 0) options.onSynced?.(repo);
-  };
+  const fetchAndStart = createFetchRuns({
+    mirrors, starter, logger, mirrorDir, source,
+    baseline: (repo) => {
+      const refs = baselines.get(repo.id);
+      baselines.delete(repo.id);
+      return refs;
+    },
+    onChanged: (repo) => options.onSynced?.(repo),
+  });
   const syncs = createRepoSync({ mirrors, mirrorDir, fetch: fetchAndStart });
 
   const watch = (repo: Repo, pollMs: number | undefined): Promise<unknown> => {
@@ -179,11 +163,4 @@ export function createRepoTriggers(options: RepoTriggersOptions): RepoTriggers {
       await mirrors.close();
     },
   };
-}
-
-/** The changes of a first fetch that differ from `baseline` (ref → stored oid), each moved from where the baseline had it. */
-function sinceBaseline(changes: RefChange[], baseline: ReadonlyMap<string, string>, table: RefTable): RefChange[] {
-  return changes
-    .filter((c) => baseline.get(c.ref) !== table.get(c.ref)?.oid)
-    .map((c) => (c.ref.startsWith('refs/heads/') && baseline.has(c.ref) ? { ...c, before: baseline.get(c.ref)! } : c));
 }
