@@ -72,8 +72,8 @@ export async function startServer(config: ServerConfig, { logger, kilnScript }: 
     queue, logger: logger.child({ part: 'hub' }), pingMs: tickMs,
     authorize: (token) => ['agent', 'admin'].includes(kind(token) ?? ''),
   });
-  const starter = createRunStarter({ store, logger, mirrorDir: (repo) => triggers.mirrorDir(repo), onRunCreated: (run) => queue.runChanged(run.id) });
-  const cron = createCronScheduler({ store, starter, logger, mirrorDir: (repo) => triggers.mirrorDir(repo) });
+  const starter = createRunStarter({ store, logger, mirrors, mirrorDir: (repo) => triggers.mirrorDir(repo), onRunCreated: (run) => queue.runChanged(run.id) });
+  const cron = createCronScheduler({ store, starter, logger, mirrors, mirrorDir: (repo) => triggers.mirrorDir(repo) });
   const triggers = createRepoTriggers({
     store, mirrors, starter, logger, dataDir: config.dataDir,
     onSynced: (repo) => void cron.refresh(store.repos.getRepo(repo.id) ?? repo).catch((error: unknown) => logger.error({ err: error }, 'cron refresh failed')),

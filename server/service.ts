@@ -1,12 +1,12 @@
 // What the API and the dashboard can ask of the server: start, cancel, re-run and approve
 // runs, register repos, read the queue. A facade: the job queue owns the lifecycle, the
 // triggers own repos and runs' creation.
-import { badInput, conflict, KilnError, notFound } from '../shared/errors.js';
+import { conflict, notFound } from '../shared/errors.js';
 import { isFinal } from '../shared/status.js';
 import type { Plan } from '../shared/pipeline/types.js';
-import { resolveRef } from './git/read.js';
 import type { JobQueue } from './queue/job-queue.js';
 import type { Job, QueuedJob, Repo, Run, RunDetail, Store } from './store/index.js';
+import { createApiTrigger } from './triggers/api-trigger.js';
 import type { RepoTriggers } from './triggers/repos.js';
 import type { RunStarter } from './triggers/run-starter.js';
 
@@ -41,26 +41,11 @@ export interface KilnService {
 
 export function createKilnService(options: KilnServiceOptions): KilnService {
   const { store, queue, starter, triggers } = options;
-
-  const repoNamed = (name: string): Repo => {
-    const repo = store.repos.getRepoByName(name);
-    if (!repo) throw notFound(`no repo named ${name}`);
-    return repo;
-  };
+  const apiTrigger = createApiTrigger({ store, starter, triggers });
 
   return {
     registerRepo: (input) => triggers.register(input),
-    async triggerRun(repoName, request) {
-      const repo = repoNamed(repoName);
-      const mirror = triggers.mirrorDir(repo);
-      await triggers.sync(repo).catch(() => undefined); // pick up the newest commits first
-      const ref = request.ref ? (request.ref.startsWith('refs/') ? request.ref : await qualify(mirror, request.ref)) : `refs/heads/${repo.defaultBranch}`;
-      const sha = request.sha ?? (await resolveRef(mirror, ref));
-      if (request.sha) await resolveRef(mirror, request.sha);
-      const run = await starter.startRun(repo, { event: request.event, ref, sha, changedPaths: null, env: request.env ?? {} });
-      if (!run) throw conflict('the pipeline does not allow this run');
-      return store.runs.getRun(run.id)!;
-    },
+    triggerRun: (repoName, request) => apiTrigger.trigger(repoName, request),
     cancelRun(runId) {
       const run = store.runs.getRun(runId);
       if (!run) throw notFound(`no run ${runId}`);
@@ -93,15 +78,6 @@ export function createKilnService(options: KilnServiceOptions): KilnService {
     },
     pools: () => options.pools?.pools() ?? [],
   };
-}
-
-/** `main` → `refs/heads/main`, or `refs/tags/main` when only a tag has that name. */
-async function qualify(mirror: string, ref: string): Promise<string> {
-  for (const full of [`refs/heads/${ref}`, `refs/tags/${ref}`]) {
-    if (await resolveRef(mirror, full).then(() => true, () => false)) return full;
-  }
-  if (/^[0-9a-f]{7,40}$/.test(ref)) throw badInput(`give a commit as "sha", not "ref": ${ref}`);
-  throw new KilnError('not_found', `no branch or tag named ${ref}`);
 }
 
 /** The failed, cancelled or errored jobs of a run and everything downstream of them. */

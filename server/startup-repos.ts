@@ -1,8 +1,8 @@
 // Repos the server registers by itself at start: those of kiln.yml, or else the git
-// repository it was started in when that has a pipeline.yml.
+// repository it was started in when that has a pipeline.yml. Only the store is written here
+// (no git runs): the triggers' start() mirrors and watches them in the background.
 import { existsSync } from 'node:fs';
-import { basename, join } from 'node:path';
-import { execFileSync } from 'node:child_process';
+import { basename, dirname, join, resolve } from 'node:path';
 import type { Logger } from 'pino';
 import type { ServerConfig } from './config.js';
 import type { Store } from './store/index.js';
@@ -13,19 +13,20 @@ export async function registerStartupRepos(config: ServerConfig, store: Store, t
   for (const repo of wanted) {
     if (store.repos.getRepoByName(repo.name)) continue;
     try {
-      await triggers.register(repo.path !== null ? { name: repo.name, path: repo.path } : { name: repo.name, url: repo.url!, pollMs: repo.pollMs });
+      await triggers.add(repo.path !== null ? { name: repo.name, path: repo.path } : { name: repo.name, url: repo.url!, pollMs: repo.pollMs });
+      logger.info({ repo: repo.name, path: repo.path, url: repo.url }, 'repo registered');
     } catch (error) {
       logger.error({ err: error, repo: repo.name }, 'cannot register repo');
     }
   }
 }
 
+/** The work tree `cwd` is in (the nearest folder upwards with a `.git`), when it has a pipeline.yml. */
 function discoverWorkingRepo(cwd: string): Array<{ name: string; path: string; url: null; pollMs: null }> {
-  let top: string;
-  try {
-    top = execFileSync('git', ['rev-parse', '--show-toplevel'], { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
-  } catch {
-    return [];
+  let top = resolve(cwd);
+  while (!existsSync(join(top, '.git'))) {
+    if (dirname(top) === top) return [];
+    top = dirname(top);
   }
   if (!existsSync(join(top, 'pipeline.yml'))) return [];
   const name = basename(top).replace(/[^A-Za-z0-9._-]/g, '-').replace(/^[^A-Za-z0-9]+/, '') || 'repo';

@@ -4,7 +4,8 @@ import { mkdir, rename, rm, stat } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { KilnError } from '../../shared/errors.js';
 import { createKeyedLock } from './keyed-lock.js';
-import { listRefs } from './read.js';
+import { createMirrorView, type MirrorView } from './mirror-view.js';
+import { commitsOf, readRefTable } from './ref-table.js';
 import { diffRefs, type RefChange } from './refs-watcher.js';
 import { assertSafeArg, runGit } from './run-git.js';
 
@@ -14,6 +15,8 @@ export type MirrorSource = { path: string } | { url: string };
 export interface MirrorsOptions {
   /** Kill a fetch (or ls-remote) that takes longer (default 10 minutes). */
   fetchTimeoutMs?: number;
+  /** End a mirror's object reader after this long unused (default 30 s). */
+  readerIdleMs?: number;
 }
 
 export interface Mirrors {
@@ -29,6 +32,13 @@ export interface Mirrors {
    * that changed (for a new mirror: every ref, as created).
    */
   fetchMirror(source: MirrorSource, mirrorDir: string): Promise<RefChange[]>;
+  /**
+   * The in-memory side of `mirrorDir` (made on first use, one per folder): its ref table, which
+   * ensureMirror and fetchMirror replace after every change, and its long-lived object reader.
+   */
+  view(mirrorDir: string): MirrorView;
+  /** Ends every view's git process. */
+  close(): Promise<void>;
 }
 
 const REFSPECS = ['+refs/heads/*:refs/heads/*', '+refs/tags/*:refs/tags/*'];
@@ -52,6 +62,12 @@ export function createMirrors(options: MirrorsOptions = {}): Mirrors {
   // Why a lock: two fetches into one mirror race on ref lock files and on the before/after
   // snapshot that fetchMirror diffs; creation must also happen once.
   const lock = createKeyedLock();
+  const views = new Map<string, MirrorView>();
+  const view = (dir: string): MirrorView => {
+    let found = views.get(dir);
+    if (!found) views.set(dir, (found = createMirrorView(dir, { idleMs: options.readerIdleMs })));
+    return found;
+  };
 
   async function fetchInto(url: string, gitDir: string): Promise<void> {
     const opts = { env: FETCH_ENV, timeoutMs };
@@ -81,17 +97,27 @@ export function createMirrors(options: MirrorsOptions = {}): Mirrors {
     async ensureMirror(source, mirrorDir) {
       const url = sourceUrl(source);
       const dir = resolve(mirrorDir);
-      return lock.run(dir, () => create(url, dir));
+      return lock.run(dir, async () => {
+        if (!(await create(url, dir))) return false;
+        view(dir).setRefs(await readRefTable(dir));
+        return true;
+      });
     },
     async fetchMirror(source, mirrorDir) {
       const url = sourceUrl(source);
       const dir = resolve(mirrorDir);
       return lock.run(dir, async () => {
-        if (await create(url, dir)) return diffRefs(new Map(), await listRefs(dir));
-        const before = await listRefs(dir);
-        await fetchInto(url, dir);
-        return diffRefs(before, await listRefs(dir));
+        const created = await create(url, dir);
+        const before = created ? new Map() : await view(dir).refs();
+        if (!created) await fetchInto(url, dir);
+        const after = await readRefTable(dir);
+        view(dir).setRefs(after);
+        return diffRefs(commitsOf(before), commitsOf(after));
       });
+    },
+    view: (mirrorDir) => view(resolve(mirrorDir)),
+    async close() {
+      await Promise.all([...views.values()].map((v) => v.close()));
     },
   };
 }

@@ -1,6 +1,7 @@
 // Reads commits, files and refs out of a (bare) mirror without touching any work tree.
 import { dirname, resolve } from 'node:path';
 import { KilnError, notFound } from '../../shared/errors.js';
+import { commitsOf, readRefTable } from './ref-table.js';
 import { assertSafeArg, assertSha, runGit, type RunGitOptions } from './run-git.js';
 
 export { changedPaths } from './changed-paths.js';
@@ -24,7 +25,8 @@ export function atRepo(repoPath: string): RunGitOptions {
   return { cwd: abs, env: { GIT_CEILING_DIRECTORIES: dirname(abs) } };
 }
 
-function normalizeRepoPath(path: string): string {
+/** `path` as a clean repository path (`a/b`); throws `bad_input` for `..`, empty parts or option-like names. */
+export function normalizeRepoPath(path: string): string {
   const clean = path.replace(/^(\.?\/)+/, '');
   const parts = clean.split('/');
   if (clean === '' || parts.some((p) => p === '' || p === '.' || p === '..')) {
@@ -86,15 +88,7 @@ export async function commitInfo(mirrorDir: string, sha: string): Promise<Commit
  * Annotated tags are peeled to the object they point at. An empty repository gives an empty map.
  */
 export async function listRefs(mirrorDir: string): Promise<Map<string, string>> {
-  const out = await runGit([
-    `--git-dir=${mirrorDir}`, 'for-each-ref', '--format=%(refname)%00%(objectname)%00%(*objectname)', 'refs/heads', 'refs/tags',
-  ]);
-  const refs = new Map<string, string>();
-  for (const line of out.stdout.toString('utf8').split('\n')) {
-    const [name, oid, peeled] = line.split('\0');
-    if (name && oid) refs.set(name, peeled || oid);
-  }
-  return refs;
+  return commitsOf(await readRefTable(mirrorDir));
 }
 
 /** The branch HEAD points at (`main`), for a bare or a normal repository; null when HEAD is detached. */

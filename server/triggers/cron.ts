@@ -2,15 +2,16 @@
 // scheduled with node-cron (the library that validated them) and re-read when that branch moves.
 import { createTask, type ScheduledTask } from 'node-cron';
 import type { Logger } from 'pino';
-import { validatePipeline } from '../../shared/pipeline/index.js';
-import { readFileAtCommit, resolveRef } from '../git/read.js';
+import { notFound } from '../../shared/errors.js';
+import type { Mirrors } from '../git/mirror.js';
 import type { Repo, Store } from '../store/index.js';
-import { PIPELINE_FILE, type RunStarter } from './run-starter.js';
+import type { RunStarter } from './run-starter.js';
 
 export interface CronOptions {
   store: Store;
   starter: RunStarter;
   logger: Logger;
+  mirrors: Mirrors;
   mirrorDir(repo: Repo): string;
 }
 
@@ -22,14 +23,20 @@ export interface CronScheduler {
   stop(): void;
 }
 
-export function createCronScheduler({ store, starter, logger, mirrorDir }: CronOptions): CronScheduler {
+export function createCronScheduler({ store, starter, logger, mirrors, mirrorDir }: CronOptions): CronScheduler {
   const tasks = new Map<number, { key: string; tasks: ScheduledTask[]; exprs: string[] }>();
+  // The mirror's ref table is in memory and replaced after every fetch: no git process here.
+  const headOf = async (repo: Repo, branch: string): Promise<string> => {
+    const sha = (await mirrors.view(mirrorDir(repo)).refs()).get(`refs/heads/${branch}`)?.commit;
+    if (!sha) throw notFound(`ref refs/heads/${branch} not found`);
+    return sha;
+  };
 
   const fire = async (repoId: number, branch: string | null): Promise<void> => {
     const repo = store.repos.getRepo(repoId);
     if (!repo) return;
     const target = branch ?? repo.defaultBranch;
-    const sha = await resolveRef(mirrorDir(repo), `refs/heads/${target}`);
+    const sha = await headOf(repo, target);
     await starter.startRun(repo, { event: 'cron', ref: `refs/heads/${target}`, sha, changedPaths: null });
   };
 
@@ -37,9 +44,7 @@ export function createCronScheduler({ store, starter, logger, mirrorDir }: CronO
     async refresh(repo) {
       let entries: Array<{ schedule: string; branch: string | null; timezone: string | null }> = [];
       try {
-        const sha = await resolveRef(mirrorDir(repo), `refs/heads/${repo.defaultBranch}`);
-        const text = await readFileAtCommit(mirrorDir(repo), sha, PIPELINE_FILE);
-        const result = text === null ? null : validatePipeline(text);
+        const result = await starter.pipelineAt(repo, await headOf(repo, repo.defaultBranch));
         if (result?.ok) entries = result.plan.triggers.cron;
       } catch {
         entries = []; // no default branch yet, or no pipeline there: nothing scheduled

@@ -6,9 +6,12 @@ import { join, resolve } from 'node:path';
 import type { Logger } from 'pino';
 import { badInput } from '../../shared/errors.js';
 import type { MirrorSource, Mirrors } from '../git/mirror.js';
-import { changedPaths, defaultBranch, listRefs } from '../git/read.js';
+import type { MirrorView } from '../git/mirror-view.js';
 import { watchRefs, type RefsWatcher } from '../git/refs-watcher.js';
+import { findGitDirs, readHeadBranch, readSourceRefs } from '../git/source-refs.js';
 import type { Repo, Store } from '../store/index.js';
+import { createFetchRuns } from './fetch-runs.js';
+import { createRepoSync } from './repo-sync.js';
 import type { RunStarter } from './run-starter.js';
 
 export interface RepoTriggersOptions {
@@ -21,14 +24,28 @@ export interface RepoTriggersOptions {
   onSynced?(repo: Repo): void;
 }
 
+export type RepoInput = { name: string; path?: string; url?: string; pollMs?: number | null };
+
 export interface RepoTriggers {
   mirrorDir(repo: Pick<Repo, 'name'>): string;
+  /** The repo's mirror in memory: its ref table and object reader. */
+  mirror(repo: Pick<Repo, 'name'>): MirrorView;
+  /** Adds a repo to the store only (no git): start() or register() mirror it. Throws `bad_input`. */
+  add(input: RepoInput): Promise<Repo>;
   /** Adds a repo, mirrors it, and starts watching it; starts no run. */
-  register(input: { name: string; path?: string; url?: string; pollMs?: number | null }): Promise<Repo>;
-  /** Fetches the repo into its mirror and starts a run for every new branch head or tag. */
+  register(input: RepoInput): Promise<Repo>;
+  /** Fetches the repo into its mirror and starts a run for every new branch head or tag (one sync in flight per repo). */
   sync(repo: Repo): Promise<void>;
-  /** Mirrors and watches every stored repo; commits made while the server was down get their runs. */
+  /** Brings the mirror up to date only when it may be behind (see RepoSync); never rejects: failures are logged. */
+  ensureCurrent(repo: Repo, wanted?: { sha?: string }): Promise<void>;
+  /**
+   * Resolves at once; in the background, mirrors and watches every stored repo, so commits
+   * made while the server was down get their runs. Errors are logged per repo.
+   */
   start(polls?: ReadonlyMap<string, number>): Promise<void>;
+  /** Resolves when the background work of start() is done (for tests and tools). */
+  started(): Promise<void>;
+  /** Waits for start()'s background work, stops watching, and ends the mirrors' git readers. */
   stop(): Promise<void>;
 }
 
@@ -36,51 +53,82 @@ const REPO_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 
 export function createRepoTriggers(options: RepoTriggersOptions): RepoTriggers {
   const { store, mirrors, starter, logger } = options;
-  const watchers = new Map<number, RefsWatcher | NodeJS.Timeout>();
+  const watchers = new Map<number, Promise<RefsWatcher | NodeJS.Timeout | null>>();
   const source = (repo: Repo): MirrorSource => (repo.path !== null ? { path: repo.path } : { url: repo.url! });
   const mirrorDir = (repo: Pick<Repo, 'name'>) => join(options.dataDir, 'mirrors', `${repo.name}.git`);
+  let background: Promise<void> = Promise.resolve();
+  // Why: start() mirrors a repo added at start-up later, in the background; a commit made in
+  // between is newer than the registration and must still get its run.
+  const baselines = new Map<number, ReadonlyMap<string, string>>();
+  let stopped = false;
 
-  const sync = async (repo: Repo): Promise<void> => {
-    const dir = mirrorDir(repo);
-    const changes = await mirrors.fetchMirror(source(repo), dir);
-    for (const change of changes) {
-      if (change.after === null) continue;
-      const event = change.ref.startsWith('refs/tags/') ? 'tag' : 'push';
-      try {
-        const found = event === 'push' ? await changedPaths(dir, change.before, change.after, { ref: change.ref }) : null;
-        // A branch made at a commit another branch has changed nothing; like GitLab, count its
-        // files as unknown (so `paths:` filters pass) rather than skip its first run.
-        const paths = found !== null && found.length === 0 && change.before === null ? null : found;
-        await starter.startRun(repo, { event, ref: change.ref, sha: change.after, changedPaths: paths });
-      } catch (error) {
-        logger.error({ err: error, repo: repo.name, ref: change.ref }, 'could not start a run');
-      }
+  const fetchAndStart = createFetchRuns({
+    mirrors, starter, logger, mirrorDir, source,
+    baseline: (repo) => {
+      const refs = baselines.get(repo.id);
+      baselines.delete(repo.id);
+      return refs;
+    },
+    onChanged: (repo) => options.onSynced?.(repo),
+  });
+  const syncs = createRepoSync({ mirrors, mirrorDir, fetch: fetchAndStart });
+
+  const watch = (repo: Repo, pollMs: number | undefined): Promise<unknown> => {
+    // Why the promise is stored before watching starts: start() and register() may both ask.
+    if (watchers.has(repo.id) || stopped) return watchers.get(repo.id) ?? Promise.resolve();
+    const onError = (error: unknown) => logger.error({ err: error, repo: repo.name }, 'repo sync failed');
+    let made: Promise<RefsWatcher | NodeJS.Timeout | null> = Promise.resolve(null);
+    if (repo.path !== null) made = watchRefs(repo.path, () => syncs.sync(repo), { onError });
+    else if (pollMs) {
+      const timer = setInterval(() => void syncs.sync(repo).catch(onError), pollMs);
+      timer.unref();
+      made = Promise.resolve(timer);
     }
-    if (changes.length > 0) options.onSynced?.(repo);
+    watchers.set(repo.id, made);
+    made.catch(() => watchers.delete(repo.id)); // not watched: a later start or register tries again
+    return made;
   };
 
-  const watch = async (repo: Repo, pollMs: number | undefined): Promise<void> => {
-    if (watchers.has(repo.id)) return;
-    const onError = (error: unknown) => logger.error({ err: error, repo: repo.name }, 'repo sync failed');
-    if (repo.path !== null) {
-      watchers.set(repo.id, await watchRefs(repo.path, () => sync(repo), { onError }));
-    } else if (pollMs) {
-      const timer = setInterval(() => void sync(repo).catch(onError), pollMs);
-      timer.unref();
-      watchers.set(repo.id, timer);
+  const add = async (input: RepoInput): Promise<Repo> => {
+    if (!REPO_NAME.test(input.name)) throw badInput('a repo name is letters, digits, _, . and -');
+    if ((input.path === undefined) === (input.url === undefined)) throw badInput('give either a path or a url');
+    if (input.path !== undefined && !existsSync(resolve(input.path))) throw badInput(`no repository at ${input.path}`);
+    const path = input.path === undefined ? undefined : resolve(input.path);
+    const dirs = path ? await findGitDirs(path) : null;
+    if (path && !dirs) throw badInput(`cannot read the repository: no git repository at ${path}`);
+    const branch = dirs ? await readHeadBranch(dirs.gitDir) : null;
+    const refs = dirs ? await readSourceRefs(dirs.commonDir) : null;
+    const repo = store.repos.addRepo({ name: input.name, path: path ?? null, url: input.url ?? null, ...(branch ? { defaultBranch: branch } : {}) });
+    if (refs) baselines.set(repo.id, refs);
+    return repo;
+  };
+
+  // A mirror that exists and has refs is fetched (its new commits become runs); a new one is
+  // made (runs only for what moved since add()); an empty one is left to the watcher. The
+  // check after watching catches a commit made before the watcher was ready.
+  const catchUp = async (repo: Repo, pollMs: number | undefined): Promise<void> => {
+    try {
+      const dir = mirrorDir(repo);
+      if (!existsSync(dir) || (await mirrors.view(dir).refs()).size > 0) await syncs.sync(repo);
+      await watch(repo, pollMs);
+      if (repo.path !== null) await syncs.ensureCurrent(repo);
+      options.onSynced?.(repo);
+    } catch (error) {
+      logger.error({ err: error, repo: repo.name }, 'cannot mirror repo; it is not watched');
     }
   };
 
   return {
     mirrorDir,
-    sync,
+    mirror: (repo) => mirrors.view(mirrorDir(repo)),
+    sync: (repo) => syncs.sync(repo),
+    ensureCurrent: (repo, wanted) => syncs.ensureCurrent(repo, wanted).catch((error: unknown) => {
+      logger.warn({ err: error, repo: repo.name }, 'repo sync failed; using the mirror as it is');
+    }),
+    add,
     async register(input) {
-      if (!REPO_NAME.test(input.name)) throw badInput('a repo name is letters, digits, _, . and -');
-      if ((input.path === undefined) === (input.url === undefined)) throw badInput('give either a path or a url');
-      if (input.path !== undefined && !existsSync(resolve(input.path))) throw badInput(`no repository at ${input.path}`);
-      const path = input.path === undefined ? undefined : resolve(input.path);
-      const branch = path ? (await defaultBranch(path).catch(() => null)) : null;
-      const repo = store.repos.addRepo({ name: input.name, path: path ?? null, url: input.url ?? null, ...(branch ? { defaultBranch: branch } : {}) });
+      const repo = await add(input);
+      baselines.delete(repo.id); // registered through the API: the mirror made now is the baseline
       try {
         await mirrors.ensureMirror(source(repo), mirrorDir(repo));
       } catch (error) {
@@ -93,23 +141,26 @@ export function createRepoTriggers(options: RepoTriggersOptions): RepoTriggers {
       return repo;
     },
     async start(polls = new Map()) {
-      for (const repo of store.repos.listRepos()) {
-        try {
-          if (existsSync(mirrorDir(repo)) && (await listRefs(mirrorDir(repo))).size > 0) await sync(repo);
-          else await mirrors.ensureMirror(source(repo), mirrorDir(repo));
-          await watch(repo, polls.get(repo.name) ?? 60_000);
-          options.onSynced?.(repo);
-        } catch (error) {
-          logger.error({ err: error, repo: repo.name }, 'cannot mirror repo; it is not watched');
+      const repos = store.repos.listRepos();
+      background = (async () => {
+        for (const repo of repos) {
+          if (stopped) return;
+          await catchUp(repo, polls.get(repo.name) ?? 60_000);
         }
-      }
+        logger.info({ repos: repos.length }, 'repos caught up');
+      })();
     },
+    started: () => background,
     async stop() {
-      for (const watcher of watchers.values()) {
-        if ('close' in watcher) await watcher.close();
-        else clearInterval(watcher);
+      stopped = true;
+      await background;
+      for (const made of watchers.values()) {
+        const watcher = await made.catch(() => null);
+        if (watcher && 'close' in watcher) await watcher.close();
+        else if (watcher) clearInterval(watcher);
       }
       watchers.clear();
+      await mirrors.close();
     },
   };
 }

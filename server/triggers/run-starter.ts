@@ -1,13 +1,15 @@
 // Turns an event on a commit into a run: reads pipeline.yml at that exact commit from the
-// mirror, validates it, applies `on:` and creates the run with its jobs.
+// mirror (through its long-lived reader), validates it (once per blob), applies `on:` and
+// creates the run with its jobs.
 import type { Logger } from 'pino';
 import { KilnError } from '../../shared/errors.js';
-import { formatProblem, triggerMatches, validatePipeline } from '../../shared/pipeline/index.js';
+import { triggerMatches } from '../../shared/pipeline/index.js';
 import type { Plan } from '../../shared/pipeline/types.js';
-import { commitInfo, readFileAtCommit } from '../git/read.js';
+import type { Mirrors } from '../git/mirror.js';
 import type { Repo, RunDetail, RunEvent, Store } from '../store/index.js';
+import { createPlanCache, PIPELINE_FILE, type PlanCache, type PlanOutcome } from './plan-cache.js';
 
-export const PIPELINE_FILE = 'pipeline.yml';
+export { PIPELINE_FILE } from './plan-cache.js';
 
 export interface RunRequest {
   event: RunEvent;
@@ -23,9 +25,12 @@ export interface RunRequest {
 export interface RunStarterOptions {
   store: Store;
   logger: Logger;
+  mirrors: Mirrors;
   mirrorDir(repo: Repo): string;
   /** Called with every run created, so the scheduler and the dispatcher can move it on. */
   onRunCreated(run: RunDetail): void;
+  /** Default: a new cache of 256 blobs. */
+  plans?: PlanCache;
 }
 
 export interface RunStarter {
@@ -36,38 +41,47 @@ export interface RunStarter {
    * pipeline refuses throw `conflict`.
    */
   startRun(repo: Repo, request: RunRequest): Promise<RunDetail | null>;
+  /**
+   * The pipeline at commit `sha`: null when it has no pipeline.yml. Throws `not_found` for a
+   * commit the mirror lacks and `too_large` for a pipeline.yml over 1 MiB.
+   */
+  pipelineAt(repo: Repo, sha: string): Promise<PlanOutcome | null>;
 }
 
-export function createRunStarter({ store, logger, mirrorDir, onRunCreated }: RunStarterOptions): RunStarter {
+export function createRunStarter({ store, logger, mirrors, mirrorDir, onRunCreated, plans = createPlanCache() }: RunStarterOptions): RunStarter {
+  const pipelineAt = async (repo: Repo, sha: string): Promise<PlanOutcome | null> => {
+    const view = mirrors.view(mirrorDir(repo));
+    const file = await view.fileAt(sha, PIPELINE_FILE);
+    return file === null ? null : plans.planOf(file.oid, () => view.blobText(file.oid));
+  };
+
   return {
+    pipelineAt,
     async startRun(repo, request) {
-      const mirror = mirrorDir(repo);
       const branch = request.ref?.startsWith('refs/heads/') ? request.ref.slice('refs/heads/'.length) : null;
       const tag = request.ref?.startsWith('refs/tags/') ? request.ref.slice('refs/tags/'.length) : null;
+      // Both questions go down the reader's pipe at once; a warm commit answers from memory.
+      const [info, pipeline] = await Promise.all([
+        mirrors.view(mirrorDir(repo)).commitInfo(request.sha),
+        request.plan ? null : pipelineAt(repo, request.sha).catch((error: unknown) => {
+          if (error instanceof KilnError && error.code === 'too_large') return error;
+          throw error;
+        }),
+      ]);
       const base = {
         repoId: repo.id, event: request.event, ref: request.ref, branch, tag, sha: request.sha,
-        message: (await commitInfo(mirror, request.sha)).message, env: request.env ?? {}, changedPaths: request.changedPaths,
-        rerunOf: request.rerunOf ?? null,
+        message: info.message, env: request.env ?? {}, changedPaths: request.changedPaths, rerunOf: request.rerunOf ?? null,
       };
       const userAsked = request.event === 'manual' || request.event === 'api';
       let plan = request.plan ?? null;
       if (!plan) {
-        let text: string | null;
-        try {
-          text = await readFileAtCommit(mirror, request.sha, PIPELINE_FILE);
-        } catch (error) {
-          if (!(error instanceof KilnError && error.code === 'too_large')) throw error;
-          return create({ ...base, plan: null, error: `${PIPELINE_FILE}: ${error.message}` });
-        }
-        if (text === null) {
+        if (pipeline instanceof KilnError) return create({ ...base, plan: null, error: `${PIPELINE_FILE}: ${pipeline.message}` });
+        if (pipeline === null) {
           if (userAsked) throw new KilnError('conflict', `${repo.name} has no ${PIPELINE_FILE} at ${request.sha.slice(0, 12)}`);
           return null;
         }
-        const result = validatePipeline(text);
-        if (!result.ok) {
-          return create({ ...base, plan: null, error: result.problems.map((p) => formatProblem(PIPELINE_FILE, p)).join('\n') });
-        }
-        plan = result.plan;
+        if (!pipeline.ok) return create({ ...base, plan: null, error: pipeline.error });
+        plan = pipeline.plan;
       }
       const facts = { event: request.event, branch, tag, changedPaths: request.changedPaths };
       if (!request.rerunOf && !triggerMatches(plan.triggers, facts)) {
