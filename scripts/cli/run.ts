@@ -2,7 +2,7 @@
 import { readFile, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pino } from 'pino';
+import { createRequire } from 'node:module';
 import { loadDockerConfig } from '../../agent/config.js';
 import { chooseExecutor } from '../../agent/executors/choose.js';
 import { connectDocker } from '../../agent/executors/docker/engine.js';
@@ -12,6 +12,9 @@ import { describeSource, prepareLocalWorkspace } from '../../agent/jobs/local-wo
 import { formatProblem, validatePipeline, type Plan, type PlannedJob } from '../../shared/pipeline/index.js';
 import { runStatusFromJobs } from '../../shared/status.js';
 import { parseCommand } from './args.js';
+
+// Required, not imported: see server/hub/hub.ts.
+const { pino } = createRequire(import.meta.url)('pino') as typeof import('pino');
 
 const USAGE = `Usage: kiln run [--job NAME] [FILE]
 

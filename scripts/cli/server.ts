@@ -1,8 +1,11 @@
 // `kiln server`: the daemon (what `npm start` runs).
 import { availableParallelism } from 'node:os';
-import { pino } from 'pino';
+import { createRequire } from 'node:module';
 import { runServerProcess } from '../../server/main.js';
 import { parseCommand } from './args.js';
+
+// Required, not imported: see server/hub/hub.ts.
+const { pino } = createRequire(import.meta.url)('pino') as typeof import('pino');
 
 const USAGE = `Usage: kiln server
 

@@ -4,9 +4,13 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
-import { WebSocketServer, type WebSocket } from 'ws';
+import { createRequire } from 'node:module';
+import type { WebSocket } from 'ws';
 import type { EventBus, KilnEvent } from '../events.js';
 import { agentView, jobView, runView, stepView } from './views.js';
+
+// Required, not imported: see server/hub/hub.ts.
+const { WebSocketServer } = createRequire(import.meta.url)('ws') as typeof import('ws');
 
 export interface EventsSocketOptions {
   bus: EventBus;

@@ -7,9 +7,14 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
-import { WebSocketServer, type WebSocket } from 'ws';
+import { createRequire } from 'node:module';
+import type { WebSocket } from 'ws';
 import { decodeAgentMessage, encode, MAX_FRAME_BYTES, PROTOCOL_VERSION, type ServerMessage } from '../../shared/protocol/messages.js';
 import type { AgentLink, JobQueue } from '../queue/job-queue.js';
+
+// Required, not imported: importing a CommonJS package from ESM makes Node parse its source for
+// export names, and that parser stays in memory (about 9 MiB of the server's idle RSS in all).
+const { WebSocketServer } = createRequire(import.meta.url)('ws') as typeof import('ws');
 
 export interface HubOptions {
   queue: Pick<JobQueue, 'connect' | 'disconnect' | 'receive'>;

@@ -1,11 +1,15 @@
 // Opens the SQLite file: pragmas (WAL, foreign keys, busy timeout) and migrations by user_version.
 
-import Database from 'better-sqlite3';
+import { createRequire } from 'node:module';
+import type DatabaseClass from 'better-sqlite3';
 import { KilnError } from '../../shared/errors.js';
 import { MIGRATIONS } from './migrations.js';
 import { createStore, type Store, type StoreOptions } from './store.js';
 
-export type Sqlite = Database.Database;
+// Required, not imported: see server/hub/hub.ts.
+const Database = createRequire(import.meta.url)('better-sqlite3') as typeof DatabaseClass;
+
+export type Sqlite = DatabaseClass.Database;
 
 export interface OpenOptions extends StoreOptions {
   busyTimeoutMs?: number;   // how long a writer waits for another connection's lock (default 5000)

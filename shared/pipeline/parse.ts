@@ -1,8 +1,13 @@
 // Stage 1: pipeline.yml text → a YAML document that remembers where every node came from.
 // Refuses, fast and with one clear message, what would hurt the server: documents over
 // 1 MiB, alias bombs and deep nesting.
-import { LineCounter, parseDocument, isAlias, isMap, isPair, isScalar, isSeq, type Document, type Node } from 'yaml';
+import { createRequire } from 'node:module';
+import type { Document, LineCounter as LineCounterType, Node } from 'yaml';
 import type { Problem } from './types.js';
+
+// Required, not imported: importing a CommonJS package from ESM makes Node parse its source for
+// export names, and that parser stays in memory (several MiB of a server's or agent's RSS).
+const { LineCounter, parseDocument, isAlias, isMap, isPair, isScalar, isSeq } = createRequire(import.meta.url)('yaml') as typeof import('yaml');
 
 export const MAX_PIPELINE_BYTES = 1024 * 1024;
 export const MAX_ALIASES = 100;
@@ -59,7 +64,7 @@ function fail(line: number, col: number, message: string): ParseResult {
   return { ok: false, problems: [{ path: '', line, col, message }] };
 }
 
-function withPosition(node: Node, lines: LineCounter, message: string): Problem {
+function withPosition(node: Node, lines: LineCounterType, message: string): Problem {
   const { line, col } = lines.linePos(node.range?.[0] ?? 0);
   return { path: '', line, col, message };
 }
@@ -115,7 +120,7 @@ function checkDepth(root: unknown): { node: Node; message: string } | null {
 
 function locateNode(
   doc: Document.Parsed,
-  lines: LineCounter,
+  lines: LineCounterType,
   path: readonly PathSegment[],
   at: 'key' | 'value',
 ): { line: number; col: number } {
@@ -143,7 +148,7 @@ function isNodeWithRange(node: unknown): node is Node {
   return typeof node === 'object' && node !== null && 'range' in node && Array.isArray((node as Node).range);
 }
 
-function position(node: Node, lines: LineCounter): { line: number; col: number } {
+function position(node: Node, lines: LineCounterType): { line: number; col: number } {
   return lines.linePos(node.range?.[0] ?? 0);
 }
 
