@@ -2,6 +2,7 @@
 // real git repository, and the numbers a benchmark prints. Loopback only.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer as createNetServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -9,6 +10,8 @@ import { fileURLToPath } from 'node:url';
 export const KILN = fileURLToPath(new URL('../kiln.js', import.meta.url));
 const ADMIN = 'bench-admin-token';
 const AGENT = 'bench-agent-token';
+/** The agent token the bench servers accept (for simulated agents). */
+export const AGENT_TOKEN = AGENT;
 const processes = new Set<ChildProcess>();
 const folders: string[] = [];
 const dataDirs: string[] = [];
@@ -40,7 +43,14 @@ export interface BenchServer {
   stop(): Promise<void>;
 }
 
-export async function startServer(repos: Record<string, string>, extraConfig = 'pools: []\n'): Promise<BenchServer> {
+export interface ServerOptions {
+  /** The port to listen on; default 0 (any free one, read from the "listening" log line). */
+  port?: number;
+  /** Kill the server and fail if it has not logged "listening" by then; default 60 s. */
+  startTimeoutMs?: number;
+}
+
+export async function startServer(repos: Record<string, string>, extraConfig = 'pools: []\n', options: ServerOptions = {}): Promise<BenchServer> {
   const cwd = tempDir('kiln-bench-');
   const lines = Object.entries(repos).map(([name, path]) => `  - { name: ${name}, path: ${JSON.stringify(path)} }`);
   writeFileSync(join(cwd, 'kiln.yml'), `repos:\n${lines.join('\n') || '  []'}\n${extraConfig}`.replace('repos:\n  []', 'repos: []'));
@@ -50,17 +60,28 @@ export async function startServer(repos: Record<string, string>, extraConfig = '
   dataDirs.push(data);
   const proc = spawn(process.execPath, [...nodeArgs, KILN, 'server'], {
     cwd, stdio: ['ignore', 'pipe', 'inherit'],
-    env: { ...process.env, KILN_PORT: '0', KILN_DATA: data, KILN_ADMIN_TOKEN: ADMIN, KILN_AGENT_TOKEN: AGENT, KILN_LOG_LEVEL: 'info' },
+    env: { ...process.env, KILN_PORT: String(options.port ?? 0), KILN_DATA: data, KILN_ADMIN_TOKEN: ADMIN, KILN_AGENT_TOKEN: AGENT, KILN_LOG_LEVEL: 'info' },
   });
   processes.add(proc);
+  const startTimeoutMs = options.startTimeoutMs ?? 60_000;
+  let timer: NodeJS.Timeout | undefined;
+  let onData: ((d: Buffer) => void) | undefined;
   const url = await new Promise<string>((resolve, reject) => {
     let out = '';
-    proc.stdout!.on('data', (d: Buffer) => {
+    onData = (d: Buffer) => {
       out += d.toString();
       const line = out.split('\n').find((l) => l.includes('"kiln server listening"'));
       if (line) resolve((JSON.parse(line) as { url: string }).url);
-    });
+    };
+    proc.stdout!.on('data', onData);
     proc.once('exit', (code) => reject(new Error(`server exited with ${code}`)));
+    timer = setTimeout(() => {
+      proc.kill('SIGKILL');
+      reject(new Error(`the server did not log "listening" within ${startTimeoutMs} ms`));
+    }, startTimeoutMs);
+  }).finally(() => {
+    clearTimeout(timer);
+    proc.stdout!.off('data', onData!); // the rest of the log is read and dropped
   });
   proc.stdout!.resume();
   return {
@@ -88,6 +109,19 @@ export function startAgents(server: BenchServer, count: number, capacity = 1): C
     });
     processes.add(proc);
     return proc;
+  });
+}
+
+/** A loopback port that was free a moment ago (for a server whose address must be known before it starts). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createNetServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const address = probe.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      probe.close(() => resolve(port));
+    });
   });
 }
 
