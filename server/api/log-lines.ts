@@ -3,7 +3,7 @@
 // dashboard's virtualized viewer. Only the chunks that hold the window are read.
 import type { Context } from 'hono';
 import { KilnError } from '../../shared/errors.js';
-import type { Store } from '../store/index.js';
+import { shownAttempt, type Store } from '../store/index.js';
 
 export const MAX_LINES = 5000;
 export const DEFAULT_LINES = 1000;
@@ -69,9 +69,7 @@ function intQuery(c: Context, name: string): number | undefined {
 export function readLines(store: Store, jobId: number, query: { from?: number; limit?: number; attempt?: number; q?: string; markers?: boolean }): LinesAnswer {
   const job = store.jobs.getJobWithSteps(jobId);
   if (!job) throw new KilnError('not_found', `no job ${jobId}`);
-  // As the text log: a job that waits for an agent (again) shows its next attempt.
-  const waiting = job.status === 'queued' || job.status === 'blocked';
-  const attempt = query.attempt ?? job.attempt + (waiting ? 1 : 0);
+  const attempt = shownAttempt(job, query.attempt);
   const total = store.logs.countLogLines(jobId, attempt);
   const limit = Math.min(Math.max(query.limit ?? DEFAULT_LINES, 0), MAX_LINES);
   // 1-based; default: the last `limit` lines.

@@ -2,7 +2,7 @@
 // they arrive, until the job ends. Lines are numbered by the store, so nothing is sent twice.
 import type { EventBus, KilnEvent } from '../events.js';
 import { isFinal } from '../../shared/status.js';
-import type { Store } from '../store/index.js';
+import { shownAttempt, type Store } from '../store/index.js';
 
 export interface LogStreamOptions {
   store: Store;
@@ -17,10 +17,7 @@ export function logStream({ store, bus, jobId, attempt: asked, follow }: LogStre
   let unsubscribe: (() => void) | null = null;
   return new ReadableStream<Uint8Array>({
     start(controller) {
-      // A job that waits for an agent (first time or retry) has its next attempt to show.
-      const first = store.jobs.getJob(jobId);
-      const waiting = first?.status === 'queued' || first?.status === 'blocked';
-      const attempt = asked ?? (first ? first.attempt + (waiting ? 1 : 0) : 0);
+      const attempt = shownAttempt(store.jobs.getJob(jobId), asked);
       // Subscribe before reading what is stored: lines that arrive in between are buffered,
       // then trimmed by line number.
       const pending: KilnEvent[] = [];
@@ -45,7 +42,7 @@ export function logStream({ store, bus, jobId, attempt: asked, follow }: LogStre
         }
       };
       if (follow) unsubscribe = bus.subscribe(onEvent);
-      for (const chunk of store.logs.readLog(jobId, { attempt })) {
+      for (const chunk of store.logs.readLog(jobId, attempt)) {
         controller.enqueue(encoder.encode(chunk.data));
         nextLine = chunk.firstLine + chunk.lines;
       }

@@ -1,7 +1,7 @@
 // One connected agent: its socket, what it holds, and how its messages change the store.
 import type { Logger } from 'pino';
 import type { WebSocket } from 'ws';
-import { encode, type AgentMessage, type LogLine, type ServerMessage } from '../../shared/protocol/messages.js';
+import { encode, type AgentMessage, type ServerMessage } from '../../shared/protocol/messages.js';
 import { isFinal } from '../../shared/status.js';
 import type { EventBus } from '../events.js';
 import type { Store } from '../store/index.js';
@@ -82,32 +82,25 @@ export function handleMessage(ctx: MessageContext, session: Session, message: Ag
 }
 
 /**
- * Why the attempt check: after a job ends the lease is gone, but a replay of chunks the
- * agent sent before `done` must still be acknowledged (and is a duplicate). Chunks of an
- * older attempt, or of a job leased to someone else, are acknowledged and dropped.
+ * Why the attempt check: after a job ends the lease is gone, but the agent that ran it may still
+ * send (or replay) chunks: its last lines can arrive after `done`. For a final job a chunk is
+ * taken only with the lease token the attempt was claimed with, and the store keeps only seqs
+ * it does not have. Chunks of an older attempt, or of a job leased to someone else, are
+ * acknowledged and dropped.
  */
 function storeLog(ctx: MessageContext, session: Session, message: Extract<AgentMessage, { type: 'log' }>): void {
   const lease = ctx.store.leases.getLease(message.jobId);
   const job = ctx.store.jobs.getJob(message.jobId);
   const current = job !== null && job.attempt === message.attempt;
-  const accepted = current && ((lease !== null && lease.token === message.token) || isFinal(job.status));
+  const ranIt = () => ctx.store.logs.getLogCounter(message.jobId, message.attempt).leaseToken === message.token;
+  const accepted = current && ((lease !== null && lease.token === message.token) || (isFinal(job.status) && ranIt()));
   if (!accepted) {
     session.log.warn({ jobId: message.jobId, seq: message.seq }, 'log chunk of a job this agent does not hold; dropped');
     return;
   }
   if (ctx.store.logs.logBytes(message.jobId, message.attempt) > ctx.logCapBytes + 256 * 1024) return; // agent ignored the cap
-  const lines = splitLines(message.lines);
-  const data = lines.map((l) => `${l.text}\n`).join('');
-  const meta = JSON.stringify(lines.map((l) => [l.t, l.stream, l.step]));
-  const firstLine = ctx.store.logs.logLines(message.jobId, message.attempt);
-  const result = ctx.store.logs.appendLogChunk({ jobId: message.jobId, attempt: message.attempt, seq: message.seq, data, meta, at: lines[0]?.t ?? ctx.now() });
-  if (!result.duplicate) ctx.bus.publish({ type: 'log', jobId: message.jobId, attempt: message.attempt, firstLine, lines });
-}
-
-/** A line never holds a newline in storage: one with embedded newlines becomes several. */
-function splitLines(lines: LogLine[]): LogLine[] {
-  if (!lines.some((l) => l.text.includes('\n'))) return lines;
-  return lines.flatMap((l) => l.text.split(/\r?\n/).map((text) => ({ ...l, text })));
+  const result = ctx.store.logs.appendLogLines({ jobId: message.jobId, attempt: message.attempt, seq: message.seq, lines: message.lines });
+  if (!result.duplicate) ctx.bus.publish({ type: 'log', jobId: message.jobId, attempt: message.attempt, firstLine: result.firstLine, lines: result.lines });
 }
 
 function finishJob(ctx: MessageContext, session: Session, message: Extract<AgentMessage, { type: 'done' }>): void {

@@ -22,6 +22,7 @@
 // re-presents its jobs in `hello`, replays every unacknowledged `log` and `done` in order,
 // and the server keeps what it does not have yet.
 import { z } from 'zod';
+import { fastLogMessage } from './log-frame.js';
 
 export const PROTOCOL_VERSION = 2;
 /** Largest frame either side accepts; log chunks are cut well below it. */
@@ -122,6 +123,9 @@ export function decodeAgentMessage(frame: string | Buffer): Decoded<AgentMessage
   } catch {
     return { ok: false, error: 'frame is not JSON' };
   }
+  // Log frames carry up to 100,000 lines: a valid one is taken as parsed (see log-frame.ts).
+  const log = fastLogMessage(data);
+  if (log) return { ok: true, message: log };
   const result = agentMessageSchema.safeParse(data);
   if (!result.success) {
     const issue = result.error.issues[0]!;

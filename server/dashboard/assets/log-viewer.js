@@ -257,8 +257,7 @@ function start(root) {
       statusEl.textContent = job.status;
       statusEl.className = 'status ' + job.status;
     }
-    const waiting = job.status === 'queued' || job.status === 'blocked';
-    const shown = job.attempt + (waiting ? 1 : 0);
+    const shown = job.shown_attempt; // the server's one rule (shownAttempt) for the attempt a log shows
     if (ready && shown > attempt && job.attempt > 0) reset(shown);
   }
   function onStep(jobIdOf, step) {
