@@ -7,7 +7,7 @@ export { hashToken, type NewToken, type TokenStore } from './tokens.js';
 export type { AgentHello, AgentStore } from './agents.js';
 export type { CancelledJob, JobChange, JobStore } from './jobs.js';
 export type { Claim, JobOutcome, LeaseStore, RequeueResult } from './leases.js';
-export type { AppendResult, LogCounter, LogStore, NewLogLines, ReadLogOptions } from './logs.js';
+export type { AppendResult, LogCounter, LogStore, LogText, NewLogLines, ReadLogOptions } from './logs.js';
 export { shownAttempt } from './shown-attempt.js';
 export type { NewRepo, RepoStore } from './repos.js';
 export type { ListRunsOptions, NewRun, RunStore } from './runs.js';

@@ -35,6 +35,9 @@ export interface LogCounter {
   leaseToken: string | null; // the lease token the attempt was claimed with (leases.ts writes it; null before V3)
 }
 
+/** A chunk's text and numbering, without its meta. */
+export type LogText = Pick<LogChunk, 'seq' | 'data' | 'lines' | 'firstLine'>;
+
 export interface ReadLogOptions {
   fromSeq?: number;         // default 0
 }
@@ -50,6 +53,8 @@ export interface LogStore {
   getLogCounter(jobId: number, attempt: number): LogCounter;
   /** Chunks in seq order, each with its first line's number counted from the attempt's start. */
   readLog(jobId: number, attempt: number, options?: ReadLogOptions): LogChunk[];
+  /** Up to `limit` chunks from `fromSeq` on, text only (no meta): for the text log, page by page. */
+  readLogText(jobId: number, attempt: number, fromSeq: number, limit: number): LogText[];
   logBytes(jobId: number, attempt: number): number;
   /** The highest seq stored for the attempt, or null: what the server can acknowledge. */
   lastLogSeq(jobId: number, attempt: number): number | null;
@@ -90,6 +95,9 @@ export function createLogStore(db: Sqlite, clock: Clock): LogStore {
     read: db.prepare<[number, number, number], ChunkRow>(
       `SELECT ${COLUMNS} FROM log_chunks WHERE job_id = ? AND attempt = ? AND seq >= ? ORDER BY seq`,
     ),
+    text: db.prepare<[number, number, number, number], { seq: number; data: string; lines: number; first_line: number }>(
+      `SELECT seq, data, lines, first_line FROM log_chunks WHERE job_id = ? AND attempt = ? AND seq >= ? ORDER BY seq LIMIT ?`,
+    ),
     // The chunk holding `fromLine` starts at the greatest first_line <= fromLine (the index
     // answers that alone); chunks without lines (an empty flush) hold no line of any range.
     range: db.prepare<{ jobId: number; attempt: number; from: number; to: number }, ChunkRow>(
@@ -123,6 +131,8 @@ export function createLogStore(db: Sqlite, clock: Clock): LogStore {
       return { lines: r.lines, bytes: r.bytes, lastSeq: r.last_seq < 0 ? null : r.last_seq, leaseToken: r.lease_token };
     },
     readLog: (jobId, attempt, { fromSeq = 0 } = {}) => stmt.read.all(jobId, attempt, fromSeq).map(toChunk),
+    readLogText: (jobId, attempt, fromSeq, limit) =>
+      stmt.text.all(jobId, attempt, fromSeq, limit).map((r) => ({ seq: r.seq, data: r.data, lines: r.lines, firstLine: r.first_line })),
     logBytes: (jobId, attempt) => counter(jobId, attempt).bytes,
     lastLogSeq: (jobId, attempt) => {
       const last = counter(jobId, attempt).last_seq;
