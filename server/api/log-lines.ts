@@ -3,7 +3,7 @@
 // dashboard's virtualized viewer. Only the chunks that hold the window are read.
 import type { Context } from 'hono';
 import { KilnError } from '../../shared/errors.js';
-import { shownAttempt, type Store } from '../store/index.js';
+import { parseLines, shownAttempt, type Store } from '../store/index.js';
 
 export const MAX_LINES = 5000;
 export const DEFAULT_LINES = 1000;
@@ -36,28 +36,6 @@ export interface LinesAnswer {
 // eslint-disable-next-line no-control-regex
 const ANSI = /\u001b\[[0-9;?]*[ -/]*[@-~]/g;
 
-/** The lines of one chunk, with their meta (t, stream, step) when the agent sent it. */
-function chunkLines(data: string, meta: string, count: number): Array<{ text: string; t: number | null; stream: string; step: number | null }> {
-  let entries: unknown[] = [];
-  try {
-    const parsed: unknown = JSON.parse(meta);
-    if (Array.isArray(parsed)) entries = parsed;
-  } catch {
-    // a chunk without readable meta still has its text
-  }
-  const texts = data.split('\n', count);
-  return texts.map((text, i) => {
-    const m = entries[i];
-    const [t, stream, step] = Array.isArray(m) ? m : [];
-    return {
-      text,
-      t: typeof t === 'number' ? t : null,
-      stream: typeof stream === 'string' ? stream : 'stdout',
-      step: typeof step === 'number' ? step : null,
-    };
-  });
-}
-
 function intQuery(c: Context, name: string): number | undefined {
   const raw = c.req.query(name);
   if (raw === undefined || raw === '') return undefined;
@@ -79,7 +57,7 @@ export function readLines(store: Store, jobId: number, query: { from?: number; l
     const start = from - 1;               // 0-based, inclusive
     const end = Math.min(total, start + limit);
     for (const chunk of store.logs.readLogRange(jobId, attempt, start, end)) {
-      const parts = chunkLines(chunk.data, chunk.meta, chunk.lines);
+      const parts = parseLines(chunk.data, chunk.meta, chunk.lines);
       for (let i = Math.max(0, start - chunk.firstLine); i < parts.length && chunk.firstLine + i < end; i++) {
         lines.push({ n: chunk.firstLine + i + 1, ...parts[i]! });
       }
@@ -93,7 +71,7 @@ export function readLines(store: Store, jobId: number, query: { from?: number; l
     const markers: NonNullable<LinesAnswer['markers']> = [];
     for (const chunk of total > 0 ? store.logs.readLogRange(jobId, attempt, 0, total) : []) {
       if (!chunk.data.startsWith(MARKER) && !chunk.data.includes(`\n${MARKER}`)) continue;
-      chunkLines(chunk.data, chunk.meta, chunk.lines).forEach((line, i) => {
+      parseLines(chunk.data, chunk.meta, chunk.lines).forEach((line, i) => {
         if (line.text.startsWith(MARKER) && line.stream === 'system' && markers.length < MAX_MARKERS) {
           markers.push({ n: chunk.firstLine + i + 1, step: line.step, text: line.text });
         }

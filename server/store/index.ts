@@ -9,6 +9,7 @@ export type { CancelledJob, JobChange, JobStore } from './jobs.js';
 export type { Claim, JobOutcome, LeaseStore, RequeueResult } from './leases.js';
 export type { AppendResult, LogCounter, LogStore, LogText, NewLogLines, ReadLogOptions } from './logs.js';
 export { shownAttempt } from './shown-attempt.js';
+export { parseLines, type StoredLine } from './log-format.js';
 export type { NewRepo, RepoStore } from './repos.js';
 export type { ListRunsOptions, NewRun, RunStore } from './runs.js';
 export type { SecretStore } from './secrets.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { openDatabase } from '../../../server/store/index.js';
+import { openDatabase, parseLines } from '../../../server/store/index.js';
 import { T0, newRun, seeded, textLines, trackStore } from './fixtures.js';
 
 function setup() {
@@ -44,9 +44,13 @@ describe('job logs', () => {
     expect(result.lines.map((l) => l.text)).toEqual(['one', 'two', 'three']);
     const [chunk] = store.logs.readLog(jobId, 1);
     expect(chunk).toMatchObject({ data: 'one\ntwo\nthree\n', lines: 3, firstLine: 0, createdAt: new Date(T0).toISOString() });
-    expect(JSON.parse(chunk!.meta)).toEqual([[T0, 'stdout', 0], [T0 + 1.5, 'system', null], [T0 + 1.5, 'system', null]]);
+    expect(parseLines(chunk!.data, chunk!.meta, chunk!.lines)).toEqual([
+      { text: 'one', t: T0, stream: 'stdout', step: 0 }, { text: 'two', t: T0 + 1.5, stream: 'system', step: null }, { text: 'three', t: T0 + 1.5, stream: 'system', step: null },
+    ]);
+    // Meta keeps runs of equal times and of equal (stream, step), not an entry per line.
+    expect(JSON.parse(chunk!.meta)).toEqual({ t: [[T0, 1], [T0 + 1.5, 2]], s: [['stdout', 0, 1], ['system', null, 2]] });
     store.logs.appendLogLines({ jobId, attempt: 1, seq: 1, lines: [] });
-    expect(store.logs.readLog(jobId, 1)[1]).toMatchObject({ data: '', meta: '[]', lines: 0, firstLine: 3 });
+    expect(store.logs.readLog(jobId, 1)[1]).toMatchObject({ data: '', lines: 0, firstLine: 3 });
   });
 
   it('count bytes in UTF-8 per attempt, for the caller to enforce the cap', () => {
