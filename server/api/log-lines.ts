@@ -10,6 +10,7 @@ export const DEFAULT_LINES = 1000;
 export const MAX_MATCHES = 1000;
 export const MAX_MARKERS = 10_000;
 const MARKER = '\u25b6 ';
+const SCAN_LINES = 50_000;    // lines read at once by a search or the markers
 
 export interface WireLine {
   n: number;
@@ -35,6 +36,19 @@ export interface LinesAnswer {
 // The ANSI escapes a search should see through (SGR and the other CSI sequences).
 // eslint-disable-next-line no-control-regex
 const ANSI = /\u001b\[[0-9;?]*[ -/]*[@-~]/g;
+
+/** Every chunk of the attempt, read a window of lines at a time: a long log is never in memory whole. */
+function* wholeLog(store: Store, jobId: number, attempt: number, total: number) {
+  for (let from = 0; from < total; ) {
+    let next = from + SCAN_LINES;
+    for (const chunk of store.logs.readLogRange(jobId, attempt, from, next)) {
+      if (chunk.firstLine < from) continue; // started in the window before: already seen
+      yield chunk;
+      next = Math.max(next, chunk.firstLine + chunk.lines);
+    }
+    from = next;
+  }
+}
 
 function intQuery(c: Context, name: string): number | undefined {
   const raw = c.req.query(name);
@@ -69,7 +83,7 @@ export function readLines(store: Store, jobId: number, query: { from?: number; l
   };
   if (query.markers) {
     const markers: NonNullable<LinesAnswer['markers']> = [];
-    for (const chunk of total > 0 ? store.logs.readLogRange(jobId, attempt, 0, total) : []) {
+    for (const chunk of wholeLog(store, jobId, attempt, total)) {
       if (!chunk.data.startsWith(MARKER) && !chunk.data.includes(`\n${MARKER}`)) continue;
       parseLines(chunk.data, chunk.meta, chunk.lines).forEach((line, i) => {
         if (line.text.startsWith(MARKER) && line.stream === 'system' && markers.length < MAX_MARKERS) {
@@ -83,7 +97,7 @@ export function readLines(store: Store, jobId: number, query: { from?: number; l
   if (q) {
     const matches: number[] = [];
     let truncated = false;
-    outer: for (const chunk of total > 0 ? store.logs.readLogRange(jobId, attempt, 0, total) : []) {
+    outer: for (const chunk of wholeLog(store, jobId, attempt, total)) {
       const texts = chunk.data.split('\n', chunk.lines);
       for (let i = 0; i < texts.length; i++) {
         const text = texts[i]!;
