@@ -74,6 +74,9 @@ describe('log chunks from an agent', () => {
     expect(live.map((e) => [e.first_line, e.lines.map((l: { n: number; text: string }) => [l.n, l.text])])).toEqual([
       [0, [[1, 'a'], [2, 'b']]], [2, [[3, 'c'], [4, 'd']]], [4, [[5, 'e']]], [5, [[6, 'f']]],
     ]);
+    // Job events say which attempt the job's log shows, for live viewers.
+    const ended = await events.next((f) => f.type === 'job' && f.job.id === jobId && f.job.status === 'success', 'the job event');
+    expect(ended.job.shown_attempt).toBe(attempt);
     agent.ws.close();
     events.ws.close();
   });
