@@ -118,7 +118,7 @@ export interface LogChunk {
   data: string;
   meta: string;             // JSON: each line's time, stream and step (read it with parseLines, log-format.ts)
   lines: number;            // newline characters in `data`
-  firstLine: number;        // lines in the chunks before this one (0-based line number of its first line)
+  firstLine: number;        // 0-based number of its first line, given at append from the attempt's counter
   bytes: number;            // UTF-8 size of `data`
   createdAt: string;
 }

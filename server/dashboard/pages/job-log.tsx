@@ -36,7 +36,7 @@ export function jobLogPage(job: JobWithSteps, run: Run, viewer: Viewer, nowMs: n
             </li>
           ))}
         </ol>
-        <section class="log-viewer" data-log-viewer data-job={String(job.id)} data-run={String(run.id)} data-attempt={String(attempt)}>
+        <section class="log-viewer" data-log-viewer data-job={String(job.id)} data-run={String(run.id)}>
           <div class="log-bar">
             <label><input type="checkbox" class="log-follow" checked /> follow</label>
             <button type="button" class="log-fold-all">fold / unfold steps</button>
