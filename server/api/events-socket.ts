@@ -7,6 +7,7 @@ import type { Logger } from 'pino';
 import { createRequire } from 'node:module';
 import type { WebSocket } from 'ws';
 import type { EventBus, KilnEvent } from '../events.js';
+import { shownAttempt } from '../store/index.js';
 import { agentView, jobView, runView, stepView } from './views.js';
 
 // Required, not imported: see server/hub/hub.ts.
@@ -33,7 +34,8 @@ export function createEventsSocket({ bus, logger, mayRead, maxBufferedBytes = 8 
   const toWire = (event: KilnEvent): Record<string, unknown> | null => {
     switch (event.type) {
       case 'run': return { type: 'run', run: runView(event.run) };
-      case 'job': return { type: 'job', job: jobView(event.job) };
+      // shown_attempt: the attempt the job's log shows now, so live viewers switch when the server does.
+      case 'job': return { type: 'job', job: { ...jobView(event.job), shown_attempt: shownAttempt(event.job) } };
       case 'step': return { type: 'step', job_id: event.jobId, step: stepView(event.step) };
       case 'agent': return { type: 'agent', agent: agentView(event.agent) };
       case 'queue': return { type: 'queue' };

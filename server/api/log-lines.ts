@@ -3,13 +3,14 @@
 // dashboard's virtualized viewer. Only the chunks that hold the window are read.
 import type { Context } from 'hono';
 import { KilnError } from '../../shared/errors.js';
-import type { Store } from '../store/index.js';
+import { parseLines, shownAttempt, type Store } from '../store/index.js';
 
 export const MAX_LINES = 5000;
 export const DEFAULT_LINES = 1000;
 export const MAX_MATCHES = 1000;
 export const MAX_MARKERS = 10_000;
 const MARKER = '\u25b6 ';
+const SCAN_LINES = 50_000;    // lines read at once by a search or the markers
 
 export interface WireLine {
   n: number;
@@ -36,26 +37,17 @@ export interface LinesAnswer {
 // eslint-disable-next-line no-control-regex
 const ANSI = /\u001b\[[0-9;?]*[ -/]*[@-~]/g;
 
-/** The lines of one chunk, with their meta (t, stream, step) when the agent sent it. */
-function chunkLines(data: string, meta: string, count: number): Array<{ text: string; t: number | null; stream: string; step: number | null }> {
-  let entries: unknown[] = [];
-  try {
-    const parsed: unknown = JSON.parse(meta);
-    if (Array.isArray(parsed)) entries = parsed;
-  } catch {
-    // a chunk without readable meta still has its text
+/** Every chunk of the attempt, read a window of lines at a time: a long log is never in memory whole. */
+function* wholeLog(store: Store, jobId: number, attempt: number, total: number) {
+  for (let from = 0; from < total; ) {
+    let next = from + SCAN_LINES;
+    for (const chunk of store.logs.readLogRange(jobId, attempt, from, next)) {
+      if (chunk.firstLine < from) continue; // started in the window before: already seen
+      yield chunk;
+      next = Math.max(next, chunk.firstLine + chunk.lines);
+    }
+    from = next;
   }
-  const texts = data.split('\n', count);
-  return texts.map((text, i) => {
-    const m = entries[i];
-    const [t, stream, step] = Array.isArray(m) ? m : [];
-    return {
-      text,
-      t: typeof t === 'number' ? t : null,
-      stream: typeof stream === 'string' ? stream : 'stdout',
-      step: typeof step === 'number' ? step : null,
-    };
-  });
 }
 
 function intQuery(c: Context, name: string): number | undefined {
@@ -69,9 +61,7 @@ function intQuery(c: Context, name: string): number | undefined {
 export function readLines(store: Store, jobId: number, query: { from?: number; limit?: number; attempt?: number; q?: string; markers?: boolean }): LinesAnswer {
   const job = store.jobs.getJobWithSteps(jobId);
   if (!job) throw new KilnError('not_found', `no job ${jobId}`);
-  // As the text log: a job that waits for an agent (again) shows its next attempt.
-  const waiting = job.status === 'queued' || job.status === 'blocked';
-  const attempt = query.attempt ?? job.attempt + (waiting ? 1 : 0);
+  const attempt = shownAttempt(job, query.attempt);
   const total = store.logs.countLogLines(jobId, attempt);
   const limit = Math.min(Math.max(query.limit ?? DEFAULT_LINES, 0), MAX_LINES);
   // 1-based; default: the last `limit` lines.
@@ -81,7 +71,7 @@ export function readLines(store: Store, jobId: number, query: { from?: number; l
     const start = from - 1;               // 0-based, inclusive
     const end = Math.min(total, start + limit);
     for (const chunk of store.logs.readLogRange(jobId, attempt, start, end)) {
-      const parts = chunkLines(chunk.data, chunk.meta, chunk.lines);
+      const parts = parseLines(chunk.data, chunk.meta, chunk.lines);
       for (let i = Math.max(0, start - chunk.firstLine); i < parts.length && chunk.firstLine + i < end; i++) {
         lines.push({ n: chunk.firstLine + i + 1, ...parts[i]! });
       }
@@ -93,9 +83,9 @@ export function readLines(store: Store, jobId: number, query: { from?: number; l
   };
   if (query.markers) {
     const markers: NonNullable<LinesAnswer['markers']> = [];
-    for (const chunk of total > 0 ? store.logs.readLogRange(jobId, attempt, 0, total) : []) {
+    for (const chunk of wholeLog(store, jobId, attempt, total)) {
       if (!chunk.data.startsWith(MARKER) && !chunk.data.includes(`\n${MARKER}`)) continue;
-      chunkLines(chunk.data, chunk.meta, chunk.lines).forEach((line, i) => {
+      parseLines(chunk.data, chunk.meta, chunk.lines).forEach((line, i) => {
         if (line.text.startsWith(MARKER) && line.stream === 'system' && markers.length < MAX_MARKERS) {
           markers.push({ n: chunk.firstLine + i + 1, step: line.step, text: line.text });
         }
@@ -107,7 +97,7 @@ export function readLines(store: Store, jobId: number, query: { from?: number; l
   if (q) {
     const matches: number[] = [];
     let truncated = false;
-    outer: for (const chunk of total > 0 ? store.logs.readLogRange(jobId, attempt, 0, total) : []) {
+    outer: for (const chunk of wholeLog(store, jobId, attempt, total)) {
       const texts = chunk.data.split('\n', chunk.lines);
       for (let i = 0; i < texts.length; i++) {
         const text = texts[i]!;

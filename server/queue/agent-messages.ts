@@ -3,7 +3,7 @@
 // another holder of the agent token can neither write to nor finish someone else's job), and
 // the store checks the lease token in the same transaction as the write.
 import type { Logger } from 'pino';
-import type { AgentMessage, LogLine } from '../../shared/protocol/messages.js';
+import type { AgentMessage } from '../../shared/protocol/messages.js';
 import { isFinal } from '../../shared/status.js';
 import type { EventBus } from '../events.js';
 import type { Job, Store } from '../store/index.js';
@@ -37,32 +37,24 @@ export function onStep(ctx: MessageContext, slot: AgentSlot, m: Message<'step'>)
 }
 
 /**
- * Why a final job still takes chunks: the agent may send its last chunks again after `done`
- * (a replay after a reconnect). They are taken only from the agent of that attempt, and the
- * store keeps only chunks it does not have yet. Anything else is acknowledged and dropped, so
- * the sender's outbox moves on.
+ * Why a final job still takes chunks: the agent that ran it may send its last chunks after
+ * `done`, or replay them after a reconnect. They are taken only from the agent of that attempt
+ * with the lease token the attempt was claimed with, and the store keeps only seqs it does not
+ * have yet. Anything else is acknowledged and dropped, so the sender's outbox moves on.
  */
 export function onLog(ctx: MessageContext, slot: AgentSlot, m: Message<'log'>): void {
-  const job = ctx.store.jobs.getJob(m.jobId);
+  const { store } = ctx;
+  const job = store.jobs.getJob(m.jobId);
   const current = job !== null && job.attempt === m.attempt;
-  const accepted = current && (holds(slot, m.jobId, m.token) || (isFinal(job.status) && job.agent === slot.name));
+  const ranIt = () => job!.agent === slot.name && store.logs.getLogCounter(m.jobId, m.attempt).leaseToken === m.token;
+  const accepted = current && (holds(slot, m.jobId, m.token) || (isFinal(job.status) && ranIt()));
   if (!accepted) {
     slot.log.warn({ jobId: m.jobId, seq: m.seq }, 'log chunk of a job this connection does not hold; dropped');
     return;
   }
-  if (ctx.store.logs.logBytes(m.jobId, m.attempt) > ctx.logCapBytes + 256 * 1024) return; // the agent ignored the cap
-  const lines = splitLines(m.lines);
-  const data = lines.map((l) => `${l.text}\n`).join('');
-  const meta = JSON.stringify(lines.map((l) => [l.t, l.stream, l.step]));
-  const firstLine = ctx.store.logs.logLines(m.jobId, m.attempt);
-  const result = ctx.store.logs.appendLogChunk({ jobId: m.jobId, attempt: m.attempt, seq: m.seq, data, meta, at: lines[0]?.t ?? ctx.now() });
-  if (!result.duplicate) ctx.bus.publish({ type: 'log', jobId: m.jobId, attempt: m.attempt, firstLine, lines });
-}
-
-/** A line never holds a newline in storage: one with embedded newlines becomes several. */
-function splitLines(lines: LogLine[]): LogLine[] {
-  if (!lines.some((l) => l.text.includes('\n'))) return lines;
-  return lines.flatMap((l) => l.text.split(/\r?\n/).map((text) => ({ ...l, text })));
+  if (store.logs.logBytes(m.jobId, m.attempt) > ctx.logCapBytes + 256 * 1024) return; // the agent ignored the cap
+  const result = store.logs.appendLogLines({ jobId: m.jobId, attempt: m.attempt, seq: m.seq, lines: m.lines });
+  if (!result.duplicate) ctx.bus.publish({ type: 'log', jobId: m.jobId, attempt: m.attempt, firstLine: result.firstLine, lines: result.lines });
 }
 
 /**

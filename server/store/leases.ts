@@ -94,6 +94,8 @@ export function createLeaseStore(db: Sqlite, effects: JobEffects, newToken: () =
          AND (j.concurrency IS NULL OR NOT EXISTS
            (SELECT 1 FROM jobs o WHERE o.concurrency = j.concurrency AND o.status = 'running'))`,
     ),
+    // The attempt's log remembers who ran it: late lines of a finished job are taken from that token only.
+    logOwner: db.prepare<[number, number, string]>('INSERT INTO log_counters (job_id, attempt, lease_token) VALUES (?, ?, ?) ON CONFLICT DO UPDATE SET lease_token = excluded.lease_token'),
     agentName: db.prepare<[number], { name: string }>('SELECT name FROM agents WHERE id = ?'),
     start: db.prepare<[string, number, number], JobRow>(
       `UPDATE jobs SET status = 'running', agent = ?, attempt = attempt + 1, started_at = ?,
@@ -131,6 +133,7 @@ export function createLeaseStore(db: Sqlite, effects: JobEffects, newToken: () =
     const row = stmt.start.get(agent.name, now, next.id)!;
     const token = newToken();
     stmt.insert.run(next.id, agentId, token, now, now + leaseMs);
+    stmt.logOwner.run(next.id, row.attempt, token);
     effects.syncRun(next.run_id, now);
     return { job: toJob(row), token, expiresAtMs: now + leaseMs };
   };

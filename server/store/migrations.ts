@@ -156,4 +156,35 @@ CREATE INDEX leases_by_agent ON leases (agent_id);
 DELETE FROM sequences WHERE name = 'lease_token';
 `;
 
-export const MIGRATIONS: readonly string[] = [V1, V2];
+// The log store owns line numbering: each chunk keeps its first line, and one counter per
+// (job, attempt) holds the lines, bytes and last seq stored, so an append never sums over
+// earlier chunks. The counter also keeps the lease token of the attempt (written at claim),
+// so a finished job's late lines are taken only from the agent that ran it. Backfill: the
+// numbering the window sum gave (chunks in seq order); live leases give their tokens.
+const V3 = `
+ALTER TABLE log_chunks ADD COLUMN first_line INTEGER NOT NULL DEFAULT 0;
+UPDATE log_chunks SET first_line = numbered.first_line
+  FROM (SELECT job_id, attempt, seq,
+          SUM(lines) OVER (PARTITION BY job_id, attempt ORDER BY seq ROWS UNBOUNDED PRECEDING) - lines AS first_line
+        FROM log_chunks) AS numbered
+  WHERE numbered.job_id = log_chunks.job_id AND numbered.attempt = log_chunks.attempt AND numbered.seq = log_chunks.seq;
+DROP INDEX log_chunks_sizes;
+CREATE INDEX log_chunks_by_line ON log_chunks (job_id, attempt, first_line);
+
+CREATE TABLE log_counters (
+  job_id      INTEGER NOT NULL REFERENCES jobs(id) ON DELETE CASCADE,
+  attempt     INTEGER NOT NULL,
+  lines       INTEGER NOT NULL DEFAULT 0,
+  bytes       INTEGER NOT NULL DEFAULT 0,
+  last_seq    INTEGER NOT NULL DEFAULT -1,
+  lease_token TEXT,
+  PRIMARY KEY (job_id, attempt)
+) STRICT, WITHOUT ROWID;
+INSERT INTO log_counters (job_id, attempt, lines, bytes, last_seq)
+  SELECT job_id, attempt, SUM(lines), SUM(bytes), MAX(seq) FROM log_chunks GROUP BY job_id, attempt;
+INSERT INTO log_counters (job_id, attempt, lease_token)
+  SELECT l.job_id, j.attempt, l.token FROM leases l JOIN jobs j ON j.id = l.job_id WHERE true
+  ON CONFLICT (job_id, attempt) DO UPDATE SET lease_token = excluded.lease_token;
+`;
+
+export const MIGRATIONS: readonly string[] = [V1, V2, V3];

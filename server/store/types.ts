@@ -116,9 +116,9 @@ export interface LogChunk {
   attempt: number;
   seq: number;              // the agent's chunk number, from 0 per attempt
   data: string;
-  meta: string;             // JSON [[timeMs, stream, step], …], one entry per line of `data`
+  meta: string;             // JSON: each line's time, stream and step (read it with parseLines, log-format.ts)
   lines: number;            // newline characters in `data`
-  firstLine: number;        // lines in the chunks before this one (0-based line number of its first line)
+  firstLine: number;        // 0-based number of its first line, given at append from the attempt's counter
   bytes: number;            // UTF-8 size of `data`
   createdAt: string;
 }

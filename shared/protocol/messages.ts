@@ -22,6 +22,8 @@
 // re-presents its jobs in `hello`, replays every unacknowledged `log` and `done` in order,
 // and the server keeps what it does not have yet.
 import { z } from 'zod';
+import { parseFrame } from './frame-parse.js';
+import { fastLogMessage } from './log-frame.js';
 
 export const PROTOCOL_VERSION = 2;
 /** Largest frame either side accepts; log chunks are cut well below it. */
@@ -119,10 +121,13 @@ export function decodeAgentMessage(frame: string | Buffer): Decoded<AgentMessage
   if (frame.length > MAX_FRAME_BYTES) return { ok: false, error: `frame of ${frame.length} bytes is over the limit` };
   let data: unknown;
   try {
-    data = JSON.parse(typeof frame === 'string' ? frame : frame.toString('utf8'));
+    data = parseFrame(typeof frame === 'string' ? frame : frame.toString('utf8'));
   } catch {
     return { ok: false, error: 'frame is not JSON' };
   }
+  // Log frames carry up to 100,000 lines: a valid one is taken as parsed (see log-frame.ts).
+  const log = fastLogMessage(data);
+  if (log) return { ok: true, message: log };
   const result = agentMessageSchema.safeParse(data);
   if (!result.success) {
     const issue = result.error.issues[0]!;

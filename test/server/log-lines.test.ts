@@ -7,7 +7,8 @@ import { readLines } from '../../server/api/log-lines.js';
 import { createEventBus } from '../../server/events.js';
 import type { KilnService } from '../../server/service.js';
 import { openDatabase } from '../../server/store/index.js';
-import { T0, newRun, seeded, trackStore } from './store/fixtures.js';
+import type { LogLine } from '../../shared/protocol/messages.js';
+import { T0, newRun, seeded, textLines, trackStore } from './store/fixtures.js';
 
 function setup() {
   const ctx = seeded();
@@ -30,13 +31,11 @@ function appendLines(store: ReturnType<typeof setup>['store'], jobId: number, at
   let seq = 0;
   for (let first = 1; first <= count; first += perChunk) {
     const n = Math.min(perChunk, count - first + 1);
-    let data = '';
-    const meta: Array<[number, string, number | null]> = [];
+    const lines: LogLine[] = [];
     for (let i = 0; i < n; i++) {
-      data += `${text(first + i)}\n`;
-      meta.push([T0 + first + i, (first + i) % 7 === 0 ? 'stderr' : 'stdout', (first + i) <= count / 2 ? 0 : 1]);
+      lines.push({ t: T0 + first + i, stream: (first + i) % 7 === 0 ? 'stderr' : 'stdout', step: (first + i) <= count / 2 ? 0 : 1, text: text(first + i) });
     }
-    store.logs.appendLogChunk({ jobId, attempt, seq: seq++, data, meta: JSON.stringify(meta) });
+    store.logs.appendLogLines({ jobId, attempt, seq: seq++, lines });
   }
 }
 
@@ -67,19 +66,22 @@ describe('GET /api/jobs/:id/lines', () => {
     expect((await get(`/api/jobs/${jobId}/lines?from=1&limit=1`)).body.lines).toEqual([expect.objectContaining({ n: 1, text: 'line 1' })]);
   });
 
-  it('keeps numbering right as chunks arrive, out of order too, and when another connection writes', async () => {
+  it('keeps numbering right through gaps, replays and late chunks, and when another connection writes', async () => {
     const { store, jobId, get, file } = setup();
     const line = async (n: number) => (await get(`/api/jobs/${jobId}/lines?from=${n}&limit=1`)).body.lines[0]?.text;
-    store.logs.appendLogChunk({ jobId, attempt: 1, seq: 0, data: 'a\nb\n' });
+    const send = (seq: number, text: string) => store.logs.appendLogLines({ jobId, attempt: 1, seq, lines: textLines(text) });
+    send(0, 'a\nb\n');
     expect(await line(2)).toBe('b');
-    store.logs.appendLogChunk({ jobId, attempt: 1, seq: 2, data: 'e\n' });
-    expect(await line(3)).toBe('e');
-    store.logs.appendLogChunk({ jobId, attempt: 1, seq: 1, data: 'c\nd\n' });
-    expect((await get(`/api/jobs/${jobId}/lines?from=1&limit=10`)).body.lines.map((l: { text: string }) => l.text)).toEqual(['a', 'b', 'c', 'd', 'e']);
+    send(2, 'c\n');                         // a gap: stored after what is there
+    expect(await line(3)).toBe('c');
+    expect(send(1, 'late\n').duplicate).toBe(true); // behind the last seq: the server does not take it
+    expect(send(0, 'a\nb\n').duplicate).toBe(true);
+    expect((await get(`/api/jobs/${jobId}/lines?from=1&limit=10`)).body.lines.map((l: { text: string }) => l.text)).toEqual(['a', 'b', 'c']);
     const other = trackStore(openDatabase(file));
-    other.logs.appendLogChunk({ jobId, attempt: 1, seq: 3, data: 'f\n' });
-    expect(await line(6)).toBe('f');
-    expect((await get(`/api/jobs/${jobId}/lines?limit=2`)).body).toMatchObject({ total: 6, from: 5 });
+    expect(other.logs.appendLogLines({ jobId, attempt: 1, seq: 3, lines: textLines('d\n') }).firstLine).toBe(3);
+    expect(send(4, 'e\n').firstLine).toBe(4);
+    expect(await line(4)).toBe('d');
+    expect((await get(`/api/jobs/${jobId}/lines?limit=2`)).body).toMatchObject({ total: 5, from: 4 });
   });
 
   it('caps the limit and refuses bad numbers and unknown jobs', async () => {
@@ -104,8 +106,8 @@ describe('GET /api/jobs/:id/lines', () => {
 
   it('finds the lines that hold a text (case-insensitive, through ANSI escapes), up to a cap', async () => {
     const { store, jobId, get } = setup();
-    store.logs.appendLogChunk({ jobId, attempt: 1, seq: 0, data: 'compiling\n\u001b[31mERROR\u001b[0m: bad\nok\n' });
-    store.logs.appendLogChunk({ jobId, attempt: 1, seq: 1, data: 'an error again\n\u001b[1mer\u001b[0mror split by colour\n' });
+    store.logs.appendLogLines({ jobId, attempt: 1, seq: 0, lines: textLines('compiling\n\u001b[31mERROR\u001b[0m: bad\nok\n') });
+    store.logs.appendLogLines({ jobId, attempt: 1, seq: 1, lines: textLines('an error again\n\u001b[1mer\u001b[0mror split by colour\n') });
     const { body } = await get(`/api/jobs/${jobId}/lines?q=error&limit=0`);
     expect(body).toMatchObject({ total: 5, lines: [], matches: [2, 4, 5], matches_truncated: false });
     appendLines(store, jobId, 2, 3000, 500);
@@ -117,7 +119,7 @@ describe('GET /api/jobs/:id/lines', () => {
   it('lists the step markers (system lines "▶ name") for folding, with markers=1', async () => {
     const { store, jobId, get } = setup();
     const lines: Array<[string, string, number | null]> = [['cloning', 'system', null], ['\u25b6 build', 'system', 0], ['make', 'stdout', 0], ['\u25b6 not a marker', 'stdout', 0], ['\u25b6 test', 'system', 1], ['ok', 'stdout', 1]];
-    store.logs.appendLogChunk({ jobId, attempt: 1, seq: 0, data: lines.map((l) => `${l[0]}\n`).join(''), meta: JSON.stringify(lines.map((l) => [T0, l[1], l[2]])) });
+    store.logs.appendLogLines({ jobId, attempt: 1, seq: 0, lines: lines.map(([text, stream, step]) => ({ t: T0, stream: stream as LogLine['stream'], step, text })) });
     const { body } = await get(`/api/jobs/${jobId}/lines?markers=1&limit=0`);
     expect(body.markers).toEqual([{ n: 2, step: 0, text: '\u25b6 build' }, { n: 5, step: 1, text: '\u25b6 test' }]);
     expect((await get(`/api/jobs/${jobId}/lines`)).body.markers).toBeUndefined();
@@ -125,13 +127,16 @@ describe('GET /api/jobs/:id/lines', () => {
 
   it('numbers lines as the text log does', async () => {
     const { store, jobId, get, text } = setup();
-    store.logs.appendLogChunk({ jobId, attempt: 1, seq: 0, data: 'a\n\u001b[32mgreen\u001b[0m\n' });
-    store.logs.appendLogChunk({ jobId, attempt: 1, seq: 1, data: 'c\n' });
-    store.logs.appendLogChunk({ jobId, attempt: 1, seq: 2, data: 'd\ne\nf\n' });
+    store.logs.appendLogLines({ jobId, attempt: 1, seq: 0, lines: textLines('a\n\u001b[32mgreen\u001b[0m\n') });
+    store.logs.appendLogLines({ jobId, attempt: 1, seq: 1, lines: textLines('c\n', { stream: 'stderr', step: 0 }) });
+    store.logs.appendLogLines({ jobId, attempt: 1, seq: 2, lines: [{ t: T0 + 1, stream: 'stdout', step: 1, text: 'd\ne\r\nf' }] });
     const log = (await text(`/api/jobs/${jobId}/log`)).split('\n').slice(0, -1);
     const { body } = await get(`/api/jobs/${jobId}/lines?from=1&limit=100`);
     expect(body.lines.map((l: { n: number; text: string }) => [l.n, l.text])).toEqual(log.map((line, i) => [i + 1, line]));
-    expect(body.lines[0]).toEqual({ n: 1, t: null, stream: 'stdout', step: null, text: 'a' });
+    expect(body.lines[0]).toEqual({ n: 1, t: T0, stream: 'stdout', step: null, text: 'a' });
+    expect(body.lines[2]).toEqual({ n: 3, t: T0, stream: 'stderr', step: 0, text: 'c' });
+    // A line with embedded newlines is stored as several, each with the line's time, stream and step.
+    expect(body.lines.slice(3)).toEqual(['d', 'e', 'f'].map((text, i) => ({ n: 4 + i, t: T0 + 1, stream: 'stdout', step: 1, text })));
   });
 
   it('reads the tail of a 1,000,000-line log quickly (prints the times)', async () => {
@@ -145,7 +150,7 @@ describe('GET /api/jobs/:id/lines', () => {
       const answer = await get(path);
       return { ms: performance.now() - t0, body: answer.body };
     };
-    const cold = await time(`/api/jobs/${jobId}/lines?limit=1000`); // builds the line numbering
+    const cold = await time(`/api/jobs/${jobId}/lines?limit=1000`); // the first read after the appends
     const tail = await time(`/api/jobs/${jobId}/lines?limit=1000`);
     const middle = await time(`/api/jobs/${jobId}/lines?from=500001&limit=1000`);
     const head = await time(`/api/jobs/${jobId}/lines?from=1&limit=1000`);
@@ -156,7 +161,7 @@ describe('GET /api/jobs/:id/lines', () => {
     expect(middle.body.lines[0].text).toContain('0500001');
     expect(search.body.matches).toEqual([999_999]);
     console.log(
-      `1,000,000 lines in ${store.logs.readLog(jobId).length} chunks (append ${(appended - started).toFixed(0)} ms): ` +
+      `1,000,000 lines in ${store.logs.readLog(jobId, 1).length} chunks (append ${(appended - started).toFixed(0)} ms): ` +
       `first tail read (cold) ${cold.ms.toFixed(1)} ms, tail 1000 lines ${tail.ms.toFixed(1)} ms, middle ${middle.ms.toFixed(1)} ms, head ${head.ms.toFixed(1)} ms, ` +
       `search the whole log ${search.ms.toFixed(0)} ms`,
     );

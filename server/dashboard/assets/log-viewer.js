@@ -44,8 +44,7 @@ function start(root) {
   function onJob(job) {
     if (job.id !== jobId) return;
     showJobStatus(job);
-    const waiting = job.status === 'queued' || job.status === 'blocked';
-    const shown = job.attempt + (waiting ? 1 : 0);
+    const shown = job.shown_attempt; // the server's one rule (shownAttempt) for the attempt a log shows
     if (ready && shown > lines.attempt && job.attempt > 0) reset(shown);
   }
   function reset(newAttempt) {

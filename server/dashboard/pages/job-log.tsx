@@ -3,11 +3,12 @@
 // /api/events); this page gives it a container, and `#L120` in the URL scrolls to line 120.
 // The page sets no `live` kinds: a swap of <main> would throw the viewer away; the viewer
 // updates the status and step pills itself from `job` and `step` events.
-import type { JobWithSteps, Run } from '../../store/index.js';
+import { shownAttempt, type JobWithSteps, type Run } from '../../store/index.js';
 import { ActionButton, duration, StatusPill, type Viewer } from '../layout.js';
 import type { Page } from './page.js';
 
 export function jobLogPage(job: JobWithSteps, run: Run, viewer: Viewer, nowMs: number): Page {
+  const attempt = shownAttempt(job); // the attempt the log viewer shows (the lines API picks the same)
   return {
     title: `${job.name} · ${run.repo} #${run.number}`,
     body: (
@@ -20,7 +21,7 @@ export function jobLogPage(job: JobWithSteps, run: Run, viewer: Viewer, nowMs: n
           </h1>
           <span class="muted">
             {job.agent ? `on ${job.agent}` : ''}
-            {job.attempt > 1 ? ` · attempt ${job.attempt}` : ''}
+            {attempt > 1 ? ` · attempt ${attempt}` : ''}
             {job.startedAt ? ` · ${duration(job.startedAt, job.finishedAt, nowMs)}` : ''}
             {job.exitCode !== null ? ` · exit ${job.exitCode}` : ''}
           </span>

@@ -77,7 +77,7 @@ export function queueFixture() {
   const log = (l: TestLink, a: JobAssignment, seq: number, text: string, token = a.token) =>
     queue.receive(l, { type: 'log', jobId: a.jobId, token, attempt: a.attempt, seq, lines: [{ t: clock.now(), stream: 'stdout', text, step: 0 }] });
 
-  const logText = (jobId: number) => store.logs.readLog(jobId).map((c) => c.data).join('');
+  const logText = (jobId: number) => store.logs.readLog(jobId, store.jobs.getJob(jobId)!.attempt).map((c) => c.data).join('');
 
   return { store, clock, queue, repo, events, link, agent, run, job, advance, done, log, logText };
 }

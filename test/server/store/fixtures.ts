@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach } from 'vitest';
 import type { Plan, PlannedJob } from '../../../shared/pipeline/types.js';
+import type { LogLine } from '../../../shared/protocol/messages.js';
 import { openDatabase, type NewRun, type Store } from '../../../server/store/index.js';
 
 export const T0 = Date.UTC(2025, 0, 1, 12, 0, 0);
@@ -79,4 +80,11 @@ export function seeded(agentLabels: string[][] = [['linux']]) {
     ctx.store.agents.registerAgent({ name: `agent-${i + 1}`, labels, pool: null, capacity: 1, protocol: 1, version: null }),
   );
   return { ...ctx, repo, agents };
+}
+
+/** Log lines from text ("a\nb\n" → two stdout lines at T0, outside a step). */
+export function textLines(text: string, over: Partial<LogLine> = {}): LogLine[] {
+  if (text === '') return [];
+  return text.split('\n').slice(0, text.endsWith('\n') ? -1 : undefined)
+    .map((line) => ({ t: T0, stream: 'stdout' as const, step: null, text: line, ...over }));
 }
