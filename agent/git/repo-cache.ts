@@ -32,7 +32,9 @@ export function createRepoCache(o: RepoCacheOptions): RepoCache {
   // that is still being written.
   const tails = new Map<string, Promise<unknown>>();
   const locked = <T>(cache: string, task: () => Promise<T>): Promise<T> => {
-    const result = (tails.get(cache) ?? Promise.resolve()).then(() => withHostLock(`${cache}.lock`, task, { waitMs: o.fetchTimeoutMs + 60_000 }));
+    const result = (tails.get(cache) ?? Promise.resolve())
+      .then(() => mkdir(o.cacheDir, { recursive: true }))
+      .then(() => withHostLock(`${cache}.lock`, task, { waitMs: o.fetchTimeoutMs + 60_000 }));
     const tail = result.catch(() => {});
     tails.set(cache, tail);
     void tail.then(() => { if (tails.get(cache) === tail) tails.delete(cache); });
@@ -46,7 +48,6 @@ export function createRepoCache(o: RepoCacheOptions): RepoCache {
     const cache = path(repo);
     const url = `${o.serverUrl}/git/${repo}.git`;
     if (!(await stat(join(cache, 'HEAD')).catch(() => null))) {
-      await mkdir(o.cacheDir, { recursive: true });
       await runGit(['init', '--bare', '--quiet', cache]);
     } else if (await hasCommit(cache, sha)) return false;
     const fetch = (what: string[]) => runGit(
