@@ -120,7 +120,7 @@ export function createCheckout(options: CheckoutOptions): Checkout {
 
   /** Resolves with whether it fetched; throws Broken when the workspace must be cloned again. */
   async function reuse(j: Job): Promise<boolean> {
-    await resetGitDir(j.ws, j.settings);
+    await resetGitDir(j.ws, j.settings).catch((e: NodeJS.ErrnoException) => { throw new Broken(`cannot write .git: ${e.code ?? String(e)}`); });
     let r = await gitCheckout(j);
     let fetched = false;
     if (r.code !== 0 && MISSING.test(r.stderr)) {

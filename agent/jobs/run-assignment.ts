@@ -40,13 +40,13 @@ export type JobRunner = (assignment: JobAssignment, signal: AbortSignal, release
 
 export function createJobRunner(o: JobRunnerOptions): JobRunner {
   const now = o.now ?? Date.now;
-  // Why numbers per repo: a workspace is used by one job at a time, so each running job of a
-  // repo takes the lowest free number, and gives it back before its slot is freed — the next
+  // Why numbers per repo and kind: a workspace is used by one job at a time, so each running
+  // job takes the lowest free number, and gives it back before its slot is freed — the next
   // job (sent the moment the server reads the done) then finds it free and untouched.
   const inUse = new Map<string, Set<number>>();
-  const take = (repo: string): number => {
-    const used = inUse.get(repo) ?? new Set<number>();
-    inUse.set(repo, used);
+  const take = (kind: string): number => {
+    const used = inUse.get(kind) ?? new Set<number>();
+    inUse.set(kind, used);
     let n = 1;
     while (used.has(n)) n++;
     used.add(n);
@@ -59,8 +59,10 @@ export function createJobRunner(o: JobRunnerOptions): JobRunner {
       jobId: a.jobId, attempt: a.attempt, secrets: a.secrets, capBytes: a.logCapBytes, now, onChunk: (c) => out.chunk(c),
     });
     const system = (text: string) => jobLog.write(null, 'system', `${text}\n`);
-    const number = take(a.repo);
-    const workspace = workspacePath(o.workspacesDir, a.repo, number, a.job.checkout ?? DEFAULT_CHECKOUT);
+    const mode = a.job.checkout ?? DEFAULT_CHECKOUT;
+    const kind = `${a.repo}:${mode.depth !== null}:${mode.filter}`;
+    const number = take(kind);
+    const workspace = workspacePath(o.workspacesDir, a.repo, number, mode);
     let end: JobEnd;
     log.info('job started');
     try {
@@ -72,7 +74,7 @@ export function createJobRunner(o: JobRunnerOptions): JobRunner {
     }
     if (end.status === 'cancelled' && typeof signal.reason === 'string') end = { ...end, reason: signal.reason };
     jobLog.close();
-    inUse.get(a.repo)?.delete(number);
+    inUse.get(kind)?.delete(number);
     release();
     await out.finish({ ...end, at: now() });
     log.info({ status: end.status, exitCode: end.exitCode, reason: end.reason }, 'job ended');
