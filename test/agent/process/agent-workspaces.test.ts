@@ -3,6 +3,7 @@ import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { skipDocker } from '../../helpers/docker.js';
 import { git, makeTempDir } from '../../helpers/git.js';
 import { plannedStep } from '../../helpers/plan.js';
 import { useAgentFixture } from './fixture.js';
@@ -58,4 +59,21 @@ describe('kiln agent: workspaces', () => {
     await c.waitFor((m) => m.type === 'done' && m.jobId === 42);
     expect(linesOf(c.logs().filter((l) => l.jobId === 42))).toContainEqual(expect.stringMatching(/\(reused workspace, no fetch\)$/));
   });
+
+  it.skipIf(skipDocker())('a reused workspace works in a job container: `git log -1` there, and what the container made is cleaned', async () => {
+    await fx.agent(['--docker-network', 'host']);
+    const c = await fx.peer.nextConnection();
+    const inImage = (jobId: number, run: string) => {
+      const a = assignment(jobId, fx.sha, [plannedStep(run)]);
+      return { ...a, job: { ...a.job, image: 'node:20-bookworm-slim', pull: 'never' as const } };
+    };
+    c.send({ type: 'job', assignment: inImage(51, 'git log -1 --format=%H; touch made-in-container') });
+    expect(await c.waitFor((m) => m.type === 'done' && m.jobId === 51, 60_000)).toMatchObject({ status: 'success' });
+    c.send({ type: 'job', assignment: inImage(52, 'git log -1 --format=%H; ls -A') });
+    expect(await c.waitFor((m) => m.type === 'done' && m.jobId === 52, 60_000)).toMatchObject({ status: 'success' });
+    const lines = linesOf(c.logs().filter((l) => l.jobId === 52));
+    expect(lines).toContainEqual(expect.stringMatching(/\(reused workspace, no fetch\)$/));
+    const step = lines.slice(lines.indexOf('▶ git log -1 --format=%H; ls -A') + 1);
+    expect(step).toEqual([fx.sha, '.git', 'README.md']);
+  }, 120_000);
 });
