@@ -17,8 +17,6 @@ import { createRepoCache } from './repo-cache.js';
 import { GitError, lastLine, runGit } from './run-git.js';
 import { commitNotFound, explainFetchError, NO_SUCH_OBJECT, serverAuthEnv } from './server-fetch.js';
 
-export { explainFetchError } from './server-fetch.js';
-
 export interface CheckoutOptions {
   /** Holds one bare cache per repo: `<cacheDir>/<repo>.git`; agents of one host may share it. */
   cacheDir: string;
