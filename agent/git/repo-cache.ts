@@ -1,6 +1,6 @@
 // The per-repo bare caches (`<cacheDir>/<repo>.git`) that workspaces are cloned and fetched from, shared by the agents of a host.
 import { mkdir, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { GitError, runGit } from './run-git.js';
 import { withHostLock } from './host-lock.js';
 import { commitNotFound, explainFetchError, NO_SUCH_OBJECT, serverAuthEnv } from './server-fetch.js';
@@ -70,7 +70,11 @@ export function createRepoCache(o: RepoCacheOptions): RepoCache {
     ensure: (repo, sha) => locked(path(repo), () => fetchCommit(repo, sha)),
     cloneInto: (repo, sha, dest) => locked(path(repo), async () => {
       const fetched = await fetchCommit(repo, sha);
-      await runGit(['clone', '--local', '--no-checkout', '--quiet', '--', path(repo), dest]);
+      // Hard links only within one file system: git does not fall back to copying (EXDEV) when
+      // the cache is another mount, such as a docker pool's cache volume.
+      await mkdir(dirname(dest), { recursive: true });
+      const [from, to] = await Promise.all([stat(path(repo)), stat(dirname(dest))]);
+      await runGit(['clone', '--local', ...(from.dev === to.dev ? [] : ['--no-hardlinks']), '--no-checkout', '--quiet', '--', path(repo), dest]);
       return fetched;
     }),
   };
