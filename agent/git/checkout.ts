@@ -5,8 +5,8 @@
 //              └─▶ fetch from the cache (the cache from the server if it lacks it) ─▶ checkout again
 //   fresh (first time, `checkout: fresh`, or a broken workspace): remove ─▶ clone from the cache ─▶ checkout
 //   shallow/partial (`depth`, `filter`): as above, but fetched from the server straight into the workspace
-import { mkdir, readdir, rename, rm } from 'node:fs/promises';
-import { isAbsolute } from 'node:path';
+import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
+import { isAbsolute, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { KilnError } from '../../shared/errors.js';
 import { DEFAULT_CHECKOUT, type PlannedCheckout } from '../../shared/pipeline/types.js';
@@ -119,6 +119,8 @@ export function createCheckout(options: CheckoutOptions): Checkout {
   /** Resolves with whether it fetched; throws Broken when the workspace must be cloned again. */
   async function reuse(j: Job): Promise<boolean> {
     await resetGitDir(j.ws, j.settings).catch((e: NodeJS.ErrnoException) => { throw new Broken(`cannot write .git: ${e.code ?? String(e)}`); });
+    // A job's own `git fetch --depth` would leave a full workspace with less history than a clone.
+    if (j.settings.mode.depth === null && (await stat(join(j.ws, '.git', 'shallow')).catch(() => null))) throw new Broken('its history was made shallow');
     let r = await gitCheckout(j);
     let fetched = false;
     if (r.code !== 0 && MISSING.test(r.stderr)) {

@@ -146,6 +146,24 @@ describe('agent checkout', () => {
     expect(existsSync(join(ws, 'left.txt'))).toBe(false);
   });
 
+  it('falls back to git clean when the index is one it does not read (a split index), and clones again after a job made the history shallow', async () => {
+    const checkout = createCheckout({ cacheDir, serverUrl: server.url, token: TOKEN });
+    const ws = await workspace();
+    await checkout.checkout({ repo: 'web', sha: sha.new!, workspaceDir: ws });
+    await git(ws, 'update-index', '--split-index');
+    await writeFile(join(ws, 'untracked.txt'), 'u');
+    const lines: string[] = [];
+    expect(await checkout.checkout({ repo: 'web', sha: sha.old!, workspaceDir: ws, log: (l) => lines.push(l) })).toMatchObject({ reused: true });
+    expect(lines).toEqual(['kiln: cannot read the git index (index extension link); cleaning with git clean']);
+    expect(await snapshotTree(ws)).toEqual(await snapshotTree(await freshClone(sha.old!)));
+
+    await writeFile(join(ws, '.git', 'shallow'), `${sha.old}\n`);
+    lines.length = 0;
+    expect(await checkout.checkout({ repo: 'web', sha: sha.new!, workspaceDir: ws, log: (l) => lines.push(l) })).toMatchObject({ reused: false });
+    expect(lines).toEqual(['kiln: the workspace is broken (its history was made shallow); removing it and cloning again']);
+    expect(await git(ws, 'rev-list', '--count', 'HEAD')).toBe('2');
+  });
+
   it('serializes fetches of two agents sharing one cache: a commit is fetched once', async () => {
     sha.later = await repo.commit({ 'later.txt': 'l' }, 'later');
     await mirrors.fetchMirror({ path: repo.path }, mirror);
