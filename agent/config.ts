@@ -18,6 +18,8 @@ export interface AgentConfig {
   once: boolean;
   logLevel: string;
   docker: DockerConfig;
+  /** A git cache folder shared with the host's other agents (`--git-cache`); null: `<workDir>/git`. */
+  gitCache: string | null;
 }
 
 /** How the agent uses Docker for jobs with `image`, `services` or `docker:`. */
@@ -45,6 +47,7 @@ export interface AgentFlags {
   noDocker?: boolean;
   dockerHost?: string;
   dockerNetwork?: string;
+  gitCache?: string;
 }
 
 export interface LoadAgentConfigOptions {
@@ -84,9 +87,11 @@ export function loadAgentConfig(o: LoadAgentConfigOptions): AgentConfig {
     once: flags.once ?? false,
     logLevel: env.KILN_LOG_LEVEL || 'info',
     docker: parseDocker(flags, env),
+    gitCache: pickPath(pick(flags.gitCache, env.KILN_GIT_CACHE), o.cwd),
   };
 }
 
+const pickPath = (text: string | undefined, cwd: string) => (text?.trim() ? resolve(cwd, text.trim()) : null);
 const list = (text: string | undefined, fallback: string[]) => (text ? text.split(',').map((x) => x.trim()).filter(Boolean) : fallback);
 
 /** The Docker settings alone (for `kiln run`, which has no server). */

@@ -32,7 +32,9 @@ export async function runAgent(o: AgentMainOptions): Promise<number> {
   const { config } = o;
   const clock = o.clock ?? systemClock;
   const logger = o.logger ?? pino({ level: config.logLevel, base: { agent: config.name } }, pino.destination({ dest: 2, sync: true }));
-  const dirs = await openWorkDir(config.workDir);
+  const dirs = await openWorkDir(config.workDir, process.pid, config.gitCache);
+  if (dirs.gitCacheProblem) logger.warn({ problem: dirs.gitCacheProblem, gitCache: dirs.gitCache }, 'shared git cache unusable; using the agent\'s own');
+  if (dirs.removed.length > 0) logger.info({ removed: dirs.removed }, 'removed broken workspaces');
   try {
     const spool = await openSpool({ dir: dirs.spool });
     let controller: AgentController | null = null;
@@ -62,7 +64,7 @@ export async function runAgent(o: AgentMainOptions): Promise<number> {
       connection, outbox, slots, logger, clock, once: config.once,
     });
     const removeHandlers = o.handleSignals === false ? () => {} : onSignals(controller, logger);
-    logger.info({ server: config.serverUrl, labels, docker: docker !== null, capacity: config.capacity, pool: config.pool, workDir: config.workDir }, 'agent starting');
+    logger.info({ server: config.serverUrl, labels, docker: docker !== null, capacity: config.capacity, pool: config.pool, workDir: config.workDir, gitCache: dirs.gitCache }, 'agent starting');
     connection.start();
     const code = await controller.finished;
     removeHandlers();

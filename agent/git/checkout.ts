@@ -1,11 +1,24 @@
-// Puts the exact commit of a job into a fresh workspace, through a per-repo cache fetched from the server.
-import { mkdir, readdir, rm, stat } from 'node:fs/promises';
+// Puts the exact commit of a job into the agent slot's workspace: reused and cleaned (GitLab's `fetch` strategy), or cloned fresh.
+//
+//   reuse:  git checkout --force --detach SHA ──ok──▶ clean in Node (index) ─▶ done (one git process)
+//              │ commit missing                 ▲
+//              └─▶ fetch from the cache (the cache from the server if it lacks it) ─▶ checkout again
+//   fresh (first time, `checkout: fresh`, or a broken workspace): remove ─▶ clone from the cache ─▶ checkout
+//   shallow/partial (`depth`, `filter`): as above, but fetched from the server straight into the workspace
+import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import { isAbsolute, join } from 'node:path';
-import { KilnError, notFound } from '../../shared/errors.js';
+import { performance } from 'node:perf_hooks';
+import { KilnError } from '../../shared/errors.js';
+import { DEFAULT_CHECKOUT, type PlannedCheckout } from '../../shared/pipeline/types.js';
+import { cleanWorkTree } from './clean.js';
+import { IndexUnreadable } from './git-index.js';
+import { looksLikeRepo, resetGitDir, WORKSPACE_GIT, type GitDirSettings } from './git-dir.js';
+import { createRepoCache } from './repo-cache.js';
 import { GitError, lastLine, runGit } from './run-git.js';
+import { commitNotFound, explainFetchError, NO_SUCH_OBJECT, serverAuthEnv } from './server-fetch.js';
 
 export interface CheckoutOptions {
-  /** Holds one bare cache per repo: `<cacheDir>/<repo>.git`. */
+  /** Holds one bare cache per repo: `<cacheDir>/<repo>.git`; agents of one host may share it. */
   cacheDir: string;
   /** The server's base URL (`http://ci:8080`); repos are read from `<serverUrl>/git/<repo>.git`. */
   serverUrl: string;
@@ -13,130 +26,169 @@ export interface CheckoutOptions {
   token: string;
   /** Kill a fetch that takes longer (default 10 minutes). */
   fetchTimeoutMs?: number;
+  /** Milliseconds, for `durationMs` (default performance.now). */
+  now?: () => number;
 }
 
 export interface CheckoutRequest {
   repo: string;
   /** Full commit sha (40 or 64 hex digits). */
   sha: string;
-  /** Absolute path of a folder that does not exist yet or is empty. */
+  /** Absolute path of the workspace: absent, or one this checkout made before (it is reused). */
   workspaceDir: string;
+  /** The job's `checkout:` (default: reuse, full history). */
+  mode?: PlannedCheckout;
+  /** System lines for the job log (a broken workspace, a fallback). */
+  log?(text: string): void;
 }
 
 export interface CheckoutResult {
   sha: string;
   workspaceDir: string;
-  /** False when the cache already had the commit (no network). */
+  /** True when objects came from the server (into the cache, or into a shallow/partial workspace). */
   fetched: boolean;
+  /** True when the workspace was reused; false for a fresh clone. */
+  reused: boolean;
+  durationMs: number;
 }
 
-/** Checks out commits into workspaces; one instance per agent process (it owns the per-repo locks). */
+/** Checks out commits into workspaces; one instance per agent process. */
 export interface Checkout {
   /**
-   * Leaves `workspaceDir` as a repository with `sha` checked out (detached HEAD, full history,
-   * `origin` = the server URL). Fetches into the cache only when it lacks the commit. Fails
-   * with one clear line (`commit … not found on the server`, `401 from server …`) and then
-   * removes the workspace folder.
+   * Leaves `workspaceDir` equal to a fresh clone of `sha` (detached HEAD, `origin` = the server
+   * URL; full history unless shallow): untracked, ignored and changed files of the last job are
+   * gone. A workspace git cannot check out in is removed and cloned again (said in `log`).
+   * Fails with one clear line (`commit … not found on the server`, `401 from server …`); a
+   * workspace made by a failed fresh clone is removed, a reused one is kept.
    */
   checkout(request: CheckoutRequest): Promise<CheckoutResult>;
 }
 
-const REFSPECS = ['+refs/heads/*:refs/heads/*', '+refs/tags/*:refs/tags/*'];
-// What git says when the server lacks (or will not give) the object asked for by sha.
-const NO_SUCH_OBJECT = /not our ref|unadvertised object|couldn't find remote ref/i;
+// What `git checkout` says when the commit is not in the repository.
+const MISSING = /reference is not a tree|unable to read tree|not a valid object name|invalid reference|did not match any/i;
+
+/** A workspace git cannot work in; it is cloned again. */
+class Broken extends Error {}
 
 export function createCheckout(options: CheckoutOptions): Checkout {
   const base = options.serverUrl.replace(/\/+$/, '');
   if (!/^https?:\/\/[^/]/.test(base)) throw new KilnError('bad_input', `server URL must be http(s): ${base}`);
   const timeoutMs = options.fetchTimeoutMs ?? 600_000;
-  // Why: fetches into one cache race on ref locks, and a clone copying the cache's object
-  // files must not see a half-written pack. Keys are cache folders; a queue per key.
-  const tails = new Map<string, Promise<unknown>>();
-  const locked = <T>(key: string, task: () => Promise<T>): Promise<T> => {
-    const result = (tails.get(key) ?? Promise.resolve()).then(task);
-    const tail = result.catch(() => {});
-    tails.set(key, tail);
-    void tail.then(() => { if (tails.get(key) === tail) tails.delete(key); });
-    return result;
-  };
+  const now = options.now ?? (() => performance.now());
+  const cache = createRepoCache({ cacheDir: options.cacheDir, serverUrl: base, token: options.token, fetchTimeoutMs: timeoutMs });
 
-  // The header goes through GIT_CONFIG_* (not `-c` on the command line, where `ps` shows it),
-  // scoped to the server's URL so a redirect elsewhere never receives it.
-  const authEnv = (url: string): Record<string, string> => {
-    const n = Number(process.env.GIT_CONFIG_COUNT ?? 0) || 0;
-    return {
-      GIT_CONFIG_COUNT: String(n + 3),
-      [`GIT_CONFIG_KEY_${n}`]: `http.${url}.extraHeader`,
-      [`GIT_CONFIG_VALUE_${n}`]: `Authorization: Bearer ${options.token}`,
-      [`GIT_CONFIG_KEY_${n + 1}`]: 'http.followRedirects',
-      [`GIT_CONFIG_VALUE_${n + 1}`]: 'false',
-      [`GIT_CONFIG_KEY_${n + 2}`]: 'credential.helper',
-      [`GIT_CONFIG_VALUE_${n + 2}`]: '',
-    };
-  };
+  interface Job { repo: string; sha: string; ws: string; url: string; settings: GitDirSettings; direct: boolean; log(text: string): void }
 
-  const hasCommit = async (gitDir: string, sha: string): Promise<boolean> =>
-    (await runGit([`--git-dir=${gitDir}`, 'cat-file', '-e', `${sha}^{commit}`], { okCodes: [0, 1, 128] })).code === 0;
+  const gitCheckout = (j: Job) => runGit([...WORKSPACE_GIT, 'checkout', '--force', '--quiet', '--detach', j.sha], {
+    cwd: j.ws, okCodes: [0, 1, 128], env: j.direct ? serverAuthEnv(j.url, options.token, process.env) : {}, timeoutMs,
+  });
 
-  async function fetchCommit(cache: string, url: string, repo: string, sha: string): Promise<boolean> {
-    if (!(await stat(join(cache, 'HEAD')).catch(() => null))) await runGit(['init', '--bare', '--quiet', cache]);
-    if (await hasCommit(cache, sha)) return false;
-    const fetch = (what: string[]) => runGit(
-      ['-c', 'gc.autoDetach=false', `--git-dir=${cache}`, 'fetch', '--quiet', '--no-tags', '--prune', '--', url, ...what],
-      { env: authEnv(url), timeoutMs },
-    );
-    // All branches and tags first: later fetches negotiate from them and stay small.
-    await fetch(REFSPECS).catch((e: unknown) => { throw explainFetchError(e, base, repo); });
-    if (await hasCommit(cache, sha)) return true;
-    // A commit no branch has any more (force-pushed away) may still be on the server.
-    await fetch([sha]).catch((e: unknown) => {
-      if (!(e instanceof GitError && NO_SUCH_OBJECT.test(e.stderr))) throw explainFetchError(e, base, repo);
-    });
-    if (await hasCommit(cache, sha)) return true;
-    throw notFound(`commit ${sha} not found on the server (repo ${repo})`);
+  /** Shallow or partial: from the server into the workspace (its `origin`). */
+  async function fetchDirect(j: Job): Promise<true> {
+    const { depth, filter } = j.settings.mode;
+    const args = [...WORKSPACE_GIT, 'fetch', '--quiet', '--no-tags', ...(depth ? [`--depth=${depth}`] : []), ...(filter ? [`--filter=${filter}`] : []), 'origin', j.sha];
+    const r = await runGit(args, { cwd: j.ws, env: serverAuthEnv(j.url, options.token, process.env), timeoutMs, okCodes: [0, 1, 128] });
+    if (r.code === 0) return true;
+    if (NO_SUCH_OBJECT.test(r.stderr)) throw commitNotFound(j.sha, j.repo);
+    throw explainFetchError(new GitError('git fetch failed', r.code, r.stderr), base, j.repo);
+  }
+
+  /** Full history: from the agent's cache, which fetches from the server only when it lacks the commit. */
+  async function fetchFromCache(j: Job): Promise<boolean> {
+    const local = () => runGit([...WORKSPACE_GIT, 'fetch', '--quiet', '--no-tags', '--', cache.path(j.repo), j.sha], { cwd: j.ws, okCodes: [0, 1, 128], timeoutMs });
+    let r = await local();
+    if (r.code === 0) return false;
+    if (!NO_SUCH_OBJECT.test(r.stderr) && !/not a git repository|does not appear to be a git/i.test(r.stderr)) throw new Broken(`fetch from the cache: ${lastLine(r.stderr)}`);
+    const fetched = await cache.ensure(j.repo, j.sha);
+    r = await local();
+    if (r.code !== 0) throw new Broken(`fetch from the cache: ${lastLine(r.stderr)}`);
+    return fetched;
+  }
+
+  async function clean(j: Job): Promise<void> {
+    try {
+      await cleanWorkTree(j.ws, j.settings.sha256 ? 32 : 20);
+    } catch (error) {
+      if (!(error instanceof IndexUnreadable)) throw new Broken(`cannot clean: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
+      j.log(`kiln: cannot read the git index (${error.message}); cleaning with git clean`);
+      const r = await runGit([...WORKSPACE_GIT, 'clean', '-ffdxq'], { cwd: j.ws, okCodes: [0, 1, 128] });
+      if (r.code !== 0) throw new Broken(`git clean: ${lastLine(r.stderr)}`);
+    }
+  }
+
+  /** Resolves with whether it fetched; throws Broken when the workspace must be cloned again. */
+  async function reuse(j: Job): Promise<boolean> {
+    await resetGitDir(j.ws, j.settings).catch((e: NodeJS.ErrnoException) => { throw new Broken(`cannot write .git: ${e.code ?? String(e)}`); });
+    // A job's own `git fetch --depth` would leave a full workspace with less history than a clone.
+    if (j.settings.mode.depth === null && (await stat(join(j.ws, '.git', 'shallow')).catch(() => null))) throw new Broken('its history was made shallow');
+    let r = await gitCheckout(j);
+    let fetched = false;
+    if (r.code !== 0 && MISSING.test(r.stderr)) {
+      fetched = j.direct ? await fetchDirect(j) : await fetchFromCache(j);
+      r = await gitCheckout(j);
+    }
+    if (r.code !== 0) throw new Broken(lastLine(r.stderr) || `git checkout exit ${r.code}`);
+    await clean(j);
+    return fetched;
+  }
+
+  async function fresh(j: Job): Promise<boolean> {
+    let fetched: boolean;
+    if (j.direct) {
+      await mkdir(j.ws, { recursive: true });
+      await runGit(['init', '--quiet', ...(j.settings.sha256 ? ['--object-format=sha256'] : []), j.ws]);
+      await resetGitDir(j.ws, j.settings);
+      fetched = await fetchDirect(j);
+    } else {
+      fetched = await cache.cloneInto(j.repo, j.sha, j.ws);
+      await resetGitDir(j.ws, j.settings);
+    }
+    const r = await gitCheckout(j);
+    if (r.code !== 0) throw new KilnError('internal', `git checkout failed: ${lastLine(r.stderr) || `exit ${r.code}`}`);
+    return fetched;
   }
 
   return {
-    async checkout({ repo, sha: rawSha, workspaceDir }) {
+    async checkout({ repo, sha: rawSha, workspaceDir: ws, mode = DEFAULT_CHECKOUT, log = () => {} }) {
       const sha = rawSha.toLowerCase();
       if (!/^[A-Za-z0-9._-]+$/.test(repo) || repo.includes('..')) throw new KilnError('bad_input', `invalid repo name ${JSON.stringify(repo)}`);
       if (!/^([0-9a-f]{40}|[0-9a-f]{64})$/.test(sha)) throw new KilnError('bad_input', `invalid commit sha ${JSON.stringify(rawSha)}`);
-      if (!isAbsolute(workspaceDir)) throw new KilnError('bad_input', `workspace must be an absolute path: ${workspaceDir}`);
-      const entries = await readdir(workspaceDir).catch((e: NodeJS.ErrnoException) => (e.code === 'ENOENT' ? [] : null));
-      if (entries === null || entries.length > 0) throw new KilnError('conflict', `workspace ${workspaceDir} is not an empty folder`);
-
-      await mkdir(options.cacheDir, { recursive: true });
-      const cache = join(options.cacheDir, `${repo}.git`);
+      if (!isAbsolute(ws)) throw new KilnError('bad_input', `workspace must be an absolute path: ${ws}`);
+      const started = now();
       const url = `${base}/git/${repo}.git`;
+      const j: Job = { repo, sha, ws, url, settings: { url, sha256: sha.length === 64, mode }, direct: mode.depth !== null || mode.filter !== null, log };
+      const done = (fetched: boolean, reused: boolean): CheckoutResult => ({ sha, workspaceDir: ws, fetched, reused, durationMs: now() - started });
+      if (!mode.fresh && (await looksLikeRepo(ws))) {
+        try {
+          return done(await reuse(j), true);
+        } catch (error) {
+          if (!(error instanceof Broken)) throw error;
+          log(`kiln: the workspace is broken (${error.message}); removing it and cloning again`);
+        }
+      } else if (!mode.fresh && (await readdir(ws).catch(() => null)) !== null) {
+        log('kiln: the workspace is broken (no .git); removing it and cloning again');
+      }
+      await removeWorkspace(ws);
       try {
-        const fetched = await locked(cache, async () => {
-          const didFetch = await fetchCommit(cache, url, repo, sha);
-          // A local clone hard-links the cache's object files: instant, and independent of
-          // the cache afterwards (no alternates), so it also works when mounted in a container.
-          await runGit(['clone', '--local', '--no-checkout', '--quiet', '--', cache, workspaceDir]);
-          return didFetch;
-        });
-        await runGit(['checkout', '--quiet', '--detach', sha], { cwd: workspaceDir });
-        await runGit(['remote', 'set-url', 'origin', url], { cwd: workspaceDir });
-        return { sha, workspaceDir, fetched };
+        return done(await fresh(j), false);
       } catch (error) {
-        await rm(workspaceDir, { recursive: true, force: true });
+        await removeWorkspace(ws).catch(() => undefined);
         throw error;
       }
     },
   };
 }
 
-/** One line saying why a fetch from the server failed, without the token or the environment. */
-export function explainFetchError(error: unknown, serverUrl: string, repo: string): KilnError {
-  if (!(error instanceof GitError)) return new KilnError('internal', `fetch of repo ${repo} failed`, { cause: error });
-  const s = error.stderr;
-  const status = /returned error: (\d{3})/.exec(s)?.[1];
-  if (status === '401' || /Authentication failed|could not read (Username|Password)/i.test(s)) {
-    return new KilnError('unauthorized', `401 from server ${serverUrl}: the agent token was refused`);
+/**
+ * Removes a workspace; when that fails (files a container's root made), moves it aside first
+ * so that the path is free for the clone.
+ */
+async function removeWorkspace(ws: string): Promise<void> {
+  try {
+    await rm(ws, { recursive: true, force: true });
+  } catch {
+    const aside = `${ws}.broken-${Date.now().toString(36)}`;
+    await rename(ws, aside);
+    await rm(aside, { recursive: true, force: true }).catch(() => undefined);
   }
-  if (status === '404' || /repository '[^']*' not found/.test(s)) return notFound(`404 from server ${serverUrl}: it has no repo ${repo}`);
-  if (status === '403') return new KilnError('forbidden', `403 from server ${serverUrl} for repo ${repo}`);
-  if (status) return new KilnError('internal', `${status} from server ${serverUrl} while fetching repo ${repo}`);
-  return new KilnError('internal', `cannot fetch repo ${repo} from ${serverUrl}: ${lastLine(s) || error.message}`);
 }

@@ -25,9 +25,9 @@ export interface LocalRunOptions {
   /** The jobs to run (with what they need); null: all. */
   only: ReadonlySet<string> | null;
   facts: RunFacts;
-  /** Each job gets a fresh folder under here. */
+  /** The jobs' workspace is made here and reused from job to job (one job runs at a time). */
   workspaceRoot: string;
-  /** Fills a job's workspace (a folder that does not exist yet). */
+  /** Fills the workspace: a folder that does not exist yet, or the one the previous job left. */
   prepare(workspace: string): Promise<void>;
   /** The job's KILN_* variables and secrets; KILN_WORKSPACE is added. */
   env(job: PlannedJob): Record<string, string>;
@@ -73,9 +73,10 @@ export async function runPlanLocally(o: LocalRunOptions): Promise<LocalJobResult
       continue;
     }
     if (job.approval) jobLog.write(null, 'system', 'kiln: approval is not asked for in a local run\n');
-    const workspace = join(o.workspaceRoot, `${results.size}-${job.name.replace(/[^A-Za-z0-9._-]+/g, '_')}`);
+    const workspace = join(o.workspaceRoot, 'workspace');
     try {
       await mkdir(o.workspaceRoot, { recursive: true });
+      if (job.checkout?.fresh) await rm(workspace, { recursive: true, force: true });
       await o.prepare(workspace);
       const result = await runJob({
         job, executor, workspace, output: jobLog,
@@ -87,8 +88,6 @@ export async function runPlanLocally(o: LocalRunOptions): Promise<LocalJobResult
       jobLog.write(null, 'system', `✖ cannot prepare the workspace: ${error instanceof Error ? error.message : String(error)}\n`);
       jobLog.close();
       ended('error', 'cannot prepare the workspace', null, now() - started);
-    } finally {
-      await rm(workspace, { recursive: true, force: true });
     }
   }
   return [...results.values()];

@@ -1,25 +1,25 @@
-// Runs one assignment: fresh workspace, checkout, steps on the shell executor, results to the outbox.
+// Runs one assignment: the slot's workspace, checkout, steps on the executor, results to the outbox.
 //
 //   job lifecycle on the agent:
 //
-//   assigned ─▶ workspace ─▶ checkout ─▶ steps (runJob) ─▶ log closed ─▶ done recorded ─▶ workspace removed
-//                               │ fails        ▲ cancel: tree stopped, rest skipped
-//                               └──────────────┴─▶ done error / cancelled
-import { rm } from 'node:fs/promises';
-import { join } from 'node:path';
+//   assigned ─▶ workspace taken ─▶ checkout ─▶ steps (runJob) ─▶ log closed ─▶ workspace given back ─▶ slot freed ─▶ done recorded
+//                                     │ fails        ▲ cancel: tree stopped, rest skipped
+//                                     └──────────────┴─▶ done error / cancelled
 import type { Logger } from 'pino';
 import type { JobAssignment } from '../../shared/protocol/messages.js';
 import type { Executor } from '../executors/executor.js';
 import { runJob } from '../executors/run-job.js';
-import type { Checkout } from '../git/checkout.js';
+import { DEFAULT_CHECKOUT } from '../../shared/pipeline/types.js';
+import type { Checkout, CheckoutResult } from '../git/checkout.js';
 import { createJobLog, type JobLog } from '../logs/job-log.js';
 import type { DoneMessage } from './job-records.js';
 import type { JobOutbox, Outbox } from './outbox.js';
+import { workspacePath } from './work-dir.js';
 
 export type JobEnd = Pick<DoneMessage, 'status' | 'exitCode' | 'reason'>;
 
 export interface JobRunnerOptions {
-  /** Workspaces are made here, one per attempt: `<jobId>-<attempt>`. */
+  /** Workspaces live here, one per repo, agent slot and kind (see workspacePath); reused from job to job. */
   workspacesDir: string;
   checkout: Checkout;
   outbox: Outbox;
@@ -30,8 +30,8 @@ export interface JobRunnerOptions {
 }
 
 /**
- * Runs the assignment to its end and never rejects: whatever happens, the job's log is closed,
- * its `done` handed to the outbox (after the last chunk) and its workspace removed. Aborting
+ * Runs the assignment to its end and never rejects: whatever happens, the job's log is closed
+ * and its `done` handed to the outbox (after the last chunk). Aborting
  * `signal` cancels the job; a string `signal.reason` becomes the done's reason. `release` is
  * called once the job's processes are gone and before its `done` can leave: the server hands
  * the slot to the next job as soon as it reads the done, so the slot must be free by then.
@@ -40,6 +40,18 @@ export type JobRunner = (assignment: JobAssignment, signal: AbortSignal, release
 
 export function createJobRunner(o: JobRunnerOptions): JobRunner {
   const now = o.now ?? Date.now;
+  // Why numbers per repo and kind: a workspace is used by one job at a time, so each running
+  // job takes the lowest free number, and gives it back before its slot is freed — the next
+  // job (sent the moment the server reads the done) then finds it free and untouched.
+  const inUse = new Map<string, Set<number>>();
+  const take = (kind: string): number => {
+    const used = inUse.get(kind) ?? new Set<number>();
+    inUse.set(kind, used);
+    let n = 1;
+    while (used.has(n)) n++;
+    used.add(n);
+    return n;
+  };
   return async (a, signal, release) => {
     const log = o.logger.child({ jobId: a.jobId, runId: a.runId, attempt: a.attempt, job: a.job.name });
     const out = await o.outbox.begin({ jobId: a.jobId, attempt: a.attempt, token: a.token });
@@ -47,7 +59,10 @@ export function createJobRunner(o: JobRunnerOptions): JobRunner {
       jobId: a.jobId, attempt: a.attempt, secrets: a.secrets, capBytes: a.logCapBytes, now, onChunk: (c) => out.chunk(c),
     });
     const system = (text: string) => jobLog.write(null, 'system', `${text}\n`);
-    const workspace = join(o.workspacesDir, `${a.jobId}-${a.attempt}`);
+    const mode = a.job.checkout ?? DEFAULT_CHECKOUT;
+    const kind = `${a.repo}:${mode.depth !== null}:${mode.filter}`;
+    const number = take(kind);
+    const workspace = workspacePath(o.workspacesDir, a.repo, number, mode);
     let end: JobEnd;
     log.info('job started');
     try {
@@ -59,9 +74,9 @@ export function createJobRunner(o: JobRunnerOptions): JobRunner {
     }
     if (end.status === 'cancelled' && typeof signal.reason === 'string') end = { ...end, reason: signal.reason };
     jobLog.close();
+    inUse.get(kind)?.delete(number);
     release();
     await out.finish({ ...end, at: now() });
-    await rm(workspace, { recursive: true, force: true }).catch((err: unknown) => log.warn({ err }, 'cannot remove workspace'));
     log.info({ status: end.status, exitCode: end.exitCode, reason: end.reason }, 'job ended');
     return end;
   };
@@ -87,11 +102,10 @@ async function runInWorkspace({ a, workspace, signal, system, jobLog, out, o, lo
     system(`✖ ${message(err)}`);
     return { status: 'error', exitCode: null, reason: message(err) };
   }
-  await rm(workspace, { recursive: true, force: true });
   system(`kiln: checking out ${a.sha.slice(0, 12)} of ${a.repo}${a.ref ? ` (${a.ref})` : ''}`);
   try {
-    const result = await o.checkout.checkout({ repo: a.repo, sha: a.sha, workspaceDir: workspace });
-    system(result.fetched ? 'kiln: fetched from the server' : 'kiln: the commit was in the agent\'s cache');
+    const result = await o.checkout.checkout({ repo: a.repo, sha: a.sha, workspaceDir: workspace, mode: a.job.checkout ?? DEFAULT_CHECKOUT, log: system });
+    system(checkedOut(result, a.job.checkout ?? DEFAULT_CHECKOUT));
   } catch (err) {
     log.warn({ err: message(err) }, 'checkout failed');
     system(`✖ checkout failed: ${message(err)}`);
@@ -110,6 +124,17 @@ async function runInWorkspace({ a, workspace, signal, system, jobLog, out, o, lo
     onTeardownError: (err) => log.warn({ err }, 'executor teardown failed'),
   });
   return { status: finalStatus(result.status), exitCode: result.exitCode, reason: result.reason };
+}
+
+/** `kiln: checked out 1a2b3c4d5e6f in 0.09 s (reused workspace, no fetch)`. */
+export function checkedOut(r: CheckoutResult, mode: typeof DEFAULT_CHECKOUT): string {
+  const how = [
+    r.reused ? 'reused workspace' : 'fresh clone',
+    ...(mode.depth !== null ? [`depth ${mode.depth}`] : []),
+    ...(mode.filter !== null ? [`filter ${mode.filter}`] : []),
+    r.fetched ? 'fetched from the server' : 'no fetch',
+  ];
+  return `kiln: checked out ${r.sha.slice(0, 12)} in ${(r.durationMs / 1000).toFixed(2)} s (${how.join(', ')})`;
 }
 
 function finalStatus(status: string): DoneMessage['status'] {

@@ -18,6 +18,8 @@ Options (each also read from the environment variable shown):
   --name NAME       how the server shows this agent (default host-xxxx)  KILN_AGENT_NAME
   --pool POOL       the pool that started this agent (none by hand)      KILN_POOL
   --work-dir DIR    workspaces, git cache and log spool (~/.kiln-agent)  KILN_AGENT_DIR
+  --git-cache DIR   a git cache shared by the host's agents (default:    KILN_GIT_CACHE
+                    <work-dir>/git); pools pass one that outlives agents
   --once            take one job, finish it, and exit
   --no-docker       take no image jobs even when a Docker engine answers  KILN_DOCKER=0
   --docker-host H   the engine (default $DOCKER_HOST or the local socket) KILN_DOCKER_HOST
@@ -43,15 +45,16 @@ export async function main(argv: string[]): Promise<number> {
     'no-docker': { type: 'boolean' },
     'docker-host': { type: 'string' },
     'docker-network': { type: 'string' },
+    'git-cache': { type: 'string' },
   }, USAGE);
   if (!parsed) return 0;
   if (parsed.positionals.length > 0) {
     console.error(`kiln agent: unexpected argument "${parsed.positionals[0]}" (run \`kiln agent --help\`)`);
     return 2;
   }
-  const { 'work-dir': workDir, 'no-docker': noDocker, 'docker-host': dockerHost, 'docker-network': dockerNetwork, ...flags } = parsed.values;
+  const { 'work-dir': workDir, 'no-docker': noDocker, 'docker-host': dockerHost, 'docker-network': dockerNetwork, 'git-cache': gitCache, ...flags } = parsed.values;
   try {
-    const config = loadAgentConfig({ flags: { ...flags, workDir, noDocker, dockerHost, dockerNetwork }, env: process.env, cwd: process.cwd(), homeDir: homedir() || null, hostname: hostname() });
+    const config = loadAgentConfig({ flags: { ...flags, workDir, noDocker, dockerHost, dockerNetwork, gitCache }, env: process.env, cwd: process.cwd(), homeDir: homedir() || null, hostname: hostname() });
     const { runAgent } = await import('../../agent/main.js');
     return await runAgent({ config, env: process.env });
   } catch (error) {

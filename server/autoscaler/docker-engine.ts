@@ -69,9 +69,25 @@ export function createEngines(env: EngineEnv, given?: Docker): (pool: Pick<PoolC
   };
 }
 
+/** Where an agent container keeps the pool's git cache: a named volume that outlives the agents. */
+export const GIT_CACHE_TARGET = '/var/lib/kiln-git-cache';
+
+/**
+ * The mount of the pool's git cache volume, `kiln-git-cache-<pool>` (made by the engine on
+ * first use, on each node for a swarm). Why a volume and not a host folder: the engine may be
+ * on another host. The agent image has the folder, owned by its user, so the new volume is.
+ */
+export function gitCacheMount(pool: Pick<PoolConfig, 'name'>): Docker.MountSettings {
+  return {
+    Type: 'volume', Source: `kiln-git-cache-${pool.name}`, Target: GIT_CACHE_TARGET,
+    VolumeOptions: { NoCopy: false, Labels: { 'kiln.pool': pool.name }, DriverConfig: { Name: 'local', Options: {} } },
+  };
+}
+
 /** The environment every agent of `pool` gets (the token among it: never logged). */
 export function agentEnv(pool: PoolConfig, spec: { serverUrl: string; token: string; labels: readonly string[]; capacity: number }, name: string): string[] {
   const env: Record<string, string> = {
+    KILN_GIT_CACHE: GIT_CACHE_TARGET,
     ...(pool.docker?.env ?? {}),
     KILN_SERVER: spec.serverUrl, KILN_AGENT_TOKEN: spec.token, KILN_AGENT_NAME: name, KILN_POOL: pool.name,
     KILN_LABELS: spec.labels.join(','), KILN_CAPACITY: String(spec.capacity),

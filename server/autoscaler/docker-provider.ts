@@ -1,6 +1,6 @@
 // The `docker` provider: each agent is a container on the pool's engine, found again by its
 // `kiln.pool` label (containers outlive the server), ended with SIGTERM (the agent drains) and
-// then removed.
+// then removed. The pool's agents share a git cache volume (see gitCacheMount) that outlives them.
 //
 //   container:  create ─start─▶ running ──agent exits (drained, or crashed)──▶ exited
 //                                  │ remove: stop (SIGTERM … grace … SIGKILL)     │ list removes it
@@ -11,7 +11,7 @@ import { randomBytes } from 'node:crypto';
 import type Docker from 'dockerode';
 import type { Logger } from 'pino';
 import type { PoolConfig } from '../config.js';
-import { agentEnv, checkImage, createEngines, DEFAULT_AGENT_IMAGE, engineLabel, type EngineEnv } from './docker-engine.js';
+import { agentEnv, checkImage, createEngines, DEFAULT_AGENT_IMAGE, engineLabel, gitCacheMount, type EngineEnv } from './docker-engine.js';
 import type { AgentProvider, AgentSpec, Instance } from './provider.js';
 
 export interface DockerProviderOptions {
@@ -45,7 +45,7 @@ export function createDockerProvider(options: DockerProviderOptions): AgentProvi
       name, Image: image, Env: agentEnv(pool, spec, name),
       Labels: { 'kiln.pool': pool.name, 'kiln.agent-name': name },
       HostConfig: {
-        Init: true, RestartPolicy: { Name: 'no' },
+        Init: true, RestartPolicy: { Name: 'no' }, Mounts: [gitCacheMount(pool)],
         ...(pool.docker?.network ? { NetworkMode: pool.docker.network } : {}),
       },
     });

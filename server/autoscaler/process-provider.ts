@@ -1,6 +1,7 @@
 // The `process` provider: agents as detached child processes of the server's host. They outlive
 // a crash of the server (own process group, output to a file, unref'd) and are found again from
-// the records under <data>/pools/<pool>/.
+// the records under <data>/pools/<pool>/. They share one git cache, <data>/agent-cache/git, which
+// outlives them: the next agent of the pool does not fetch the history again.
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { closeSync, openSync } from 'node:fs';
@@ -45,6 +46,8 @@ export function createProcessProvider(options: ProcessProviderOptions): AgentPro
   const baseEnv = Object.fromEntries(Object.entries(options.env ?? process.env)
     .filter(([key, value]) => value !== undefined && (!key.startsWith('KILN_') || key === 'KILN_LOG_LEVEL' || key.startsWith('KILN_DOCKER') || key.startsWith('KILN_DIND_'))));
   const poolDir = (pool: string) => join(dataDir, 'pools', pool);
+  // Why outside the agents' work folders: those are deleted when an agent is gone (forgetRecord).
+  const gitCache = join(dataDir, 'agent-cache', 'git');
   const toInstance = (r: AgentRecord): Instance => ({ name: r.name, pool: r.pool, startedAtMs: r.startedAtMs, ref: String(r.pid), log: r.log });
 
   async function startOne(pool: PoolConfig, spec: AgentSpec): Promise<Instance> {
@@ -54,7 +57,7 @@ export function createProcessProvider(options: ProcessProviderOptions): AgentPro
     const log = join(dir, `${name}.log`);
     await mkdir(workDir, { recursive: true });
     const args = [kilnScript, 'agent', '--server', spec.serverUrl, '--labels', spec.labels.join(','),
-      '--capacity', String(spec.capacity), '--pool', pool.name, '--name', name, '--work-dir', workDir];
+      '--capacity', String(spec.capacity), '--pool', pool.name, '--name', name, '--work-dir', workDir, '--git-cache', gitCache];
     const out = openSync(log, 'a', 0o600);
     let pid: number;
     try {

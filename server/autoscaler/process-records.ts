@@ -66,7 +66,7 @@ export async function readRecords(dir: string, onBad: (file: string, error: unkn
   return records;
 }
 
-/** Deletes an agent's record and work folder; its log stays (see pruneLogs). */
+/** Deletes an agent's record and work folder (workspaces, spool); its log stays (see pruneLogs), and so does the pool's shared git cache, which is elsewhere. */
 export async function forgetRecord(dir: string, name: string): Promise<void> {
   await rm(join(dir, `${name}.json`), { force: true });
   await rm(join(dir, name), { recursive: true, force: true });

@@ -3,7 +3,7 @@
 import { createHash } from 'node:crypto';
 import type Docker from 'dockerode';
 import type { PoolConfig } from '../config.js';
-import { agentEnv, DEFAULT_AGENT_IMAGE } from './docker-engine.js';
+import { agentEnv, DEFAULT_AGENT_IMAGE, gitCacheMount } from './docker-engine.js';
 import type { AgentSpec } from './provider.js';
 
 /** A task as `GET /tasks` answers (the fields kiln reads). */
@@ -35,6 +35,7 @@ export function serviceSpec(pool: PoolConfig, spec: AgentSpec, replicas: number,
       // Why a template: each task must say hello under its own name.
       Env: agentEnv(pool, spec, `kiln-${pool.name}-{{.Task.ID}}`),
       Labels: { 'kiln.pool': pool.name },
+      Mounts: [gitCacheMount(pool)],
     },
     // Why `on-failure`: an agent that drained exits 0 and must stay gone (see swarm-provider.ts).
     RestartPolicy: { Condition: 'on-failure', Delay: 5_000_000_000, MaxAttempts: 3 },

@@ -9,7 +9,9 @@ import { GIT_BASE_ENV, GitError, lastLine, runGit } from './run-git.js';
 // Agents fetch an exact sha. "Any" rather than "reachable": a re-run of a commit whose branch
 // was force-pushed away still works while the mirror keeps the object; whoever may read the
 // repo may read all of it, so this reveals nothing the token does not already grant.
-const SERVE_CONFIG = ['-c', 'uploadpack.allowAnySHA1InWant=true'];
+// allowFilter: partial checkouts (`checkout: { filter: blob:none }`) fetch commits and trees
+// first and each blob when it is checked out. Shallow fetches (`--depth`) need no setting.
+const SERVE_CONFIG = ['-c', 'uploadpack.allowAnySHA1InWant=true', '-c', 'uploadpack.allowFilter=true'];
 
 /** GIT_PROTOCOL for git from the client's `Git-Protocol` header (`version=2`), or undefined when absent or odd. */
 export function gitProtocolEnv(header: string | undefined): Record<string, string> {

@@ -4,7 +4,7 @@ import { parseDuration } from './duration.js';
 import { substituteMatrix } from './expressions.js';
 import { expandMatrix, matrixJobName, type MatrixValues } from './matrix.js';
 import type { JobInput, PipelineInput, StepInput, WhenInput } from './schema.js';
-import type { Plan, PlannedJob, PlannedService, PlannedStep, Triggers, When } from './types.js';
+import { DEFAULT_CHECKOUT, type Plan, type PlannedCheckout, type PlannedJob, type PlannedService, type PlannedStep, type Triggers, type When } from './types.js';
 
 export const DEFAULT_SHELL = 'sh -e';
 
@@ -61,7 +61,14 @@ function planJob(key: string, matrix: MatrixValues | null, job: JobInput, pipeli
     environment: j.environment ?? null,
     approval: j.approval ?? false,
     concurrency: j.concurrency ?? null,
+    checkout: planCheckout(j.checkout),
   };
+}
+
+function planCheckout(checkout: JobInput['checkout']): PlannedCheckout {
+  if (checkout === undefined) return { ...DEFAULT_CHECKOUT };
+  if (checkout === 'fresh') return { ...DEFAULT_CHECKOUT, fresh: true };
+  return { fresh: checkout.fresh ?? false, depth: checkout.depth ?? null, filter: checkout.filter ?? null };
 }
 
 function planStep(step: StepInput): PlannedStep {

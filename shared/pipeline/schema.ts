@@ -99,6 +99,16 @@ const jobShape = {
   environment: text('The deployment environment this job deploys to'),
   approval: flag('The job waits, blocked, until someone approves it'),
   concurrency: text('At most one running job holds this name at a time, server-wide'),
+  checkout: z
+    .union([
+      z.literal('fresh'),
+      z.strictObject({
+        fresh: flag('A fresh clone instead of the agent\'s reused workspace').optional(),
+        depth: z.int({ error: 'expected a whole number' }).min(1, { error: 'expected 1 or more' }).meta({ description: 'Shallow: fetch only this many commits' }).optional(),
+        filter: z.literal('blob:none', { error: 'expected blob:none' }).meta({ description: 'Partial: file contents are fetched as they are checked out' }).optional(),
+      }),
+    ], { error: 'expected fresh or a mapping with fresh, depth and filter' })
+    .meta({ description: 'How the workspace is made: reused and cleaned (default), `fresh`, shallow (`depth`) or partial (`filter: blob:none`)' }),
 };
 
 const job = z.strictObject(jobShape, { error: 'expected a job: a mapping with `steps:`' }).partial().meta({ description: 'A job' });

@@ -23,6 +23,15 @@ export interface PlannedStep {
   when: When | null;
 }
 
+/** How the agent fills the workspace (`checkout:`); absent in plans stored before the key existed = the default. */
+export interface PlannedCheckout {
+  fresh: boolean;                       // true: a fresh clone, not the agent's reused workspace
+  depth: number | null;                 // shallow: this many commits of history
+  filter: 'blob:none' | null;           // partial: file contents fetched when checked out
+}
+
+export const DEFAULT_CHECKOUT: PlannedCheckout = { fresh: false, depth: null, filter: null };
+
 export interface PlannedService {
   name: string;
   image: string;
@@ -55,6 +64,7 @@ export interface PlannedJob {
   environment: string | null;
   approval: boolean;
   concurrency: string | null;
+  checkout?: PlannedCheckout;
 }
 
 export interface CronTrigger {

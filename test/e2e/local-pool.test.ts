@@ -82,6 +82,25 @@ describe('the local process pool', () => {
     expect(pool.events.filter((e: { action: string }) => e.action === 'drain')).toHaveLength(2);
   });
 
+  it('shares one git cache among the pool\'s agents: the agent after a drained one does not fetch the history again', async () => {
+    const sha = await repo.commit({ 'pipeline.yml': 'jobs:\n  one:\n    steps: [{ run: "git log -1 --format=%s" }]\n' }, 'cached commit');
+    const first = await runEnded(server, (await runOfCommit(server, 'web', sha)).id);
+    expect(first.status).toBe('success');
+    const firstLog = await jobLog(server, first.jobs[0].id);
+    expect(firstLog).toContainEqual(expect.stringMatching(/^kiln: checked out [0-9a-f]{12} in \d+\.\d\d s \(fresh clone, fetched from the server\)$/));
+    expect(firstLog).toContain('cached commit');
+    // idle_timeout 2 s: the agent drains and exits, and its work folder is deleted.
+    await eventually(async () => (await poolAgents(server)).every((a: { status: string }) => a.status === 'offline'), 20_000, 'the pool agent gone');
+    await eventually(() => poolAgentPids(server.dataDir).length === 0, 10_000, 'no pool agent process');
+
+    const again = await server.api('POST', '/api/repos/web/runs', { sha });
+    expect(again.status).toBe(201);
+    const second = await runEnded(server, again.body.id);
+    expect(second.status).toBe('success');
+    expect(second.jobs[0].agent).not.toBe(first.jobs[0].agent);
+    expect(await jobLog(server, second.jobs[0].id)).toContainEqual(expect.stringMatching(/\(fresh clone, no fetch\)$/));
+  });
+
   it('keeps a pool agent running its job through a server crash: the restarted server gets it back and the job succeeds', async () => {
     const sha = await repo.commit({ 'pipeline.yml': `jobs:\n  long:\n    steps:\n      - name: count\n        run: '${count(80)}'\n` });
     const run = await runOfCommit(server, 'web', sha);

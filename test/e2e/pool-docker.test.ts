@@ -42,6 +42,13 @@ describe.skipIf(skipDocker())('a docker pool on a real engine', () => {
   afterAll(async () => {
     await killAll();
     for (const pool of pools) for (const id of poolContainers(pool)) docker('rm', '-f', id);
+    for (const pool of pools) {
+      try {
+        docker('volume', 'rm', '-f', `kiln-git-cache-${pool}`);
+      } catch {
+        // never made
+      }
+    }
     // Untagging only: the image stays while another tag (ensureKilnImage's) names it.
     for (const tag of [MISSING, image, `kiln-test-agent-standin-${suffix}:latest`]) {
       try {
@@ -69,10 +76,12 @@ describe.skipIf(skipDocker())('a docker pool on a real engine', () => {
       expect(agentName).toMatch(new RegExp(`^kiln-${pool}-[0-9a-f]{8}$`));
       expect(containerName).toBe(agentName);
     }
-    const inspected = JSON.parse(docker('inspect', ...poolContainers(pool))) as Array<{ HostConfig: { Init: boolean; NetworkMode: string; RestartPolicy: { Name: string } }; Config: { Env: string[] } }>;
+    const inspected = JSON.parse(docker('inspect', ...poolContainers(pool))) as Array<{ HostConfig: { Init: boolean; NetworkMode: string; RestartPolicy: { Name: string } }; Config: { Env: string[] }; Mounts: Array<{ Type: string; Name?: string; Destination: string }> }>;
     for (const c of inspected) {
       expect(c.HostConfig).toMatchObject({ Init: true, NetworkMode: 'host', RestartPolicy: { Name: 'no' } });
       expect(c.Config.Env).toContain(`KILN_SERVER=${server.url}`);
+      expect(c.Config.Env).toContain('KILN_GIT_CACHE=/var/lib/kiln-git-cache');
+      expect(c.Mounts).toContainEqual(expect.objectContaining({ Type: 'volume', Name: `kiln-git-cache-${pool}`, Destination: '/var/lib/kiln-git-cache' }));
     }
 
     const ended = await runEnded(server, run.id, 60_000);
@@ -94,8 +103,15 @@ describe.skipIf(skipDocker())('a docker pool on a real engine', () => {
     expect(after.desired).toBe(0);
     expect(after.events.filter((e: { action: string }) => e.action === 'drain')).toHaveLength(2);
     expect(after.events.filter((e: { action: string }) => e.action === 'start').reduce((n: number, e: { count: number }) => n + e.count, 0)).toBe(2);
+
+    // The pool's git cache is a volume: a new agent container checks the commit out without a fetch.
+    const again = await server.api('POST', '/api/repos/web/runs', { sha });
+    const second = await runEnded(server, again.body.id, 60_000);
+    expect(second.status).toBe('success');
+    expect(agentNames).not.toContain(second.jobs[0].agent);
+    expect(await jobLog(server, second.jobs[0].id)).toContainEqual(expect.stringMatching(/^kiln: checked out [0-9a-f]{12} in \d+\.\d\d s \(fresh clone, no fetch\)$/));
     await server.kill();
-  }, 120_000);
+  }, 180_000);
 
   it('keeps a job queued with the reason while the agent image is missing, and runs it once the image exists', async () => {
     const pool = `ghost${process.pid}`;

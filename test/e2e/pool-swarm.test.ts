@@ -87,6 +87,17 @@ describe.skipIf(skipDocker())('a swarm pool on a one-node swarm', () => {
       }
     }
     if (joined) docker('swarm', 'leave', '--force');
+    // Each pool's git cache volume, once no task container uses it any more.
+    for (const pool of pools) {
+      await eventually(() => {
+        try {
+          docker('volume', 'rm', '-f', `kiln-git-cache-${pool}`);
+          return true;
+        } catch {
+          return false;
+        }
+      }, 20_000, `the git cache volume of ${pool} removed`).catch(() => {});
+    }
     // Untagging only (the image stays while ensureKilnImage's tag names it), once swarm let go of it.
     for (const tag of [image, `kiln-test-agent-standin-${suffix}:latest`]) {
       if (tag) {

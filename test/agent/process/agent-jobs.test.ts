@@ -35,9 +35,10 @@ describe('kiln agent: jobs', () => {
     const logs = c.logs();
     expect(logs.map((l) => l.seq)).toEqual(logs.map((_, i) => i));
     expect(done).toMatchObject({ lastSeq: logs.length - 1 });
-    const workspace = join(agent.workDir, 'workspaces', '11-1');
+    const workspace = join(agent.workDir, 'workspaces', 'web', '1');
     const lines = linesOf(logs);
     expect(lines[0]).toMatch(/^kiln: checking out [0-9a-f]{12} of web/);
+    expect(lines[1]).toMatch(/^kiln: checked out [0-9a-f]{12} in \d+\.\d\d s \(fresh clone, fetched from the server\)$/);
     expect(lines.slice(lines.indexOf('hello from the repo'))).toEqual([
       'hello from the repo', `ws=${workspace}`, '▶ for i in 1 2 3 4 5; do echo "line $i"; done; echo oops >&2',
       'line 1', 'line 2', 'line 3', 'line 4', 'line 5', 'oops',
@@ -46,7 +47,7 @@ describe('kiln agent: jobs', () => {
     const steps = c.messages.filter((m) => m.type === 'step').map((m) => m.type === 'step' && [m.index, m.status, m.exitCode]);
     expect(steps).toEqual([[0, 'running', null], [0, 'success', 0], [1, 'running', null], [1, 'success', 0]]);
     expect(c.messages.findIndex(isDone)).toBe(c.messages.length - 1);
-    expect(await waitFor(() => !existsSync(workspace), 5000)).toBe(true); // removed after done was sent
+    expect(existsSync(join(workspace, '.git'))).toBe(true); // kept for the next job of the repo
     expect(c.errors).toEqual([]);
   });
 

@@ -12,6 +12,7 @@ describe('agent configuration', () => {
       serverUrl: 'http://ci:8080', token: 'tok', labels: ['linux'], capacity: 1, name: 'build-3-8000',
       pool: null, workDir: '/home/ci/.kiln-agent', once: false, logLevel: 'info',
       docker: { enabled: true, host: null, network: 'bridge', dind: { privileged: true } },
+      gitCache: null,
     });
     expect(loadAgentConfig({ flags: base, env: {}, cwd: '/srv', homeDir: null, hostname: 'h' }).workDir).toBe('/srv/.kiln-agent');
   });
@@ -30,6 +31,11 @@ describe('agent configuration', () => {
     });
     expect(load({ ...base, noDocker: true }).docker.enabled).toBe(false);
     expect(() => load({ ...base, dockerNetwork: 'overlay' })).toThrow('--docker-network: expected bridge or host, got "overlay"');
+  });
+
+  it('reads the shared git cache folder from --git-cache or KILN_GIT_CACHE, relative to the working folder', () => {
+    expect(load(base, { KILN_GIT_CACHE: 'cache/git' }).gitCache).toBe('/srv/cache/git');
+    expect(load({ ...base, gitCache: '/var/cache/kiln-git' }, { KILN_GIT_CACHE: 'other' }).gitCache).toBe('/var/cache/kiln-git');
   });
 
   it.each([

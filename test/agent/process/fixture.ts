@@ -13,7 +13,7 @@ export interface Fixture {
   sha: string;
   peer: Peer;
   /** Starts `kiln agent --server <peer> --token TOKEN --work-dir <fresh> …args`. */
-  agent(args?: string[], options?: { token?: string; workDir?: string }): Promise<AgentProcess & { workDir: string }>;
+  agent(args?: string[], options?: { token?: string; workDir?: string; env?: Record<string, string> }): Promise<AgentProcess & { workDir: string }>;
 }
 
 /** Call at the top of a test file; the returned object is filled in beforeAll. */
@@ -28,7 +28,7 @@ export function useAgentFixture(): Fixture {
     fixture.peer = await startPeer({ token: TOKEN, mirrors: { web: mirror } });
     fixture.agent = async (args = [], options = {}) => {
       const workDir = options.workDir ?? join(await makeTempDir('kiln-agent-'), 'work');
-      const agent = startAgent(['--server', fixture.peer.url, '--token', options.token ?? TOKEN, '--work-dir', workDir, ...args]);
+      const agent = startAgent(['--server', fixture.peer.url, '--token', options.token ?? TOKEN, '--work-dir', workDir, ...args], options.env);
       return Object.assign(agent, { workDir });
     };
   });

@@ -21,11 +21,11 @@ async function kilnRun(cwd: string, ...args: string[]): Promise<{ code: number; 
 const PIPELINE = `jobs:
   build:
     steps:
-      - run: echo "building $KILN_COMMIT_SHA on $KILN_BRANCH for $KILN_EVENT"; cat src.txt
+      - run: echo "building $KILN_COMMIT_SHA on $KILN_BRANCH for $KILN_EVENT"; cat src.txt; echo junk > junk.txt; mkdir -p ignored; echo x > src.txt
   test:
     needs: [build]
     steps:
-      - run: git log -1 --format=%s; cat notes.txt; test "$PWD" = "$KILN_WORKSPACE" && echo in-workspace
+      - run: git log -1 --format=%s; cat notes.txt; test "$PWD" = "$KILN_WORKSPACE" && echo in-workspace; test ! -e junk.txt && test ! -e ignored && cat src.txt
   lint:
     steps: [{ run: echo linting }]
 `;
@@ -49,6 +49,7 @@ describe('kiln run', () => {
     expect(lines).toContain('build │ committed source');
     expect(lines).toEqual(expect.arrayContaining(['test  │ first commit', 'test  │ an uncommitted note', 'test  │ in-workspace', 'lint  │ linting']));
     expect(lines.indexOf('build │ committed source')).toBeLessThan(lines.indexOf('test  │ first commit'));
+    expect(lines).toContain('test  │ committed source'); // what build left in the workspace is gone
     expect(result.stdout).toMatch(/\n {2}✔ build +success[^\n]*\n {2}✔ lint +success[^\n]*\n {2}✔ test +success/); // plan order
     expect(lines.at(-2)).toBe('✔ success');
   });

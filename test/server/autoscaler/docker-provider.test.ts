@@ -31,6 +31,7 @@ CMD ["sh", "-c", "if [ -n \\"$IGNORE_TERM\\" ]; then trap '' TERM; else trap 'ex
   }, 60_000);
   afterAll(() => {
     for (const p of pools) for (const id of containersOf(p)) docker('rm', '-f', id);
+    for (const p of pools) docker('volume', 'rm', '-f', `kiln-git-cache-${p.name}`); // each pool's shared git cache
     docker('rmi', '-f', IMAGE);
   });
 
