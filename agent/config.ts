@@ -2,6 +2,7 @@
 // module of the agent that reads the environment (it is passed in).
 import { join, resolve } from 'node:path';
 import { KilnError } from '../shared/errors.js';
+import { parseDuration } from '../shared/pipeline/duration.js';
 
 export interface AgentConfig {
   /** The server's base URL without a trailing slash (`http://ci:8080`). */
@@ -18,6 +19,8 @@ export interface AgentConfig {
   once: boolean;
   logLevel: string;
   docker: DockerConfig;
+  /** A pool agent exits after its server was unreachable this long (no `welcome`); hand-started agents ignore it. */
+  orphanTimeoutMs: number;
 }
 
 /** How the agent uses Docker for jobs with `image`, `services` or `docker:`. */
@@ -45,6 +48,7 @@ export interface AgentFlags {
   noDocker?: boolean;
   dockerHost?: string;
   dockerNetwork?: string;
+  orphanTimeout?: string;
 }
 
 export interface LoadAgentConfigOptions {
@@ -84,7 +88,17 @@ export function loadAgentConfig(o: LoadAgentConfigOptions): AgentConfig {
     once: flags.once ?? false,
     logLevel: env.KILN_LOG_LEVEL || 'info',
     docker: parseDocker(flags, env),
+    orphanTimeoutMs: parseOrphanTimeout(pick(flags.orphanTimeout, env.KILN_ORPHAN_TIMEOUT) ?? '10m'),
   };
+}
+
+/** `--orphan-timeout 10m`: a duration (`90s`, `10m`, `1h30m`, `2d`) from 1 s to 365 days. */
+function parseOrphanTimeout(text: string): number {
+  const ms = parseDuration(text.trim());
+  if (ms === null || ms < 1000 || ms > 365 * 86_400_000) {
+    throw bad(`--orphan-timeout: expected a duration from 1s to 365d such as 90s, 10m or 1h30m, got "${text}"`);
+  }
+  return ms;
 }
 
 const list = (text: string | undefined, fallback: string[]) => (text ? text.split(',').map((x) => x.trim()).filter(Boolean) : fallback);

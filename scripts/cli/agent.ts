@@ -18,6 +18,8 @@ Options (each also read from the environment variable shown):
   --name NAME       how the server shows this agent (default host-xxxx)  KILN_AGENT_NAME
   --pool POOL       the pool that started this agent (none by hand)      KILN_POOL
   --work-dir DIR    workspaces, git cache and log spool (~/.kiln-agent)  KILN_AGENT_DIR
+  --orphan-timeout D a pool agent whose server was unreachable this long  KILN_ORPHAN_TIMEOUT
+                    cancels its jobs and exits (default 10m; with --pool only)
   --once            take one job, finish it, and exit
   --no-docker       take no image jobs even when a Docker engine answers  KILN_DOCKER=0
   --docker-host H   the engine (default $DOCKER_HOST or the local socket) KILN_DOCKER_HOST
@@ -28,7 +30,9 @@ Options (each also read from the environment variable shown):
   apparmor=unconfined,systempaths=unconfined), for hosts that refuse privileged containers.
 
 Logs go to stderr as JSON lines (KILN_LOG_LEVEL, default info). SIGTERM or Ctrl-C drains:
-no new jobs, the running ones finish, then the agent exits 0; a second signal cancels them.`;
+no new jobs, the running ones finish, then the agent exits 0 once every result is delivered,
+or at once when the server is unreachable and the results are safe in the spool (they go
+out at the agent's next start); a second signal cancels the running jobs.`;
 
 export async function main(argv: string[]): Promise<number> {
   const parsed = parseCommand(argv, {
@@ -43,15 +47,16 @@ export async function main(argv: string[]): Promise<number> {
     'no-docker': { type: 'boolean' },
     'docker-host': { type: 'string' },
     'docker-network': { type: 'string' },
+    'orphan-timeout': { type: 'string' },
   }, USAGE);
   if (!parsed) return 0;
   if (parsed.positionals.length > 0) {
     console.error(`kiln agent: unexpected argument "${parsed.positionals[0]}" (run \`kiln agent --help\`)`);
     return 2;
   }
-  const { 'work-dir': workDir, 'no-docker': noDocker, 'docker-host': dockerHost, 'docker-network': dockerNetwork, ...flags } = parsed.values;
+  const { 'work-dir': workDir, 'no-docker': noDocker, 'docker-host': dockerHost, 'docker-network': dockerNetwork, 'orphan-timeout': orphanTimeout, ...flags } = parsed.values;
   try {
-    const config = loadAgentConfig({ flags: { ...flags, workDir, noDocker, dockerHost, dockerNetwork }, env: process.env, cwd: process.cwd(), homeDir: homedir() || null, hostname: hostname() });
+    const config = loadAgentConfig({ flags: { ...flags, workDir, noDocker, dockerHost, dockerNetwork, orphanTimeout }, env: process.env, cwd: process.cwd(), homeDir: homedir() || null, hostname: hostname() });
     const { runAgent } = await import('../../agent/main.js');
     return await runAgent({ config, env: process.env });
   } catch (error) {
