@@ -29,6 +29,9 @@ export interface DockerConfig {
   enabled: boolean;
   /** The engine: `unix:///var/run/docker.sock` (default, or $DOCKER_HOST) or `tcp://host:2376`. */
   host: string | null;
+  /** $DOCKER_HOST, which dockerode reads itself when `host` is null; and whether TLS is asked for ($DOCKER_TLS_VERIFY / $DOCKER_CERT_PATH). */
+  defaultHost: string | null;
+  tls: boolean;
   /** `bridge`: a network per job, services by alias. `host`: the host's network, services at 127.0.0.1. */
   network: 'bridge' | 'host';
   /** dind's security: `privileged`, or the explicit set for hosts that refuse privileged containers. */
@@ -117,6 +120,8 @@ function parseDocker(flags: AgentFlags, env: LoadAgentConfigOptions['env']): Doc
     enabled: !(flags.noDocker ?? false) && env.KILN_DOCKER !== '0',
     // Without one, dockerode reads DOCKER_HOST (and DOCKER_CERT_PATH, DOCKER_TLS_VERIFY) itself.
     host: pick(flags.dockerHost, env.KILN_DOCKER_HOST) ?? null,
+    defaultHost: env.DOCKER_HOST || null,
+    tls: Boolean(env.DOCKER_TLS_VERIFY || env.DOCKER_CERT_PATH),
     network,
     dind: security === 'privileged' ? { privileged: true } : {
       privileged: false,

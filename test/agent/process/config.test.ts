@@ -11,7 +11,7 @@ describe('agent configuration', () => {
     expect(load(base)).toEqual({
       serverUrl: 'http://ci:8080', token: 'tok', labels: ['linux'], capacity: 1, name: 'build-3-8000',
       pool: null, workDir: '/home/ci/.kiln-agent', once: false, logLevel: 'info',
-      docker: { enabled: true, host: null, network: 'bridge', dind: { privileged: true } },
+      docker: { enabled: true, host: null, defaultHost: null, tls: false, network: 'bridge', dind: { privileged: true } },
       orphanTimeoutMs: 600_000,
     });
     expect(loadAgentConfig({ flags: base, env: {}, cwd: '/srv', homeDir: null, hostname: 'h' }).workDir).toBe('/srv/.kiln-agent');
@@ -26,7 +26,7 @@ describe('agent configuration', () => {
   it('reads the Docker settings: engine, network mode, and the explicit dind security set', () => {
     const env = { KILN_DOCKER_HOST: 'tcp://build-3:2375', KILN_DOCKER_NETWORK: 'host', KILN_DIND_SECURITY: 'unprivileged', KILN_DIND_CAP_ADD: 'SYS_ADMIN' };
     expect(load(base, env).docker).toEqual({
-      enabled: true, host: 'tcp://build-3:2375', network: 'host',
+      enabled: true, host: 'tcp://build-3:2375', defaultHost: null, tls: false, network: 'host',
       dind: { privileged: false, capAdd: ['SYS_ADMIN'], securityOpt: ['seccomp=unconfined', 'apparmor=unconfined', 'systempaths=unconfined'] },
     });
     expect(load({ ...base, noDocker: true }).docker.enabled).toBe(false);
