@@ -1,6 +1,7 @@
 // The agent's composition root: builds its parts from the configuration, installs the signal
 // handlers, and resolves with the process's exit code.
-import { pino, type Logger } from 'pino';
+import { createRequire } from 'node:module';
+import type { Logger } from 'pino';
 import type { AgentConfig } from './config.js';
 import { createConnection } from './connection/connection.js';
 import { systemClock, type Clock } from './connection/clock.js';
@@ -17,6 +18,9 @@ import { findLeftOvers } from './jobs/recovery.js';
 import { createJobRunner } from './jobs/run-assignment.js';
 import { openWorkDir } from './jobs/work-dir.js';
 import { openSpool } from './logs/spool.js';
+
+// Required, not imported: see connection.ts (Node parses an imported CommonJS package's source).
+const { pino } = createRequire(import.meta.url)('pino') as typeof import('pino');
 
 export interface AgentMainOptions {
   config: AgentConfig;
