@@ -1,7 +1,10 @@
 // Agent memory: one real agent process against a real server; prints its resident memory idle
 // (connected, no job yet) and after N one-step `true` jobs (default 1000; BENCH_JOBS to change),
-// with a figure every tenth of the way so that growth per job shows.
+// with a figure every tenth of the way so that growth per job shows. The agent runs with the
+// Node flags agents are meant to run with (AGENT_NODE_FLAGS); BENCH_AGENT_NODE_ARGS replaces
+// them ("" for none, or e.g. "--heapsnapshot-signal=SIGUSR2" to look inside).
 import { spawn } from 'node:child_process';
+import { AGENT_NODE_FLAGS } from '../../shared/agent-node-flags.js';
 import { KILN, makeRepo, memoryMiB, report, runBench, startServer, tempDir, waitFor } from './harness.js';
 
 const JOBS = Number(process.env.BENCH_JOBS ?? 1000);
@@ -13,8 +16,7 @@ const pipeline = `jobs:\n${Array.from({ length: JOBS_PER_RUN }, (_, i) => `  j${
 
 runBench(async () => {
   const server = await startServer({ bench: makeRepo(pipeline) });
-  // BENCH_AGENT_NODE_ARGS: e.g. "--heapsnapshot-signal=SIGUSR2" to look inside the agent.
-  const nodeArgs = (process.env.BENCH_AGENT_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const nodeArgs = process.env.BENCH_AGENT_NODE_ARGS === undefined ? [...AGENT_NODE_FLAGS] : process.env.BENCH_AGENT_NODE_ARGS.split(' ').filter(Boolean);
   const agent = spawn(process.execPath, [...nodeArgs, KILN, 'agent', '--server', server.url, '--name', 'bench-memory', '--work-dir', tempDir('kiln-bench-agent-')], {
     stdio: ['ignore', 'ignore', process.env.BENCH_DEBUG ? 'inherit' : 'ignore'],
     env: { ...process.env, KILN_AGENT_TOKEN: 'bench-agent-token', KILN_LOG_LEVEL: 'warn' },
@@ -25,25 +27,25 @@ runBench(async () => {
     await waitFor(idle, 30_000, 'the agent');
     await new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
     const before = memoryMiB(agent.pid!);
-    const steps: number[] = [];
+    const tenths: number[] = [];
     const runs = Math.ceil(JOBS / JOBS_PER_RUN);
     const started = Date.now();
-    let inFlight: number[] = [];
-    for (let i = 0; i < runs; i++) {
-      inFlight.push((await server.api<{ id: number }>('POST', '/api/repos/bench/runs', {})).id);
-      if (inFlight.length < RUNS_IN_FLIGHT && i < runs - 1) continue;
-      const oldest = inFlight.shift()!;
+    const pending: number[] = [];
+    let finished = 0;
+    const awaitOldest = async () => {
+      const id = pending.shift()!;
       await waitFor(async () => {
-        const run = await server.api<{ status: string }>('GET', `/api/runs/${oldest}`);
-        if (['failed', 'cancelled', 'skipped', 'error'].includes(run.status)) throw new Error(`run ${oldest} ended ${run.status}`);
+        const run = await server.api<{ status: string }>('GET', `/api/runs/${id}`);
+        if (['failed', 'cancelled', 'skipped', 'error'].includes(run.status)) throw new Error(`run ${id} ended ${run.status}`);
         return run.status === 'success';
-      }, 120_000, `run ${oldest}`, 50);
-      if ((i + 1 - inFlight.length) % (runs / 10) === 0) steps.push(memoryMiB(agent.pid!).rss);
+      }, 120_000, `run ${id}`, 50);
+      if (++finished % Math.max(1, Math.round(runs / 10)) === 0) tenths.push(memoryMiB(agent.pid!).rss);
+    };
+    for (let i = 0; i < runs; i++) {
+      pending.push((await server.api<{ id: number }>('POST', '/api/repos/bench/runs', {})).id);
+      if (pending.length >= RUNS_IN_FLIGHT) await awaitOldest();
     }
-    for (const id of inFlight) {
-      await waitFor(async () => (await server.api<{ status: string }>('GET', `/api/runs/${id}`)).status === 'success', 120_000, `run ${id}`, 50);
-    }
-    inFlight = [];
+    while (pending.length > 0) await awaitOldest();
     const wall = (Date.now() - started) / 1000;
     await waitFor(idle, 30_000, 'the agent idle again');
     const afterBusy = memoryMiB(agent.pid!);
@@ -51,9 +53,9 @@ runBench(async () => {
     const after = memoryMiB(agent.pid!);
     report('agent memory (MiB)', {
       jobs: runs * JOBS_PER_RUN, 'idle rss': before.rss, 'rss after jobs': afterBusy.rss, [`rss ${SETTLE_MS / 1000} s later`]: after.rss,
-      peak: after.peak, 'wall s': wall,
+      peak: after.peak, 'wall s': wall, 'node flags': nodeArgs.join(' ') || 'none',
     });
-    report('agent rss every tenth of the jobs (MiB)', { rss: steps.map((v) => v.toFixed(1)).join(' ') });
+    report('agent rss every tenth of the jobs (MiB)', { rss: tenths.map((v) => v.toFixed(1)).join(' ') });
   } finally {
     stopAgent();
   }
