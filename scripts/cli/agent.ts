@@ -18,8 +18,8 @@ Options (each also read from the environment variable shown):
   --name NAME       how the server shows this agent (default host-xxxx)  KILN_AGENT_NAME
   --pool POOL       the pool that started this agent (none by hand)      KILN_POOL
   --work-dir DIR    workspaces, git cache and log spool (~/.kiln-agent)  KILN_AGENT_DIR
-  --orphan-timeout D a pool agent whose server was unreachable this long  KILN_ORPHAN_TIMEOUT
-                    cancels its jobs and exits (default 10m; with --pool only)
+  --orphan-timeout  with --pool: exit after the server was unreachable     KILN_ORPHAN_TIMEOUT
+                    this long, cancelling running jobs (default 10m; 90s, 1h30m…)
   --once            take one job, finish it, and exit
   --no-docker       take no image jobs even when a Docker engine answers  KILN_DOCKER=0
   --docker-host H   the engine (default $DOCKER_HOST or the local socket) KILN_DOCKER_HOST
