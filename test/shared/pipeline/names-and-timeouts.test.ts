@@ -1,5 +1,7 @@
 // Job names in any script, and the cap on timeouts: real YAML in, plan or exact problem out.
+import { Ajv2020 } from 'ajv/dist/2020.js';
 import { describe, expect, it } from 'vitest';
+import { pipelineJsonSchema } from '../../../shared/pipeline/index.js';
 import { planOf, problemsOf, yaml } from './helpers.js';
 
 describe('job and step names', () => {
@@ -26,6 +28,12 @@ describe('job and step names', () => {
   it('names matrix jobs from a non-Latin key as before: `测试 (node=18)`', () => {
     const plan = planOf('jobs:\n  测试:\n    matrix: { node: [18, 20] }\n    steps: [{run: x}]\n');
     expect(plan.jobs.map((j) => j.name)).toEqual(['测试 (node=18)', '测试 (node=20)']);
+  });
+
+  it('the published JSON Schema agrees: 构建 is a job name, "构建 x" is not', () => {
+    const validate = new Ajv2020({ strict: false }).compile(pipelineJsonSchema());
+    expect(validate({ jobs: { 构建: { steps: [{ run: 'x' }] } } })).toBe(true);
+    expect(validate({ jobs: { '构建 x': { steps: [{ run: 'x' }] } } })).toBe(false);
   });
 
   it.each([
