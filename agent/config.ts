@@ -2,6 +2,7 @@
 // module of the agent that reads the environment (it is passed in).
 import { join, resolve } from 'node:path';
 import { KilnError } from '../shared/errors.js';
+import { parseDuration } from '../shared/pipeline/duration.js';
 
 export interface AgentConfig {
   /** The server's base URL without a trailing slash (`http://ci:8080`). */
@@ -20,6 +21,8 @@ export interface AgentConfig {
   docker: DockerConfig;
   /** A git cache folder shared with the host's other agents (`--git-cache`); null: `<workDir>/git`. */
   gitCache: string | null;
+  /** A pool agent exits after its server was unreachable this long (no `welcome`); hand-started agents ignore it. */
+  orphanTimeoutMs: number;
 }
 
 /** How the agent uses Docker for jobs with `image`, `services` or `docker:`. */
@@ -28,6 +31,9 @@ export interface DockerConfig {
   enabled: boolean;
   /** The engine: `unix:///var/run/docker.sock` (default, or $DOCKER_HOST) or `tcp://host:2376`. */
   host: string | null;
+  /** $DOCKER_HOST, which dockerode reads itself when `host` is null; and whether TLS is asked for ($DOCKER_TLS_VERIFY / $DOCKER_CERT_PATH). */
+  defaultHost: string | null;
+  tls: boolean;
   /** `bridge`: a network per job, services by alias. `host`: the host's network, services at 127.0.0.1. */
   network: 'bridge' | 'host';
   /** dind's security: `privileged`, or the explicit set for hosts that refuse privileged containers. */
@@ -48,6 +54,7 @@ export interface AgentFlags {
   dockerHost?: string;
   dockerNetwork?: string;
   gitCache?: string;
+  orphanTimeout?: string;
 }
 
 export interface LoadAgentConfigOptions {
@@ -88,10 +95,21 @@ export function loadAgentConfig(o: LoadAgentConfigOptions): AgentConfig {
     logLevel: env.KILN_LOG_LEVEL || 'info',
     docker: parseDocker(flags, env),
     gitCache: pickPath(pick(flags.gitCache, env.KILN_GIT_CACHE), o.cwd),
+    orphanTimeoutMs: parseOrphanTimeout(pick(flags.orphanTimeout, env.KILN_ORPHAN_TIMEOUT) ?? '10m'),
   };
 }
 
 const pickPath = (text: string | undefined, cwd: string) => (text?.trim() ? resolve(cwd, text.trim()) : null);
+
+/** `--orphan-timeout 10m`: a duration (`90s`, `10m`, `1h30m`, `2d`) from 1 s to 365 days. */
+function parseOrphanTimeout(text: string): number {
+  const ms = parseDuration(text.trim());
+  if (ms === null || ms < 1000 || ms > 365 * 86_400_000) {
+    throw bad(`--orphan-timeout: expected a duration from 1s to 365d such as 90s, 10m or 1h30m, got "${text}"`);
+  }
+  return ms;
+}
+
 const list = (text: string | undefined, fallback: string[]) => (text ? text.split(',').map((x) => x.trim()).filter(Boolean) : fallback);
 
 /** The Docker settings alone (for `kiln run`, which has no server). */
@@ -108,6 +126,8 @@ function parseDocker(flags: AgentFlags, env: LoadAgentConfigOptions['env']): Doc
     enabled: !(flags.noDocker ?? false) && env.KILN_DOCKER !== '0',
     // Without one, dockerode reads DOCKER_HOST (and DOCKER_CERT_PATH, DOCKER_TLS_VERIFY) itself.
     host: pick(flags.dockerHost, env.KILN_DOCKER_HOST) ?? null,
+    defaultHost: env.DOCKER_HOST || null,
+    tls: Boolean(env.DOCKER_TLS_VERIFY || env.DOCKER_CERT_PATH),
     network,
     dind: security === 'privileged' ? { privileged: true } : {
       privileged: false,

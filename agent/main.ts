@@ -1,9 +1,11 @@
 // The agent's composition root: builds its parts from the configuration, installs the signal
 // handlers, and resolves with the process's exit code.
-import { pino, type Logger } from 'pino';
+import { createRequire } from 'node:module';
+import type { Logger } from 'pino';
 import type { AgentConfig } from './config.js';
 import { createConnection } from './connection/connection.js';
 import { systemClock, type Clock } from './connection/clock.js';
+import { createOrphanWatch } from './connection/orphan-watch.js';
 import { pickBaseEnv } from './executors/shell.js';
 import { chooseExecutor } from './executors/choose.js';
 import { connectDocker } from './executors/docker/engine.js';
@@ -16,6 +18,9 @@ import { findLeftOvers } from './jobs/recovery.js';
 import { createJobRunner } from './jobs/run-assignment.js';
 import { openWorkDir } from './jobs/work-dir.js';
 import { openSpool } from './logs/spool.js';
+
+// Required, not imported: see connection.ts (Node parses an imported CommonJS package's source).
+const { pino } = createRequire(import.meta.url)('pino') as typeof import('pino');
 
 export interface AgentMainOptions {
   config: AgentConfig;
@@ -50,23 +55,42 @@ export async function runAgent(o: AgentMainOptions): Promise<number> {
       executorFor: (request) => chooseExecutor(choice, request),
     });
     const slots = createJobSlots({ capacity: config.capacity, run, logger, onEnded: () => controller?.changed() });
+    // A pool agent outliving its server (a crashed server's child process, a forgotten container)
+    // gives up after --orphan-timeout. It cancels its running jobs rather than finishing them: the
+    // server has long counted their leases as lost and may run them elsewhere, so finishing (a
+    // deploy, say) would run a job twice with nobody waiting for the result. Their ends are
+    // spooled for a later start. An agent started by hand keeps trying, as its owner expects.
+    const orphanWatch = config.pool === null ? null : createOrphanWatch({
+      clock, timeoutMs: config.orphanTimeoutMs,
+      onOrphaned: (ms) => {
+        logger.warn({ unreachableMs: ms, pool: config.pool }, 'server unreachable for --orphan-timeout: a pool agent without its server exits');
+        controller?.stop(`the server was unreachable for ${Math.round(ms / 1000)} s`);
+      },
+    });
     const connection = createConnection({
       serverUrl: config.serverUrl,
       token: config.token,
       logger,
       clock,
       hello: () => controller!.hello(),
-      onMessage: (message) => controller!.handle(message),
-      onClose: () => controller?.disconnected(),
+      onMessage: (message) => {
+        if (message.type === 'welcome') orphanWatch?.reachable();
+        controller!.handle(message);
+      },
+      onClose: () => {
+        orphanWatch?.unreachable();
+        controller?.disconnected();
+      },
     });
     controller = createAgentController({
       identity: { name: config.name, labels, capacity: config.capacity, pool: config.pool },
       connection, outbox, slots, logger, clock, once: config.once,
     });
     const removeHandlers = o.handleSignals === false ? () => {} : onSignals(controller, logger);
-    logger.info({ server: config.serverUrl, labels, docker: docker !== null, capacity: config.capacity, pool: config.pool, workDir: config.workDir, gitCache: dirs.gitCache }, 'agent starting');
+    logger.info({ server: config.serverUrl, labels, docker: docker !== null, capacity: config.capacity, pool: config.pool, workDir: config.workDir, gitCache: dirs.gitCache, orphanTimeoutMs: orphanWatch ? config.orphanTimeoutMs : null }, 'agent starting');
     connection.start();
     const code = await controller.finished;
+    orphanWatch?.stop();
     removeHandlers();
     logger.info({ code }, 'agent exiting');
     return code;

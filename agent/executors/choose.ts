@@ -1,18 +1,17 @@
 // Which executor runs a job: `image` → the docker executor; otherwise the shell executor, with
 // the job's services and dind started beside it when it asks for them.
-import type Docker from 'dockerode';
 import { KilnError } from '../../shared/errors.js';
 import type { PlannedJob } from '../../shared/pipeline/types.js';
 import type { DockerConfig } from '../config.js';
-import { createDockerExecutor } from './docker/executor.js';
+import type { DockerEngine } from './docker/engine.js';
 import type { DindSecurity } from './docker/dind-settings.js';
-import { startSidecars, type Sidecars } from './docker/sidecars.js';
+import type { Sidecars } from './docker/sidecars.js';
 import type { Executor } from './executor.js';
 import { createShellExecutor } from './shell.js';
 
 export interface ExecutorChoice {
   /** The engine, or null when this agent has none (image jobs then fail with a clear reason). */
-  docker: Docker | null;
+  docker: DockerEngine | null;
   config: DockerConfig;
   agentName: string;
   baseEnv: Record<string, string>;
@@ -34,18 +33,35 @@ export function chooseExecutor(choice: ExecutorChoice, request: ExecutorRequest)
     throw new KilnError('bad_input', `job "${job.name}" needs Docker (${job.image ? `image ${job.image}` : 'services or dind'}), and this agent has no Docker engine`);
   }
   const dind = dindSecurity(choice.config);
+  // The docker modules (and dockerode) load with the first job that needs them: most agents run host jobs only.
+  const engine = choice.docker;
   if (job.image !== null) {
-    return createDockerExecutor({
-      docker: choice.docker!, job, jobId: request.jobId, agentName: choice.agentName, network: choice.config.network,
+    return deferred('docker', async () => (await import('./docker/executor.js')).createDockerExecutor({
+      docker: await engine!.client(), job, jobId: request.jobId, agentName: choice.agentName, network: choice.config.network,
       dind, log: request.log, signal: request.signal,
-    });
+    }));
   }
   const shell = createShellExecutor({ baseEnv: choice.baseEnv });
   if (!needsDocker) return shell;
-  return withSidecars(shell, () => {
+  return withSidecars(shell, async () => {
     request.log('kiln: services run on the host network: reach them at 127.0.0.1 (their names resolve only inside containers)');
-    return startSidecars({ docker: choice.docker!, job, jobId: request.jobId, agentName: choice.agentName, network: 'host', dind, log: request.log, signal: request.signal });
+    const [docker, { startSidecars }] = await Promise.all([engine!.client(), import('./docker/sidecars.js')]);
+    return startSidecars({ docker, job, jobId: request.jobId, agentName: choice.agentName, network: 'host', dind, log: request.log, signal: request.signal });
   });
+}
+
+/** An executor made at setup, once what it needs is loaded (dockerode, for the docker executor). */
+function deferred(kind: string, make: () => Promise<Executor>): Executor {
+  let inner: Executor | null = null;
+  return {
+    kind,
+    async setup(ctx) {
+      inner = await make();
+      await inner.setup(ctx);
+    },
+    runStep: (step, opts) => inner!.runStep(step, opts),
+    teardown: async () => inner?.teardown(),
+  };
 }
 
 /** A host job's services and dind: started before its first step, stopped after its last. */

@@ -4,6 +4,7 @@ import type { Status } from '../../shared/status.js';
 import type { LogStream } from '../logs/chunk.js';
 import type { Executor, StepOutcome } from './executor.js';
 import { expandExpressions } from './expressions.js';
+import { setLongTimeout } from './long-timeout.js';
 import { shouldRunStep } from './step-when.js';
 
 /** Where the job's output goes (a JobLog); `endStep` lets a last line without newline out. */
@@ -58,7 +59,7 @@ export async function runJob(o: RunJobOptions): Promise<JobResult> {
   const onCancel = () => stop.abort();
   if (o.signal?.aborted) stop.abort();
   o.signal?.addEventListener('abort', onCancel, { once: true });
-  const timer = o.job.timeoutMs === null ? undefined : setTimeout(() => {
+  const cancelTimer = o.job.timeoutMs === null ? () => {} : setLongTimeout(() => {
     timedOut = true;
     stop.abort();
   }, o.job.timeoutMs);
@@ -99,7 +100,7 @@ export async function runJob(o: RunJobOptions): Promise<JobResult> {
       if (result.status === 'failed' && !step.continueOnError) failure ??= result;
     }
   } finally {
-    clearTimeout(timer);
+    cancelTimer();
     o.signal?.removeEventListener('abort', onCancel);
     await o.executor.teardown().catch((err: unknown) => o.onTeardownError?.(err));
   }

@@ -2,6 +2,7 @@
 import { spawn } from 'node:child_process';
 import type { OutputStream, StepEndReason, StepOutcome } from './executor.js';
 import { stopGroup } from './process-group.js';
+import { setLongTimeout, type CancelTimeout } from './long-timeout.js';
 
 const CLOSE_AFTER_STOP_MS = 500;
 
@@ -44,13 +45,14 @@ export function runProcess(o: RunProcessOptions): Promise<StepOutcome> {
     let closed = false;
     let stopping: 'no' | 'running' | 'done' = 'no';
     let settled = false;
-    const timers: NodeJS.Timeout[] = [];
-    const after = (ms: number, fn: () => void) => timers.push(setTimeout(fn, ms));
+    // Long-timeout safe: one of these is the step's own `timeout`, which may be days.
+    const timers: CancelTimeout[] = [];
+    const after = (ms: number, fn: () => void) => timers.push(setLongTimeout(fn, ms));
 
     const settle = (outcome: StepOutcome) => {
       if (settled) return;
       settled = true;
-      timers.forEach(clearTimeout);
+      timers.forEach((cancel) => cancel());
       o.signal.removeEventListener('abort', onAbort);
       resolve(outcome);
     };

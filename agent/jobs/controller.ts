@@ -4,7 +4,9 @@
 //
 //   working ──drain (server, SIGTERM, --once)──▶ draining ──jobs ended, results acked──▶ drained ─▶ exit 0
 //      │                                            │
-//      └────────── second signal / stop() ──────────┴──▶ stopping: cancel jobs, report them ─▶ exit
+//      │                                            └─jobs ended, server unreachable, results on disk─▶ exit 0
+//      │                                                 (the next start replays them from the spool)
+//      └── second signal / stop() / orphaned pool agent ──▶ stopping: cancel jobs, report or spool them ─▶ exit
 import type { Logger } from 'pino';
 import { PROTOCOL_VERSION, type JobAssignment, type ServerMessage } from '../../shared/protocol/messages.js';
 import { KILN_VERSION } from '../../shared/version.js';
@@ -36,7 +38,8 @@ export interface AgentControllerOptions {
 /**
  * Wire `hello`, `handle` and `disconnected` to the connection; call `jobEnded` and `settled`
  * from the slots and the outbox. `finished` resolves with the exit code: 0 after a drain that
- * delivered everything, 1 after a forced stop that had to cancel jobs or give up results.
+ * delivered everything or, with the server unreachable, left it safe in the spool; 1 after a
+ * forced stop that had to cancel jobs or could not keep their results.
  */
 export interface AgentController {
   hello(): HelloMessage;
@@ -66,15 +69,24 @@ export function createAgentController(o: AgentControllerOptions): AgentControlle
     finish(code);
   };
   const maybeDrained = () => {
-    if (!draining || stopping || ending || slots.size > 0 || outbox.pending > 0) return;
-    logger.info('drained: every job ended and every result was delivered');
-    if (welcomed) connection.send({ type: 'drained' });
-    void end(0);
+    if (!draining || stopping || ending || slots.busy > 0) return;
+    if (outbox.pending === 0) {
+      logger.info('drained: every job ended and every result was delivered');
+      if (welcomed) connection.send({ type: 'drained' });
+      return void end(0);
+    }
+    // Why not wait for the server: it may never come back, and what it is owed is on disk; the
+    // next start of an agent on this work folder delivers it. While connected, delivery is moments away.
+    if (!welcomed && outbox.unspooled === 0) {
+      logger.info({ spooled: outbox.pending }, `drained without a server: ${outbox.pending} undelivered result(s) wait in the spool for the next start`);
+      void end(0);
+    }
   };
   const refuse = async (a: JobAssignment, reason: string) => {
     logger.warn({ jobId: a.jobId, reason }, 'job refused');
     const out = await outbox.begin({ jobId: a.jobId, attempt: a.attempt, token: a.token });
     await out.finish({ status: 'error', exitCode: null, reason, at: o.clock.now(), refused: true });
+    maybeDrained();
   };
   const onJob = (a: JobAssignment) => {
     if (slots.has(a.jobId)) return logger.warn({ jobId: a.jobId }, 'job sent twice; the first goes on');
@@ -114,6 +126,7 @@ export function createAgentController(o: AgentControllerOptions): AgentControlle
     disconnected() {
       welcomed = false;
       outbox.offline();
+      maybeDrained();
     },
     changed: () => maybeDrained(),
     drain(why, tellServer = true) {
@@ -132,8 +145,8 @@ export function createAgentController(o: AgentControllerOptions): AgentControlle
         await slots.idle();
         const deadline = o.clock.now() + (o.stopWaitMs ?? 5000);
         while (outbox.pending > 0 && welcomed && o.clock.now() < deadline) await sleep(o.clock, 50);
-        if (outbox.pending > 0) logger.warn({ undelivered: outbox.pending }, 'exiting with results the server has not acknowledged; they stay in the spool');
-        await end(cancelled > 0 || outbox.pending > 0 ? 1 : 0);
+        if (outbox.pending > 0) logger.warn({ undelivered: outbox.pending, spooled: outbox.pending - outbox.unspooled }, 'exiting with results the server has not acknowledged; they stay in the spool for the next start');
+        await end(cancelled > 0 || outbox.unspooled > 0 ? 1 : 0);
       })();
     },
     get finished() {

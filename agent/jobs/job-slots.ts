@@ -17,22 +17,29 @@ export interface JobSlotsOptions {
  * reason; the job still ends through its runner (tree stopped, `done` reported).
  */
 export interface JobSlots {
+  /** Slots taken (a job's slot is freed before its runner has finished cleaning up). */
   readonly size: number;
+  /** Runners that have not returned yet: a job counts here until its results are recorded and its workspace is gone. */
+  readonly busy: number;
   has(jobId: number): boolean;
   start(assignment: JobAssignment): boolean;
   cancel(jobId: number, reason: string): boolean;
   cancelAll(reason: string): number;
-  /** Resolves when no job runs. */
+  /** Resolves when no runner is busy. */
   idle(): Promise<void>;
 }
 
 export function createJobSlots(o: JobSlotsOptions): JobSlots {
   const running = new Map<number, { abort: AbortController }>();
   const waiters: Array<() => void> = [];
+  let busy = 0;
 
   return {
     get size() {
       return running.size;
+    },
+    get busy() {
+      return busy;
     },
     has: (jobId) => running.has(jobId),
     start(assignment) {
@@ -41,8 +48,8 @@ export function createJobSlots(o: JobSlotsOptions): JobSlots {
       const release = () => {
         if (running.get(assignment.jobId)?.abort !== abort) return;
         running.delete(assignment.jobId);
-        if (running.size === 0) for (const wake of waiters.splice(0)) wake();
       };
+      busy++;
       void o.run(assignment, abort.signal, release).then(
         (end) => end,
         (err: unknown): JobEnd => {
@@ -51,6 +58,7 @@ export function createJobSlots(o: JobSlotsOptions): JobSlots {
         },
       ).then((end) => {
         release();
+        if (--busy === 0) for (const wake of waiters.splice(0)) wake();
         o.onEnded?.(assignment.jobId, end);
       });
       running.set(assignment.jobId, { abort });
@@ -68,7 +76,7 @@ export function createJobSlots(o: JobSlotsOptions): JobSlots {
       return n;
     },
     idle() {
-      return running.size === 0 ? Promise.resolve() : new Promise((resolve) => { waiters.push(resolve); });
+      return busy === 0 ? Promise.resolve() : new Promise((resolve) => { waiters.push(resolve); });
     },
   };
 }

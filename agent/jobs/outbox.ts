@@ -45,6 +45,12 @@ export interface Outbox {
   held(): HeldJob[];
   /** Job attempts not settled yet. */
   readonly pending: number;
+  /**
+   * Of those, the ones whose results are not all on disk yet (a job still running, a done not
+   * yet recorded, a failed write). Zero: every undelivered result survives an exit, and the
+   * next start of the agent on this work folder delivers it (see findLeftOvers).
+   */
+  readonly unspooled: number;
 }
 
 interface Entry extends HeldJob {
@@ -56,6 +62,8 @@ interface Entry extends HeldJob {
   done: DoneMessage | null;
   doneSent: boolean;
   orphan: boolean;    // left by a process that died mid-job: no done will ever come
+  onDisk: boolean;    // the done record and every chunk are written: safe across an exit
+  diskFailed: boolean;
 }
 
 export function createOutbox(o: OutboxOptions): Outbox {
@@ -94,7 +102,7 @@ export function createOutbox(o: OutboxOptions): Outbox {
     o.onSettled?.();
   };
   const addEntry = (job: HeldJob, done: DoneMessage | null, lastSeq = -1, ackedSeq = -1): Entry => {
-    const e: Entry = { ...job, steps: [], stepsSent: 0, lastSeq, sentSeq: ackedSeq, ackedSeq, done, doneSent: false, orphan: false };
+    const e: Entry = { ...job, steps: [], stepsSent: 0, lastSeq, sentSeq: ackedSeq, ackedSeq, done, doneSent: false, orphan: false, onDisk: false, diskFailed: false };
     entries.set(keyOf(job.jobId, job.attempt), e);
     return e;
   };
@@ -111,8 +119,10 @@ export function createOutbox(o: OutboxOptions): Outbox {
         },
         chunk(chunk) {
           e.lastSeq = chunk.seq;
-          const appended = o.spool.append(chunk)
-            .catch((err: unknown) => o.logger.error({ err, jobId: e.jobId, seq: chunk.seq }, 'cannot spool log chunk'));
+          const appended = o.spool.append(chunk).catch((err: unknown) => {
+            e.diskFailed = true;
+            o.logger.error({ err, jobId: e.jobId, seq: chunk.seq }, 'cannot spool log chunk');
+          });
           enqueue(async () => {
             await appended;
             if (e.sentSeq === chunk.seq - 1) {
@@ -124,15 +134,18 @@ export function createOutbox(o: OutboxOptions): Outbox {
           // The schema caps a reason at 1000 characters: a longer one would be refused on every replay.
           const reason = result.reason === null ? null : result.reason.slice(0, 1000);
           e.done = { type: 'done', jobId: e.jobId, token: e.token, attempt: e.attempt, lastSeq: e.lastSeq, ...result, reason };
-          await o.records.write({ jobId: e.jobId, attempt: e.attempt, token: e.token, done: e.done })
-            .catch((err: unknown) => o.logger.warn({ err, jobId: e.jobId }, 'cannot write job record'));
-          await o.spool.finish(e.jobId, e.attempt);
-          enqueue(() => sendDone(e));
+          const recorded = await o.records.write({ jobId: e.jobId, attempt: e.attempt, token: e.token, done: e.done }).then(() => true, (err: unknown) => {
+            o.logger.warn({ err, jobId: e.jobId }, 'cannot write job record');
+            return false;
+          });
+          await o.spool.finish(e.jobId, e.attempt); // after the job's appends: they are on disk (or failed) by now
+          e.onDisk = recorded && !e.diskFailed;
+          enqueue(() => sendDone(e)); // no onSettled: the job's runner still cleans up; its end re-checks a drain
         },
       };
     },
     adopt(leftOvers) {
-      for (const left of leftOvers) addEntry(left, left.done, left.lastSeq, left.ackedSeq).orphan = left.orphan;
+      for (const left of leftOvers) Object.assign(addEntry(left, left.done, left.lastSeq, left.ackedSeq), { orphan: left.orphan, onDisk: true });
     },
     ack(jobId, attempt, seq) {
       const e = entries.get(keyOf(jobId, attempt));
@@ -170,6 +183,11 @@ export function createOutbox(o: OutboxOptions): Outbox {
     held: () => [...entries.values()].filter((e) => !e.orphan).map(({ jobId, attempt, token }) => ({ jobId, attempt, token })),
     get pending() {
       return entries.size;
+    },
+    get unspooled() {
+      let n = 0;
+      for (const e of entries.values()) if (!e.onDisk) n++;
+      return n;
     },
   };
 }

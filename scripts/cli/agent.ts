@@ -20,6 +20,8 @@ Options (each also read from the environment variable shown):
   --work-dir DIR    workspaces, git cache and log spool (~/.kiln-agent)  KILN_AGENT_DIR
   --git-cache DIR   a git cache shared by the host's agents (default:    KILN_GIT_CACHE
                     <work-dir>/git); pools pass one that outlives agents
+  --orphan-timeout  with --pool: exit after the server was unreachable     KILN_ORPHAN_TIMEOUT
+                    this long, cancelling running jobs (default 10m; 90s, 1h30m…)
   --once            take one job, finish it, and exit
   --no-docker       take no image jobs even when a Docker engine answers  KILN_DOCKER=0
   --docker-host H   the engine (default $DOCKER_HOST or the local socket) KILN_DOCKER_HOST
@@ -30,7 +32,9 @@ Options (each also read from the environment variable shown):
   apparmor=unconfined,systempaths=unconfined), for hosts that refuse privileged containers.
 
 Logs go to stderr as JSON lines (KILN_LOG_LEVEL, default info). SIGTERM or Ctrl-C drains:
-no new jobs, the running ones finish, then the agent exits 0; a second signal cancels them.`;
+no new jobs, the running ones finish, then the agent exits 0 once every result is delivered,
+or at once when the server is unreachable and the results are safe in the spool (they go
+out at the agent's next start); a second signal cancels the running jobs.`;
 
 export async function main(argv: string[]): Promise<number> {
   const parsed = parseCommand(argv, {
@@ -46,15 +50,16 @@ export async function main(argv: string[]): Promise<number> {
     'docker-host': { type: 'string' },
     'docker-network': { type: 'string' },
     'git-cache': { type: 'string' },
+    'orphan-timeout': { type: 'string' },
   }, USAGE);
   if (!parsed) return 0;
   if (parsed.positionals.length > 0) {
     console.error(`kiln agent: unexpected argument "${parsed.positionals[0]}" (run \`kiln agent --help\`)`);
     return 2;
   }
-  const { 'work-dir': workDir, 'no-docker': noDocker, 'docker-host': dockerHost, 'docker-network': dockerNetwork, 'git-cache': gitCache, ...flags } = parsed.values;
+  const { 'work-dir': workDir, 'no-docker': noDocker, 'docker-host': dockerHost, 'docker-network': dockerNetwork, 'git-cache': gitCache, 'orphan-timeout': orphanTimeout, ...flags } = parsed.values;
   try {
-    const config = loadAgentConfig({ flags: { ...flags, workDir, noDocker, dockerHost, dockerNetwork, gitCache }, env: process.env, cwd: process.cwd(), homeDir: homedir() || null, hostname: hostname() });
+    const config = loadAgentConfig({ flags: { ...flags, workDir, noDocker, dockerHost, dockerNetwork, gitCache, orphanTimeout }, env: process.env, cwd: process.cwd(), homeDir: homedir() || null, hostname: hostname() });
     const { runAgent } = await import('../../agent/main.js');
     return await runAgent({ config, env: process.env });
   } catch (error) {

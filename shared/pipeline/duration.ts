@@ -1,5 +1,10 @@
 // Durations in pipeline.yml: `90s`, `5m`, `1h30m`, `7d`.
-import { DURATION_PATTERN } from './schema.js';
+
+export const DURATION_PATTERN = /^(?=\d)(\d+d)?(\d+h)?(\d+m)?(\d+s)?$/;
+
+/** The longest `timeout` a job or step may have (365 days). */
+export const MAX_TIMEOUT_MS = 365 * 86_400_000;
+export const MAX_TIMEOUT_TEXT = '365d';
 
 const UNIT_MS: Record<string, number> = { d: 86_400_000, h: 3_600_000, m: 60_000, s: 1000 };
 

@@ -2,9 +2,16 @@
 // schema validates files and is published as JSON Schema for editors (`kiln schema`,
 // `GET /schema/pipeline.json`). Unknown keys are errors everywhere.
 import { z } from 'zod';
+import { DURATION_PATTERN, MAX_TIMEOUT_MS, MAX_TIMEOUT_TEXT, parseDuration } from './duration.js';
 
-export const DURATION_PATTERN = /^(?=\d)(\d+d)?(\d+h)?(\d+m)?(\d+s)?$/;
+export { DURATION_PATTERN };
+/** ASCII names that become host or Docker names: services here, and the server's pools and repos. */
 export const JOB_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
+/**
+ * A job's key: letters and digits of any script (`构建`, `тест`), combining marks, and `_ . -`.
+ * Nothing builds a file, Docker or host name from it: those use the job's id.
+ */
+export const UNICODE_JOB_NAME_PATTERN = /^[\p{L}\p{N}][\p{L}\p{N}\p{M}_.-]*$/u;
 export const ENV_NAME_PATTERN = /^[A-Za-z_][A-Za-z0-9_]*$/;
 export const EVENTS = ['push', 'tag', 'cron', 'manual', 'api'] as const;
 export const WHEN_STATUSES = ['success', 'failure', 'always'] as const;
@@ -14,10 +21,14 @@ const strings = (description: string) =>
   z
     .union([z.string(), z.array(z.string({ error: 'expected a string' }))], { error: 'expected a string or a list of strings' })
     .meta({ description });
-const duration = (description: string) =>
+const durationText = () =>
   z
     .string({ error: 'expected a duration such as 90s, 5m or 1h30m' })
-    .regex(DURATION_PATTERN, { error: 'expected a duration such as 90s, 5m or 1h30m' })
+    .regex(DURATION_PATTERN, { error: 'expected a duration such as 90s, 5m or 1h30m' });
+const duration = (description: string) => durationText().meta({ description });
+const timeout = (description: string) =>
+  durationText()
+    .refine((text) => (parseDuration(text) ?? 0) <= MAX_TIMEOUT_MS, { error: `a timeout is at most ${MAX_TIMEOUT_TEXT}` })
     .meta({ description });
 const envMap = z
   .record(
@@ -50,7 +61,7 @@ const step = z
       name: text('Shown in the log and the dashboard; defaults to the first line of `run`').optional(),
       run: text('The shell script to run (multi-line allowed)'),
       env: envMap.optional(),
-      timeout: duration('Stop the step after this long').optional(),
+      timeout: timeout(`Stop the step after this long (at most ${MAX_TIMEOUT_TEXT})`).optional(),
       continue_on_error: flag('A failure of this step does not fail the job').optional(),
       shell: text('The shell that runs the script; default `sh -e`').optional(),
       when: when.optional(),
@@ -93,7 +104,7 @@ const jobShape = {
     expire: duration('Delete after this long, e.g. 7d').optional(),
   }),
   retry: count('Extra attempts after a failure or a lost agent'),
-  timeout: duration('Stop the job after this long'),
+  timeout: timeout(`Stop the job after this long (at most ${MAX_TIMEOUT_TEXT})`),
   allow_failure: flag('A failure of this job does not fail the run'),
   when,
   environment: text('The deployment environment this job deploys to'),
@@ -143,7 +154,7 @@ export const pipelineSchema = z
       env: envMap.optional(),
       defaults: job.optional().meta({ description: 'Any job key; a job\'s own value wins' }),
       jobs: z
-        .record(z.string().regex(JOB_NAME_PATTERN, { error: 'a job name is letters, digits, _, . and -' }), job, { error: 'expected a mapping of job name: job' })
+        .record(z.string().regex(UNICODE_JOB_NAME_PATTERN, { error: 'a job name is letters and digits (of any script), _, . and -' }), job, { error: 'expected a mapping of job name: job' })
         .meta({ description: 'The jobs; `needs` makes them a graph' }),
     },
     { error: 'pipeline.yml must be a mapping with `jobs:`' },

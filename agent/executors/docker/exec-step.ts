@@ -6,6 +6,7 @@ import type { OutputStream, StepEndReason, StepOutcome } from '../executor.js';
 import { exitCodeOf } from './exec-command.js';
 import { daemonMessage } from './images.js';
 import { STEP_WRAPPER, stopStepGroup } from './step-group.js';
+import { setLongTimeout, type CancelTimeout } from '../long-timeout.js';
 
 const CLOSE_AFTER_STOP_MS = 500;
 
@@ -68,15 +69,16 @@ function settle(o: ExecStepOptions, exec: Docker.Exec, stream: Duplex): Promise<
     let stopping: 'no' | 'running' | 'done' = 'no';
     let finishing = false;
     let settled = false;
-    const timers: NodeJS.Timeout[] = [];
-    const after = (ms: number, fn: () => void) => timers.push(setTimeout(fn, ms));
+    // Long-timeout safe: one of these is the step's own `timeout`, which may be days.
+    const timers: CancelTimeout[] = [];
+    const after = (ms: number, fn: () => void) => timers.push(setLongTimeout(fn, ms));
 
     const finish = () => {
       if (!closed || stopping === 'running' || finishing) return;
       finishing = true;
       void exitCodeOf(exec).then((code) => {
         settled = true;
-        timers.forEach(clearTimeout);
+        timers.forEach((cancel) => cancel());
         clearTimeout(pollTimer);
         o.signal.removeEventListener('abort', onAbort);
         resolve(outcomeOf(code, reason, exitedFirst));

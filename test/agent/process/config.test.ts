@@ -11,8 +11,9 @@ describe('agent configuration', () => {
     expect(load(base)).toEqual({
       serverUrl: 'http://ci:8080', token: 'tok', labels: ['linux'], capacity: 1, name: 'build-3-8000',
       pool: null, workDir: '/home/ci/.kiln-agent', once: false, logLevel: 'info',
-      docker: { enabled: true, host: null, network: 'bridge', dind: { privileged: true } },
+      docker: { enabled: true, host: null, defaultHost: null, tls: false, network: 'bridge', dind: { privileged: true } },
       gitCache: null,
+      orphanTimeoutMs: 600_000,
     });
     expect(loadAgentConfig({ flags: base, env: {}, cwd: '/srv', homeDir: null, hostname: 'h' }).workDir).toBe('/srv/.kiln-agent');
   });
@@ -26,7 +27,7 @@ describe('agent configuration', () => {
   it('reads the Docker settings: engine, network mode, and the explicit dind security set', () => {
     const env = { KILN_DOCKER_HOST: 'tcp://build-3:2375', KILN_DOCKER_NETWORK: 'host', KILN_DIND_SECURITY: 'unprivileged', KILN_DIND_CAP_ADD: 'SYS_ADMIN' };
     expect(load(base, env).docker).toEqual({
-      enabled: true, host: 'tcp://build-3:2375', network: 'host',
+      enabled: true, host: 'tcp://build-3:2375', defaultHost: null, tls: false, network: 'host',
       dind: { privileged: false, capAdd: ['SYS_ADMIN'], securityOpt: ['seccomp=unconfined', 'apparmor=unconfined', 'systempaths=unconfined'] },
     });
     expect(load({ ...base, noDocker: true }).docker.enabled).toBe(false);
@@ -38,7 +39,16 @@ describe('agent configuration', () => {
     expect(load({ ...base, gitCache: '/var/cache/kiln-git' }, { KILN_GIT_CACHE: 'other' }).gitCache).toBe('/var/cache/kiln-git');
   });
 
+  it('reads the orphan timeout as a duration, from the flag or KILN_ORPHAN_TIMEOUT', () => {
+    expect(load({ ...base, orphanTimeout: '2s' }).orphanTimeoutMs).toBe(2000);
+    expect(load(base, { KILN_ORPHAN_TIMEOUT: '1h30m' }).orphanTimeoutMs).toBe(5_400_000);
+    expect(load({ ...base, orphanTimeout: '45s' }, { KILN_ORPHAN_TIMEOUT: '1h' }).orphanTimeoutMs).toBe(45_000);
+  });
+
   it.each([
+    [{ ...base, orphanTimeout: '10' }, '--orphan-timeout: expected a duration from 1s to 365d such as 90s, 10m or 1h30m, got "10"'],
+    [{ ...base, orphanTimeout: '0s' }, '--orphan-timeout: expected a duration from 1s to 365d such as 90s, 10m or 1h30m, got "0s"'],
+    [{ ...base, orphanTimeout: '366d' }, '--orphan-timeout: expected a duration from 1s to 365d such as 90s, 10m or 1h30m, got "366d"'],
     [{ token: 't' }, '--server (or KILN_SERVER) is required: the URL of the kiln server, e.g. http://ci:8080'],
     [{ server: 'http://ci' }, '--token (or KILN_AGENT_TOKEN) is required: the agent token of the server (<data>/agent.token)'],
     [{ ...base, server: 'ci:8080' }, '--server: expected an http:// or https:// URL, got "ci:8080"'],

@@ -12,8 +12,10 @@ export interface Fixture {
   /** A commit of repo `web` holding README.md ("hello from the repo"). */
   sha: string;
   peer: Peer;
+  /** Repo name → bare mirror, for tests that start peers of their own. */
+  mirrors: Record<string, string>;
   /** Starts `kiln agent --server <peer> --token TOKEN --work-dir <fresh> …args`. */
-  agent(args?: string[], options?: { token?: string; workDir?: string; env?: Record<string, string> }): Promise<AgentProcess & { workDir: string }>;
+  agent(args?: string[], options?: { token?: string; workDir?: string; env?: Record<string, string>; server?: string }): Promise<AgentProcess & { workDir: string }>;
 }
 
 /** Call at the top of a test file; the returned object is filled in beforeAll. */
@@ -25,10 +27,12 @@ export function useAgentFixture(): Fixture {
     fixture.sha = await repo.commit({ 'README.md': 'hello from the repo\n' });
     const mirror = join(await makeTempDir(), 'web.git');
     await createMirrors().fetchMirror({ path: repo.path }, mirror);
-    fixture.peer = await startPeer({ token: TOKEN, mirrors: { web: mirror } });
+    fixture.mirrors = { web: mirror };
+    fixture.peer = await startPeer({ token: TOKEN, mirrors: fixture.mirrors });
     fixture.agent = async (args = [], options = {}) => {
       const workDir = options.workDir ?? join(await makeTempDir('kiln-agent-'), 'work');
-      const agent = startAgent(['--server', fixture.peer.url, '--token', options.token ?? TOKEN, '--work-dir', workDir, ...args], options.env);
+      const server = options.server ?? fixture.peer.url;
+      const agent = startAgent(['--server', server, '--token', options.token ?? TOKEN, '--work-dir', workDir, ...args], options.env);
       return Object.assign(agent, { workDir });
     };
   });

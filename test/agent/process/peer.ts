@@ -19,6 +19,8 @@ export interface PeerOptions {
   /** Repo name → bare mirror folder. */
   mirrors?: Record<string, string>;
   leaseMs?: number;
+  /** Listen on this port of 127.0.0.1 (a peer back after an outage); default: any free port. */
+  port?: number;
 }
 
 /** One accepted agent socket. Acks log chunks and dones as a server would, unless `autoAck` is off. */
@@ -98,7 +100,7 @@ export async function startPeer(o: PeerOptions): Promise<Peer> {
       }
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve) => server.listen(o.port ?? 0, '127.0.0.1', resolve));
   const address = server.address();
   peer.url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
   return peer;

@@ -26,7 +26,7 @@ describe('schema rules', () => {
     ['needs that is a number', job('needs: 3\nsteps: [{run: x}]'), 3, 12, 'jobs.build.needs: expected a string or a list of strings'],
     ['an env value that is a list', 'env:\n  A: [1]\njobs:\n  a:\n    steps: [{run: x}]\n', 2, 6, 'env.A: expected a string value'],
     ['an env name with a dash', 'env:\n  MY-VAR: x\njobs:\n  a:\n    steps: [{run: x}]\n', 2, 3, 'env.MY-VAR: "MY-VAR": an environment variable name is letters, digits and _, not starting with a digit'],
-    ['a job name with a space', 'jobs:\n  "my job":\n    steps: [{run: x}]\n', 2, 3, 'jobs."my job": "my job": a job name is letters, digits, _, . and -'],
+    ['a job name with a space', 'jobs:\n  "my job":\n    steps: [{run: x}]\n', 2, 3, 'jobs."my job": "my job": a job name is letters and digits (of any script), _, . and -'],
     ['an unknown when event', job('when: { event: pull }\nsteps: [{run: x}]'), 3, 20, 'jobs.build.when.event: expected one of push, tag, cron, manual, api or a list of them'],
     ['an empty matrix axis', job('matrix: { node: [] }\nsteps: [{run: x}]'), 3, 21, 'jobs.build.matrix.node: a matrix axis needs at least one value'],
     ['a service without image', job('services:\n  db: { env: { A: b } }\nsteps: [{run: x}]'), 4, 11, 'jobs.build.services.db: missing required key "image"'],
