@@ -11,6 +11,7 @@ import type { Logger } from 'pino';
 import type { PoolConfig } from '../config.js';
 import { forgetRecord, isAgentAlive, isRunning, pruneLogs, readRecords, writeRecord, type AgentRecord } from './process-records.js';
 import type { AgentProvider, AgentSpec, Instance } from './provider.js';
+import { AGENT_NODE_FLAGS } from '../../shared/agent-node-flags.js';
 
 export interface ProcessProviderOptions {
   /** The server's data folder; agents live under <data>/pools/<pool>/. */
@@ -56,7 +57,7 @@ export function createProcessProvider(options: ProcessProviderOptions): AgentPro
     const workDir = join(dir, name);
     const log = join(dir, `${name}.log`);
     await mkdir(workDir, { recursive: true });
-    const args = [kilnScript, 'agent', '--server', spec.serverUrl, '--labels', spec.labels.join(','),
+    const args = [...AGENT_NODE_FLAGS, kilnScript, 'agent', '--server', spec.serverUrl, '--labels', spec.labels.join(','),
       '--capacity', String(spec.capacity), '--pool', pool.name, '--name', name, '--work-dir', workDir, '--git-cache', gitCache];
     const out = openSync(log, 'a', 0o600);
     let pid: number;

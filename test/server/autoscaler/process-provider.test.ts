@@ -25,7 +25,7 @@ process.on('SIGTERM', () => {
   writeFileSync(join(out, name + '.terminated'), '');
   process.exit(0);
 });
-writeFileSync(join(out, name + '.started.json'), JSON.stringify({ args, env: process.env, pid: process.pid, cwd: process.cwd() }));
+writeFileSync(join(out, name + '.started.json'), JSON.stringify({ args, execArgv: process.execArgv, env: process.env, pid: process.pid, cwd: process.cwd() }));
 console.log('stand-in ' + name + ' up');
 setInterval(() => {}, 1000);
 `;
@@ -55,7 +55,7 @@ async function setup(over: Partial<ProcessProviderOptions> = {}) {
     dataDir, nodePath: process.execPath, kilnScript, logger: pino({ level: 'silent' }),
     env: { PATH: process.env.PATH, STANDIN_OUT: out, KILN_ADMIN_TOKEN: 'admin-secret', KILN_LOG_LEVEL: 'debug' }, ...over,
   };
-  const started = (name: string) => JSON.parse(readFileSync(join(out, `${name}.started.json`), 'utf8')) as { args: string[]; env: Record<string, string>; pid: number; cwd: string };
+  const started = (name: string) => JSON.parse(readFileSync(join(out, `${name}.started.json`), 'utf8')) as { args: string[]; execArgv: string[]; env: Record<string, string>; pid: number; cwd: string };
   const whenStarted = async (instances: Instance[]) => {
     for (const i of instances) pids.push(Number(i.ref));
     expect(await waitFor(() => instances.every((i) => existsSync(join(out, `${i.name}.started.json`))), 10_000)).toBe(true);
@@ -76,6 +76,7 @@ describe('the process provider', () => {
     const seen = started(first!.name);
     const workDir = join(dataDir, 'pools', 'local', first!.name);
     expect(seen.args).toEqual(['agent', '--server', 'http://127.0.0.1:8080', '--labels', 'linux,local', '--capacity', '2', '--pool', 'local', '--name', first!.name, '--work-dir', workDir, '--git-cache', join(dataDir, 'agent-cache', 'git')]);
+    expect(seen.execArgv).toEqual(['--max-semi-space-size=1']); // AGENT_NODE_FLAGS
     expect(seen.args.join(' ')).not.toContain('agent-secret');
     expect(seen.env).toMatchObject({ KILN_AGENT_TOKEN: 'agent-secret', KILN_LOG_LEVEL: 'debug' });
     expect(seen.env.KILN_ADMIN_TOKEN).toBeUndefined();
