@@ -67,6 +67,43 @@ async function fetchRuns(server: BenchServer, runs: TriggeredRun[]) {
   return out;
 }
 
+interface PhaseResult {
+  name: string;
+  agents: number;
+  runs: TriggeredRun[];
+  collected: Collected;
+  cpuUsed: { server: number; agents: number; client: number };
+  memory: { idle: number; connected: number; peak: number; hwm: number };
+  connectMs: number;
+}
+
+/** Prints a phase's figures from the runs as the API has them afterwards; throws if anything was lost. */
+async function reportPhase(server: BenchServer, { name, agents, runs, collected, cpuUsed, memory, connectMs }: PhaseResult): Promise<void> {
+  const count = runs.length;
+  const finished = await fetchRuns(server, runs);
+  const failed = finished.filter((r) => r.status !== 'success').length;
+  const first = Math.min(...runs.map((r) => r.sentMs));
+  const last = Math.max(...finished.map((r) => Date.parse(r.finished_at!)));
+  const answers = runs.map((r) => r.answeredMs - r.sentMs);
+  const queuedAt = new Map(runs.flatMap((r) => r.jobs.map((j) => [j.id, Date.parse(j.queued_at)] as const)));
+  const dispatch = collected.arrivals.map(([jobId, at]) => at - queuedAt.get(jobId)!);
+  const leased = finished.flatMap((r) => r.jobs).map((j) => Date.parse(j.started_at!) - Date.parse(j.queued_at));
+  report(`fleet ${name}: ${count} runs on ${agents} simulated agents (${CONCURRENCY} POSTs in flight)`, {
+    failed, 'runs/s': count / ((last - first) / 1000), 'first POST → last finished_at s': (last - first) / 1000,
+    'POST answered p50 ms': percentile(answers, 50), 'POST answered p99 ms': percentile(answers, 99),
+    'agents connect s': connectMs / 1000, 'server cpu s': cpuUsed.server, 'agents cpu s': cpuUsed.agents, 'client cpu s': cpuUsed.client,
+  });
+  report(`fleet ${name}: dispatch with ${agents} agents connected (ms)`, {
+    'queued_at → job frame at agent p50': percentile(dispatch, 50), p99: percentile(dispatch, 99), max: Math.max(...dispatch),
+    'queued → started (API) p50': percentile(leased, 50), 'queued → started p99': percentile(leased, 99),
+  });
+  report(`fleet ${name}: server memory (MiB)`, { 'rss idle': memory.idle, [`rss with ${agents} agents`]: memory.connected, 'rss peak sampled': memory.peak, VmHWM: memory.hwm });
+  const lost = collected.donesSent - collected.doneAcks + collected.logsSent - collected.acks;
+  if (failed > 0 || collected.arrivals.length !== count || lost !== 0 || collected.unexpectedFrames > 0 || collected.closedAfterWelcome > 0) {
+    throw new Error(`fleet ${name}: ${failed} runs failed, ${collected.arrivals.length}/${count} jobs reached agents, ${lost} frames unacknowledged, ${collected.unexpectedFrames} unexpected frames, ${collected.closedAfterWelcome} agents disconnected`);
+  }
+}
+
 async function phase(name: string, agents: number, count: number): Promise<void> {
   const server = await startServer({ bench: makeRepo('jobs:\n  hello:\n    steps: [{ run: echo hello }]\n') });
   let fleet: Awaited<ReturnType<typeof startFleet>> | null = null;
@@ -86,29 +123,8 @@ async function phase(name: string, agents: number, count: number): Promise<void>
       server: cpuSeconds(server.pid) - cpu.server, agents: cpuSeconds(fleet.child.pid!) - cpu.agents,
       client: (() => { const u = process.cpuUsage(cpu.client); return (u.user + u.system) / 1e6; })(),
     };
-    const hwm = memoryMiB(server.pid).peak;
-    const finished = await fetchRuns(server, runs);
-    const failed = finished.filter((r) => r.status !== 'success').length;
-    const first = Math.min(...runs.map((r) => r.sentMs));
-    const last = Math.max(...finished.map((r) => Date.parse(r.finished_at!)));
-    const answers = runs.map((r) => r.answeredMs - r.sentMs);
-    const queuedAt = new Map(runs.flatMap((r) => r.jobs.map((j) => [j.id, Date.parse(j.queued_at)] as const)));
-    const dispatch = collected.arrivals.map(([jobId, at]) => at - queuedAt.get(jobId)!);
-    const leased = finished.flatMap((r) => r.jobs).map((j) => Date.parse(j.started_at!) - Date.parse(j.queued_at));
-    report(`fleet ${name}: ${count} runs on ${agents} simulated agents (${CONCURRENCY} POSTs in flight)`, {
-      failed, 'runs/s': count / ((last - first) / 1000), 'first POST → last finished_at s': (last - first) / 1000,
-      'POST answered p50 ms': percentile(answers, 50), 'POST answered p99 ms': percentile(answers, 99),
-      'agents connect s': fleet.connectMs / 1000, 'server cpu s': cpuUsed.server, 'agents cpu s': cpuUsed.agents, 'client cpu s': cpuUsed.client,
-    });
-    report(`fleet ${name}: dispatch with ${agents} agents connected (ms)`, {
-      'queued_at → job frame at agent p50': percentile(dispatch, 50), p99: percentile(dispatch, 99), max: Math.max(...dispatch),
-      'queued → started (API) p50': percentile(leased, 50), 'queued → started p99': percentile(leased, 99),
-    });
-    report(`fleet ${name}: server memory (MiB)`, { 'rss idle': idle, [`rss with ${agents} agents`]: connected, 'rss peak sampled': peak, VmHWM: hwm });
-    const lost = collected.donesSent - collected.doneAcks + collected.logsSent - collected.acks;
-    if (failed > 0 || collected.arrivals.length !== count || lost !== 0 || collected.unexpectedFrames > 0 || collected.closedAfterWelcome > 0) {
-      throw new Error(`fleet ${name}: ${failed} runs failed, ${collected.arrivals.length}/${count} jobs reached agents, ${lost} frames unacknowledged, ${collected.unexpectedFrames} unexpected frames, ${collected.closedAfterWelcome} agents disconnected`);
-    }
+    const memory = { idle, connected, peak, hwm: memoryMiB(server.pid).peak };
+    await reportPhase(server, { name, agents, runs, collected, cpuUsed, memory, connectMs: fleet.connectMs });
   } finally {
     fleet?.child.kill('SIGKILL');
     await server.stop();
