@@ -50,7 +50,7 @@ function leastLoaded(free: readonly AgentSlot[], job: ReadyEntry, nowMs: number)
   let best: AgentSlot | null = null;
   let bestLoad = Infinity;
   for (const slot of free) {
-    if (!job.runsOn.every((label) => slot.labels.includes(label))) continue;
+    if (!hasFreeSlot(slot, nowMs) || !job.runsOn.every((label) => slot.labels.includes(label))) continue;
     const load = slotsTaken(slot, nowMs) / slot.capacity;
     if (load < bestLoad) {
       best = slot;

@@ -35,8 +35,6 @@ export interface JobQueueOptions {
   /** How agents reach the server (known once it listens). */
   serverUrl(): string;
   now?: () => number;
-  /** Runs a coalesced dispatch later (default setImmediate); tests pass `(fn) => fn()`. */
-  defer?: (fn: () => void) => void;
   /** Between ticks of `start()`'s timer (default leaseMs / 4, within 200 ms … 5 s). */
   tickMs?: number;
 }
@@ -82,7 +80,6 @@ export interface JobQueue {
 export function createJobQueue(options: JobQueueOptions): JobQueue {
   const { store, bus, logger, leaseMs } = options;
   const now = options.now ?? Date.now;
-  const defer = options.defer ?? ((fn: () => void) => void setImmediate(fn));
   const agents = new Map<number, AgentSlot>();
   const byLink = new WeakMap<AgentLink, AgentSlot>();
   const ready = createReadyIndex();
@@ -109,13 +106,12 @@ export function createJobQueue(options: JobQueueOptions): JobQueue {
     }
   };
 
+  // Why at once and not on the next turn of the event loop: under a burst of requests a
+  // deferred pass waits behind every request read in the same turn (tens of ms). A pass is
+  // cheap when nothing is ready or no slot is free, so every change runs one.
+  let dispatching = false;
   const requestDispatch = () => {
-    if (dispatchPending || stopped) return;
-    dispatchPending = true;
-    defer(() => {
-      dispatchPending = false;
-      if (!stopped) queue.dispatch();
-    });
+    if (!stopped) queue.dispatch();
   };
 
   // Why only the changed jobs are published: a 250-job run would otherwise send 250 events
@@ -281,7 +277,25 @@ export function createJobQueue(options: JobQueueOptions): JobQueue {
     explainPoolsWith(explain) {
       pools = explain;
     },
-    dispatch: () => dispatchPass({ store, ready, agents: agents.values(), nowMs: now(), leaseMs, assign }),
+    dispatch() {
+      // A change made by a pass's own assignments (through an event listener) asks for one more pass after it.
+      if (dispatching) {
+        if (!dispatchPending) {
+          dispatchPending = true;
+          setImmediate(() => {
+            dispatchPending = false;
+            if (!stopped) queue.dispatch();
+          });
+        }
+        return 0;
+      }
+      dispatching = true;
+      try {
+        return dispatchPass({ store, ready, agents: agents.values(), nowMs: now(), leaseMs, assign });
+      } finally {
+        dispatching = false;
+      }
+    },
     tick() {
       const ended = expireLeases({ store, logger, agents: agents.values(), nowMs: now(), leaseMs });
       for (const job of ended) ctx.jobEnded(job.job, job.outcome);

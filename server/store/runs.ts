@@ -42,6 +42,8 @@ export interface RunStore {
    * start `blocked` when they have no needs. Throws `not_found` for an unknown repo.
    */
   createRun(run: NewRun): RunDetail;
+  /** The same, answering only the run's summary (the trigger path reads the detail once, later). */
+  addRun(run: NewRun): Run;
   getRun(id: number): RunDetail | null;
   /** The run without its plan, jobs and steps (cheap, for events). */
   getRunSummary(id: number): Run | null;
@@ -166,6 +168,7 @@ export function createRunStore(db: Sqlite, clock: Clock, effects: JobEffects): R
 
   return {
     createRun: (run) => detail(stmt.byId.get(create.immediate(run)))!,
+    addRun: (run) => toRun(stmt.byId.get(create.immediate(run))!),
     getRun: (id) => detail(stmt.byId.get(id)),
     getRunByNumber: (repoId, number) => detail(stmt.byNumber.get(repoId, number)),
     listRuns: (repoId, { limit = 50, before = Number.MAX_SAFE_INTEGER } = {}) =>

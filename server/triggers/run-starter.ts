@@ -6,7 +6,7 @@ import { KilnError } from '../../shared/errors.js';
 import { triggerMatches } from '../../shared/pipeline/index.js';
 import type { Plan } from '../../shared/pipeline/types.js';
 import type { Mirrors } from '../git/mirror.js';
-import type { Repo, RunDetail, RunEvent, Store } from '../store/index.js';
+import type { Repo, Run, RunEvent, Store } from '../store/index.js';
 import { createPlanCache, PIPELINE_FILE, type PlanCache, type PlanOutcome } from './plan-cache.js';
 
 export { PIPELINE_FILE } from './plan-cache.js';
@@ -28,7 +28,7 @@ export interface RunStarterOptions {
   mirrors: Mirrors;
   mirrorDir(repo: Repo): string;
   /** Called with every run created, so the scheduler and the dispatcher can move it on. */
-  onRunCreated(run: RunDetail): void;
+  onRunCreated(run: Run): void;
   /** Default: a new cache of 256 blobs. */
   plans?: PlanCache;
 }
@@ -40,7 +40,7 @@ export interface RunStarter {
    * run with status `error` whose error holds every problem. Manual and API requests that the
    * pipeline refuses throw `conflict`.
    */
-  startRun(repo: Repo, request: RunRequest): Promise<RunDetail | null>;
+  startRun(repo: Repo, request: RunRequest): Promise<Run | null>;
   /**
    * The pipeline at commit `sha`: null when it has no pipeline.yml. Throws `not_found` for a
    * commit the mirror lacks and `too_large` for a pipeline.yml over 1 MiB.
@@ -93,8 +93,8 @@ export function createRunStarter({ store, logger, mirrors, mirrorDir, onRunCreat
     },
   };
 
-  function create(run: Parameters<Store['runs']['createRun']>[0]): RunDetail {
-    const created = store.runs.createRun(run);
+  function create(run: Parameters<Store['runs']['addRun']>[0]): Run {
+    const created = store.runs.addRun(run);
     logger.info({ repo: created.repo, runId: created.id, number: created.number, event: created.event, ref: created.ref, status: created.status }, 'run created');
     onRunCreated(created);
     return created;

@@ -1,5 +1,5 @@
 // A job queue on a real SQLite store with a hand-driven clock, and agents as in-memory links
-// that record the frames the queue sends them. Dispatch runs synchronously (no timers).
+// that record the frames the queue sends them. Dispatch runs at once, in the call that changed things.
 import { pino } from 'pino';
 import type { ServerMessage } from '../../../shared/protocol/messages.js';
 import { PROTOCOL_VERSION } from '../../../shared/protocol/messages.js';
@@ -27,7 +27,7 @@ export function queueFixture() {
   bus.subscribe((e) => events.push(e));
   const queue = createJobQueue({
     store, bus, logger: pino({ level: 'silent' }), leaseMs: LEASE_MS, logCapBytes: 1024 * 1024,
-    serverUrl: () => 'http://127.0.0.1:1', now: clock.now, defer: (fn) => fn(),
+    serverUrl: () => 'http://127.0.0.1:1', now: clock.now,
   });
 
   const link = (open = true): TestLink => {
