@@ -114,9 +114,11 @@ export async function startServer(config: ServerConfig, { logger, kilnScript }: 
   });
 
   await registerStartupRepos(config, store, triggers, logger);
-  await triggers.start(new Map((config.repos ?? []).filter((r) => r.pollMs).map((r) => [r.name, r.pollMs!])));
   for (const run of store.runs.listUnfinishedRuns()) queue.runChanged(run.id);
   const port = await listen(http, config.host, config.port);
+  // The repos' mirroring and catch-up run in the background, once the server answers: their
+  // git processes (spawned on this thread) would otherwise hold up the first answer.
+  await triggers.start(new Map((config.repos ?? []).filter((r) => r.pollMs).map((r) => [r.name, r.pollMs!])));
   queue.start();
   hub.start();
   dashboard.start();
