@@ -40,8 +40,10 @@ export function dispatchPass(ctx: DispatchContext): number {
     if (!claim) continue; // not claimable any more (cancelled, or its group was taken): the index was stale
     if (job.concurrency !== null) held?.add(job.concurrency);
     slot.jobs.set(claim.job.id, claim.token);
-    if (ctx.assign(slot, claim)) assigned++;
-    if (!hasFreeSlot(slot, nowMs)) free.splice(free.indexOf(slot), 1);
+    const sent = ctx.assign(slot, claim);
+    if (sent) assigned++;
+    // An agent whose connection just closed takes nothing more in this pass.
+    if (!sent || !hasFreeSlot(slot, nowMs)) free.splice(free.indexOf(slot), 1);
   }
   return assigned;
 }

@@ -12,7 +12,6 @@
 import type { Logger } from 'pino';
 import { conflict, notFound } from '../../shared/errors.js';
 import { PROTOCOL_VERSION, type AgentMessage } from '../../shared/protocol/messages.js';
-import { isFinal } from '../../shared/status.js';
 import type { EventBus } from '../events.js';
 import type { AgentHello, Claim, Job, QueuedJob, Store } from '../store/index.js';
 import { statusOf, type AgentLink, type AgentSlot } from './agents.js';
@@ -124,7 +123,7 @@ export function createJobQueue(options: JobQueueOptions): JobQueue {
     const changed = jobIds === undefined ? store.jobs.listJobs(runId) : [...new Set([...jobIds, ...decisions.map((d) => d.jobId)])].map((id) => store.jobs.getJob(id));
     for (const job of changed) {
       if (!job) continue;
-      if (isFinal(job.status) || job.status !== 'queued') ready.delete(job.id);
+      if (job.status !== 'queued') ready.delete(job.id);
       else makeReady(job);
       bus.publish({ type: 'job', job });
     }
