@@ -4,9 +4,10 @@ import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import { parsePipelineText } from '../shared/pipeline/parse.js';
-import { formatPath } from '../shared/pipeline/validate.js';
-import { parseDuration } from '../shared/pipeline/duration.js';
-import { DURATION_PATTERN, JOB_NAME_PATTERN } from '../shared/pipeline/schema.js';
+// The light parts of the pipeline model only: the server answers before it loads the schema.
+import { formatPath } from '../shared/pipeline/paths.js';
+import { DURATION_PATTERN, parseDuration } from '../shared/pipeline/duration.js';
+import { JOB_NAME_PATTERN } from '../shared/pipeline/names.js';
 import { KilnError } from '../shared/errors.js';
 
 export type ProviderKind = 'process' | 'docker' | 'swarm';

@@ -5,7 +5,7 @@
 //                                                          │ yes
 //                                                          ├─ approval ─▶ blocked ─approve─▶ ready
 //                                                          └──────────────────────────────▶ ready (claimable)
-import { whenMatches, type Outcome, type RunFacts } from '../../shared/pipeline/index.js';
+import { whenMatches, type Outcome, type RunFacts } from '../../shared/pipeline/conditions.js';
 import { isFinal, type Status } from '../../shared/status.js';
 import type { When } from '../../shared/pipeline/types.js';
 import type { JobState, Run, Store } from '../store/index.js';

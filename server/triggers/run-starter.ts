@@ -3,7 +3,7 @@
 // creates the run with its jobs.
 import type { Logger } from 'pino';
 import { KilnError } from '../../shared/errors.js';
-import { triggerMatches } from '../../shared/pipeline/index.js';
+import { triggerMatches } from '../../shared/pipeline/conditions.js';
 import type { Plan } from '../../shared/pipeline/types.js';
 import type { Mirrors } from '../git/mirror.js';
 import type { Repo, Run, RunEvent, Store } from '../store/index.js';

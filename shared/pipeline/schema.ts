@@ -4,14 +4,9 @@
 import { z } from 'zod';
 import { DURATION_PATTERN, MAX_TIMEOUT_MS, MAX_TIMEOUT_TEXT, parseDuration } from './duration.js';
 
-export { DURATION_PATTERN };
-/** ASCII names that become host or Docker names: services here, and the server's pools and repos. */
-export const JOB_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
-/**
- * A job's key: letters and digits of any script (`构建`, `тест`), combining marks, and `_ . -`.
- * Nothing builds a file, Docker or host name from it: those use the job's id.
- */
-export const UNICODE_JOB_NAME_PATTERN = /^[\p{L}\p{N}][\p{L}\p{N}\p{M}_.-]*$/u;
+import { JOB_NAME_PATTERN, UNICODE_JOB_NAME_PATTERN } from './names.js';
+
+export { DURATION_PATTERN, JOB_NAME_PATTERN, UNICODE_JOB_NAME_PATTERN };
 export const ENV_NAME_PATTERN = /^[A-Za-z_][A-Za-z0-9_]*$/;
 export const EVENTS = ['push', 'tag', 'cron', 'manual', 'api'] as const;
 export const WHEN_STATUSES = ['success', 'failure', 'always'] as const;

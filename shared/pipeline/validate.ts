@@ -4,8 +4,11 @@ import { lintPipeline, type RawProblem } from './lint.js';
 import { parsePipelineText, type ParsedPipeline, type PathSegment } from './parse.js';
 import { planPipeline } from './plan.js';
 import { JOB_KEYS, pipelineSchema, type PipelineInput } from './schema.js';
+import { formatPath } from './paths.js';
 import { suggest } from './suggest.js';
 import type { Plan, Problem } from './types.js';
+
+export { formatPath };
 
 export type ValidationResult = { ok: true; plan: Plan; problems: [] } | { ok: false; problems: Problem[] };
 
@@ -84,13 +87,6 @@ function positioned(raw: RawProblem[], parsed: ParsedPipeline): Problem[] {
   return problems.sort((a, b) => a.line - b.line || a.col - b.col);
 }
 
-export function formatPath(path: readonly PathSegment[]): string {
-  return path.reduce<string>((out, segment) => {
-    if (typeof segment === 'number') return `${out}[${segment}]`;
-    const key = /^[A-Za-z0-9_-]+$/.test(segment) ? segment : JSON.stringify(segment);
-    return out ? `${out}.${key}` : key;
-  }, '');
-}
 
 /** `FILE:LINE:COL: message`, the form `kiln validate` and run logs print. */
 export function formatProblem(file: string, problem: Problem): string {
