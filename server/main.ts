@@ -16,7 +16,7 @@ import { createSwarmProvider } from './autoscaler/swarm-provider.js';
 import { createApi } from './api/app.js';
 import { createEventsSocket } from './api/events-socket.js';
 import { createDashboard } from './dashboard/index.js';
-import { ensureTokens, registerTokens, tokenKind } from './auth.js';
+import { bearer, ensureTokens, registerTokens, tokenKind } from './auth.js';
 import type { ServerConfig } from './config.js';
 import { createEventBus } from './events.js';
 import { createGitHttpBackend, requestToken } from './git/http-backend.js';
@@ -104,7 +104,7 @@ export async function startServer(config: ServerConfig, { logger, kilnScript }: 
   app.route('/', dashboard.app);
   const events = createEventsSocket({
     bus, logger,
-    mayRead: (request) => !config.private || kind(request.headers.authorization?.replace(/^Bearer\s+/i, '') ?? null) !== null,
+    mayRead: (request) => !config.private || kind(bearer(request.headers.authorization)) !== null,
   });
   http.on('upgrade', (request, socket, head) => {
     const path = (request.url ?? '').split('?')[0];

@@ -7,6 +7,7 @@ import { KilnError, type ErrorCode } from '../../shared/errors.js';
 import type { EventBus } from '../events.js';
 import type { KilnService } from '../service.js';
 import type { Repo, Store } from '../store/index.js';
+import { bearer } from '../auth.js';
 
 export interface ApiOptions {
   store: Store;
@@ -35,8 +36,7 @@ export function errorAnswer(logger: Logger): ErrorHandler {
 export const notFoundAnswer: NotFoundHandler = (c) => c.json({ error: `no route ${c.req.method} ${c.req.path}` }, 404);
 
 export function bearerToken(c: Context): string | null {
-  const header = c.req.header('authorization') ?? '';
-  return header.toLowerCase().startsWith('bearer ') ? header.slice(7).trim() : null;
+  return bearer(c.req.header('authorization'));
 }
 
 /** For routes that change something: the admin token, or 401 (no or unknown token) / 403 (another kind). */

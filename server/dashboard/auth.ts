@@ -4,6 +4,7 @@ import type { Context, MiddlewareHandler } from 'hono';
 import { getCookie } from 'hono/cookie';
 import type { Viewer } from './layout.js';
 import { createSessions, SESSION_COOKIE, type Session, type Sessions } from './session.js';
+import { bearer } from '../auth.js';
 
 export interface DashboardAuthOptions {
   /** The kind of a presented token, or null. */
@@ -25,7 +26,7 @@ export interface DashboardAuth {
 export function createDashboardAuth(options: DashboardAuthOptions): DashboardAuth {
   const sessions = createSessions(options.now);
   const sessionOf = (c: Context): Session | null => sessions.get(getCookie(c, SESSION_COOKIE));
-  const mayRead = (c: Context) => !options.private || sessionOf(c) !== null || options.tokenKind(bearer(c)) !== null;
+  const mayRead = (c: Context) => !options.private || sessionOf(c) !== null || options.tokenKind(bearerOf(c)) !== null;
   return {
     sessions,
     sessionOf,
@@ -41,9 +42,8 @@ export function createDashboardAuth(options: DashboardAuthOptions): DashboardAut
   };
 }
 
-function bearer(c: Context): string | null {
-  const header = c.req.header('authorization') ?? '';
-  return header.toLowerCase().startsWith('bearer ') ? header.slice(7).trim() : null;
+function bearerOf(c: Context): string | null {
+  return bearer(c.req.header('authorization'));
 }
 
 /** A POST from another site (Origin or Sec-Fetch-Site says so) is refused before anything else. */

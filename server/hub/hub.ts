@@ -11,6 +11,7 @@ import { createRequire } from 'node:module';
 import type { WebSocket } from 'ws';
 import { decodeAgentMessage, encode, MAX_FRAME_BYTES, PROTOCOL_VERSION, type ServerMessage } from '../../shared/protocol/messages.js';
 import type { AgentLink, JobQueue } from '../queue/job-queue.js';
+import { bearer } from '../auth.js';
 
 // Required, not imported: importing a CommonJS package from ESM makes Node parse its source for
 // export names, and that parser stays in memory (about 9 MiB of the server's idle RSS in all).
@@ -100,8 +101,7 @@ export function createHub(options: HubOptions): Hub {
 
   return {
     handleUpgrade(request, socket, head) {
-      const header = request.headers.authorization ?? '';
-      const token = header.startsWith('Bearer ') ? header.slice(7).trim() : '';
+      const token = bearer(request.headers.authorization);
       const remote = `${request.socket.remoteAddress}:${request.socket.remotePort}`;
       if (!token || !options.authorize(token)) {
         logger.warn({ remote }, 'agent refused: wrong or missing token');

@@ -17,9 +17,12 @@ export interface MessageContext {
   logger: Logger;
   now(): number;
   logCapBytes: number;
-  /** A job's attempt ended here (done, retry, refusal): the queue moves its run on. */
-  jobEnded(job: Job, outcome: 'ended' | 'requeued' | 'released'): void;
-  /** The agent's slots changed (a job left it). */
+  /**
+   * A job's attempt ended here (done, retry, refusal): the queue publishes `slot` (the agent
+   * it left, if any) and moves the run on, which hands out the freed slot in one dispatch.
+   */
+  jobEnded(job: Job, outcome: 'ended' | 'requeued' | 'released', slot?: AgentSlot): void;
+  /** The agent's slots changed with no job ending (a stopped job's slot came free): publish and dispatch. */
   agentChanged(slot: AgentSlot): void;
 }
 
@@ -45,14 +48,15 @@ export function onStep(ctx: MessageContext, slot: AgentSlot, m: Message<'step'>)
 export function onLog(ctx: MessageContext, slot: AgentSlot, m: Message<'log'>): void {
   const { store } = ctx;
   const job = store.jobs.getJob(m.jobId);
+  const counter = store.logs.getLogCounter(m.jobId, m.attempt);
   const current = job !== null && job.attempt === m.attempt;
-  const ranIt = () => job!.agent === slot.name && store.logs.getLogCounter(m.jobId, m.attempt).leaseToken === m.token;
+  const ranIt = () => job!.agent === slot.name && counter.leaseToken === m.token;
   const accepted = current && (holds(slot, m.jobId, m.token) || (isFinal(job.status) && ranIt()));
   if (!accepted) {
     slot.log.warn({ jobId: m.jobId, seq: m.seq }, 'log chunk of a job this connection does not hold; dropped');
     return;
   }
-  if (store.logs.logBytes(m.jobId, m.attempt) > ctx.logCapBytes + 256 * 1024) return; // the agent ignored the cap
+  if (counter.bytes > ctx.logCapBytes + 256 * 1024) return; // the agent ignored the cap
   const result = store.logs.appendLogLines({ jobId: m.jobId, attempt: m.attempt, seq: m.seq, lines: m.lines });
   if (!result.duplicate) ctx.bus.publish({ type: 'log', jobId: m.jobId, attempt: m.attempt, firstLine: result.firstLine, lines: result.lines });
 }
@@ -77,9 +81,7 @@ export function onDone(ctx: MessageContext, slot: AgentSlot, m: Message<'done'>)
     slot.refused++;
     const released = store.leases.releaseLease(m.jobId, m.token, now);
     slot.log.warn({ jobId: m.jobId, reason: m.reason, released }, 'agent refused the job; it goes back to the queue');
-    ctx.agentChanged(slot);
-    if (released) ctx.jobEnded(job, 'released');
-    return;
+    return released ? ctx.jobEnded(job, 'released', slot) : ctx.agentChanged(slot);
   }
   slot.refused = 0;
   const outcome = { status: m.status, exitCode: m.exitCode, reason: m.reason };
@@ -90,7 +92,7 @@ export function onDone(ctx: MessageContext, slot: AgentSlot, m: Message<'done'>)
   } else if (store.leases.completeJob(m.jobId, m.token, outcome, now)) {
     result = 'ended';
   }
-  if (result === 'lost') slot.log.info({ jobId: m.jobId }, 'result for a lease no longer held; ignored');
+  if (result !== 'lost') return ctx.jobEnded(job, result, slot);
+  slot.log.info({ jobId: m.jobId }, 'result for a lease no longer held; ignored');
   ctx.agentChanged(slot);
-  if (result !== 'lost') ctx.jobEnded(job, result);
 }

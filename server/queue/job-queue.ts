@@ -133,7 +133,9 @@ export function createJobQueue(options: JobQueueOptions): JobQueue {
 
   const ctx: MessageContext = {
     store, bus, logger, now, logCapBytes: options.logCapBytes,
-    jobEnded: (job, outcome) => {
+    // One dispatch per finished job: runChanged's, after the agent's freed slot is published.
+    jobEnded: (job, outcome, slot) => {
+      if (slot) publishAgent(slot);
       if (outcome !== 'ended') {
         const again = store.jobs.getJob(job.id);
         if (again) makeReady(again);

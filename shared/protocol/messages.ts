@@ -22,7 +22,6 @@
 // re-presents its jobs in `hello`, replays every unacknowledged `log` and `done` in order,
 // and the server keeps what it does not have yet.
 import { z } from 'zod';
-import { parseFrame } from './frame-parse.js';
 import { fastLogMessage } from './log-frame.js';
 
 export const PROTOCOL_VERSION = 2;
@@ -121,7 +120,7 @@ export function decodeAgentMessage(frame: string | Buffer): Decoded<AgentMessage
   if (frame.length > MAX_FRAME_BYTES) return { ok: false, error: `frame of ${frame.length} bytes is over the limit` };
   let data: unknown;
   try {
-    data = parseFrame(typeof frame === 'string' ? frame : frame.toString('utf8'));
+    data = JSON.parse(typeof frame === 'string' ? frame : frame.toString('utf8'));
   } catch {
     return { ok: false, error: 'frame is not JSON' };
   }

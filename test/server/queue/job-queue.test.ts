@@ -29,6 +29,16 @@ describe('the job queue', () => {
     expect(claimNext).not.toHaveBeenCalled();
   });
 
+  it('hands the slot a finished job frees to the next job in one dispatch pass', () => {
+    const fx = queueFixture();
+    const a = fx.agent('a');
+    fx.run(plannedJob('one'), plannedJob('two'));
+    const passes = vi.spyOn(fx.queue, 'dispatch');
+    fx.done(a.link, a.link.jobs()[0]!);
+    expect(passes).toHaveBeenCalledTimes(1);
+    expect(a.link.jobs().map((j) => j.job.name)).toEqual(['one', 'two']);
+  });
+
   it('keeps the lease of an agent that answers, and takes back the job of one that went silent', () => {
     const fx = queueFixture();
     const a = fx.agent('a');
