@@ -1,14 +1,12 @@
 // The server's configuration: embedded defaults, then kiln.yml (or $KILN_CONFIG), then the
 // environment. The only module of the server that reads process.env (it is passed in).
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { z } from 'zod';
-import { parsePipelineText } from '../shared/pipeline/parse.js';
 // The light parts of the pipeline model only: the server answers before it loads the schema.
-import { formatPath } from '../shared/pipeline/paths.js';
-import { DURATION_PATTERN, parseDuration } from '../shared/pipeline/duration.js';
-import { JOB_NAME_PATTERN } from '../shared/pipeline/names.js';
+// kiln.yml's schema (zod) and parser (yaml) load only when there is a kiln.yml.
+import { parseDuration } from '../shared/pipeline/duration.js';
 import { KilnError } from '../shared/errors.js';
+import type { ConfigFile } from './config-file.js';
 
 export type ProviderKind = 'process' | 'docker' | 'swarm';
 
@@ -49,41 +47,6 @@ export interface ServerConfig {
   cwd: string;
 }
 
-const duration = z.string().regex(DURATION_PATTERN, { error: 'expected a duration such as 30s or 2m' });
-const poolSchema = z.strictObject({
-  name: z.string().regex(JOB_NAME_PATTERN, { error: 'a pool name is letters, digits, _, . and -' }),
-  provider: z.enum(['process', 'docker', 'swarm'], { error: 'expected process, docker or swarm' }),
-  labels: z.array(z.string()).optional(),
-  min: z.int().min(0).optional(),
-  max: z.int().min(0).optional(),
-  capacity: z.int().min(1).optional(),
-  idle_timeout: duration.optional(),
-  schedule: z.array(z.strictObject({ cron: z.string(), min: z.int().min(0) })).optional(),
-  docker: z.strictObject({
-    host: z.string().optional(),
-    image: z.string().optional(),
-    network: z.string().optional(),
-    env: z.record(z.string(), z.string()).optional(),
-  }).optional(),
-});
-const repoSchema = z.union([
-  z.strictObject({ name: z.string().regex(JOB_NAME_PATTERN), path: z.string() }),
-  z.strictObject({ name: z.string().regex(JOB_NAME_PATTERN), url: z.string(), poll: duration.optional(), webhook_secret_env: z.string().optional() }),
-], { error: 'a repo is { name, path } or { name, url, poll?, webhook_secret_env? }' });
-const fileSchema = z.strictObject({
-  server: z.strictObject({
-    host: z.string().optional(),
-    port: z.int().min(0).max(65535).optional(),
-    data: z.string().optional(),
-    url: z.url().optional(),
-    private: z.boolean().optional(),
-    lease_timeout: duration.optional(),
-    log_cap: z.int().min(1024).optional(),
-  }).optional(),
-  repos: z.array(repoSchema).optional(),
-  pools: z.array(poolSchema).optional(),
-});
-
 export interface LoadConfigOptions {
   env: Readonly<Record<string, string | undefined>>;
   cwd: string;
@@ -91,10 +54,10 @@ export interface LoadConfigOptions {
 }
 
 /** Reads the configuration; a problem throws a KilnError naming the file, the key and the reason. */
-export function loadServerConfig({ env, cwd, cpus }: LoadConfigOptions): ServerConfig {
+export async function loadServerConfig({ env, cwd, cpus }: LoadConfigOptions): Promise<ServerConfig> {
   const explicit = env.KILN_CONFIG;
   const configFile = explicit ? resolve(cwd, explicit) : existsSync(resolve(cwd, 'kiln.yml')) ? resolve(cwd, 'kiln.yml') : null;
-  const file = configFile ? readConfigFile(configFile) : {};
+  const file: ConfigFile = configFile ? (await import('./config-file.js')).readConfigFile(configFile) : {};
   const server = file.server ?? {};
   const host = env.KILN_HOST ?? server.host ?? '127.0.0.1';
   const port = env.KILN_PORT !== undefined ? parsePort(env.KILN_PORT) : server.port ?? 8080;
@@ -124,36 +87,7 @@ export function defaultPool(cpus: number): PoolConfig {
   return { name: 'local', provider: 'process', labels: ['linux', 'local'], min: 0, max: Math.max(1, cpus), capacity: 1, idleTimeoutMs: 30_000, schedule: [], docker: null };
 }
 
-function readConfigFile(file: string): z.infer<typeof fileSchema> {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (error) {
-    throw new KilnError('bad_input', `${file}: cannot read: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
-  }
-  const parsed = parsePipelineText(text);
-  if (!parsed.ok) {
-    const p = parsed.problems[0]!;
-    throw new KilnError('bad_input', `${file}:${p.line}:${p.col}: ${p.message}`);
-  }
-  const checked = fileSchema.safeParse(parsed.parsed.value ?? {});
-  if (!checked.success) {
-    const issue = checked.error.issues[0]!;
-    const path = issue.path.filter((s): s is string | number => typeof s !== 'symbol');
-    const keys = issue.code === 'unrecognized_keys' ? [...path, issue.keys[0]!] : path;
-    const { line, col } = parsed.parsed.locate(keys, issue.code === 'unrecognized_keys' ? 'key' : 'value');
-    const reason = issue.code === 'unrecognized_keys' ? `unknown key "${issue.keys[0]}"` : issue.message;
-    throw new KilnError('bad_input', `${file}:${line}:${col}: ${formatPath(keys) || 'file'}: ${reason}`);
-  }
-  for (const [i, pool] of (checked.data.pools ?? []).entries()) {
-    if ((pool.min ?? 0) > (pool.max ?? Infinity)) {
-      throw new KilnError('bad_input', `${file}: pools[${i}]: min (${pool.min}) is above max (${pool.max})`);
-    }
-  }
-  return checked.data;
-}
-
-function toPool(p: z.infer<typeof poolSchema>): PoolConfig {
+function toPool(p: NonNullable<ConfigFile['pools']>[number]): PoolConfig {
   return {
     name: p.name,
     provider: p.provider,
@@ -167,7 +101,7 @@ function toPool(p: z.infer<typeof poolSchema>): PoolConfig {
   };
 }
 
-function toRepo(r: z.infer<typeof repoSchema>, base: string): RepoConfig {
+function toRepo(r: NonNullable<ConfigFile['repos']>[number], base: string): RepoConfig {
   if ('path' in r) return { name: r.name, path: resolve(base, r.path), url: null, pollMs: null, webhookSecretEnv: null };
   return { name: r.name, path: null, url: r.url, pollMs: r.poll ? parseDuration(r.poll) : 60_000, webhookSecretEnv: r.webhook_secret_env ?? null };
 }

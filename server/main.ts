@@ -8,7 +8,7 @@ import { createAdaptorServer } from '@hono/node-server';
 import { Hono } from 'hono';
 import type { Logger } from 'pino';
 import { KilnError } from '../shared/errors.js';
-import { fileURLToPath } from 'node:url';
+import { packageRoot } from '../shared/package-root.js';
 import { createAutoscaler, createProcessProvider } from './autoscaler/index.js';
 import { createDockerProvider } from './autoscaler/docker-provider.js';
 import { pingEngine } from './autoscaler/docker-engine.js';
@@ -83,7 +83,7 @@ export async function startServer(config: ServerConfig, { logger, kilnScript }: 
     providers: {
       process: createProcessProvider({
         dataDir: config.dataDir, nodePath: process.execPath, logger,
-        kilnScript: kilnScript ?? fileURLToPath(new URL('../scripts/kiln.js', import.meta.url)),
+        kilnScript: kilnScript ?? join(packageRoot(import.meta.url), 'dist', 'bundle', 'kiln.js'),
       }),
       docker: createDockerProvider({ logger: logger.child({ provider: 'docker' }) }),
       swarm: createSwarmProvider({ logger: logger.child({ provider: 'swarm' }) }),
@@ -169,11 +169,13 @@ export async function runServerProcess(options: {
   cwd: string;
   cpus: number;
   makeLogger(level: string): Logger;
+  /** The `kiln` script process pools start agents with (the one this server runs from). */
+  kilnScript?: string;
 }): Promise<number> {
   const { loadServerConfig } = await import('./config.js');
-  const config = loadServerConfig(options);
+  const config = await loadServerConfig(options);
   const logger = options.makeLogger(config.logLevel);
-  const server = await startServer(config, { logger });
+  const server = await startServer(config, { logger, ...(options.kilnScript ? { kilnScript: options.kilnScript } : {}) });
   logger.info({ adminTokenFile: config.adminToken ? null : join(config.dataDir, 'admin.token') }, 'ready');
   return new Promise((resolve) => {
     let signals = 0;

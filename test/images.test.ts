@@ -59,7 +59,7 @@ describe.skipIf(skipDocker())('the kiln Docker images', () => {
       expect(info.Config.Entrypoint.slice(0, 3)).toEqual(['/usr/bin/tini', '-s', '--']);
     }
     const server = JSON.parse(await docker('image', 'inspect', '--format', '{{json .Config}}', serverImage));
-    expect(server.Entrypoint.slice(3)).toEqual(['node', 'dist/scripts/kiln.js', 'server']);
+    expect(server.Entrypoint.slice(3)).toEqual(['node', '--max-semi-space-size=1', 'dist/bundle/kiln.js', 'server']);
     expect(Object.keys(server.ExposedPorts)).toEqual(['8080/tcp']);
     expect(Object.keys(server.Volumes)).toEqual(['/data']);
     expect(server.Env).toEqual(expect.arrayContaining(['KILN_DATA=/data']));

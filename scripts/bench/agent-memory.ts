@@ -4,7 +4,7 @@
 // Node flags agents are meant to run with (AGENT_NODE_FLAGS); BENCH_AGENT_NODE_ARGS replaces
 // them ("" for none, or e.g. "--heapsnapshot-signal=SIGUSR2" to look inside).
 import { spawn } from 'node:child_process';
-import { AGENT_NODE_FLAGS } from '../../shared/agent-node-flags.js';
+import { AGENT_NODE_FLAGS } from '../../shared/node-flags.js';
 import { KILN, makeRepo, memoryMiB, report, runBench, startServer, tempDir, waitFor } from './harness.js';
 
 const JOBS = Number(process.env.BENCH_JOBS ?? 1000);

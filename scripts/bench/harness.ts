@@ -6,8 +6,10 @@ import { createServer as createNetServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { AGENT_NODE_FLAGS, SERVER_NODE_FLAGS } from '../../shared/node-flags.js';
 
-export const KILN = fileURLToPath(new URL('../kiln.js', import.meta.url));
+/** What users run: the bundle `npm run build` makes (BENCH_KILN for another build, e.g. dist/scripts/kiln.js). */
+export const KILN = process.env.BENCH_KILN ?? fileURLToPath(new URL('../../bundle/kiln.js', import.meta.url));
 const ADMIN = 'bench-admin-token';
 const AGENT = 'bench-agent-token';
 /** The agent token the bench servers accept (for simulated agents). */
@@ -54,8 +56,9 @@ export async function startServer(repos: Record<string, string>, extraConfig = '
   const cwd = tempDir('kiln-bench-');
   const lines = Object.entries(repos).map(([name, path]) => `  - { name: ${name}, path: ${JSON.stringify(path)} }`);
   writeFileSync(join(cwd, 'kiln.yml'), `repos:\n${lines.join('\n') || '  []'}\n${extraConfig}`.replace('repos:\n  []', 'repos: []'));
-  // BENCH_SERVER_NODE_ARGS: e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" to profile the server.
-  const nodeArgs = (process.env.BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  // The flags `npm start` uses, then BENCH_SERVER_NODE_ARGS: e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"
+  // to profile the server (a later flag wins: "--max-semi-space-size=16" undoes the default).
+  const nodeArgs = [...SERVER_NODE_FLAGS, ...(process.env.BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean)];
   const data = join(cwd, 'data');
   dataDirs.push(data);
   const proc = spawn(process.execPath, [...nodeArgs, KILN, 'server'], {
@@ -103,7 +106,8 @@ export async function startServer(repos: Record<string, string>, extraConfig = '
 
 export function startAgents(server: BenchServer, count: number, capacity = 1): ChildProcess[] {
   return Array.from({ length: count }, (_, i) => {
-    const nodeArgs = (process.env.BENCH_AGENT_NODE_ARGS ?? '').split(' ').filter(Boolean);
+    // The flags pools start agents with, then BENCH_AGENT_NODE_ARGS.
+    const nodeArgs = [...AGENT_NODE_FLAGS, ...(process.env.BENCH_AGENT_NODE_ARGS ?? '').split(' ').filter(Boolean)];
     const proc = spawn(process.execPath, [...nodeArgs, KILN, 'agent', '--server', server.url, '--name', `bench-${i}`, '--capacity', String(capacity), '--work-dir', tempDir('kiln-bench-agent-')], {
       stdio: ['ignore', 'ignore', process.env.BENCH_DEBUG ? 'inherit' : 'ignore'], env: { ...process.env, KILN_AGENT_TOKEN: AGENT, KILN_LOG_LEVEL: 'warn' },
     });

@@ -25,6 +25,8 @@ export async function main(argv: string[]): Promise<number> {
       cwd: process.cwd(),
       cpus: availableParallelism(),
       makeLogger: (level) => pino({ level, base: { pid: process.pid } }),
+      // Pool agents run the script this server was started with: tsc's output or the bundle.
+      ...(process.argv[1] ? { kilnScript: process.argv[1] } : {}),
     });
   } catch (error) {
     console.error(`kiln server: ${error instanceof Error ? error.message : String(error)}`);

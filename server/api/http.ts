@@ -2,7 +2,7 @@
 // checked with zod, id params, repo lookup, and the one place a KilnError becomes an answer.
 import type { Context, ErrorHandler, MiddlewareHandler, NotFoundHandler } from 'hono';
 import type { Logger } from 'pino';
-import type { z } from 'zod';
+import type { Bodies } from './bodies.js';
 import { KilnError, type ErrorCode } from '../../shared/errors.js';
 import type { EventBus } from '../events.js';
 import type { KilnService } from '../service.js';
@@ -57,8 +57,11 @@ export function requireAnyToken(tokenKind: ApiOptions['tokenKind']): MiddlewareH
   };
 }
 
-/** The body as `schema` says, an empty body as `{}`; else a bad_input error naming the first problem. */
-export async function readJson<T>(c: Context, schema: z.ZodType<T>): Promise<T> {
+let schemas: Promise<typeof import('./bodies.js')> | null = null;
+
+/** The body as the schema `name` in bodies.ts says, an empty body as `{}`; else a bad_input error naming the first problem. */
+export async function readJson<K extends keyof Bodies>(c: Context, name: K): Promise<Bodies[K]> {
+  const schema = (await (schemas ??= import('./bodies.js'))).bodies[name];
   const text = await c.req.text();
   let data: unknown = {};
   if (text.trim() !== '') {
@@ -74,7 +77,7 @@ export async function readJson<T>(c: Context, schema: z.ZodType<T>): Promise<T> 
     const where = issue.path.length ? `${issue.path.join('.')}: ` : '';
     throw new KilnError('bad_input', `${where}${issue.code === 'unrecognized_keys' ? `unknown key "${issue.keys[0]}"` : issue.message}`);
   }
-  return result.data;
+  return result.data as Bodies[K];
 }
 
 export const param = (c: Context, name: string): string => c.req.param(name) ?? '';

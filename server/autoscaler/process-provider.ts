@@ -11,14 +11,14 @@ import type { Logger } from 'pino';
 import type { PoolConfig } from '../config.js';
 import { forgetRecord, isAgentAlive, isRunning, pruneLogs, readRecords, writeRecord, type AgentRecord } from './process-records.js';
 import type { AgentProvider, AgentSpec, Instance } from './provider.js';
-import { AGENT_NODE_FLAGS } from '../../shared/agent-node-flags.js';
+import { AGENT_NODE_FLAGS } from '../../shared/node-flags.js';
 
 export interface ProcessProviderOptions {
   /** The server's data folder; agents live under <data>/pools/<pool>/. */
   dataDir: string;
   /** The node binary (process.execPath). */
   nodePath: string;
-  /** The `kiln` script (<repo>/dist/scripts/kiln.js); run as `node kilnScript agent …`. */
+  /** The `kiln` script (<repo>/dist/bundle/kiln.js); run as `node kilnScript agent …`. */
   kilnScript: string;
   logger: Logger;
   /**

@@ -1,6 +1,7 @@
 // Scheduled floors: a pool's `schedule` entries raise (or lower) its floor from the moment their
 // cron expression fires until the next entry fires. node-cron parses and matches the expressions.
-import { createTask, type ScheduledTask } from 'node-cron';
+import { createRequire } from 'node:module';
+import type { ScheduledTask } from 'node-cron';
 import { badInput } from '../../shared/errors.js';
 import type { PoolConfig } from '../config.js';
 
@@ -26,6 +27,8 @@ export function createPoolSchedule(pool: Pick<PoolConfig, 'name' | 'min' | 'sche
   let fire = () => {};
   // Tasks are made stopped: `match` works without timers; `start` arms them.
   const tasks: Array<{ task: ScheduledTask; min: number }> = [];
+  // node-cron loads only for a pool that has a schedule (its CommonJS build: this runs at start, synchronously).
+  const { createTask } = pool.schedule.length ? createRequire(import.meta.url)('node-cron') as typeof import('node-cron') : { createTask: null! };
   for (const [i, entry] of pool.schedule.entries()) {
     try {
       tasks.push({ task: createTask(entry.cron, () => fire(), { name: `pool-${pool.name}-floor-${i}`, noOverlap: false }), min: entry.min });

@@ -1,5 +1,4 @@
 // Notices when a local repository's branches or tags change, by watching its git dir's refs.
-import { watch } from 'chokidar';
 import { isAbsolute, relative, sep } from 'node:path';
 import { atRepo } from './read.js';
 import { runGit } from './run-git.js';
@@ -46,6 +45,8 @@ export async function watchRefs(
     if (rel.endsWith('.lock')) return true;
     return !(rel === 'refs' || rel.startsWith(`refs${sep}`));
   };
+  // chokidar loads with the first local repo watched.
+  const { watch } = await import('chokidar');
   const watcher = watch(gitDir, { ignoreInitial: true, ignored });
 
   let timer: NodeJS.Timeout | undefined;

@@ -9,7 +9,8 @@ import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import { createRequire } from 'node:module';
 import type { WebSocket } from 'ws';
-import { decodeAgentMessage, encode, MAX_FRAME_BYTES, PROTOCOL_VERSION, type ServerMessage } from '../../shared/protocol/messages.js';
+import { encode, MAX_FRAME_BYTES, PROTOCOL_VERSION, type ServerMessage } from '../../shared/protocol/messages.js';
+import type { decodeAgentMessage } from '../../shared/protocol/agent-schema.js';
 import type { AgentLink, JobQueue } from '../queue/job-queue.js';
 import { bearer } from '../auth.js';
 
@@ -47,8 +48,13 @@ export function createHub(options: HubOptions): Hub {
   const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_FRAME_BYTES });
   const sockets = new Set<WebSocket>();
   let pinger: NodeJS.Timeout | null = null;
+  // The frames' schema (and zod with it) loads at the first upgrade, not at start: a server
+  // no agent has joined yet does not pay for it. That upgrade waits for it, once.
+  let decode: typeof decodeAgentMessage | null = null;
+  let decoderLoading: Promise<unknown> | null = null;
+  const loadDecoder = () => (decoderLoading ??= import('../../shared/protocol/agent-schema.js').then((m) => (decode = m.decodeAgentMessage)));
 
-  const onConnection = (socket: WebSocket, remote: string) => {
+  const onConnection = (socket: WebSocket, remote: string, decodeFrame: typeof decodeAgentMessage) => {
     const link: Connection = {
       remote, lastHeardMs: now(), welcomed: false,
       send: (message: ServerMessage) => {
@@ -66,7 +72,7 @@ export function createHub(options: HubOptions): Hub {
         socket.close(1003, 'the agent protocol speaks text frames only');
         return;
       }
-      const decoded = decodeAgentMessage(data.toString());
+      const decoded = decodeFrame(data.toString());
       if (!decoded.ok) {
         logger.warn({ remote, error: decoded.error }, 'malformed frame; closing the connection');
         socket.close(1007, decoded.error.slice(0, 120));
@@ -108,7 +114,12 @@ export function createHub(options: HubOptions): Hub {
         socket.end('HTTP/1.1 401 Unauthorized\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n{"error":"wrong or missing agent token"}');
         return;
       }
-      wss.handleUpgrade(request, socket, head, (ws) => onConnection(ws, remote));
+      const upgrade = (decoder: typeof decodeAgentMessage) => wss.handleUpgrade(request, socket, head, (ws) => onConnection(ws, remote, decoder));
+      if (decode) return upgrade(decode);
+      loadDecoder().then(() => upgrade(decode!), (error: unknown) => {
+        logger.error({ err: error }, 'cannot load the agent protocol');
+        socket.destroy();
+      });
     },
     start() {
       pinger = setInterval(() => {

@@ -1,6 +1,6 @@
 // Scheduled runs: the `on.cron` entries of each repo's pipeline.yml on its default branch,
 // scheduled with node-cron (the library that validated them) and re-read when that branch moves.
-import { createTask, type ScheduledTask } from 'node-cron';
+import type { ScheduledTask } from 'node-cron';
 import type { Logger } from 'pino';
 import { notFound } from '../../shared/errors.js';
 import type { Mirrors } from '../git/mirror.js';
@@ -49,12 +49,14 @@ export function createCronScheduler({ store, starter, logger, mirrors, mirrorDir
       } catch {
         entries = []; // no default branch yet, or no pipeline there: nothing scheduled
       }
+      // node-cron loads with the first repo that schedules runs.
+      const createTask = entries.length ? (await import('node-cron')).createTask : null;
       const key = JSON.stringify(entries);
       const current = tasks.get(repo.id);
       if (current?.key === key) return;
       for (const task of current?.tasks ?? []) void task.destroy();
       const made = entries.map((entry) =>
-        createTask(entry.schedule, () => fire(repo.id, entry.branch).catch((error: unknown) => logger.error({ err: error, repo: repo.name }, 'scheduled run failed to start')), {
+        createTask!(entry.schedule, () => fire(repo.id, entry.branch).catch((error: unknown) => logger.error({ err: error, repo: repo.name }, 'scheduled run failed to start')), {
           ...(entry.timezone ? { timezone: entry.timezone } : {}),
           name: `${repo.name}:${entry.schedule}`,
           noOverlap: false,

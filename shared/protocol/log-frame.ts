@@ -1,7 +1,7 @@
 // A hand-written check of `log` frames, the one message that carries up to 100,000 lines: it
 // takes the parsed frame as it is instead of letting zod copy every line. The zod schema in
-// messages.ts stays the contract; test/shared/protocol/log-frame.test.ts checks both agree.
-import type { AgentMessage } from './messages.js';
+// agent-schema.ts stays the contract; test/shared/protocol/log-frame.test.ts checks both agree.
+import type { AgentMessage } from './agent-schema.js';
 
 export type LogMessage = Extract<AgentMessage, { type: 'log' }>;
 

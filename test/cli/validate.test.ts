@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 
-const KILN = join(import.meta.dirname, '../../dist/scripts/kiln.js');
+const KILN = join(import.meta.dirname, '../../dist/bundle/kiln.js');
 
 async function kiln(args: string[], cwd: string): Promise<{ code: number; stdout: string; stderr: string }> {
   try {

@@ -6,7 +6,7 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { makeTempDir } from './git.js';
 
-export const KILN = join(import.meta.dirname, '../../dist/scripts/kiln.js');
+export const KILN = join(import.meta.dirname, '../../dist/bundle/kiln.js');
 export const ADMIN_TOKEN = 'test-admin-token-0123456789';
 export const AGENT_TOKEN = 'test-agent-token-0123456789';
 

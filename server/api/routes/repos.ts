@@ -1,15 +1,8 @@
 // `/api/repos`: listing and registering repos, their runs (list, start one) and their secrets.
 import { Hono } from 'hono';
-import { z } from 'zod';
 import { KilnError } from '../../../shared/errors.js';
 import { param, readJson, repoNamed, requireAdmin, type ApiOptions } from '../http.js';
 import { repoView, runDetailView, runView } from '../views.js';
-
-const repoBody = z.union([z.strictObject({ name: z.string(), path: z.string() }), z.strictObject({ name: z.string(), url: z.string() })], {
-  error: 'expected {"name", "path"} or {"name", "url"}',
-});
-const runBody = z.strictObject({ ref: z.string().min(1).optional(), sha: z.string().regex(/^[0-9a-f]{7,40}$/, { error: 'sha must be a hex commit id' }).optional(), env: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/), z.string()).optional() });
-const secretBody = z.strictObject({ value: z.string().max(64 * 1024) });
 
 export function createRepoRoutes({ store, service, tokenKind }: ApiOptions): Hono {
   const app = new Hono();
@@ -17,7 +10,7 @@ export function createRepoRoutes({ store, service, tokenKind }: ApiOptions): Hon
 
   app.get('/api/repos', (c) => c.json(store.repos.listRepos().map((r) => repoView(r, store.runs.listLastRunsByBranch(r.id)))));
   app.post('/api/repos', admin, async (c) => {
-    const body = await readJson(c, repoBody);
+    const body = await readJson(c, 'repo');
     const repo = await service.registerRepo(body);
     return c.json(repoView(repo, []), 201);
   });
@@ -28,7 +21,7 @@ export function createRepoRoutes({ store, service, tokenKind }: ApiOptions): Hon
     return c.json(store.runs.listRuns(repo.id, { limit, ...(before ? { before } : {}) }).map(runView));
   });
   app.post('/api/repos/:repo/runs', admin, async (c) => {
-    const body = await readJson(c, runBody);
+    const body = await readJson(c, 'run');
     const run = await service.triggerRun(param(c, 'repo'), { ...body, event: 'api' });
     return c.json(runDetailView(run), 201);
   });
@@ -37,7 +30,7 @@ export function createRepoRoutes({ store, service, tokenKind }: ApiOptions): Hon
     const repo = repoNamed(store, param(c, 'repo'));
     const name = param(c, 'name');
     if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) throw new KilnError('bad_input', 'a secret name is letters, digits and _');
-    store.secrets.setSecret(repo.id, name, (await readJson(c, secretBody)).value);
+    store.secrets.setSecret(repo.id, name, (await readJson(c, 'secret')).value);
     return c.json({ name }, 200);
   });
   app.delete('/api/repos/:repo/secrets/:name', admin, (c) => {

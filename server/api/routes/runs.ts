@@ -1,11 +1,8 @@
 // `/api/runs/:id`: one run with its jobs, cancelling it, and re-running it.
 import { Hono } from 'hono';
-import { z } from 'zod';
 import { KilnError } from '../../../shared/errors.js';
 import { idParam, readJson, requireAdmin, type ApiOptions } from '../http.js';
 import { jobView, runDetailView } from '../views.js';
-
-const rerunBody = z.strictObject({ failed_only: z.boolean().optional() });
 
 export function createRunRoutes({ store, service, tokenKind }: ApiOptions): Hono {
   const app = new Hono();
@@ -18,7 +15,7 @@ export function createRunRoutes({ store, service, tokenKind }: ApiOptions): Hono
   });
   app.post('/api/runs/:id/cancel', admin, (c) => c.json(runDetailView(service.cancelRun(idParam(c)))));
   app.post('/api/runs/:id/rerun', admin, async (c) => {
-    const body = await readJson(c, rerunBody);
+    const body = await readJson(c, 'rerun');
     return c.json(runDetailView(await service.rerun(idParam(c), body.failed_only ?? false)), 201);
   });
   return app;

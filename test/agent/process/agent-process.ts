@@ -2,7 +2,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 
-const KILN = join(import.meta.dirname, '../../../dist/scripts/kiln.js');
+const KILN = join(import.meta.dirname, '../../../dist/bundle/kiln.js');
 
 export interface AgentProcess {
   child: ChildProcess;

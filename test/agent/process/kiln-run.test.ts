@@ -6,7 +6,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRepo, isolateGit, removeTempDirs, type TestRepo } from '../../helpers/git.js';
 
-const KILN = join(import.meta.dirname, '../../../dist/scripts/kiln.js');
+const KILN = join(import.meta.dirname, '../../../dist/bundle/kiln.js');
 
 async function kilnRun(cwd: string, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   try {

@@ -5,9 +5,8 @@ import { getRequestListener } from '@hono/node-server';
 import { Hono } from 'hono';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { createGitHttpBackend, requestToken } from '../../../server/git/http-backend.js';
-import {
-  decodeAgentMessage, encode, PROTOCOL_VERSION, type AgentMessage, type JobAssignment, type ServerMessage,
-} from '../../../shared/protocol/messages.js';
+import { encode, PROTOCOL_VERSION, type AgentMessage, type JobAssignment, type ServerMessage } from '../../../shared/protocol/messages.js';
+import { decodeAgentMessage } from '../../../shared/protocol/agent-schema.js';
 import type { PlannedStep } from '../../../shared/pipeline/types.js';
 import { plannedJob } from '../../helpers/plan.js';
 

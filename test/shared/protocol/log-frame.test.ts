@@ -2,7 +2,7 @@
 // generated frames, valid and broken in one place, both accept and refuse the same ones.
 import { describe, expect, it } from 'vitest';
 import { fastLogMessage } from '../../../shared/protocol/log-frame.js';
-import { agentMessageSchema, decodeAgentMessage } from '../../../shared/protocol/messages.js';
+import { agentMessageSchema, decodeAgentMessage } from '../../../shared/protocol/agent-schema.js';
 
 /** mulberry32: a seeded generator, so a failure names the frame that broke it. */
 function random(seed: number) {

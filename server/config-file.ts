@@ -1,0 +1,75 @@
+// kiln.yml: its schema and its reader, which names the file, line, column, key and reason of
+// the first problem. Loaded by config.ts only when there is a kiln.yml (zod and yaml with it).
+import { readFileSync } from 'node:fs';
+import { z } from 'zod';
+import { parsePipelineText } from '../shared/pipeline/parse.js';
+import { formatPath } from '../shared/pipeline/paths.js';
+import { DURATION_PATTERN } from '../shared/pipeline/duration.js';
+import { JOB_NAME_PATTERN } from '../shared/pipeline/names.js';
+import { KilnError } from '../shared/errors.js';
+
+const duration = z.string().regex(DURATION_PATTERN, { error: 'expected a duration such as 30s or 2m' });
+const poolSchema = z.strictObject({
+  name: z.string().regex(JOB_NAME_PATTERN, { error: 'a pool name is letters, digits, _, . and -' }),
+  provider: z.enum(['process', 'docker', 'swarm'], { error: 'expected process, docker or swarm' }),
+  labels: z.array(z.string()).optional(),
+  min: z.int().min(0).optional(),
+  max: z.int().min(0).optional(),
+  capacity: z.int().min(1).optional(),
+  idle_timeout: duration.optional(),
+  schedule: z.array(z.strictObject({ cron: z.string(), min: z.int().min(0) })).optional(),
+  docker: z.strictObject({
+    host: z.string().optional(),
+    image: z.string().optional(),
+    network: z.string().optional(),
+    env: z.record(z.string(), z.string()).optional(),
+  }).optional(),
+});
+const repoSchema = z.union([
+  z.strictObject({ name: z.string().regex(JOB_NAME_PATTERN), path: z.string() }),
+  z.strictObject({ name: z.string().regex(JOB_NAME_PATTERN), url: z.string(), poll: duration.optional(), webhook_secret_env: z.string().optional() }),
+], { error: 'a repo is { name, path } or { name, url, poll?, webhook_secret_env? }' });
+const fileSchema = z.strictObject({
+  server: z.strictObject({
+    host: z.string().optional(),
+    port: z.int().min(0).max(65535).optional(),
+    data: z.string().optional(),
+    url: z.url().optional(),
+    private: z.boolean().optional(),
+    lease_timeout: duration.optional(),
+    log_cap: z.int().min(1024).optional(),
+  }).optional(),
+  repos: z.array(repoSchema).optional(),
+  pools: z.array(poolSchema).optional(),
+});
+
+export type ConfigFile = z.infer<typeof fileSchema>;
+
+export function readConfigFile(file: string): ConfigFile {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new KilnError('bad_input', `${file}: cannot read: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
+  }
+  const parsed = parsePipelineText(text);
+  if (!parsed.ok) {
+    const p = parsed.problems[0]!;
+    throw new KilnError('bad_input', `${file}:${p.line}:${p.col}: ${p.message}`);
+  }
+  const checked = fileSchema.safeParse(parsed.parsed.value ?? {});
+  if (!checked.success) {
+    const issue = checked.error.issues[0]!;
+    const path = issue.path.filter((s): s is string | number => typeof s !== 'symbol');
+    const keys = issue.code === 'unrecognized_keys' ? [...path, issue.keys[0]!] : path;
+    const { line, col } = parsed.parsed.locate(keys, issue.code === 'unrecognized_keys' ? 'key' : 'value');
+    const reason = issue.code === 'unrecognized_keys' ? `unknown key "${issue.keys[0]}"` : issue.message;
+    throw new KilnError('bad_input', `${file}:${line}:${col}: ${formatPath(keys) || 'file'}: ${reason}`);
+  }
+  for (const [i, pool] of (checked.data.pools ?? []).entries()) {
+    if ((pool.min ?? 0) > (pool.max ?? Infinity)) {
+      throw new KilnError('bad_input', `${file}: pools[${i}]: min (${pool.min}) is above max (${pool.max})`);
+    }
+  }
+  return checked.data;
+}
