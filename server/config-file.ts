@@ -1,7 +1,7 @@
 // kiln.yml: its schema and its reader, which names the file, line, column, key and reason of
 // the first problem. Loaded by config.ts only when there is a kiln.yml (zod and yaml with it).
 import { readFileSync } from 'node:fs';
-import { z } from 'zod';
+import * as z from 'zod';
 import { parsePipelineText } from '../shared/pipeline/parse.js';
 import { formatPath } from '../shared/pipeline/paths.js';
 import { DURATION_PATTERN } from '../shared/pipeline/duration.js';

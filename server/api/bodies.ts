@@ -1,7 +1,7 @@
 // The request bodies the API accepts, as zod schemas. The routes read them by name through
 // readJson (http.ts), which loads this module, and zod with it, at the first body it checks:
 // a server that has only answered reads has not paid for zod.
-import { z } from 'zod';
+import * as z from 'zod';
 
 export const bodies = {
   repo: z.union([z.strictObject({ name: z.string(), path: z.string() }), z.strictObject({ name: z.string(), url: z.string() })], {

@@ -1,7 +1,7 @@
 // Stage 2: the types of every key of pipeline.yml (SPEC §2), as one zod schema. The same
 // schema validates files and is published as JSON Schema for editors (`kiln schema`,
 // `GET /schema/pipeline.json`). Unknown keys are errors everywhere.
-import { z } from 'zod';
+import * as z from 'zod';
 import { DURATION_PATTERN, MAX_TIMEOUT_MS, MAX_TIMEOUT_TEXT, parseDuration } from './duration.js';
 
 import { JOB_NAME_PATTERN, UNICODE_JOB_NAME_PATTERN } from './names.js';

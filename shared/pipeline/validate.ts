@@ -1,5 +1,5 @@
 // The four stages in one call: text → problems (all of them, in file order) or a Plan.
-import type { z } from 'zod';
+import type * as z from 'zod';
 import { lintPipeline, type RawProblem } from './lint.js';
 import { parsePipelineText, type ParsedPipeline, type PathSegment } from './parse.js';
 import { planPipeline } from './plan.js';

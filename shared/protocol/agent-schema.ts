@@ -2,7 +2,7 @@
 // (messages.ts describes the conversation). Kept apart from messages.ts so that an agent, and
 // a server no agent has connected to yet, do not load zod: the hub imports this module at
 // its first upgrade.
-import { z } from 'zod';
+import * as z from 'zod';
 import { fastLogMessage } from './log-frame.js';
 import { MAX_FRAME_BYTES, type Decoded } from './messages.js';
 
