@@ -34,6 +34,8 @@ export interface ServerConfig {
   private: boolean;
   adminToken: string | null;  // from the environment; else <data>/admin.token
   agentToken: string | null;  // from the environment; else <data>/agent.token
+  /** KILN_SECRET_KEY_FILE (resolved); null: <data>/secret.key, made at the first start. */
+  secretKeyFile: string | null;
   repos: RepoConfig[] | null; // null: register the repository the server was started in
   pools: PoolConfig[];
   /** True when `pools` is the embedded default (no `pools:` in kiln.yml). */
@@ -71,6 +73,7 @@ export async function loadServerConfig({ env, cwd, cpus }: LoadConfigOptions): P
     private: server.private ?? false,
     adminToken: env.KILN_ADMIN_TOKEN || null,
     agentToken: env.KILN_AGENT_TOKEN || null,
+    secretKeyFile: env.KILN_SECRET_KEY_FILE ? resolve(cwd, env.KILN_SECRET_KEY_FILE) : null,
     repos: file.repos?.map((r) => toRepo(r, configFile ? resolve(configFile, '..') : cwd)) ?? null,
     pools: file.pools?.map(toPool) ?? [defaultPool(cpus)],
     defaultPools: file.pools === undefined,

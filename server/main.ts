@@ -17,6 +17,7 @@ import { createApi } from './api/app.js';
 import { createEventsSocket } from './api/events-socket.js';
 import { createDashboard } from './dashboard/index.js';
 import { bearer, ensureTokens, registerTokens, tokenKind } from './auth.js';
+import { loadSecretBox } from './secret-box.js';
 import type { ServerConfig } from './config.js';
 import { createEventBus } from './events.js';
 import { createGitHttpBackend, requestToken } from './git/http-backend.js';
@@ -50,6 +51,15 @@ export async function startServer(config: ServerConfig, { logger, kilnScript }: 
   // A restart must not cost running jobs: agents get a full lease period to reconnect.
   store.leases.extendLeases(Date.now(), config.leaseMs);
   for (const agent of store.agents.listAgents()) store.agents.setAgentStatus(agent.id, 'offline');
+  // Sealed values need their key: a data folder that has some and no key file stops the start.
+  try {
+    store.secrets.unlock(loadSecretBox(config.secretKeyFile
+      ? { file: config.secretKeyFile, mayCreate: false, describe: `KILN_SECRET_KEY_FILE (${config.secretKeyFile})` }
+      : { file: join(config.dataDir, 'secret.key'), mayCreate: !store.secrets.hasSealedValues() }));
+  } catch (error) {
+    store.close();
+    throw error;
+  }
   const tokens = ensureTokens(config.dataDir, { admin: config.adminToken, agent: config.agentToken });
   registerTokens(store, tokens);
   const kind = (token: string | null) => tokenKind(store, token);

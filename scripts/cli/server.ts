@@ -15,6 +15,7 @@ Starts the kiln server with kiln.yml (or $KILN_CONFIG) and the environment:
   KILN_URL                 how agents and links reach the server
   KILN_ADMIN_TOKEN         the admin token (default: made at first start in <data>/admin.token)
   KILN_AGENT_TOKEN         the agent token (default: <data>/agent.token)
+  KILN_SECRET_KEY_FILE     the key secrets are sealed with (default: <data>/secret.key)
   KILN_LOG_LEVEL           debug, info (default), warn, error`;
 
 export async function main(argv: string[]): Promise<number> {

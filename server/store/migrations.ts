@@ -187,4 +187,15 @@ INSERT INTO log_counters (job_id, attempt, lease_token)
   ON CONFLICT (job_id, attempt) DO UPDATE SET lease_token = excluded.lease_token;
 `;
 
-export const MIGRATIONS: readonly string[] = [V1, V2, V3];
+// Secrets are sealed at rest (server/secret-box.ts). SQL cannot encrypt, so the rows kept in
+// clear are marked `sealed = 0` here, and the server seals them at its next start, once it
+// has the key (SecretStore.unlock). key_check holds a value sealed with the key in use.
+const V4 = `
+ALTER TABLE secrets ADD COLUMN sealed INTEGER NOT NULL DEFAULT 0 CHECK (sealed IN (0, 1));
+CREATE TABLE key_check (
+  id     INTEGER PRIMARY KEY CHECK (id = 1),
+  sealed TEXT NOT NULL
+) STRICT;
+`;
+
+export const MIGRATIONS: readonly string[] = [V1, V2, V3, V4];

@@ -1,5 +1,6 @@
 // Test fixtures for the store: real SQLite files in temp folders, a hand-driven clock, small plans.
 
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,6 +8,7 @@ import { afterEach } from 'vitest';
 import type { Plan, PlannedJob } from '../../../shared/pipeline/types.js';
 import type { LogLine } from '../../../shared/protocol/messages.js';
 import { openDatabase, type NewRun, type Store } from '../../../server/store/index.js';
+import { createSecretBox, type SecretBox } from '../../../server/secret-box.js';
 
 export const T0 = Date.UTC(2025, 0, 1, 12, 0, 0);
 
@@ -31,10 +33,16 @@ export function tempDir(): string {
   return dir;
 }
 
-/** A Store on a new database file, closed after the test. */
+/** A secret key of its own (random), as the server loads from <data>/secret.key. */
+export function testSecretBox(): SecretBox {
+  return createSecretBox(randomBytes(32), 'test key');
+}
+
+/** A Store on a new database file, unlocked with a key of its own, closed after the test. */
 export function tempStore(clock = fakeClock()): { store: Store; file: string; clock: ReturnType<typeof fakeClock> } {
   const file = join(tempDir(), 'kiln.db');
   const store = trackStore(openDatabase(file, { clock }));
+  store.secrets.unlock(testSecretBox());
   return { store, file, clock };
 }
 
