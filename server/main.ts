@@ -53,9 +53,9 @@ export async function startServer(config: ServerConfig, { logger, kilnScript }: 
   for (const agent of store.agents.listAgents()) store.agents.setAgentStatus(agent.id, 'offline');
   // Sealed values need their key: a data folder that has some and no key file stops the start.
   try {
-    store.secrets.unlock(loadSecretBox(config.secretKeyFile
+    store.sealing.unlock(loadSecretBox(config.secretKeyFile
       ? { file: config.secretKeyFile, mayCreate: false, describe: `KILN_SECRET_KEY_FILE (${config.secretKeyFile})` }
-      : { file: join(config.dataDir, 'secret.key'), mayCreate: !store.secrets.hasSealedValues() }));
+      : { file: join(config.dataDir, 'secret.key'), mayCreate: !store.sealing.hasSealedValues() }));
   } catch (error) {
     store.close();
     throw error;

@@ -7,7 +7,8 @@ import type { Plan } from '../shared/pipeline/types.js';
 import type { JobQueue } from './queue/job-queue.js';
 import type { Job, QueuedJob, Repo, Run, RunDetail, Store } from './store/index.js';
 import { createApiTrigger } from './triggers/api-trigger.js';
-import type { RepoTriggers } from './triggers/repos.js';
+import type { RepoInput, RepoTriggers } from './triggers/repos.js';
+import type { RepoSettingsInput } from './store/repos.js';
 import type { RunStarter } from './triggers/run-starter.js';
 
 export interface PoolsView {
@@ -30,7 +31,9 @@ export interface QueueEntry {
 }
 
 export interface KilnService {
-  registerRepo(input: { name: string; path?: string; url?: string }): Promise<Repo>;
+  registerRepo(input: RepoInput): Promise<Repo>;
+  /** Changes a remote repo's settings; a new poll interval applies at once. */
+  updateRepo(repoId: number, settings: RepoSettingsInput): Repo;
   triggerRun(repoName: string, request: { ref?: string; sha?: string; env?: Record<string, string>; event: 'api' | 'manual' }): Promise<RunDetail>;
   cancelRun(runId: number): RunDetail;
   rerun(runId: number, failedOnly: boolean): Promise<RunDetail>;
@@ -45,6 +48,12 @@ export function createKilnService(options: KilnServiceOptions): KilnService {
 
   return {
     registerRepo: (input) => triggers.register(input),
+    updateRepo(repoId, settings) {
+      const repo = store.repos.updateSettings(repoId, settings);
+      if (!repo) throw notFound(`no repo ${repoId}`);
+      triggers.reconfigure(repo);
+      return repo;
+    },
     triggerRun: (repoName, request) => apiTrigger.trigger(repoName, request),
     cancelRun(runId) {
       const run = store.runs.getRun(runId);

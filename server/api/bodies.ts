@@ -2,10 +2,43 @@
 // readJson (http.ts), which loads this module, and zod with it, at the first body it checks:
 // a server that has only answered reads has not paid for zod.
 import * as z from 'zod';
+import { DURATION_PATTERN } from '../../shared/pipeline/duration.js';
+
+/** https://, http:// and ssh:// URLs, and scp-style `user@host:path`: the transports a remote needs. */
+export const REMOTE_URL = /^(?:(?:https?|ssh):\/\/[^\s/]+\/\S*|[A-Za-z0-9._-]+@[A-Za-z0-9.-]+:[^\s/][^\s]*)$/;
+
+const remoteUrl = z.string().max(2048).regex(REMOTE_URL, { error: 'a repo url is https://, http://, ssh:// or user@host:path' });
+const poll = z.string().regex(DURATION_PATTERN, { error: 'expected a duration such as 30s or 5m' });
+const webhookSecret = z.string().min(8, { error: 'a webhook secret is at least 8 characters' }).max(1024);
+const credentials = z.union([
+  z.strictObject({ token: z.string().min(1).max(8192), username: z.string().min(1).max(200).optional() }),
+  z.strictObject({ ssh_key: z.string().min(1).max(16 * 1024).regex(/-----BEGIN [A-Z ]*PRIVATE KEY-----/, { error: 'not a PEM/OpenSSH private key' }) }),
+], { error: 'credentials are {"token", "username"?} or {"ssh_key"}' });
+const forge = z.strictObject({
+  kind: z.enum(['github', 'gitlab', 'gitea', 'bitbucket'], { error: 'a forge kind is github, gitlab, gitea or bitbucket' }),
+  api_url: z.url({ protocol: /^https?$/ }),
+  token: z.string().min(1).max(8192),
+});
+/** A remote repo's settings: in a registration, and (each nullable: null clears it) in a PATCH. */
+const remoteSettings = {
+  poll: poll.optional(),
+  webhook_secret: webhookSecret.optional(),
+  webhook: z.strictObject({ insecure: z.boolean() }).optional(),
+  credentials: credentials.optional(),
+  forge: forge.optional(),
+};
 
 export const bodies = {
-  repo: z.union([z.strictObject({ name: z.string(), path: z.string() }), z.strictObject({ name: z.string(), url: z.string() })], {
-    error: 'expected {"name", "path"} or {"name", "url"}',
+  repo: z.union([
+    z.strictObject({ name: z.string(), path: z.string() }),
+    z.strictObject({ name: z.string(), url: remoteUrl, ...remoteSettings }),
+  ], { error: 'expected {"name", "path"} or {"name", "url", "poll"?, "webhook_secret"?, "webhook"?, "credentials"?, "forge"?}' }),
+  repoSettings: z.strictObject({
+    poll: poll.nullable().optional(),
+    webhook_secret: webhookSecret.nullable().optional(),
+    webhook: z.strictObject({ insecure: z.boolean() }).optional(),
+    credentials: credentials.nullable().optional(),
+    forge: forge.nullable().optional(),
   }),
   run: z.strictObject({
     ref: z.string().min(1).optional(),

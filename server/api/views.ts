@@ -34,9 +34,22 @@ export function agentView(agent: Agent) {
   };
 }
 
+/** A repo's settings as the API shows them: which secret ones are set, never their values. */
+export function repoSettingsView(repo: Repo) {
+  if (repo.url === null) return {};
+  return {
+    poll_ms: repo.pollMs,
+    webhook_secret: repo.sealed.webhookSecret,
+    webhook: { insecure: repo.webhookInsecure },
+    credentials: repo.sealed.credentials,
+    forge: repo.forge ? { kind: repo.forge.kind, api_url: repo.forge.apiUrl, token: repo.sealed.forgeToken } : null,
+  };
+}
+
 export function repoView(repo: Repo, lastRuns: Run[]) {
   return {
     name: repo.name, path: repo.path, url: repo.url, default_branch: repo.defaultBranch, created_at: repo.createdAt,
+    ...repoSettingsView(repo),
     branches: Object.fromEntries(lastRuns.filter((r) => r.branch !== null).map((r) => [r.branch!, runView(r)])),
     last_runs: lastRuns.map(runView),
   };

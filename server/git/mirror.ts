@@ -8,9 +8,11 @@ import { createMirrorView, type MirrorView } from './mirror-view.js';
 import { commitsOf, readRefTable } from './ref-table.js';
 import { diffRefs, type RefChange } from './refs-watcher.js';
 import { assertSafeArg, runGit } from './run-git.js';
+import { withRemoteAuth } from './remote-auth.js';
+import type { RepoCredentials } from '../store/types.js';
 
-/** Where a repo comes from: a local repository (bare or not) or a remote URL. */
-export type MirrorSource = { path: string } | { url: string };
+/** Where a repo comes from: a local repository (bare or not) or a remote URL, with its credentials. */
+export type MirrorSource = { path: string } | { url: string; credentials?: RepoCredentials | null };
 
 export interface MirrorsOptions {
   /** Kill a fetch (or ls-remote) that takes longer (default 10 minutes). */
@@ -52,6 +54,8 @@ export function sourceUrl(source: MirrorSource): string {
   return url;
 }
 
+const credentialsOf = (source: MirrorSource) => ('url' in source ? source.credentials : null);
+
 async function exists(path: string): Promise<boolean> {
   return stat(path).then(() => true, () => false);
 }
@@ -69,22 +73,22 @@ export function createMirrors(options: MirrorsOptions = {}): Mirrors {
     return found;
   };
 
-  async function fetchInto(url: string, gitDir: string): Promise<void> {
-    const opts = { env: FETCH_ENV, timeoutMs };
+  const fetchInto = (url: string, gitDir: string, credentials: RepoCredentials | null | undefined): Promise<void> => withRemoteAuth(credentials, async (auth) => {
+    const opts = { env: { ...FETCH_ENV, ...auth }, timeoutMs };
     await runGit(['-c', 'gc.autoDetach=false', `--git-dir=${gitDir}`, 'fetch', '--quiet', '--prune', '--no-tags',
       '--no-write-fetch-head', '--', url, ...REFSPECS], opts);
     const head = await runGit(['ls-remote', '--symref', '--', url, 'HEAD'], opts);
     const target = /^ref: (refs\/heads\/\S+)\tHEAD$/m.exec(head.stdout.toString('utf8'))?.[1];
     if (target) await runGit([`--git-dir=${gitDir}`, 'symbolic-ref', 'HEAD', target]);
-  }
+  });
 
-  async function create(url: string, mirrorDir: string): Promise<boolean> {
+  async function create(url: string, mirrorDir: string, credentials: RepoCredentials | null | undefined): Promise<boolean> {
     if (await exists(mirrorDir)) return false;
     await mkdir(dirname(mirrorDir), { recursive: true });
     const tmp = `${mirrorDir}.tmp-${randomBytes(4).toString('hex')}`;
     try {
       await runGit(['init', '--bare', '--quiet', tmp]);
-      await fetchInto(url, tmp);
+      await fetchInto(url, tmp, credentials);
       await rename(tmp, mirrorDir);
       return true;
     } catch (error) {
@@ -98,7 +102,7 @@ export function createMirrors(options: MirrorsOptions = {}): Mirrors {
       const url = sourceUrl(source);
       const dir = resolve(mirrorDir);
       return lock.run(dir, async () => {
-        if (!(await create(url, dir))) return false;
+        if (!(await create(url, dir, credentialsOf(source)))) return false;
         view(dir).setRefs(await readRefTable(dir));
         return true;
       });
@@ -107,9 +111,9 @@ export function createMirrors(options: MirrorsOptions = {}): Mirrors {
       const url = sourceUrl(source);
       const dir = resolve(mirrorDir);
       return lock.run(dir, async () => {
-        const created = await create(url, dir);
+        const created = await create(url, dir, credentialsOf(source));
         const before = created ? new Map() : await view(dir).refs();
-        if (!created) await fetchInto(url, dir);
+        if (!created) await fetchInto(url, dir, credentialsOf(source));
         const after = await readRefTable(dir);
         view(dir).setRefs(after);
         return diffRefs(commitsOf(before), commitsOf(after));

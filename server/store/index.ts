@@ -13,5 +13,6 @@ export { parseLines, type StoredLine } from './log-format.js';
 export type { NewRepo, RepoStore } from './repos.js';
 export type { ListRunsOptions, NewRun, RunStore } from './runs.js';
 export type { SecretStore } from './secrets.js';
+export type { Sealing } from './sealing.js';
 export type { StepStore } from './steps.js';
 export * from './types.js';

@@ -198,4 +198,18 @@ CREATE TABLE key_check (
 ) STRICT;
 `;
 
-export const MIGRATIONS: readonly string[] = [V1, V2, V3, V4];
+// Remote repos' settings: the poll interval, the webhook secret, the credentials kiln fetches
+// with and the forge it reports statuses to. The secret, the credentials and the forge's token
+// are sealed (their *_kind and the forge's kind and API URL are not secret, and say what is set).
+const V5 = `
+ALTER TABLE repos ADD COLUMN poll_ms INTEGER;
+ALTER TABLE repos ADD COLUMN webhook_secret TEXT;
+ALTER TABLE repos ADD COLUMN webhook_insecure INTEGER NOT NULL DEFAULT 0 CHECK (webhook_insecure IN (0, 1));
+ALTER TABLE repos ADD COLUMN credentials_kind TEXT CHECK (credentials_kind IN ('token', 'ssh_key'));
+ALTER TABLE repos ADD COLUMN credentials TEXT;
+ALTER TABLE repos ADD COLUMN forge_kind TEXT CHECK (forge_kind IN ('github', 'gitlab', 'gitea', 'bitbucket'));
+ALTER TABLE repos ADD COLUMN forge_api_url TEXT;
+ALTER TABLE repos ADD COLUMN forge_token TEXT;
+`;
+
+export const MIGRATIONS: readonly string[] = [V1, V2, V3, V4, V5];

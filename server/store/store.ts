@@ -9,6 +9,7 @@ import { createLogStore, type LogStore } from './logs.js';
 import { createRepoStore, type RepoStore } from './repos.js';
 import { createRunStore, type RunStore } from './runs.js';
 import { createSecretStore, type SecretStore } from './secrets.js';
+import { createSealing, type Sealing } from './sealing.js';
 import { createStepStore, type StepStore } from './steps.js';
 import { createTokenStore, type TokenStore } from './tokens.js';
 import type { Clock } from './types.js';
@@ -32,6 +33,8 @@ export interface Store {
   readonly leases: LeaseStore;
   readonly tokens: TokenStore;
   readonly secrets: SecretStore;
+  /** Holds the secret key once the server unlocks it; secrets and repo credentials need it. */
+  readonly sealing: Sealing;
   /** True when the database answers (for /healthz). */
   ping(): boolean;
   close(): void;
@@ -42,9 +45,11 @@ const systemClock: Clock = { now: () => Date.now() };
 /** Builds a Store over an open, migrated connection (see openDatabase). */
 export function createStore(db: Sqlite, { clock = systemClock }: StoreOptions = {}): Store {
   const effects = createJobEffects(db);
+  const sealing = createSealing(db);
   const ping = db.prepare<[], number>('SELECT 1').pluck();
   return {
-    repos: createRepoStore(db, clock),
+    sealing,
+    repos: createRepoStore(db, clock, sealing),
     runs: createRunStore(db, clock, effects),
     jobs: createJobStore(db, clock, effects),
     steps: createStepStore(db),
@@ -52,7 +57,7 @@ export function createStore(db: Sqlite, { clock = systemClock }: StoreOptions = 
     agents: createAgentStore(db, clock),
     leases: createLeaseStore(db, effects),
     tokens: createTokenStore(db, clock),
-    secrets: createSecretStore(db, clock),
+    secrets: createSecretStore(db, clock, sealing),
     ping: () => {
       try {
         return ping.get() === 1;

@@ -28,6 +28,24 @@ export interface Repo {
   defaultBranch: string;
   lastRunNumber: number;
   createdAt: string;
+  /** A remote's poll interval; null: the default. */
+  pollMs: number | null;
+  /** Which sealed settings are set (their values come only from RepoStore.getRemoteSettings). */
+  sealed: { webhookSecret: boolean; credentials: RepoCredentials['kind'] | null; forgeToken: boolean };
+  webhookInsecure: boolean;
+  forge: { kind: ForgeKind; apiUrl: string } | null;
+}
+
+export type ForgeKind = 'github' | 'gitlab' | 'gitea' | 'bitbucket';
+
+/** How kiln authenticates to a remote: an HTTPS token (sent as a header) or an SSH deploy key. */
+export type RepoCredentials = { kind: 'token'; token: string; username: string | null } | { kind: 'ssh_key'; sshKey: string };
+
+/** A remote repo's settings, sealed ones opened: for fetching, hooks and statuses, never for views. */
+export interface RemoteSettings {
+  webhookSecret: string | null;
+  credentials: RepoCredentials | null;
+  forge: { kind: ForgeKind; apiUrl: string; token: string } | null;
 }
 
 export interface Run {

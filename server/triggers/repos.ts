@@ -10,6 +10,7 @@ import type { MirrorView } from '../git/mirror-view.js';
 import { watchRefs, type RefsWatcher } from '../git/refs-watcher.js';
 import { findGitDirs, readHeadBranch, readSourceRefs } from '../git/source-refs.js';
 import type { Repo, Store } from '../store/index.js';
+import type { RepoSettingsInput } from '../store/repos.js';
 import { createFetchRuns } from './fetch-runs.js';
 import { createRepoSync } from './repo-sync.js';
 import type { RunStarter } from './run-starter.js';
@@ -24,7 +25,7 @@ export interface RepoTriggersOptions {
   onSynced?(repo: Repo): void;
 }
 
-export type RepoInput = { name: string; path?: string; url?: string; pollMs?: number | null };
+export type RepoInput = { name: string; path?: string; url?: string } & RepoSettingsInput;
 
 export interface RepoTriggers {
   mirrorDir(repo: Pick<Repo, 'name'>): string;
@@ -34,6 +35,8 @@ export interface RepoTriggers {
   add(input: RepoInput): Promise<Repo>;
   /** Adds a repo, mirrors it, and starts watching it; starts no run. */
   register(input: RepoInput): Promise<Repo>;
+  /** A remote repo's settings changed: polls at its (new) interval from now on. */
+  reconfigure(repo: Repo): void;
   /** Fetches the repo into its mirror and starts a run for every new branch head or tag (one sync in flight per repo). */
   sync(repo: Repo): Promise<void>;
   /** Brings the mirror up to date only when it may be behind (see RepoSync); never rejects: failures are logged. */
@@ -54,7 +57,9 @@ const REPO_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 export function createRepoTriggers(options: RepoTriggersOptions): RepoTriggers {
   const { store, mirrors, starter, logger } = options;
   const watchers = new Map<number, Promise<RefsWatcher | NodeJS.Timeout | null>>();
-  const source = (repo: Repo): MirrorSource => (repo.path !== null ? { path: repo.path } : { url: repo.url! });
+  const source = (repo: Repo): MirrorSource => (repo.path !== null
+    ? { path: repo.path }
+    : { url: repo.url!, credentials: repo.sealed.credentials ? store.repos.getRemoteSettings(repo.id).credentials : null });
   const mirrorDir = (repo: Pick<Repo, 'name'>) => join(options.dataDir, 'mirrors', `${repo.name}.git`);
   let background: Promise<void> = Promise.resolve();
   // Why: start() mirrors a repo added at start-up later, in the background; a commit made in
@@ -98,7 +103,8 @@ export function createRepoTriggers(options: RepoTriggersOptions): RepoTriggers {
     if (path && !dirs) throw badInput(`cannot read the repository: no git repository at ${path}`);
     const branch = dirs ? await readHeadBranch(dirs.gitDir) : null;
     const refs = dirs ? await readSourceRefs(dirs.commonDir) : null;
-    const repo = store.repos.addRepo({ name: input.name, path: path ?? null, url: input.url ?? null, ...(branch ? { defaultBranch: branch } : {}) });
+    const { name, path: _path, url, ...settings } = input;
+    const repo = store.repos.addRepo({ name, path: path ?? null, url: url ?? null, ...settings, ...(branch ? { defaultBranch: branch } : {}) });
     if (refs) baselines.set(repo.id, refs);
     return repo;
   };
@@ -135,17 +141,26 @@ export function createRepoTriggers(options: RepoTriggersOptions): RepoTriggers {
         store.repos.removeRepo(repo.id);
         throw badInput(`cannot read the repository: ${error instanceof Error ? error.message : String(error)}`);
       }
-      await watch(repo, input.pollMs ?? 60_000);
+      await watch(repo, repo.pollMs ?? 60_000);
       logger.info({ repo: repo.name, path: repo.path, url: repo.url }, 'repo registered');
       options.onSynced?.(repo);
       return repo;
+    },
+    reconfigure(repo) {
+      if (repo.url === null || stopped) return;
+      const current = watchers.get(repo.id);
+      watchers.delete(repo.id);
+      void (current ?? Promise.resolve(null)).then((timer) => {
+        if (timer && !('close' in timer)) clearInterval(timer);
+        return watch(repo, repo.pollMs ?? 60_000);
+      }).catch(() => {});
     },
     async start(polls = new Map()) {
       const repos = store.repos.listRepos();
       background = (async () => {
         for (const repo of repos) {
           if (stopped) return;
-          await catchUp(repo, polls.get(repo.name) ?? 60_000);
+          await catchUp(repo, polls.get(repo.name) ?? repo.pollMs ?? 60_000);
         }
         logger.info({ repos: repos.length }, 'repos caught up');
       })();

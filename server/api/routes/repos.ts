@@ -1,8 +1,32 @@
 // `/api/repos`: listing and registering repos, their runs (list, start one) and their secrets.
 import { Hono } from 'hono';
-import { KilnError } from '../../../shared/errors.js';
+import { badInput, KilnError } from '../../../shared/errors.js';
+import { parseDuration } from '../../../shared/pipeline/duration.js';
+import type { RepoSettingsInput } from '../../store/repos.js';
+import type { Bodies } from '../bodies.js';
 import { param, readJson, repoNamed, requireAdmin, type ApiOptions } from '../http.js';
 import { repoView, runDetailView, runView } from '../views.js';
+
+/** Polling more often than this only loads the remote. */
+const MIN_POLL_MS = 10_000;
+
+/** The API's snake_case settings as the store takes them (undefined: unchanged, null: cleared). */
+function settingsOf(body: Partial<Bodies['repoSettings']>): RepoSettingsInput {
+  const out: RepoSettingsInput = {};
+  if (body.poll !== undefined) {
+    const ms = body.poll === null ? null : parseDuration(body.poll);
+    if (ms !== null && ms! < MIN_POLL_MS) throw badInput(`poll: at least ${MIN_POLL_MS / 1000}s`);
+    out.pollMs = ms;
+  }
+  if (body.webhook_secret !== undefined) out.webhookSecret = body.webhook_secret;
+  if (body.webhook !== undefined) out.webhookInsecure = body.webhook.insecure;
+  if (body.credentials !== undefined) {
+    const c = body.credentials;
+    out.credentials = c === null ? null : 'token' in c ? { kind: 'token', token: c.token, username: c.username ?? null } : { kind: 'ssh_key', sshKey: c.ssh_key };
+  }
+  if (body.forge !== undefined) out.forge = body.forge === null ? null : { kind: body.forge.kind, apiUrl: body.forge.api_url, token: body.forge.token };
+  return out;
+}
 
 export function createRepoRoutes({ store, service, tokenKind }: ApiOptions): Hono {
   const app = new Hono();
@@ -11,8 +35,19 @@ export function createRepoRoutes({ store, service, tokenKind }: ApiOptions): Hon
   app.get('/api/repos', (c) => c.json(store.repos.listRepos().map((r) => repoView(r, store.runs.listLastRunsByBranch(r.id)))));
   app.post('/api/repos', admin, async (c) => {
     const body = await readJson(c, 'repo');
-    const repo = await service.registerRepo(body);
+    const repo = await service.registerRepo('path' in body ? body : { name: body.name, url: body.url, ...settingsOf(body) });
     return c.json(repoView(repo, []), 201);
+  });
+  app.get('/api/repos/:repo', (c) => {
+    const repo = repoNamed(store, param(c, 'repo'));
+    return c.json(repoView(repo, store.runs.listLastRunsByBranch(repo.id)));
+  });
+  app.patch('/api/repos/:repo', admin, async (c) => {
+    const repo = repoNamed(store, param(c, 'repo'));
+    const settings = settingsOf(await readJson(c, 'repoSettings'));
+    if (repo.url === null) throw badInput(`repo ${repo.name} is a folder on this server; poll, webhook, credentials and forge are for remote repos`);
+    const updated = service.updateRepo(repo.id, settings);
+    return c.json(repoView(updated, store.runs.listLastRunsByBranch(updated.id)));
   });
   app.get('/api/repos/:repo/runs', (c) => {
     const repo = repoNamed(store, param(c, 'repo'));

@@ -42,7 +42,7 @@ export function testSecretBox(): SecretBox {
 export function tempStore(clock = fakeClock()): { store: Store; file: string; clock: ReturnType<typeof fakeClock> } {
   const file = join(tempDir(), 'kiln.db');
   const store = trackStore(openDatabase(file, { clock }));
-  store.secrets.unlock(testSecretBox());
+  store.sealing.unlock(testSecretBox());
   return { store, file, clock };
 }
 

@@ -21,7 +21,7 @@ describe('secrets at rest', () => {
     const file = join(dir, 'kiln.db');
     const key = randomBytes(32);
     const store = openDatabase(file);
-    store.secrets.unlock(createSecretBox(key, 'k'));
+    store.sealing.unlock(createSecretBox(key, 'k'));
     const repo = store.repos.addRepo({ name: 'web', path: '/srv/web' });
     store.secrets.setSecret(repo.id, 'TOKEN', VALUE);
     expect(folderBytes(dir).includes(VALUE)).toBe(false);
@@ -29,24 +29,24 @@ describe('secrets at rest', () => {
     expect(folderBytes(dir).includes(VALUE)).toBe(false);
 
     const again = trackStore(openDatabase(file));
-    expect(again.secrets.hasSealedValues()).toBe(true);
-    again.secrets.unlock(createSecretBox(key, 'k'));
+    expect(again.sealing.hasSealedValues()).toBe(true);
+    again.sealing.unlock(createSecretBox(key, 'k'));
     expect(again.secrets.getSecretValues(repo.id, ['TOKEN'])).toEqual({ TOKEN: VALUE });
   });
 
   it('refuse a different key once a value is sealed, and take a new one while none is', () => {
     const file = join(tempDir(), 'kiln.db');
     const store = trackStore(openDatabase(file));
-    store.secrets.unlock(createSecretBox(randomBytes(32), 'first'));
-    expect(store.secrets.hasSealedValues()).toBe(false);
+    store.sealing.unlock(createSecretBox(randomBytes(32), 'first'));
+    expect(store.sealing.hasSealedValues()).toBe(false);
     // Nothing sealed yet: a lost key file costs nothing, a new key is taken.
     const second = randomBytes(32);
-    store.secrets.unlock(createSecretBox(second, 'second'));
+    store.sealing.unlock(createSecretBox(second, 'second'));
     const repo = store.repos.addRepo({ name: 'web', path: '/srv/web' });
     store.secrets.setSecret(repo.id, 'TOKEN', VALUE);
-    expect(() => store.secrets.unlock(createSecretBox(randomBytes(32), '/data/other.key')))
+    expect(() => store.sealing.unlock(createSecretBox(randomBytes(32), '/data/other.key')))
       .toThrow("secret key /data/other.key is not the key this data folder's values were sealed with");
-    store.secrets.unlock(createSecretBox(second, 'second'));
+    store.sealing.unlock(createSecretBox(second, 'second'));
     expect(store.secrets.getSecretValues(repo.id, ['TOKEN'])).toEqual({ TOKEN: VALUE });
   });
 
@@ -60,7 +60,7 @@ describe('secrets at rest', () => {
   it('are bound to their row: a sealed value copied to another name or repo does not open', () => {
     const file = join(tempDir(), 'kiln.db');
     const store = trackStore(openDatabase(file));
-    store.secrets.unlock(createSecretBox(randomBytes(32), 'k'));
+    store.sealing.unlock(createSecretBox(randomBytes(32), 'k'));
     const repo = store.repos.addRepo({ name: 'web', path: '/srv/web' });
     store.secrets.setSecret(repo.id, 'TOKEN', VALUE);
     store.secrets.setSecret(repo.id, 'OTHER', 'x');
@@ -86,9 +86,9 @@ describe('secrets at rest', () => {
 
     const key = randomBytes(32);
     const store = openDatabase(file);
-    expect(store.secrets.hasSealedValues()).toBe(false); // a first start may make the key
-    store.secrets.unlock(createSecretBox(key, 'k'));
-    expect(store.secrets.hasSealedValues()).toBe(true);
+    expect(store.sealing.hasSealedValues()).toBe(false); // a first start may make the key
+    store.sealing.unlock(createSecretBox(key, 'k'));
+    expect(store.sealing.hasSealedValues()).toBe(true);
     expect(store.secrets.getSecretValues(1, ['TOKEN'])).toEqual({ TOKEN: VALUE });
     expect(folderBytes(dir).includes(VALUE)).toBe(false);
     store.close();

@@ -1,0 +1,97 @@
+// End to end: a repo registered by URL on a real git server on loopback (git http-backend
+// behind token auth, test/helpers/git-server.ts), fetched with its token sent as a header,
+// its settings shown as set/unset only, and none of its secrets in clear in the data folder.
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createRepo, git, isolateGit, makeTempDir, removeTempDirs, type TestRepo } from '../helpers/git.js';
+import { startGitServer, type GitServer } from '../helpers/git-server.js';
+import { killAll, runEnded, startAgent, startServer, type ServerProcess } from '../helpers/kiln.js';
+
+const TOKEN = 'glpat-remote-token-0123456789';
+const HOOK_SECRET = 'hook-secret-0123456789';
+const FORGE_TOKEN = 'forge-status-token-0123456789';
+let remote: GitServer;
+let work: TestRepo;
+let server: ServerProcess;
+
+beforeAll(async () => {
+  await isolateGit();
+  remote = await startGitServer({ root: await makeTempDir('kiln-remote-'), token: TOKEN });
+  remote.createRepo('web');
+  work = await createRepo();
+  await work.commit({ 'pipeline.yml': 'jobs:\n  build:\n    steps: [{ run: echo built from the remote }]\n' });
+  await git(work.path, 'push', '--quiet', `http://x:${TOKEN}@${remote.url('web').slice('http://'.length)}`, 'HEAD:refs/heads/main');
+  server = await startServer();
+});
+afterAll(async () => {
+  await killAll();
+  await remote.close();
+  await removeTempDirs();
+});
+
+function allBytes(dir: string): Buffer {
+  return Buffer.concat(readdirSync(dir, { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).map((e) => readFileSync(join(e.parentPath, e.name))));
+}
+
+describe('a remote repo', () => {
+  it('with a wrong token is refused at registration in one line, and left unregistered', async () => {
+    const answer = await server.api('POST', '/api/repos', { name: 'wrong', url: remote.url('web'), credentials: { token: 'not-the-token' } });
+    expect(answer.status).toBe(400);
+    expect(answer.body.error).toMatch(/^cannot read the repository: .*(401|Authentication failed|could not read Username)/);
+    expect(answer.body.error).not.toContain('not-the-token');
+    expect((await server.api('GET', '/api/repos/wrong')).status).toBe(404);
+  });
+
+  it('is registered by URL with a token, fetched with it as a header, built, and shows which settings are set, never their values', async () => {
+    const answer = await server.api('POST', '/api/repos', {
+      name: 'web', url: remote.url('web'), poll: '1m', webhook_secret: HOOK_SECRET,
+      credentials: { token: TOKEN }, forge: { kind: 'gitlab', api_url: 'http://127.0.0.1:9/api/v4', token: FORGE_TOKEN },
+    });
+    expect(answer.status).toBe(201);
+    expect(answer.body).toMatchObject({
+      name: 'web', url: remote.url('web'), poll_ms: 60_000, webhook_secret: true, webhook: { insecure: false }, credentials: 'token',
+      forge: { kind: 'gitlab', api_url: 'http://127.0.0.1:9/api/v4', token: true },
+    });
+    expect(JSON.stringify(answer.body)).not.toMatch(new RegExp(`${TOKEN}|${HOOK_SECRET}|${FORGE_TOKEN}`));
+    // Every request kiln made carried the token, as a Basic header (never in the URL).
+    const fetches = remote.requests.filter((r) => r.authorization?.startsWith('Basic') && Buffer.from(r.authorization.slice(6), 'base64').toString() === `x-access-token:${TOKEN}`);
+    expect(fetches.length).toBeGreaterThan(0);
+    expect(remote.requests.every((r) => !r.path.includes(TOKEN))).toBe(true);
+
+    await startAgent(server);
+    const sha = (await git(work.path, 'rev-parse', 'HEAD')).trim();
+    const run = await server.api('POST', '/api/repos/web/runs', { ref: 'main' });
+    expect(run.status).toBe(201);
+    expect(run.body.sha).toBe(sha);
+    expect((await runEnded(server, run.body.id)).status).toBe('success');
+
+    const got = await server.api('GET', '/api/repos/web');
+    expect(got.body).toMatchObject({ credentials: 'token', webhook_secret: true });
+    for (const value of [TOKEN, HOOK_SECRET, FORGE_TOKEN]) expect(allBytes(server.dataDir).includes(value), value).toBe(false);
+  });
+
+  it('takes changes with PATCH: null clears a setting, bad input changes nothing', async () => {
+    const patched = await server.api('PATCH', '/api/repos/web', { poll: '5m', webhook_secret: null, forge: null });
+    expect(patched.status).toBe(200);
+    expect(patched.body).toMatchObject({ poll_ms: 300_000, webhook_secret: false, credentials: 'token', forge: null });
+    for (const bad of [{ poll: '1s' }, { credentials: { token: '' } }, { forge: { kind: 'svn', api_url: 'http://x', token: 't' } }, { unknown: 1 }]) {
+      const answer = await server.api('PATCH', '/api/repos/web', bad);
+      expect(answer.status, JSON.stringify(bad)).toBe(400);
+      expect(answer.body.error).toMatch(/^[^\n]+$/);
+    }
+    expect((await server.api('GET', '/api/repos/web')).body).toMatchObject({ poll_ms: 300_000, webhook_secret: false, credentials: 'token' });
+    expect((await server.api('PATCH', '/api/repos/web', { poll: '5m' }, null)).status).toBe(401);
+  });
+
+  it('refuses URLs of transports a remote never needs, and settings on a folder repo', async () => {
+    for (const url of ['file:///etc', 'ext::sh -c id', '/srv/repo', 'ftp://host/repo.git']) {
+      const answer = await server.api('POST', '/api/repos', { name: 'bad', url });
+      expect(answer.status, url).toBe(400);
+      expect(answer.body.error).toBe('url: a repo url is https://, http://, ssh:// or user@host:path');
+    }
+    const local = await server.api('POST', '/api/repos', { name: 'local', path: work.path });
+    expect(local.status).toBe(201);
+    expect((await server.api('PATCH', '/api/repos/local', { poll: '1m' })).body.error).toMatch(/is a folder on this server/);
+  });
+});
