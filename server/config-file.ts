@@ -7,6 +7,7 @@ import { formatPath } from '../shared/pipeline/paths.js';
 import { DURATION_PATTERN } from '../shared/pipeline/duration.js';
 import { JOB_NAME_PATTERN } from '../shared/pipeline/names.js';
 import { KilnError } from '../shared/errors.js';
+import { REMOTE_URL, REMOTE_URL_RULE } from './git/remote-url.js';
 
 const duration = z.string().regex(DURATION_PATTERN, { error: 'expected a duration such as 30s or 2m' });
 const poolSchema = z.strictObject({
@@ -25,10 +26,28 @@ const poolSchema = z.strictObject({
     env: z.record(z.string(), z.string()).optional(),
   }).optional(),
 });
+// Secrets come by reference here, never written into kiln.yml: the name of an environment
+// variable, or a key file.
+const envName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { error: 'expected the name of an environment variable' });
 const repoSchema = z.union([
   z.strictObject({ name: z.string().regex(JOB_NAME_PATTERN), path: z.string() }),
-  z.strictObject({ name: z.string().regex(JOB_NAME_PATTERN), url: z.string(), poll: duration.optional(), webhook_secret_env: z.string().optional() }),
-], { error: 'a repo is { name, path } or { name, url, poll?, webhook_secret_env? }' });
+  z.strictObject({
+    name: z.string().regex(JOB_NAME_PATTERN),
+    url: z.string().regex(REMOTE_URL, { error: REMOTE_URL_RULE }),
+    poll: duration.optional(),
+    webhook_secret_env: envName.optional(),
+    webhook: z.strictObject({ insecure: z.boolean() }).optional(),
+    credentials: z.union([
+      z.strictObject({ token_env: envName, username: z.string().min(1).optional() }),
+      z.strictObject({ ssh_key_file: z.string().min(1) }),
+    ], { error: 'credentials are { token_env, username? } or { ssh_key_file }' }).optional(),
+    forge: z.strictObject({
+      kind: z.enum(['github', 'gitlab', 'gitea', 'bitbucket'], { error: 'a forge kind is github, gitlab, gitea or bitbucket' }),
+      api_url: z.url({ protocol: /^https?$/ }),
+      token_env: envName,
+    }).optional(),
+  }),
+], { error: 'a repo is { name, path } or { name, url, poll?, webhook_secret_env?, webhook?, credentials?, forge? }' });
 const fileSchema = z.strictObject({
   server: z.strictObject({
     host: z.string().optional(),

@@ -1,12 +1,13 @@
 // The server's configuration: embedded defaults, then kiln.yml (or $KILN_CONFIG), then the
 // environment. The only module of the server that reads process.env (it is passed in).
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 // The light parts of the pipeline model only: the server answers before it loads the schema.
 // kiln.yml's schema (zod) and parser (yaml) load only when there is a kiln.yml.
 import { parseDuration } from '../shared/pipeline/duration.js';
 import { KilnError } from '../shared/errors.js';
 import type { ConfigFile } from './config-file.js';
+import type { RepoSettingsInput } from './store/repos.js';
 
 export type ProviderKind = 'process' | 'docker' | 'swarm';
 
@@ -22,8 +23,8 @@ export interface PoolConfig {
   docker: { host: string | null; image: string; network: string | null; env: Record<string, string> } | null;
 }
 
-export type RepoConfig = { name: string; path: string; url: null; pollMs: null; webhookSecretEnv: string | null }
-  | { name: string; path: null; url: string; pollMs: number | null; webhookSecretEnv: string | null };
+export type RepoConfig = { name: string; path: string; url: null; pollMs: null; settings?: undefined }
+  | { name: string; path: null; url: string; pollMs: number | null; settings: RepoSettingsInput };
 
 export interface ServerConfig {
   host: string;
@@ -74,7 +75,7 @@ export async function loadServerConfig({ env, cwd, cpus }: LoadConfigOptions): P
     adminToken: env.KILN_ADMIN_TOKEN || null,
     agentToken: env.KILN_AGENT_TOKEN || null,
     secretKeyFile: env.KILN_SECRET_KEY_FILE ? resolve(cwd, env.KILN_SECRET_KEY_FILE) : null,
-    repos: file.repos?.map((r) => toRepo(r, configFile ? resolve(configFile, '..') : cwd)) ?? null,
+    repos: file.repos?.map((r, i) => toRepo(r, configFile ? resolve(configFile, '..') : cwd, env, `${configFile}: repos[${i}]`)) ?? null,
     pools: file.pools?.map(toPool) ?? [defaultPool(cpus)],
     defaultPools: file.pools === undefined,
     dockerHost: env.DOCKER_HOST || 'unix:///var/run/docker.sock',
@@ -104,9 +105,35 @@ function toPool(p: NonNullable<ConfigFile['pools']>[number]): PoolConfig {
   };
 }
 
-function toRepo(r: NonNullable<ConfigFile['repos']>[number], base: string): RepoConfig {
-  if ('path' in r) return { name: r.name, path: resolve(base, r.path), url: null, pollMs: null, webhookSecretEnv: null };
-  return { name: r.name, path: null, url: r.url, pollMs: r.poll ? parseDuration(r.poll) : 60_000, webhookSecretEnv: r.webhook_secret_env ?? null };
+/** A kiln.yml repo, its secrets read from the environment and key files it names (a missing one stops the start). */
+function toRepo(r: NonNullable<ConfigFile['repos']>[number], base: string, env: LoadConfigOptions['env'], where: string): RepoConfig {
+  if ('path' in r) return { name: r.name, path: resolve(base, r.path), url: null, pollMs: null };
+  const fromEnv = (key: string, name: string): string => {
+    const value = env[name];
+    if (!value) throw new KilnError('bad_input', `${where}.${key}: ${name} is not set in the environment`);
+    return value;
+  };
+  const keyFile = (file: string): string => {
+    try {
+      return readFileSync(resolve(base, file), 'utf8');
+    } catch (error) {
+      throw new KilnError('bad_input', `${where}.credentials.ssh_key_file: cannot read ${file} (${(error as NodeJS.ErrnoException).code ?? String(error)})`);
+    }
+  };
+  const c = r.credentials;
+  const pollMs = r.poll ? parseDuration(r.poll) : 60_000;
+  return {
+    name: r.name, path: null, url: r.url, pollMs,
+    settings: {
+      pollMs,
+      webhookSecret: r.webhook_secret_env ? fromEnv('webhook_secret_env', r.webhook_secret_env) : null,
+      webhookInsecure: r.webhook?.insecure ?? false,
+      credentials: !c ? null : 'token_env' in c
+        ? { kind: 'token', token: fromEnv('credentials.token_env', c.token_env), username: c.username ?? null }
+        : { kind: 'ssh_key', sshKey: keyFile(c.ssh_key_file) },
+      forge: r.forge ? { kind: r.forge.kind, apiUrl: r.forge.api_url, token: fromEnv('forge.token_env', r.forge.token_env) } : null,
+    },
+  };
 }
 
 function parsePort(text: string): number {

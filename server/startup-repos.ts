@@ -11,9 +11,14 @@ import type { RepoTriggers } from './triggers/repos.js';
 export async function registerStartupRepos(config: ServerConfig, store: Store, triggers: RepoTriggers, logger: Logger): Promise<void> {
   const wanted = config.repos ?? discoverWorkingRepo(config.cwd);
   for (const repo of wanted) {
-    if (store.repos.getRepoByName(repo.name)) continue;
+    const known = store.repos.getRepoByName(repo.name);
+    // kiln.yml is the truth for the remote repos it names: their settings follow it at each start.
+    if (known) {
+      if (known.url !== null && repo.url !== null) store.repos.updateSettings(known.id, repo.settings);
+      continue;
+    }
     try {
-      await triggers.add(repo.path !== null ? { name: repo.name, path: repo.path } : { name: repo.name, url: repo.url!, pollMs: repo.pollMs });
+      await triggers.add(repo.path !== null ? { name: repo.name, path: repo.path } : { name: repo.name, url: repo.url, ...repo.settings });
       logger.info({ repo: repo.name, path: repo.path, url: repo.url }, 'repo registered');
     } catch (error) {
       logger.error({ err: error, repo: repo.name }, 'cannot register repo');

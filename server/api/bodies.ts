@@ -3,11 +3,9 @@
 // a server that has only answered reads has not paid for zod.
 import * as z from 'zod';
 import { DURATION_PATTERN } from '../../shared/pipeline/duration.js';
+import { REMOTE_URL, REMOTE_URL_RULE } from '../git/remote-url.js';
 
-/** https://, http:// and ssh:// URLs, and scp-style `user@host:path`: the transports a remote needs. */
-export const REMOTE_URL = /^(?:(?:https?|ssh):\/\/[^\s/]+\/\S*|[A-Za-z0-9._-]+@[A-Za-z0-9.-]+:[^\s/][^\s]*)$/;
-
-const remoteUrl = z.string().max(2048).regex(REMOTE_URL, { error: 'a repo url is https://, http://, ssh:// or user@host:path' });
+const remoteUrl = z.string().max(2048).regex(REMOTE_URL, { error: REMOTE_URL_RULE });
 const poll = z.string().regex(DURATION_PATTERN, { error: 'expected a duration such as 30s or 5m' });
 const webhookSecret = z.string().min(8, { error: 'a webhook secret is at least 8 characters' }).max(1024);
 const credentials = z.union([

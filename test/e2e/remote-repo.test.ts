@@ -95,3 +95,23 @@ describe('a remote repo', () => {
     expect((await server.api('PATCH', '/api/repos/local', { poll: '1m' })).body.error).toMatch(/is a folder on this server/);
   });
 });
+
+describe('a remote repo in kiln.yml', () => {
+  it('takes its secrets by reference (environment variables), registers at start, and follows kiln.yml at every start', async () => {
+    const config = (poll: string) => `repos:\n  - name: fromfile\n    url: ${remote.url('web')}\n    poll: ${poll}\n    webhook_secret_env: WEB_HOOK_SECRET\n    credentials: { token_env: WEB_TOKEN }\n    forge: { kind: github, api_url: "http://127.0.0.1:9", token_env: WEB_STATUS_TOKEN }\npools: []\n`;
+    const env = { WEB_TOKEN: TOKEN, WEB_HOOK_SECRET: HOOK_SECRET, WEB_STATUS_TOKEN: FORGE_TOKEN };
+    const first = await startServer({ config: config('2m'), env });
+    const repo = await first.api('GET', '/api/repos/fromfile');
+    expect(repo.body).toMatchObject({ url: remote.url('web'), poll_ms: 120_000, credentials: 'token', webhook_secret: true, forge: { kind: 'github', token: true } });
+    await first.kill();
+    const again = await startServer({ dataDir: first.dataDir, config: config('3m'), env });
+    expect((await again.api('GET', '/api/repos/fromfile')).body).toMatchObject({ poll_ms: 180_000 });
+    await again.kill();
+    for (const value of [TOKEN, HOOK_SECRET, FORGE_TOKEN]) expect(allBytes(first.dataDir).includes(value), value).toBe(false);
+  });
+
+  it('whose variable is not set stops the start, naming the file, the key and the variable', async () => {
+    const config = `repos:\n  - name: fromfile\n    url: ${remote.url('web')}\n    credentials: { token_env: KILN_TEST_UNSET_TOKEN }\npools: []\n`;
+    await expect(startServer({ config })).rejects.toThrow(/kiln server: .*kiln\.yml: repos\[0\]\.credentials\.token_env: KILN_TEST_UNSET_TOKEN is not set in the environment/);
+  });
+});
