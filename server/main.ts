@@ -100,7 +100,7 @@ export async function startServer(config: ServerConfig, { logger, kilnScript }: 
     },
   });
   queue.explainPoolsWith((job) => pools.waitReason(job));
-  const service = createKilnService({ store, queue, starter, triggers, pools });
+  const service = createKilnService({ store, queue, starter, triggers, pools, logger: logger.child({ part: 'hooks' }) });
 
   // Every route is attached before the server listens: a request in the first millisecond
   // (a health check, a webhook, a dashboard left open) meets the finished router.

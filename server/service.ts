@@ -1,6 +1,7 @@
 // What the API and the dashboard can ask of the server: start, cancel, re-run and approve
 // runs, register repos, read the queue. A facade: the job queue owns the lifecycle, the
 // triggers own repos and runs' creation.
+import type { Logger } from 'pino';
 import { conflict, notFound } from '../shared/errors.js';
 import { isFinal } from '../shared/status.js';
 import type { Plan } from '../shared/pipeline/types.js';
@@ -9,6 +10,8 @@ import type { Job, QueuedJob, Repo, Run, RunDetail, Store } from './store/index.
 import { createApiTrigger } from './triggers/api-trigger.js';
 import type { RepoInput, RepoTriggers } from './triggers/repos.js';
 import type { RepoSettingsInput } from './store/repos.js';
+import type { HookEvent } from './hooks/payloads.js';
+import { createHookTrigger } from './triggers/hook-trigger.js';
 import type { RunStarter } from './triggers/run-starter.js';
 
 export interface PoolsView {
@@ -21,6 +24,7 @@ export interface KilnServiceOptions {
   starter: RunStarter;
   triggers: RepoTriggers;
   pools?: PoolsView;
+  logger: Logger;
 }
 
 export interface QueueEntry {
@@ -32,6 +36,8 @@ export interface QueueEntry {
 
 export interface KilnService {
   registerRepo(input: RepoInput): Promise<Repo>;
+  /** Acts on a recorded webhook delivery, in the background (the hook's answer does not wait). */
+  receiveHook(repo: Repo, deliveryRow: number, events: HookEvent[]): void;
   /** Changes a remote repo's settings; a new poll interval applies at once. */
   updateRepo(repoId: number, settings: RepoSettingsInput): Repo;
   triggerRun(repoName: string, request: { ref?: string; sha?: string; env?: Record<string, string>; event: 'api' | 'manual' }): Promise<RunDetail>;
@@ -45,9 +51,11 @@ export interface KilnService {
 export function createKilnService(options: KilnServiceOptions): KilnService {
   const { store, queue, starter, triggers } = options;
   const apiTrigger = createApiTrigger({ store, starter, triggers });
+  const hooks = createHookTrigger({ store, triggers, logger: options.logger });
 
   return {
     registerRepo: (input) => triggers.register(input),
+    receiveHook: (repo, deliveryRow, events) => void hooks.handle(repo, deliveryRow, events),
     updateRepo(repoId, settings) {
       const repo = store.repos.updateSettings(repoId, settings);
       if (!repo) throw notFound(`no repo ${repoId}`);

@@ -5,6 +5,7 @@ import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { errorAnswer, notFoundAnswer, requireAnyToken, type ApiOptions } from './http.js';
 import { createAgentRoutes } from './routes/agents.js';
+import { createHookRoutes } from './routes/hooks.js';
 import { createJobRoutes } from './routes/jobs.js';
 import { createMetaRoutes } from './routes/meta.js';
 import { createRepoRoutes } from './routes/repos.js';
@@ -19,7 +20,10 @@ export function createApi(options: ApiOptions): Hono {
   // file must not set its own onError/notFound, nor `use('*')` (that would reach the whole server).
   app.onError(errorAnswer(options.logger));
   app.notFound(notFoundAnswer);
-  app.use('*', bodyLimit({ maxSize: 1024 * 1024, onError: (c) => c.json({ error: 'the body is larger than 1 MiB' }, 413) }));
+  const apiLimit = bodyLimit({ maxSize: 1024 * 1024, onError: (c) => c.json({ error: 'the body is larger than 1 MiB' }, 413) });
+  // Forges send large pushes (GitHub caps its payloads at 25 MiB).
+  const hookLimit = bodyLimit({ maxSize: 25 * 1024 * 1024, onError: (c) => c.json({ error: 'the body is larger than 25 MiB' }, 413) });
+  app.use('*', (c, next) => (c.req.path.startsWith('/hooks/') ? hookLimit(c, next) : apiLimit(c, next)));
   if (options.private) app.use('/api/*', requireAnyToken(options.tokenKind));
 
   app.route('/', createMetaRoutes(options));
@@ -27,5 +31,6 @@ export function createApi(options: ApiOptions): Hono {
   app.route('/', createRunRoutes(options));
   app.route('/', createJobRoutes(options));
   app.route('/', createAgentRoutes(options));
+  app.route('/', createHookRoutes(options));
   return app;
 }

@@ -212,4 +212,22 @@ ALTER TABLE repos ADD COLUMN forge_api_url TEXT;
 ALTER TABLE repos ADD COLUMN forge_token TEXT;
 `;
 
-export const MIGRATIONS: readonly string[] = [V1, V2, V3, V4, V5];
+// Webhook deliveries, recorded as they arrive and deduplicated by the forge's delivery id (a
+// redelivery is the same id); deliveries without one (older GitLab) are kept but not matched.
+const V6 = `
+CREATE TABLE hook_deliveries (
+  id          INTEGER PRIMARY KEY,
+  repo_id     INTEGER NOT NULL REFERENCES repos(id) ON DELETE CASCADE,
+  forge       TEXT NOT NULL,
+  event       TEXT NOT NULL,
+  delivery_id TEXT,
+  received_at INTEGER NOT NULL,
+  status      TEXT NOT NULL CHECK (status IN ('accepted', 'done', 'ignored', 'failed')),
+  result      TEXT,
+  run_ids     TEXT NOT NULL DEFAULT '[]',
+  UNIQUE (repo_id, forge, delivery_id)
+) STRICT;
+CREATE INDEX hook_deliveries_by_repo ON hook_deliveries (repo_id, id);
+`;
+
+export const MIGRATIONS: readonly string[] = [V1, V2, V3, V4, V5, V6];

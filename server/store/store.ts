@@ -10,6 +10,7 @@ import { createRepoStore, type RepoStore } from './repos.js';
 import { createRunStore, type RunStore } from './runs.js';
 import { createSecretStore, type SecretStore } from './secrets.js';
 import { createSealing, type Sealing } from './sealing.js';
+import { createHookStore, type HookStore } from './hooks.js';
 import { createStepStore, type StepStore } from './steps.js';
 import { createTokenStore, type TokenStore } from './tokens.js';
 import type { Clock } from './types.js';
@@ -33,6 +34,7 @@ export interface Store {
   readonly leases: LeaseStore;
   readonly tokens: TokenStore;
   readonly secrets: SecretStore;
+  readonly hooks: HookStore;
   /** Holds the secret key once the server unlocks it; secrets and repo credentials need it. */
   readonly sealing: Sealing;
   /** True when the database answers (for /healthz). */
@@ -58,6 +60,7 @@ export function createStore(db: Sqlite, { clock = systemClock }: StoreOptions = 
     leases: createLeaseStore(db, effects),
     tokens: createTokenStore(db, clock),
     secrets: createSecretStore(db, clock, sealing),
+    hooks: createHookStore(db, clock),
     ping: () => {
       try {
         return ping.get() === 1;

@@ -1,12 +1,14 @@
 // End to end: a repo registered by URL on a real git server on loopback (git http-backend
 // behind token auth, test/helpers/git-server.ts), fetched with its token sent as a header,
 // its settings shown as set/unset only, and none of its secrets in clear in the data folder.
+import { createHmac } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
+import { request as httpRequest } from 'node:http';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRepo, git, isolateGit, makeTempDir, removeTempDirs, type TestRepo } from '../helpers/git.js';
 import { startGitServer, type GitServer } from '../helpers/git-server.js';
-import { killAll, runEnded, startAgent, startServer, type ServerProcess } from '../helpers/kiln.js';
+import { eventually, killAll, runEnded, startAgent, startServer, type ServerProcess } from '../helpers/kiln.js';
 
 const TOKEN = 'glpat-remote-token-0123456789';
 const HOOK_SECRET = 'hook-secret-0123456789';
@@ -113,5 +115,70 @@ describe('a remote repo in kiln.yml', () => {
   it('whose variable is not set stops the start, naming the file, the key and the variable', async () => {
     const config = `repos:\n  - name: fromfile\n    url: ${remote.url('web')}\n    credentials: { token_env: KILN_TEST_UNSET_TOKEN }\npools: []\n`;
     await expect(startServer({ config })).rejects.toThrow(/kiln server: .*kiln\.yml: repos\[0\]\.credentials\.token_env: KILN_TEST_UNSET_TOKEN is not set in the environment/);
+  });
+});
+
+describe('webhooks', () => {
+  const hex = (body: string, secret = HOOK_SECRET) => createHmac('sha256', secret).update(body).digest('hex');
+  /** Posts a GitHub push delivery for `after` on main, signed with `secret`. */
+  async function githubPush(after: string, delivery: string, secret = HOOK_SECRET) {
+    const body = JSON.stringify({ ref: 'refs/heads/main', before: '0'.repeat(40), after, repository: { full_name: 'octo/web' } });
+    const response = await fetch(`${server.url}/hooks/hooked`, {
+      method: 'POST', body,
+      headers: { 'content-type': 'application/json', 'x-github-event': 'push', 'x-github-delivery': delivery, 'x-hub-signature-256': `sha256=${hex(body, secret)}` },
+    });
+    return { status: response.status, body: await response.json() as any };
+  }
+  const runsOf = async () => (await server.api('GET', '/api/repos/hooked/runs')).body as Array<{ id: number; sha: string }>;
+
+  it('a signed push starts one run of the commit git has; a redelivery, a second hook for the same push and a forged sha start none', async () => {
+    expect((await server.api('POST', '/api/repos', { name: 'hooked', url: remote.url('web'), webhook_secret: HOOK_SECRET, credentials: { token: TOKEN } })).status).toBe(201);
+    const sha = await work.commit({ 'README.md': 'hooked\n' });
+    await git(work.path, 'push', '--quiet', `http://x:${TOKEN}@${remote.url('web').slice('http://'.length)}`, 'HEAD:refs/heads/main');
+
+    const first = await githubPush(sha, 'delivery-1');
+    expect(first).toMatchObject({ status: 202, body: { status: 'accepted' } });
+    const run = await eventually(async () => (await runsOf()).find((r) => r.sha === sha), 5000, 'the run of the pushed commit');
+    const deliveries = await eventually(async () => {
+      const list = (await server.api('GET', '/api/repos/hooked/hooks')).body as Array<{ status: string; run_ids: number[]; result: string }>;
+      return list[0]?.status === 'done' ? list : null;
+    }, 5000, 'the delivery done');
+    expect(deliveries[0]).toMatchObject({ status: 'done', run_ids: [run.id], result: expect.stringContaining('refs/heads/main: run #') });
+
+    expect(await githubPush(sha, 'delivery-1')).toMatchObject({ status: 200, body: { status: 'duplicate', delivery: first.body.delivery } });
+    expect(await githubPush(sha, 'delivery-2')).toMatchObject({ status: 202 });
+    expect(await githubPush('1234567890abcdef1234567890abcdef12345678', 'delivery-3')).toMatchObject({ status: 202 });
+    const later = await eventually(async () => {
+      const list = (await server.api('GET', '/api/repos/hooked/hooks')).body as Array<{ status: string; result: string }>;
+      return list.length === 3 && list.every((d) => d.status === 'done') ? list : null;
+    }, 5000, 'the later deliveries done');
+    expect(later[1]!.result).toMatch(/no new run/);
+    expect(later[0]!.result).toMatch(/1234567890ab is not on the remote \(it is at .*\): nothing started/);
+    expect((await runsOf()).filter((r) => r.sha === sha)).toHaveLength(1);
+    expect(await runsOf()).toHaveLength(1);
+  });
+
+  it('a wrong signature, an unknown repo, a body that is not JSON or not the event, or over 25 MiB is refused in one line and recorded nowhere', async () => {
+    const before = (await server.api('GET', '/api/repos/hooked/hooks')).body.length;
+    expect(await githubPush('a'.repeat(40), 'delivery-9', 'a guessed secret')).toEqual({ status: 401, body: { error: "the GitHub signature does not match this repo's webhook secret" } });
+    const post = (repo: string, body: string, event = 'push') => fetch(`${server.url}/hooks/${repo}`, {
+      method: 'POST', body, headers: { 'content-type': 'application/json', 'x-github-event': event, 'x-github-delivery': 'd', 'x-hub-signature-256': `sha256=${hex(body)}` },
+    }).then(async (r) => ({ status: r.status, body: await r.json() as any }));
+    expect(await post('nope', '{}')).toEqual({ status: 404, body: { error: 'no repo nope' } });
+    expect(await post('hooked', 'not json')).toEqual({ status: 400, body: { error: 'the body is not JSON' } });
+    expect(await post('hooked', JSON.stringify({ zen: 'hi' }))).toMatchObject({ status: 400, body: { error: expect.stringMatching(/^not a push event: ref: /) } });
+    // The server answers 413 once the body passes 25 MiB, before the client has sent it all.
+    const huge = await new Promise<number>((resolve, reject) => {
+      const request = httpRequest(`${server.url}/hooks/hooked`, { method: 'POST', headers: { 'x-github-event': 'push', 'content-length': String(26 * 1024 * 1024) } }, (r) => {
+        r.resume();
+        resolve(r.statusCode ?? 0);
+      });
+      request.on('error', (error: NodeJS.ErrnoException) => (error.code === 'EPIPE' || error.code === 'ECONNRESET' ? undefined : reject(error)));
+      request.end(Buffer.alloc(26 * 1024 * 1024, 'x'));
+    });
+    expect(huge).toBe(413);
+    expect((await server.api('GET', '/api/repos/hooked/hooks')).body).toHaveLength(before);
+    // A ping is taken, recorded, and starts nothing.
+    expect(await post('hooked', JSON.stringify({ zen: 'Keep it logically awesome.' }), 'ping')).toMatchObject({ status: 202, body: { status: 'ignored' } });
   });
 });

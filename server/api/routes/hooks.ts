@@ -1,0 +1,49 @@
+// `POST /hooks/:repo`: webhook deliveries from forges. No token: a delivery is let in by its
+// signature with the repo's webhook secret (server/hooks/verify.ts). It is recorded and
+// answered 202 before any git runs; the sync happens after (triggers/hook-trigger.ts).
+// `GET /api/repos/:repo/hooks`: the last deliveries, for the repo page and for debugging.
+import { Hono } from 'hono';
+import { parseDelivery } from '../../hooks/payloads.js';
+import { verifyDelivery } from '../../hooks/verify.js';
+import { param, repoNamed, requireAdmin, type ApiOptions } from '../http.js';
+
+export function createHookRoutes({ store, service, tokenKind, logger }: ApiOptions): Hono {
+  const app = new Hono();
+
+  app.post('/hooks/:repo', async (c) => {
+    const repo = store.repos.getRepoByName(param(c, 'repo'));
+    if (!repo) return c.json({ error: `no repo ${param(c, 'repo')}` }, 404);
+    const body = Buffer.from(await c.req.arrayBuffer());
+    const headers = Object.fromEntries([...c.req.raw.headers].map(([k, v]) => [k.toLowerCase(), v]));
+    const { webhookSecret } = repo.sealed.webhookSecret ? store.repos.getRemoteSettings(repo.id) : { webhookSecret: null };
+    const verified = verifyDelivery(headers, body, { secret: webhookSecret, insecure: repo.webhookInsecure });
+    if (!verified.ok) {
+      logger.warn({ repo: repo.name, error: verified.error }, 'webhook refused');
+      return c.json({ error: verified.error }, verified.status);
+    }
+    let json: unknown;
+    try {
+      json = JSON.parse(body.toString('utf8'));
+    } catch {
+      return c.json({ error: 'the body is not JSON' }, 400);
+    }
+    const parsed = parseDelivery(verified.forge, verified.event, json);
+    if (!parsed.ok) return c.json({ error: parsed.error }, 400);
+    const recorded = store.hooks.recordDelivery({
+      repoId: repo.id, forge: verified.forge, event: verified.event, deliveryId: verified.deliveryId,
+      status: parsed.events.length ? 'accepted' : 'ignored', result: parsed.ignored,
+    });
+    if (recorded.duplicate) return c.json({ status: 'duplicate', delivery: recorded.delivery.id }, 200);
+    if (parsed.events.length > 0) service.receiveHook(repo, recorded.delivery.id, parsed.events);
+    return c.json({ status: parsed.events.length ? 'accepted' : 'ignored', delivery: recorded.delivery.id }, 202);
+  });
+
+  app.get('/api/repos/:repo/hooks', requireAdmin(tokenKind), (c) => {
+    const repo = repoNamed(store, param(c, 'repo'));
+    return c.json(store.hooks.listDeliveries(repo.id, 50).map((d) => ({
+      id: d.id, forge: d.forge, event: d.event, delivery_id: d.deliveryId, received_at: d.receivedAt,
+      status: d.status, result: d.result, run_ids: d.runIds,
+    })));
+  });
+  return app;
+}
