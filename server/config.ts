@@ -121,7 +121,7 @@ function toRepo(r: NonNullable<ConfigFile['repos']>[number], base: string, env: 
     }
   };
   const c = r.credentials;
-  const pollMs = r.poll ? parseDuration(r.poll) : 60_000;
+  const pollMs = r.poll ? parseDuration(r.poll) : null; // null: the default (60 s, or 5 min with webhooks)
   return {
     name: r.name, path: null, url: r.url, pollMs,
     settings: {

@@ -128,7 +128,7 @@ export async function startServer(config: ServerConfig, { logger, kilnScript }: 
   const port = await listen(http, config.host, config.port);
   // The repos' mirroring and catch-up run in the background, once the server answers: their
   // git processes (spawned on this thread) would otherwise hold up the first answer.
-  await triggers.start(new Map((config.repos ?? []).filter((r) => r.pollMs).map((r) => [r.name, r.pollMs!])));
+  await triggers.start();
   queue.start();
   hub.start();
   dashboard.start();

@@ -43,6 +43,7 @@ export function repoSettingsView(repo: Repo) {
     webhook: { insecure: repo.webhookInsecure },
     credentials: repo.sealed.credentials,
     forge: repo.forge ? { kind: repo.forge.kind, api_url: repo.forge.apiUrl, token: repo.sealed.forgeToken } : null,
+    sync: { synced_at: repo.sync.syncedAt, error: repo.sync.error, error_at: repo.sync.errorAt },
   };
 }
 

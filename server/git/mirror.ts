@@ -39,6 +39,11 @@ export interface Mirrors {
    * ensureMirror and fetchMirror replace after every change, and its long-lived object reader.
    */
   view(mirrorDir: string): MirrorView;
+  /**
+   * The source's branches and tags (ref → the object it stores), by `git ls-remote`: one round
+   * trip, no objects, so a poll can tell whether a fetch is needed at all.
+   */
+  lsRemote(source: MirrorSource): Promise<Map<string, string>>;
   /** Ends every view's git process. */
   close(): Promise<void>;
 }
@@ -120,6 +125,15 @@ export function createMirrors(options: MirrorsOptions = {}): Mirrors {
       });
     },
     view: (mirrorDir) => view(resolve(mirrorDir)),
+    lsRemote: (source) => withRemoteAuth(credentialsOf(source), async (auth) => {
+      const out = await runGit(['ls-remote', '--refs', '--heads', '--tags', '--', sourceUrl(source)], { env: { ...FETCH_ENV, ...auth }, timeoutMs });
+      const refs = new Map<string, string>();
+      for (const line of out.stdout.toString('utf8').split('\n')) {
+        const [oid, ref] = line.split('\t');
+        if (oid && ref) refs.set(ref, oid);
+      }
+      return refs;
+    }),
     async close() {
       await Promise.all([...views.values()].map((v) => v.close()));
     },

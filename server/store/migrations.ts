@@ -199,7 +199,7 @@ CREATE TABLE key_check (
 `;
 
 // Remote repos' settings: the poll interval, the webhook secret, the credentials kiln fetches
-// with and the forge it reports statuses to. The secret, the credentials and the forge's token
+// with and the forge it reports statuses to; and how their last sync went. The secret, the credentials and the forge's token
 // are sealed (their *_kind and the forge's kind and API URL are not secret, and say what is set).
 const V5 = `
 ALTER TABLE repos ADD COLUMN poll_ms INTEGER;
@@ -210,6 +210,9 @@ ALTER TABLE repos ADD COLUMN credentials TEXT;
 ALTER TABLE repos ADD COLUMN forge_kind TEXT CHECK (forge_kind IN ('github', 'gitlab', 'gitea', 'bitbucket'));
 ALTER TABLE repos ADD COLUMN forge_api_url TEXT;
 ALTER TABLE repos ADD COLUMN forge_token TEXT;
+ALTER TABLE repos ADD COLUMN synced_at INTEGER;
+ALTER TABLE repos ADD COLUMN sync_error TEXT;
+ALTER TABLE repos ADD COLUMN sync_error_at INTEGER;
 `;
 
 // Webhook deliveries, recorded as they arrive and deduplicated by the forge's delivery id (a

@@ -32,6 +32,8 @@ export interface RepoStore {
   setDefaultBranch(id: number, branch: string): boolean;
   /** Changes the given settings (sealing the secret ones); the repo as it is now, or null. */
   updateSettings(id: number, settings: RepoSettingsInput): Repo | null;
+  /** A remote's sync went well (error null) or failed with `error`. */
+  recordSync(id: number, error: string | null): void;
   /** The sealed settings, opened: for fetching, webhooks and statuses only. */
   getRemoteSettings(id: number): RemoteSettings;
   removeRepo(id: number): boolean;
@@ -53,6 +55,9 @@ interface RepoRow {
   forge_kind: ForgeKind | null;
   forge_api_url: string | null;
   forge_token: string | null;
+  synced_at: number | null;
+  sync_error: string | null;
+  sync_error_at: number | null;
 }
 
 function toRepo(row: RepoRow): Repo {
@@ -68,6 +73,11 @@ function toRepo(row: RepoRow): Repo {
     sealed: { webhookSecret: row.webhook_secret !== null, credentials: row.credentials_kind, forgeToken: row.forge_token !== null },
     webhookInsecure: row.webhook_insecure === 1,
     forge: row.forge_kind && row.forge_api_url ? { kind: row.forge_kind, apiUrl: row.forge_api_url } : null,
+    sync: {
+      syncedAt: row.synced_at === null ? null : isoAlways(row.synced_at),
+      error: row.sync_error,
+      errorAt: row.sync_error_at === null ? null : isoAlways(row.sync_error_at),
+    },
   };
 }
 
@@ -84,6 +94,8 @@ export function createRepoStore(db: Sqlite, clock: Clock, sealing: Sealing): Rep
     byName: db.prepare<[string], RepoRow>('SELECT * FROM repos WHERE name = ?'),
     all: db.prepare<[], RepoRow>('SELECT * FROM repos ORDER BY name'),
     setBranch: db.prepare<[string, number]>('UPDATE repos SET default_branch = ? WHERE id = ?'),
+    synced: db.prepare<[number, number]>('UPDATE repos SET synced_at = ?, sync_error = NULL, sync_error_at = NULL WHERE id = ?'),
+    syncFailed: db.prepare<[string, number, number]>('UPDATE repos SET sync_error = ?, sync_error_at = ? WHERE id = ?'),
     set: {
       poll_ms: db.prepare<[number | null, number]>('UPDATE repos SET poll_ms = ? WHERE id = ?'),
       webhook_secret: db.prepare<[string | null, number]>('UPDATE repos SET webhook_secret = ? WHERE id = ?'),
@@ -125,6 +137,10 @@ export function createRepoStore(db: Sqlite, clock: Clock, sealing: Sealing): Rep
         updateSettings(id, settings);
         return toRepo(stmt.byId.get(id)!);
       })();
+    },
+    recordSync(id, error) {
+      if (error === null) stmt.synced.run(clock.now(), id);
+      else stmt.syncFailed.run(error.slice(0, 1000), clock.now(), id);
     },
     getRemoteSettings(id) {
       const row = stmt.byId.get(id);

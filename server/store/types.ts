@@ -34,6 +34,8 @@ export interface Repo {
   sealed: { webhookSecret: boolean; credentials: RepoCredentials['kind'] | null; forgeToken: boolean };
   webhookInsecure: boolean;
   forge: { kind: ForgeKind; apiUrl: string } | null;
+  /** A remote's last successful sync, and the error of the last one that failed since (null once one succeeds). */
+  sync: { syncedAt: string | null; error: string | null; errorAt: string | null };
 }
 
 export type ForgeKind = 'github' | 'gitlab' | 'gitea' | 'bitbucket';

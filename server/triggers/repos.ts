@@ -13,6 +13,7 @@ import type { Repo, Store } from '../store/index.js';
 import type { RepoSettingsInput } from '../store/repos.js';
 import { createFetchRuns } from './fetch-runs.js';
 import { createRepoSync } from './repo-sync.js';
+import { startPoller, type Poller } from './poller.js';
 import type { RunStarter } from './run-starter.js';
 
 export interface RepoTriggersOptions {
@@ -35,7 +36,7 @@ export interface RepoTriggers {
   add(input: RepoInput): Promise<Repo>;
   /** Adds a repo, mirrors it, and starts watching it; starts no run. */
   register(input: RepoInput): Promise<Repo>;
-  /** A remote repo's settings changed: polls at its (new) interval from now on. */
+  /** A remote repo's settings changed (its poller reads them before each poll). */
   reconfigure(repo: Repo): void;
   /** Fetches the repo into its mirror and starts a run for every new branch head or tag (one sync in flight per repo). */
   sync(repo: Repo): Promise<void>;
@@ -45,7 +46,7 @@ export interface RepoTriggers {
    * Resolves at once; in the background, mirrors and watches every stored repo, so commits
    * made while the server was down get their runs. Errors are logged per repo.
    */
-  start(polls?: ReadonlyMap<string, number>): Promise<void>;
+  start(): Promise<void>;
   /** Resolves when the background work of start() is done (for tests and tools). */
   started(): Promise<void>;
   /** Waits for start()'s background work, stops watching, and ends the mirrors' git readers. */
@@ -54,9 +55,14 @@ export interface RepoTriggers {
 
 const REPO_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 
+/** A remote's poll interval: its own, else 60 s, or 5 min when webhooks tell of its pushes. */
+export function pollIntervalMs(repo: Repo): number {
+  return repo.pollMs ?? (repo.sealed.webhookSecret || repo.webhookInsecure ? 300_000 : 60_000);
+}
+
 export function createRepoTriggers(options: RepoTriggersOptions): RepoTriggers {
   const { store, mirrors, starter, logger } = options;
-  const watchers = new Map<number, Promise<RefsWatcher | NodeJS.Timeout | null>>();
+  const watchers = new Map<number, Promise<RefsWatcher | Poller | null>>();
   const source = (repo: Repo): MirrorSource => (repo.path !== null
     ? { path: repo.path }
     : { url: repo.url!, credentials: repo.sealed.credentials ? store.repos.getRemoteSettings(repo.id).credentials : null });
@@ -76,18 +82,40 @@ export function createRepoTriggers(options: RepoTriggersOptions): RepoTriggers {
     },
     onChanged: (repo) => options.onSynced?.(repo),
   });
-  const syncs = createRepoSync({ mirrors, mirrorDir, fetch: fetchAndStart });
+  // A remote's syncs say how they went (shown on the repo page and in GET /api/repos).
+  const message = (error: unknown) => (error instanceof Error ? error.message : String(error));
+  const syncs = createRepoSync({
+    mirrors, mirrorDir,
+    fetch: async (repo) => {
+      if (repo.url === null) return fetchAndStart(repo);
+      try {
+        await fetchAndStart(repo);
+        store.repos.recordSync(repo.id, null);
+      } catch (error) {
+        store.repos.recordSync(repo.id, message(error));
+        throw error;
+      }
+    },
+  });
 
-  const watch = (repo: Repo, pollMs: number | undefined): Promise<unknown> => {
+  const watch = (repo: Repo): Promise<unknown> => {
     // Why the promise is stored before watching starts: start() and register() may both ask.
     if (watchers.has(repo.id) || stopped) return watchers.get(repo.id) ?? Promise.resolve();
     const onError = (error: unknown) => logger.error({ err: error, repo: repo.name }, 'repo sync failed');
-    let made: Promise<RefsWatcher | NodeJS.Timeout | null> = Promise.resolve(null);
+    let made: Promise<RefsWatcher | Poller | null> = Promise.resolve(null);
     if (repo.path !== null) made = watchRefs(repo.path, () => syncs.sync(repo), { onError });
-    else if (pollMs) {
-      const timer = setInterval(() => void syncs.sync(repo).catch(onError), pollMs);
-      timer.unref();
-      made = Promise.resolve(timer);
+    else {
+      made = Promise.resolve(startPoller({
+        intervalMs: () => pollIntervalMs(store.repos.getRepo(repo.id) ?? repo),
+        lsRemote: () => mirrors.lsRemote(source(store.repos.getRepo(repo.id) ?? repo)),
+        mirrorRefs: () => mirrors.view(mirrorDir(repo)).refs(),
+        sync: () => syncs.sync(store.repos.getRepo(repo.id) ?? repo),
+        onResult: (error) => {
+          if (error === null) return;
+          store.repos.recordSync(repo.id, message(error));
+          logger.warn({ err: error, repo: repo.name }, 'poll failed; retrying with back-off');
+        },
+      }));
     }
     watchers.set(repo.id, made);
     made.catch(() => watchers.delete(repo.id)); // not watched: a later start or register tries again
@@ -112,11 +140,11 @@ export function createRepoTriggers(options: RepoTriggersOptions): RepoTriggers {
   // A mirror that exists and has refs is fetched (its new commits become runs); a new one is
   // made (runs only for what moved since add()); an empty one is left to the watcher. The
   // check after watching catches a commit made before the watcher was ready.
-  const catchUp = async (repo: Repo, pollMs: number | undefined): Promise<void> => {
+  const catchUp = async (repo: Repo): Promise<void> => {
     try {
       const dir = mirrorDir(repo);
       if (!existsSync(dir) || (await mirrors.view(dir).refs()).size > 0) await syncs.sync(repo);
-      await watch(repo, pollMs);
+      await watch(repo);
       if (repo.path !== null) await syncs.ensureCurrent(repo);
       options.onSynced?.(repo);
     } catch (error) {
@@ -141,26 +169,20 @@ export function createRepoTriggers(options: RepoTriggersOptions): RepoTriggers {
         store.repos.removeRepo(repo.id);
         throw badInput(`cannot read the repository: ${error instanceof Error ? error.message : String(error)}`);
       }
-      await watch(repo, repo.pollMs ?? 60_000);
+      await watch(repo);
       logger.info({ repo: repo.name, path: repo.path, url: repo.url }, 'repo registered');
       options.onSynced?.(repo);
       return repo;
     },
-    reconfigure(repo) {
-      if (repo.url === null || stopped) return;
-      const current = watchers.get(repo.id);
-      watchers.delete(repo.id);
-      void (current ?? Promise.resolve(null)).then((timer) => {
-        if (timer && !('close' in timer)) clearInterval(timer);
-        return watch(repo, repo.pollMs ?? 60_000);
-      }).catch(() => {});
+    reconfigure() {
+      // Nothing to restart: a poller reads the repo's interval and credentials before each poll.
     },
-    async start(polls = new Map()) {
+    async start() {
       const repos = store.repos.listRepos();
       background = (async () => {
         for (const repo of repos) {
           if (stopped) return;
-          await catchUp(repo, polls.get(repo.name) ?? repo.pollMs ?? 60_000);
+          await catchUp(repo);
         }
         logger.info({ repos: repos.length }, 'repos caught up');
       })();
@@ -171,8 +193,7 @@ export function createRepoTriggers(options: RepoTriggersOptions): RepoTriggers {
       await background;
       for (const made of watchers.values()) {
         const watcher = await made.catch(() => null);
-        if (watcher && 'close' in watcher) await watcher.close();
-        else if (watcher) clearInterval(watcher);
+        await watcher?.close();
       }
       watchers.clear();
       await mirrors.close();

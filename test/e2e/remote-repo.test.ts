@@ -77,7 +77,7 @@ describe('a remote repo', () => {
     const patched = await server.api('PATCH', '/api/repos/web', { poll: '5m', webhook_secret: null, forge: null });
     expect(patched.status).toBe(200);
     expect(patched.body).toMatchObject({ poll_ms: 300_000, webhook_secret: false, credentials: 'token', forge: null });
-    for (const bad of [{ poll: '1s' }, { credentials: { token: '' } }, { forge: { kind: 'svn', api_url: 'http://x', token: 't' } }, { unknown: 1 }]) {
+    for (const bad of [{ poll: '0s' }, { credentials: { token: '' } }, { forge: { kind: 'svn', api_url: 'http://x', token: 't' } }, { unknown: 1 }]) {
       const answer = await server.api('PATCH', '/api/repos/web', bad);
       expect(answer.status, JSON.stringify(bad)).toBe(400);
       expect(answer.body.error).toMatch(/^[^\n]+$/);
@@ -169,16 +169,73 @@ describe('webhooks', () => {
     expect(await post('hooked', JSON.stringify({ zen: 'hi' }))).toMatchObject({ status: 400, body: { error: expect.stringMatching(/^not a push event: ref: /) } });
     // The server answers 413 once the body passes 25 MiB, before the client has sent it all.
     const huge = await new Promise<number>((resolve, reject) => {
+      let answered = false;
       const request = httpRequest(`${server.url}/hooks/hooked`, { method: 'POST', headers: { 'x-github-event': 'push', 'content-length': String(26 * 1024 * 1024) } }, (r) => {
+        answered = true;
         r.resume();
         resolve(r.statusCode ?? 0);
       });
       request.on('error', (error: NodeJS.ErrnoException) => (error.code === 'EPIPE' || error.code === 'ECONNRESET' ? undefined : reject(error)));
-      request.end(Buffer.alloc(26 * 1024 * 1024, 'x'));
+      // 1 MiB at a time, until the server answers (it stops reading at 25 MiB).
+      const chunk = Buffer.alloc(1024 * 1024, 'x');
+      let sent = 0;
+      const more = () => {
+        while (!answered && sent < 26) {
+          sent++;
+          if (!request.write(chunk)) return void request.once('drain', more);
+        }
+        if (!answered) request.end();
+      };
+      more();
     });
     expect(huge).toBe(413);
     expect((await server.api('GET', '/api/repos/hooked/hooks')).body).toHaveLength(before);
     // A ping is taken, recorded, and starts nothing.
     expect(await post('hooked', JSON.stringify({ zen: 'Keep it logically awesome.' }), 'ping')).toMatchObject({ status: 202, body: { status: 'ignored' } });
+  });
+});
+
+describe('polling', () => {
+  const push = () => git(work.path, 'push', '--quiet', '--force', `http://x:${TOKEN}@${remote.url('web').slice('http://'.length)}`, 'HEAD:refs/heads/main');
+  const runOf = async (repo: string, sha: string) => ((await server.api('GET', `/api/repos/${repo}/runs`)).body as Array<{ sha: string }>).find((r) => r.sha === sha);
+
+  it('asks ls-remote first and fetches only when a ref moved; a push no hook told of becomes a run', async () => {
+    expect((await server.api('POST', '/api/repos', { name: 'polled', url: remote.url('web'), poll: '1s', credentials: { token: TOKEN } })).status).toBe(201);
+    // Three quiet polls: ls-refs each time, no fetch.
+    const polledBy = () => remote.requests.filter((r) => r.command !== null);
+    const start = polledBy().length;
+    const quiet = await eventually(() => {
+      const since = polledBy().slice(start);
+      return since.filter((r) => r.command === 'ls-refs').length >= 3 ? since : null;
+    }, 15_000, 'three polls');
+    expect(quiet.filter((r) => r.command === 'fetch')).toEqual([]);
+
+    const sha = await work.commit({ 'polled.txt': 'no hook told of this\n' });
+    await push();
+    await eventually(() => runOf('polled', sha), 15_000, 'the run the poll found');
+    expect(polledBy().slice(start).some((r) => r.command === 'fetch')).toBe(true);
+    expect((await server.api('GET', '/api/repos/polled')).body.sync).toMatchObject({ synced_at: expect.any(String), error: null });
+  });
+
+  it('shows a failing remote with its last error and time, retries it with back-off, and keeps polling the others', async () => {
+    expect((await server.api('POST', '/api/repos', { name: 'broken', url: remote.url('web'), poll: '1s', credentials: { token: TOKEN } })).status).toBe(201);
+    expect((await server.api('PATCH', '/api/repos/broken', { credentials: { token: 'revoked-token' } })).status).toBe(200);
+    const failing = await eventually(async () => {
+      const repo = (await server.api('GET', '/api/repos')).body.find((r: { name: string }) => r.name === 'broken');
+      return repo?.sync.error ? repo : null;
+    }, 15_000, 'the error shown');
+    expect(failing.sync.error).toMatch(/ls-remote failed: .*(401|Authentication failed|could not read Username)/);
+    expect(failing.sync.error).not.toContain('revoked-token');
+    expect(Date.parse(failing.sync.error_at)).toBeGreaterThan(Date.now() - 60_000);
+    const page = await (await fetch(`${server.url}/repos/broken`)).text();
+    expect(page).toMatch(/The last sync failed [^<]*ago: [^<]*ls-remote failed[^<]*kiln retries with back-off\./);
+
+    // The other repo still polls: a new push becomes its run.
+    const sha = await work.commit({ 'other.txt': 'still polled\n' });
+    await push();
+    await eventually(() => runOf('polled', sha), 15_000, 'the run of the repo that works');
+
+    expect((await server.api('PATCH', '/api/repos/broken', { credentials: { token: TOKEN } })).status).toBe(200);
+    await eventually(async () => ((await server.api('GET', '/api/repos/broken')).body.sync.error === null ? true : null), 20_000, 'the error cleared');
   });
 });

@@ -15,8 +15,12 @@ export interface GitServer {
   url(name: string): string;
   /** Makes an empty bare repository `<name>.git` that accepts pushes. */
   createRepo(name: string): string;
-  /** Every request so far: method, path (no query) and whether its token was accepted. */
-  readonly requests: Array<{ method: string; path: string; authorized: boolean; authorization: string | null }>;
+  /**
+   * Every request so far: method, path (no query), whether its token was accepted, and for a
+   * protocol v2 POST the command it carried (`ls-refs` for ls-remote, `fetch`; null when the
+   * body was compressed or had none).
+   */
+  readonly requests: Array<{ method: string; path: string; authorized: boolean; authorization: string | null; command: string | null }>;
   close(): Promise<void>;
 }
 
@@ -41,7 +45,11 @@ export async function startGitServer({ root, token }: GitServerOptions): Promise
   const server: Server = createServer((request, response) => {
     const url = new URL(request.url ?? '/', 'http://127.0.0.1');
     const authorized = token === null || tokenOf(request) === token;
-    requests.push({ method: request.method ?? '', path: url.pathname, authorized, authorization: request.headers.authorization ?? null });
+    const seen = { method: request.method ?? '', path: url.pathname, authorized, authorization: request.headers.authorization ?? null, command: null as string | null };
+    requests.push(seen);
+    if (request.method === 'POST' && !request.headers['content-encoding']) {
+      request.once('data', (first: Buffer) => (seen.command = /command=([a-z-]+)/.exec(first.toString('latin1'))?.[1] ?? null));
+    }
     if (!authorized) {
       response.writeHead(401, { 'WWW-Authenticate': 'Basic realm="git"', 'Content-Type': 'text/plain' });
       response.end('authentication required\n');

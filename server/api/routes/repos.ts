@@ -8,7 +8,7 @@ import { param, readJson, repoNamed, requireAdmin, type ApiOptions } from '../ht
 import { repoView, runDetailView, runView } from '../views.js';
 
 /** Polling more often than this only loads the remote. */
-const MIN_POLL_MS = 10_000;
+const MIN_POLL_MS = 1000;
 
 /** The API's snake_case settings as the store takes them (undefined: unchanged, null: cleared). */
 function settingsOf(body: Partial<Bodies['repoSettings']>): RepoSettingsInput {

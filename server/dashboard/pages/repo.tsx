@@ -15,6 +15,17 @@ export function repoPage(repo: Repo, runs: Run[], viewer: Viewer, nowMs: number,
         </h1>
         <p class="muted">{repo.path ?? repo.url ?? ''} · default branch <code>{repo.defaultBranch}</code></p>
         {error ? <p class="error-box">{error}</p> : null}
+        {repo.url !== null && repo.sync.error ? (
+          <p class="error-box" data-sync-error>
+            {`The last sync failed ${ago(repo.sync.errorAt!, nowMs)}: ${repo.sync.error}. kiln retries with back-off.`}
+          </p>
+        ) : null}
+        {repo.url !== null ? (
+          <p class="muted">
+            {repo.sync.syncedAt ? `Synced ${ago(repo.sync.syncedAt, nowMs)}.` : 'Not synced yet.'}{' '}
+            {repo.sealed.webhookSecret || repo.webhookInsecure ? <>Webhook: <code>{`/hooks/${name}`}</code></> : 'No webhook secret: polled only.'}
+          </p>
+        ) : null}
         <div class="actions">
           <ActionButton viewer={viewer} action={`/repos/${name}/run`} label="Run branch" kind="primary">
             <input type="text" name="branch" value={repo.defaultBranch} aria-label="branch" />{' '}
