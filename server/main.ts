@@ -21,6 +21,7 @@ import { loadSecretBox } from './secret-box.js';
 import type { ServerConfig } from './config.js';
 import { createEventBus } from './events.js';
 import { createGitHttpBackend, requestToken } from './git/http-backend.js';
+import { createStatusSender } from './forge/outbox.js';
 import { createMirrors } from './git/mirror.js';
 import { createHub } from './hub/hub.js';
 import { createJobQueue } from './queue/job-queue.js';
@@ -100,6 +101,7 @@ export async function startServer(config: ServerConfig, { logger, kilnScript }: 
     },
   });
   queue.explainPoolsWith((job) => pools.waitReason(job));
+  const statuses = createStatusSender({ store, bus, logger: logger.child({ part: 'statuses' }), serverUrl: url });
   const service = createKilnService({ store, queue, starter, triggers, pools, logger: logger.child({ part: 'hooks' }) });
 
   // Every route is attached before the server listens: a request in the first millisecond
@@ -130,6 +132,7 @@ export async function startServer(config: ServerConfig, { logger, kilnScript }: 
   // git processes (spawned on this thread) would otherwise hold up the first answer.
   await triggers.start();
   queue.start();
+  statuses.start();
   hub.start();
   dashboard.start();
   // The embedded `local` pool's agents run on this host: they can take image jobs when its
@@ -150,6 +153,7 @@ export async function startServer(config: ServerConfig, { logger, kilnScript }: 
       await pools.stop();
       cron.stop();
       await triggers.stop();
+      await statuses.stop();
       queue.stop();
       await hub.stop();
       await events.close();

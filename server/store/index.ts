@@ -14,6 +14,7 @@ export type { NewRepo, RepoStore } from './repos.js';
 export type { ListRunsOptions, NewRun, RunStore } from './runs.js';
 export type { SecretStore } from './secrets.js';
 export type { Sealing } from './sealing.js';
+export type { OutboxStatus, StatusOutbox } from './status-outbox.js';
 export type { Delivery, DeliveryStatus, HookStore, NewDelivery } from './hooks.js';
 export type { StepStore } from './steps.js';
 export * from './types.js';

@@ -233,4 +233,28 @@ CREATE TABLE hook_deliveries (
 CREATE INDEX hook_deliveries_by_repo ON hook_deliveries (repo_id, id);
 `;
 
-export const MIGRATIONS: readonly string[] = [V1, V2, V3, V4, V5, V6];
+// Commit statuses for forges go through an outbox: written with the run's change, sent in
+// order per run, retried with back-off while the forge fails, so a forge that is down, or a
+// server restart, loses none.
+const V7 = `
+CREATE TABLE status_outbox (
+  id              INTEGER PRIMARY KEY,
+  repo_id         INTEGER NOT NULL REFERENCES repos(id) ON DELETE CASCADE,
+  run_id          INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+  sha             TEXT NOT NULL,
+  status          TEXT NOT NULL,
+  context         TEXT NOT NULL,
+  target_url      TEXT NOT NULL,
+  description     TEXT NOT NULL,
+  created_at      INTEGER NOT NULL,
+  attempts        INTEGER NOT NULL DEFAULT 0,
+  next_attempt_at INTEGER NOT NULL,
+  last_error      TEXT,
+  failed_at       INTEGER,
+  sent_at         INTEGER
+) STRICT;
+CREATE INDEX status_outbox_unsent ON status_outbox (next_attempt_at) WHERE sent_at IS NULL;
+CREATE INDEX status_outbox_by_run ON status_outbox (run_id, id);
+`;
+
+export const MIGRATIONS: readonly string[] = [V1, V2, V3, V4, V5, V6, V7];

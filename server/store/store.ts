@@ -11,6 +11,7 @@ import { createRunStore, type RunStore } from './runs.js';
 import { createSecretStore, type SecretStore } from './secrets.js';
 import { createSealing, type Sealing } from './sealing.js';
 import { createHookStore, type HookStore } from './hooks.js';
+import { createStatusOutbox, type StatusOutbox } from './status-outbox.js';
 import { createStepStore, type StepStore } from './steps.js';
 import { createTokenStore, type TokenStore } from './tokens.js';
 import type { Clock } from './types.js';
@@ -35,6 +36,7 @@ export interface Store {
   readonly tokens: TokenStore;
   readonly secrets: SecretStore;
   readonly hooks: HookStore;
+  readonly statuses: StatusOutbox;
   /** Holds the secret key once the server unlocks it; secrets and repo credentials need it. */
   readonly sealing: Sealing;
   /** True when the database answers (for /healthz). */
@@ -61,6 +63,7 @@ export function createStore(db: Sqlite, { clock = systemClock }: StoreOptions = 
     tokens: createTokenStore(db, clock),
     secrets: createSecretStore(db, clock, sealing),
     hooks: createHookStore(db, clock),
+    statuses: createStatusOutbox(db, clock),
     ping: () => {
       try {
         return ping.get() === 1;

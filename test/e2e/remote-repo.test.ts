@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRepo, git, isolateGit, makeTempDir, removeTempDirs, type TestRepo } from '../helpers/git.js';
 import { startGitServer, type GitServer } from '../helpers/git-server.js';
+import { startRecorder } from '../helpers/recorder.js';
 import { eventually, killAll, runEnded, startAgent, startServer, type ServerProcess } from '../helpers/kiln.js';
 
 const TOKEN = 'glpat-remote-token-0123456789';
@@ -237,5 +238,44 @@ describe('polling', () => {
 
     expect((await server.api('PATCH', '/api/repos/broken', { credentials: { token: TOKEN } })).status).toBe(200);
     await eventually(async () => ((await server.api('GET', '/api/repos/broken')).body.sync.error === null ? true : null), 20_000, 'the error cleared');
+  });
+});
+
+describe('commit statuses', () => {
+  it('reach the forge in order with its auth, survive the forge being down, and say so on the repo page meanwhile', async () => {
+    const forge = await startRecorder();
+    try {
+      remote.createRepo('acme/site');
+      const sha = (await git(work.path, 'rev-parse', 'HEAD')).trim();
+      await git(work.path, 'push', '--quiet', `http://x:${TOKEN}@${remote.url('acme/site').slice('http://'.length)}`, 'HEAD:refs/heads/main');
+      expect((await server.api('POST', '/api/repos', {
+        name: 'site', url: remote.url('acme/site'), credentials: { token: TOKEN }, forge: { kind: 'github', api_url: forge.url, token: FORGE_TOKEN },
+      })).status).toBe(201);
+      forge.answer(503);
+      const run = await server.api('POST', '/api/repos/site/runs', { ref: 'main' });
+      expect((await runEnded(server, run.body.id)).status).toBe('success');
+      await eventually(() => forge.requests.filter((r) => r.answered === 503).length >= 2 || null, 15_000, 'two failed sends');
+      const page = await (await fetch(`${server.url}/repos/site`)).text();
+      expect(page).toMatch(/A commit status could not be sent to github [^<]*: github answered 503[^<]*kiln retries with back-off\./);
+
+      forge.answer(201);
+      const sent = await eventually(() => {
+        const ok = forge.requests.filter((r) => r.answered === 201);
+        return ok.some((r) => JSON.parse(r.body).state === 'success') ? ok : null;
+      }, 30_000, 'the statuses sent once the forge is back');
+      for (const r of sent) {
+        expect(r.method).toBe('POST');
+        expect(r.path).toBe(`/repos/acme/site/statuses/${sha}`);
+        expect(r.headers.authorization).toBe(`Bearer ${FORGE_TOKEN}`);
+        expect(JSON.parse(r.body)).toMatchObject({ context: 'kiln/site', target_url: `${server.url}/runs/${run.body.id}` });
+      }
+      // In the order they happened, each once: pending (queued, running), then success.
+      const states = sent.map((r) => JSON.parse(r.body).state as string);
+      expect(states.at(-1)).toBe('success');
+      expect(states.slice(0, -1).every((s) => s === 'pending')).toBe(true);
+      expect(new Set(sent.map((r) => r.body)).size).toBe(sent.length);
+    } finally {
+      await forge.close();
+    }
   });
 });

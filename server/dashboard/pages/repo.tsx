@@ -3,7 +3,7 @@ import type { Repo, Run } from '../../store/index.js';
 import { ActionButton, ago, duration, shortSha, StatusPill, type Viewer } from '../layout.js';
 import type { Page } from './page.js';
 
-export function repoPage(repo: Repo, runs: Run[], viewer: Viewer, nowMs: number, error: string | null): Page {
+export function repoPage(repo: Repo, runs: Run[], viewer: Viewer, nowMs: number, error: string | null, statusFailure: { error: string; at: string } | null = null): Page {
   const name = encodeURIComponent(repo.name);
   return {
     title: repo.name,
@@ -18,6 +18,11 @@ export function repoPage(repo: Repo, runs: Run[], viewer: Viewer, nowMs: number,
         {repo.url !== null && repo.sync.error ? (
           <p class="error-box" data-sync-error>
             {`The last sync failed ${ago(repo.sync.errorAt!, nowMs)}: ${repo.sync.error}. kiln retries with back-off.`}
+          </p>
+        ) : null}
+        {statusFailure ? (
+          <p class="error-box" data-status-error>
+            {`A commit status could not be sent to ${repo.forge?.kind ?? 'the forge'} ${ago(statusFailure.at, nowMs)}: ${statusFailure.error}. kiln retries with back-off.`}
           </p>
         ) : null}
         {repo.url !== null ? (

@@ -35,7 +35,7 @@ export function createPageRoutes({ store, service, auth, render, samples, now }:
   app.get('/repos/:repo', (c) => {
     const repo = store.repos.getRepoByName(c.req.param('repo'));
     if (!repo) return render(c, notFoundPage(`no repo named ${c.req.param('repo')}`));
-    return render(c, repoPage(repo, store.runs.listRuns(repo.id, { limit: 50 }), auth.viewerOf(c), now(), c.req.query('error') ?? null));
+    return render(c, repoPage(repo, store.runs.listRuns(repo.id, { limit: 50 }), auth.viewerOf(c), now(), c.req.query('error') ?? null, store.statuses.lastFailure(repo.id)));
   });
   app.get('/runs/:id/jobs/:jobId', (c) => {
     const runId = positiveId(c.req.param('id'));

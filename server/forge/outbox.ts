@@ -1,0 +1,117 @@
+// Sends the outbox's commit statuses to the forges: a run's change is written to the outbox
+// (store.statuses) when it happens, and this sender posts them, oldest first and in order per
+// run, retrying a failed one with back-off (2 s doubling to 5 minutes). A forge that is down
+// gets every status once it is back; a restart resumes from the outbox.
+import type { Logger } from 'pino';
+import type { EventBus } from '../events.js';
+import type { Run, Store } from '../store/index.js';
+import { statusRequest } from './statuses.js';
+
+export interface StatusSenderOptions {
+  store: Store;
+  bus: EventBus;
+  logger: Logger;
+  /** The server's own URL, for the statuses' links to the run page. */
+  serverUrl(): string;
+  /** How long one request may take (default 10 s). */
+  timeoutMs?: number;
+  now?: () => number;
+}
+
+export interface StatusSender {
+  start(): void;
+  stop(): Promise<void>;
+}
+
+const MAX_BACKOFF_MS = 5 * 60_000;
+const DESCRIPTIONS: Record<Run['status'], string> = {
+  queued: 'queued', blocked: 'waiting for an approval', running: 'running', success: 'passed', failed: 'failed',
+  cancelled: 'cancelled', skipped: 'skipped', error: 'could not run',
+};
+
+export function createStatusSender(options: StatusSenderOptions): StatusSender {
+  const { store, bus, logger } = options;
+  const now = options.now ?? Date.now;
+  let timer: NodeJS.Timeout | null = null;
+  let sending: Promise<void> | null = null;
+  let again = false;
+  let stopped = true;
+  let unsubscribe = () => {};
+
+  const enqueue = (run: Run) => {
+    const repo = store.repos.getRepo(run.repoId);
+    if (!repo?.forge || !repo.sealed.forgeToken || repo.url === null) return;
+    const pipeline = store.runs.getRun(run.id)?.plan?.name ?? repo.name;
+    const added = store.statuses.enqueue({
+      repoId: repo.id, runId: run.id, sha: run.sha, status: run.status, context: `kiln/${pipeline}`,
+      targetUrl: `${options.serverUrl()}/runs/${run.id}`, description: `kiln run #${run.number} ${DESCRIPTIONS[run.status]}`,
+    });
+    if (added) kick();
+  };
+
+  const sendDue = async (): Promise<void> => {
+    for (;;) {
+      const due = store.statuses.due(20);
+      if (due.length === 0 || stopped) return;
+      await Promise.all(due.map(async (entry) => {
+        const repo = store.repos.getRepo(entry.repoId);
+        const forge = repo ? store.repos.getRemoteSettings(repo.id).forge : null;
+        if (!repo || !forge || repo.url === null) return store.statuses.markSent(entry.id); // the forge was removed: nothing to send
+        const request = statusRequest(forge, repo.url, entry);
+        try {
+          const response = await fetch(request.url, { method: request.method, headers: request.headers, body: request.body, signal: AbortSignal.timeout(options.timeoutMs ?? 10_000) });
+          if (!response.ok) throw new Error(`${repo.forge!.kind} answered ${response.status} ${(await response.text()).slice(0, 200).replace(/\s+/g, ' ')}`);
+          await response.body?.cancel().catch(() => {});
+          store.statuses.markSent(entry.id);
+        } catch (error) {
+          const why = error instanceof Error ? (error.cause instanceof Error ? `${error.message}: ${error.cause.message}` : error.message) : String(error);
+          const delay = Math.min(2000 * 2 ** entry.attempts, MAX_BACKOFF_MS);
+          store.statuses.markFailed(entry.id, why, now() + delay);
+          logger.warn({ repo: repo.name, run: entry.runId, status: entry.status, error: why }, 'commit status not sent; retrying');
+        }
+      }));
+    }
+  };
+
+  const schedule = () => {
+    if (timer) clearTimeout(timer);
+    timer = null;
+    const next = store.statuses.nextDue();
+    if (next === null || stopped) return;
+    timer = setTimeout(kick, Math.max(0, next - now()));
+    timer.unref();
+  };
+
+  function kick(): void {
+    if (stopped) return;
+    if (sending) {
+      again = true;
+      return;
+    }
+    sending = sendDue().catch((error: unknown) => logger.error({ err: error }, 'status sender failed')).finally(() => {
+      sending = null;
+      if (again) {
+        again = false;
+        kick();
+      } else {
+        schedule();
+      }
+    });
+  }
+
+  return {
+    start() {
+      stopped = false;
+      unsubscribe = bus.subscribe((event) => {
+        if (event.type === 'run') enqueue(event.run);
+      });
+      kick();
+    },
+    async stop() {
+      stopped = true;
+      unsubscribe();
+      if (timer) clearTimeout(timer);
+      await sending;
+    },
+  };
+}
