@@ -49,10 +49,19 @@ export function assertSha(sha: string): void {
   if (!/^[0-9a-f]{4,64}$/.test(sha)) throw new KilnError('bad_input', `invalid commit sha: ${JSON.stringify(sha).slice(0, 80)}`);
 }
 
-/** The last non-empty line of git's stderr, without the `fatal: `/`error: ` prefix. */
+/** git's closing advice after a remote refused it, which says nothing of why. */
+const ADVICE = new Set(['Please make sure you have the correct access rights', 'and the repository exists.']);
+
+/**
+ * The last meaningful line of git's stderr, without the `fatal: `/`error: ` prefix; when it
+ * is only "Could not read from remote repository.", with the line before it that says why
+ * (e.g. the SSH server's "Permission denied (publickey).").
+ */
 export function lastLine(stderr: string): string {
-  const lines = stderr.split('\n').map((l) => l.trim()).filter(Boolean);
-  return (lines.at(-1) ?? '').replace(/^(fatal|error): /, '');
+  const lines = stderr.split('\n').map((l) => l.trim()).filter((l) => l && !ADVICE.has(l)).map((l) => l.replace(/^(fatal|error): /, ''));
+  const last = lines.at(-1) ?? '';
+  if (last === 'Could not read from remote repository.' && lines.length > 1) return `${lines.at(-2)} ${last}`;
+  return last;
 }
 
 /**
