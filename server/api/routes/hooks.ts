@@ -40,7 +40,8 @@ export function createHookRoutes({ store, service, tokenKind, logger }: ApiOptio
 
   app.get('/api/repos/:repo/hooks', requireAdmin(tokenKind), (c) => {
     const repo = repoNamed(store, param(c, 'repo'));
-    return c.json(store.hooks.listDeliveries(repo.id, 50).map((d) => ({
+    const limit = Math.min(Math.max(Number(c.req.query('limit') ?? 50) || 50, 1), 500);
+    return c.json(store.hooks.listDeliveries(repo.id, limit).map((d) => ({
       id: d.id, forge: d.forge, event: d.event, delivery_id: d.deliveryId, received_at: d.receivedAt,
       status: d.status, result: d.result, run_ids: d.runIds,
     })));
