@@ -35,6 +35,27 @@ export function decodeLogFrame(text: string): LogMessage | null {
   return fastLogMessage(frame);
 }
 
+/** What `\\` and `c` stand for in a JSON string, other than `\\u`. */
+function unescaped(c: number): string | undefined {
+  switch (c) {
+    case 0x22: return '"';
+    case 0x5c: return '\\';
+    case 0x2f: return '/';
+    case 0x62: return '\b';
+    case 0x66: return '\f';
+    case 0x6e: return '\n';
+    case 0x72: return '\r';
+    case 0x74: return '\t';
+    default: return undefined;
+  }
+}
+
+function hexDigit(c: number): number {
+  if (c >= ZERO && c <= NINE) return c - ZERO;
+  const lower = c | 0x20;
+  return lower >= 0x61 /* a */ && lower <= 0x66 /* f */ ? lower - 0x61 + 10 : -1;
+}
+
 interface Line { t: number; stream: string; step: number | null; text: string }
 
 function readLines(r: Reader): Line[] | undefined {
@@ -129,23 +150,34 @@ class Reader {
       this.i = end + 1;
       return s.slice(start, end);
     }
-    // Escapes: the string ends at the first quote after an even run of backslashes, and
-    // JSON.parse of that one token unescapes it (and refuses a bad escape).
-    for (;;) {
-      let k = end - 1;
-      while (s.charCodeAt(k) === BACKSLASH) k--;
-      if ((end - 1 - k) % 2 === 0) break;
-      end = s.indexOf('"', end + 1);
+    // Escapes: the text is put together from the pieces between them.
+    let value = '';
+    let from = start;
+    let at = this.escape;
+    for (; at < end; at = this.indexOrEnd('\\', from)) {
+      value += s.slice(from, at);
+      const c = s.charCodeAt(at + 1);
+      if (c === 0x75 /* u */) {
+        let code = 0;
+        for (let k = at + 2; k < at + 6; k++) {
+          const digit = hexDigit(s.charCodeAt(k));
+          if (digit < 0) return undefined;
+          code = code * 16 + digit;
+        }
+        value += String.fromCharCode(code);
+        from = at + 6;
+      } else {
+        const char = unescaped(c);
+        if (char === undefined) return undefined; // JSON.parse refuses it
+        value += char;
+        from = at + 2;
+      }
+      if (from > end) end = s.indexOf('"', from); // that quote was escaped: the string goes on
       if (end < 0) return undefined;
     }
-    let value: unknown;
-    try {
-      value = JSON.parse(s.slice(start - 1, end + 1));
-    } catch {
-      return undefined;
-    }
+    this.escape = at;
     this.i = end + 1;
-    return value as string;
+    return value + s.slice(from, end);
   }
 
   /** A number that is not negative (every number of a log frame), as JSON.parse reads it. */

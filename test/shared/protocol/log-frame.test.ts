@@ -171,6 +171,17 @@ describe('the reader of log frames', () => {
     expect(read).toBeGreaterThan(2000); // the garbling left many frames valid, and those were read
   });
 
+  it('unescapes every escape JSON has and refuses the ones it has not, as JSON.parse does', () => {
+    const frameWith = (text: string) => `{"type":"log","jobId":1,"token":"${'a'.repeat(22)}","attempt":1,"seq":0,"lines":[{"t":1,"stream":"stdout","step":null,"text":"${text}"},{"t":2,"stream":"stdout","step":null,"text":"after"}]}`;
+    const good = ['\\u00E9\\u00e9', '\\uD83D\\uDE00', '\\/\\b\\f\\n\\r\\t', '\\"', '\\\\', 'a\\\\\\"b', '\\u0022\\u005c', 'x\\u0000y'];
+    for (const text of good) expect({ text, read: decodeLogFrame(frameWith(text)) }).toEqual({ text, read: JSON.parse(frameWith(text)) });
+    const bad = ['\\u00g1', '\\x41', '\\u12', '\\u12"', '\\', '\\\\\\', '\\a', '\\U0041'];
+    for (const text of bad) {
+      expect({ text, read: decodeLogFrame(frameWith(text)) }).toEqual({ text, read: null });
+      expect(() => JSON.parse(frameWith(text))).toThrow();
+    }
+  });
+
   it('leaves frames of more than 100,000 lines, and any other message, to JSON.parse and the schema', () => {
     const line = { t: 1, stream: 'stdout', step: null, text: 'x' };
     const frame = (n: number) => JSON.stringify({ type: 'log', jobId: 1, token: 'a'.repeat(22), attempt: 1, seq: 0, lines: Array.from({ length: n }, () => line) });
