@@ -35,7 +35,7 @@ export function decodeLogFrame(text: string): LogMessage | null {
   return fastLogMessage(frame);
 }
 
-/** What `\\` and `c` stand for in a JSON string, other than `\\u`. */
+/** What a backslash and then `c` stand for in a JSON string, for every escape but `\u`. */
 function unescaped(c: number): string | undefined {
   switch (c) {
     case 0x22: return '"';
