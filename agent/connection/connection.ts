@@ -173,6 +173,7 @@ function describeClose(code: number): string {
     case 4002: return 'server closed the connection: it speaks another protocol version';
     case 1001: return 'server is going away';
     case 1006: return 'connection to server lost';
+    case 1009: return 'server refused a frame over its size limit';
     default: return `server closed the connection (code ${code})`;
   }
 }

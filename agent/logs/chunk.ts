@@ -17,7 +17,17 @@ export interface LogChunk {
   lines: LogLine[];
 }
 
-/** What a line weighs against chunk sizes and the job's cap: its UTF-8 bytes and a newline. */
-export function lineBytes(line: LogLine): number {
-  return Buffer.byteLength(line.text) + 1;
+/** Room for a `log` frame's own fields around its lines (a token is at most 64 characters). */
+export const FRAME_HEAD_BYTES = 192;
+// `{"t":…,"stream":"…","step":…,"text":"…"}` and the comma after it, without the values.
+const LINE_KEYS_BYTES = 35;
+// Characters JSON.stringify writes as escapes (lone surrogates included): such a text is measured by encoding it.
+const ESCAPED = /["\\\u0000-\u001f\ud800-\udfff]/;
+
+/** A line's UTF-8 bytes in a `log` frame's JSON, given `textBytes`, its text's UTF-8 bytes. */
+export function lineFrameBytes(line: LogLine, textBytes: number): number {
+  const text = ESCAPED.test(line.text) ? Buffer.byteLength(JSON.stringify(line.text)) : textBytes + 2;
+  const t = Number.isInteger(line.t) && line.t >= 1e12 && line.t < 1e13 ? 13 : String(line.t).length;
+  const step = line.step === null ? 4 : String(line.step).length;
+  return LINE_KEYS_BYTES + t + line.stream.length + step + text;
 }

@@ -1,5 +1,5 @@
 // A job's log: output of its steps → masked lines → numbered chunks, within the job's cap.
-import { type LogChunk, type LogLine, type LogStream, lineBytes } from './chunk.js';
+import { FRAME_HEAD_BYTES, type LogChunk, type LogLine, type LogStream, lineFrameBytes } from './chunk.js';
 import { createLineSplitter, type LineSplitter } from './line-splitter.js';
 import { createMasker } from './mask.js';
 
@@ -13,6 +13,8 @@ export interface JobLogOptions {
   now?: () => number;
   /** A chunk is sent when it reaches this size…; default 64 KiB. */
   maxChunkBytes?: number;
+  /** …or before its `log` frame would pass this many bytes of JSON (a line alone may); default 256 KiB. */
+  maxFrameBytes?: number;
   /** …or this long after its first line; default 100. */
   flushMs?: number;
   /** The job's log stops here, after one truncation line; default 16 MiB. */
@@ -41,12 +43,16 @@ export interface JobLog {
 export function createJobLog(o: JobLogOptions): JobLog {
   const now = o.now ?? Date.now;
   const maxChunkBytes = o.maxChunkBytes ?? 64 * 1024;
+  // Why frames are kept small: the server holds a whole frame (bytes, text, line objects) while
+  // it stores it, and short lines cost ~40 bytes of JSON each on top of their text.
+  const maxLinesBytes = (o.maxFrameBytes ?? 256 * 1024) - FRAME_HEAD_BYTES;
   const flushMs = o.flushMs ?? 100;
   const capBytes = o.capBytes ?? 16 * 1024 * 1024;
   const masker = createMasker(o.secrets ?? []);
   const splitters = new Map<string, { step: number | null; splitter: LineSplitter }>();
   let lines: LogLine[] = [];
   let chunkBytes = 0;
+  let frameBytes = 0;       // the chunk's lines as JSON in its frame
   let totalBytes = 0;
   let seq = 0;
   let truncated = false;
@@ -55,14 +61,20 @@ export function createJobLog(o: JobLogOptions): JobLog {
 
   function addLine(line: LogLine) {
     if (truncated) return;
-    if (totalBytes + lineBytes(line) > capBytes) {
+    // A line weighs its UTF-8 bytes and a newline against the chunk's size and the cap.
+    let textBytes = Buffer.byteLength(line.text);
+    if (totalBytes + textBytes + 1 > capBytes) {
       truncated = true;
       line = { t: line.t, stream: 'system', step: line.step, text: truncationText(capBytes) };
+      textBytes = Buffer.byteLength(line.text);
     }
-    totalBytes += lineBytes(line);
-    chunkBytes += lineBytes(line);
+    const inFrame = lineFrameBytes(line, textBytes);
+    if (lines.length > 0 && frameBytes + inFrame > maxLinesBytes) flush();
+    totalBytes += textBytes + 1;
+    chunkBytes += textBytes + 1;
+    frameBytes += inFrame;
     lines.push(line);
-    if (chunkBytes >= maxChunkBytes) flush();
+    if (chunkBytes >= maxChunkBytes || frameBytes >= maxLinesBytes) flush();
     else timer ??= setTimeout(flush, flushMs);
   }
 
@@ -73,6 +85,7 @@ export function createJobLog(o: JobLogOptions): JobLog {
     const chunk: LogChunk = { jobId: o.jobId, attempt: o.attempt, seq: seq++, lines };
     lines = [];
     chunkBytes = 0;
+    frameBytes = 0;
     o.onChunk(chunk);
   }
 

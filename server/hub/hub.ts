@@ -97,7 +97,11 @@ export function createHub(options: HubOptions): Hub {
     socket.on('pong', () => {
       link.lastHeardMs = now();
     });
-    socket.on('error', (error) => logger.warn({ err: error, remote }, 'agent socket error'));
+    socket.on('error', (error: Error & { code?: string }) => {
+      // ws refuses a frame past maxPayload before reading it whole, and closes with 1009.
+      if (error.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') logger.warn({ remote, limitBytes: MAX_FRAME_BYTES }, 'frame over the size limit; closing the connection (1009)');
+      else logger.warn({ err: error, remote }, 'agent socket error');
+    });
     socket.on('close', () => {
       clearTimeout(helloTimer);
       sockets.delete(socket);

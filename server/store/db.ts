@@ -28,6 +28,10 @@ export function openSqlite(file: string, options: OpenOptions = {}): Sqlite {
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = NORMAL');
     db.pragma('foreign_keys = ON');
+    // better-sqlite3 builds SQLite with a 16 MiB page cache; log chunks (most of what is
+    // written) would fill it and stay in the server's memory. SQLite's own default, 2 MiB,
+    // holds the run and job tables; the OS caches the file for the rest.
+    db.pragma('cache_size = -2000');
     db.pragma(`busy_timeout = ${Math.trunc(busyTimeoutMs)}`);
     migrate(db);
     return db;

@@ -4,6 +4,7 @@
 // its first upgrade.
 import * as z from 'zod';
 import { fastLogMessage } from './log-frame.js';
+import { decodeLogFrame } from './log-frame-decode.js';
 import { MAX_FRAME_BYTES, type Decoded } from './messages.js';
 
 const id = z.int().positive();
@@ -70,13 +71,17 @@ export type AgentMessage = z.infer<typeof agentMessageSchema>;
 /** Decodes one frame from an agent; never throws. */
 export function decodeAgentMessage(frame: string | Buffer): Decoded<AgentMessage> {
   if (frame.length > MAX_FRAME_BYTES) return { ok: false, error: `frame of ${frame.length} bytes is over the limit` };
+  const text = typeof frame === 'string' ? frame : frame.toString('utf8');
+  // Log frames carry up to 100,000 lines: read one without JSON.parse (see log-frame-decode.ts).
+  const read = text.startsWith('{"type":"log"') ? decodeLogFrame(text) : null;
+  if (read) return { ok: true, message: read };
   let data: unknown;
   try {
-    data = JSON.parse(typeof frame === 'string' ? frame : frame.toString('utf8'));
+    data = JSON.parse(text);
   } catch {
     return { ok: false, error: 'frame is not JSON' };
   }
-  // Log frames carry up to 100,000 lines: a valid one is taken as parsed (see log-frame.ts).
+  // A log frame JSON.parse had to read: a valid one is taken as parsed (see log-frame.ts).
   const log = fastLogMessage(data);
   if (log) return { ok: true, message: log };
   const result = agentMessageSchema.safeParse(data);

@@ -1,6 +1,6 @@
 // A job's log: lines from raw output, in order, masked, chunked with gapless seq, capped.
 import { describe, expect, it } from 'vitest';
-import type { LogChunk, LogLine } from '../../../agent/logs/chunk.js';
+import { FRAME_HEAD_BYTES, lineFrameBytes, type LogChunk, type LogLine } from '../../../agent/logs/chunk.js';
 import { createJobLog, type JobLogOptions } from '../../../agent/logs/job-log.js';
 
 function recorder(options: Partial<JobLogOptions> = {}) {
@@ -136,5 +136,39 @@ describe('job log', () => {
     log.write(0, 'stdout', 'b\n');
     log.close();
     expect(chunks.flatMap((c) => c.lines.map((l) => l.text))).toEqual(['a']);
+  });
+
+  it('measures a line as JSON.stringify writes it in a frame, escapes and all', () => {
+    const texts = ['', 'plain', '1', 'say "hi"', 'C:\\dir\\', '\u001b[32mgreen\u001b[0m', 'tab\tcr\r', 'école €', '😀', '\ud800 lone', '\u2028'];
+    for (const text of texts) {
+      for (const line of [{ t: 1764627093123, stream: 'stdout', step: 0, text }, { t: 12.5, stream: 'system', step: null, text }, { t: 0, stream: 'stderr', step: 12, text }] as LogLine[]) {
+        expect({ text, bytes: lineFrameBytes(line, Buffer.byteLength(text)) }).toEqual({ text, bytes: Buffer.byteLength(JSON.stringify(line)) + 1 });
+      }
+    }
+  });
+
+  it('cuts chunks so that each one\'s log frame stays under maxFrameBytes, losing and reordering nothing', () => {
+    const maxFrameBytes = 4096;
+    const { log, chunks, texts } = recorder({ maxFrameBytes });
+    // Short lines of escapes: small as text (the 64 KiB text limit is far) but long as JSON.
+    const expected = Array.from({ length: 3000 }, (_, i) => `${i} "\u001b[3${i % 8}m\\${'"'.repeat(i % 5)}`);
+    log.write(0, 'stdout', expected.map((l) => `${l}\n`).join(''));
+    log.close();
+    expect(texts()).toEqual(expected);
+    expect(chunks.length).toBeGreaterThan(20);
+    for (const [i, chunk] of chunks.entries()) {
+      // The frame the outbox makes of it, with the longest token and ids a frame can have.
+      const frame = { type: 'log', jobId: Number.MAX_SAFE_INTEGER, token: 'a'.repeat(64), attempt: Number.MAX_SAFE_INTEGER, seq: Number.MAX_SAFE_INTEGER, lines: chunk.lines };
+      expect(Buffer.byteLength(JSON.stringify(frame))).toBeLessThanOrEqual(maxFrameBytes);
+      if (i < chunks.length - 1) expect(Buffer.byteLength(JSON.stringify(frame))).toBeGreaterThan(maxFrameBytes / 2); // nor cut much smaller
+    }
+    expect(FRAME_HEAD_BYTES).toBeGreaterThanOrEqual(Buffer.byteLength(JSON.stringify({ type: 'log', jobId: Number.MAX_SAFE_INTEGER, token: 'a'.repeat(64), attempt: Number.MAX_SAFE_INTEGER, seq: Number.MAX_SAFE_INTEGER, lines: [] })));
+  });
+
+  it('sends a line longer than maxFrameBytes alone in its chunk', () => {
+    const { log, chunks } = recorder({ maxFrameBytes: 1024 });
+    log.write(0, 'stdout', `short\n${'"'.repeat(2000)}\nafter\n`);
+    log.close();
+    expect(chunks.map((c) => c.lines.map((l) => l.text))).toEqual([['short'], ['"'.repeat(2000)], ['after']]);
   });
 });

@@ -3,7 +3,7 @@
 // `done`; a dashboard on `/api/events` sees live lines numbered as the store numbers them.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { PROTOCOL_VERSION } from '../../../shared/protocol/messages.js';
+import { MAX_FRAME_BYTES, PROTOCOL_VERSION } from '../../../shared/protocol/messages.js';
 import { createRepo, isolateGit, removeTempDirs } from '../../helpers/git.js';
 import { AGENT_TOKEN, eventually, killAll, startServer, type ServerProcess } from '../../helpers/kiln.js';
 
@@ -79,5 +79,19 @@ describe('log chunks from an agent', () => {
     expect(ended.job.shown_attempt).toBe(attempt);
     agent.ws.close();
     events.ws.close();
+  });
+
+  it('refuse a frame over the size limit: the connection closes with 1009, the server says why, and nothing of it is stored', async () => {
+    const run = (await server.api('POST', '/api/repos/web/runs', { ref: 'main' })).body;
+    const jobId: number = run.jobs[0].id;
+    const agent = await open('/agent', { authorization: `Bearer ${AGENT_TOKEN}` });
+    agent.send({ type: 'hello', protocol: PROTOCOL_VERSION, name: 'hand-big', labels: ['by-hand'], capacity: 1, version: 'test', pool: null, jobs: [] });
+    const { assignment } = await agent.next((f) => f.type === 'job' && f.assignment.jobId === jobId, 'the job');
+    const closed = new Promise<number>((resolve) => agent.ws.once('close', (code) => resolve(code)));
+    agent.send({ type: 'log', jobId, token: assignment.token, attempt: assignment.attempt, seq: 0, lines: lines('x'.repeat(MAX_FRAME_BYTES)) });
+    expect(await closed).toBe(1009);
+    expect(agent.seen.filter((f) => f.type === 'ack')).toEqual([]);
+    await eventually(() => server.output().includes('frame over the size limit'), 10_000, 'the log line');
+    expect((await server.api('GET', `/api/jobs/${jobId}/log`)).body).toBe('');
   });
 });

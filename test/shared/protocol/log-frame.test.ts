@@ -1,7 +1,9 @@
 // The hand-written check of `log` frames against the zod schema that is the contract: on many
-// generated frames, valid and broken in one place, both accept and refuse the same ones.
+// generated frames, valid and broken in one place, both accept and refuse the same ones. And
+// the reader of log frames' text against JSON.parse: it answers as JSON.parse would, or null.
 import { describe, expect, it } from 'vitest';
 import { fastLogMessage } from '../../../shared/protocol/log-frame.js';
+import { decodeLogFrame } from '../../../shared/protocol/log-frame-decode.js';
 import { agentMessageSchema, decodeAgentMessage } from '../../../shared/protocol/agent-schema.js';
 
 /** mulberry32: a seeded generator, so a failure names the frame that broke it. */
@@ -105,5 +107,87 @@ describe('the fast check of log frames', () => {
     const over = frame(100_001);
     expect(agentMessageSchema.safeParse(over).success).toBe(false);
     expect(fastLogMessage(over)).toBeNull();
+  });
+});
+
+/** What JSON.parse and the fast check make of a frame's text: the message, or null. */
+function parsedLog(text: string): unknown {
+  try {
+    return fastLogMessage(JSON.parse(text));
+  } catch {
+    return null;
+  }
+}
+
+const TEXTS = [
+  '', '1', '999999', '1234567890', 'ok', 'say "hi"', 'a\\', '\\', '"', 'C:\\dir\\', '\u001b[31mred\u001b[0m', 'tab\there', 'cr\r',
+  'é€ 漢字', '😀 emoji', '\ud800 lone', 'end \udfff', '\u2028 \u2029', 'x'.repeat(70_000), 'null', '{"t":1}', '\\"',
+];
+
+/** One character changed, dropped or added somewhere in the frame's text. */
+function garble(rnd: () => number, text: string): string {
+  const at = Math.floor(rnd() * text.length);
+  const char = pick(rnd, ['"', '\\', ',', ':', '{', '}', '[', ']', ' ', '0', '1', '-', 'e', '.', 'n', '\n', '\u0001', 'x', 'u']);
+  const what = rnd();
+  if (what < 0.33) return text.slice(0, at) + text.slice(at + 1);
+  if (what < 0.66) return text.slice(0, at) + char + text.slice(at);
+  return text.slice(0, at) + char + text.slice(at + 1);
+}
+
+describe('the reader of log frames', () => {
+  it('reads every compact valid frame itself, as JSON.parse does', () => {
+    const rnd = random(42);
+    for (let i = 0; i < 3000; i++) {
+      const frame = validFrame(rnd);
+      for (const line of frame.lines as Array<Record<string, unknown>>) if (rnd() < 0.3) line.text = pick(rnd, TEXTS);
+      const text = JSON.stringify(frame);
+      const read = decodeLogFrame(text);
+      expect({ i, text, read: read !== null }).toEqual({ i, text, read: true });
+      expect(read).toEqual(JSON.parse(text));
+    }
+  });
+
+  it('reads lines whose keys come in any order, and frames whose keys do', () => {
+    const line = { text: 'a "b" \\ c', step: null, stream: 'stderr', t: 1.5e3 };
+    const text = JSON.stringify({ lines: [line, { ...line, step: 3 }], seq: 4, token: 'a'.repeat(22), attempt: 2, jobId: 7, type: 'log' });
+    expect(decodeLogFrame(text)).toEqual(JSON.parse(text));
+  });
+
+  it('never takes what JSON.parse or the check would refuse, and agrees where both take a frame', () => {
+    const rnd = random(99);
+    let read = 0;
+    for (let i = 0; i < 20_000; i++) {
+      const frame = validFrame(rnd);
+      for (const line of frame.lines as Array<Record<string, unknown>>) if (rnd() < 0.3) line.text = pick(rnd, TEXTS);
+      const what = rnd();
+      let text = JSON.stringify(what < 0.3 ? mutate(rnd, frame) : frame);
+      if (what >= 0.3 && what < 0.4) text = JSON.stringify(frame, null, rnd() < 0.5 ? 1 : '\t');
+      else if (what >= 0.4) for (let k = 1 + Math.floor(rnd() * 2); k > 0; k--) text = garble(rnd, text);
+      const decoded = decodeLogFrame(text);
+      if (decoded === null) continue;
+      read++;
+      expect({ i, text, decoded }).toEqual({ i, text, decoded: parsedLog(text) });
+    }
+    expect(read).toBeGreaterThan(2000); // the garbling left many frames valid, and those were read
+  });
+
+  it('unescapes every escape JSON has and refuses the ones it has not, as JSON.parse does', () => {
+    const frameWith = (text: string) => `{"type":"log","jobId":1,"token":"${'a'.repeat(22)}","attempt":1,"seq":0,"lines":[{"t":1,"stream":"stdout","step":null,"text":"${text}"},{"t":2,"stream":"stdout","step":null,"text":"after"}]}`;
+    const good = ['\\u00E9\\u00e9', '\\uD83D\\uDE00', '\\/\\b\\f\\n\\r\\t', '\\"', '\\\\', 'a\\\\\\"b', '\\u0022\\u005c', 'x\\u0000y'];
+    for (const text of good) expect({ text, read: decodeLogFrame(frameWith(text)) }).toEqual({ text, read: JSON.parse(frameWith(text)) });
+    const bad = ['\\u00g1', '\\x41', '\\u12', '\\u12"', '\\', '\\\\\\', '\\a', '\\U0041'];
+    for (const text of bad) {
+      expect({ text, read: decodeLogFrame(frameWith(text)) }).toEqual({ text, read: null });
+      expect(() => JSON.parse(frameWith(text))).toThrow();
+    }
+  });
+
+  it('leaves frames of more than 100,000 lines, and any other message, to JSON.parse and the schema', () => {
+    const line = { t: 1, stream: 'stdout', step: null, text: 'x' };
+    const frame = (n: number) => JSON.stringify({ type: 'log', jobId: 1, token: 'a'.repeat(22), attempt: 1, seq: 0, lines: Array.from({ length: n }, () => line) });
+    expect(decodeLogFrame(frame(100_000))?.lines).toHaveLength(100_000);
+    expect(decodeLogFrame(frame(100_001))).toBeNull();
+    expect(decodeLogFrame(JSON.stringify({ type: 'done', jobId: 1 }))).toBeNull();
+    expect(decodeLogFrame('{"type":"log","type":"log"}')).toBeNull();
   });
 });
