@@ -2,8 +2,7 @@
 // changing anything needs the admin token; errors are {"error": "..."} with a fitting status.
 // The routes live in routes/<noun>.ts (full paths, mounted at '/'); the plumbing in http.ts.
 import { Hono } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
-import { errorAnswer, notFoundAnswer, requireAnyToken, type ApiOptions } from './http.js';
+import { errorAnswer, limitBody, notFoundAnswer, requireAnyToken, type ApiOptions } from './http.js';
 import { createAgentRoutes } from './routes/agents.js';
 import { createJobRoutes } from './routes/jobs.js';
 import { createMetaRoutes } from './routes/meta.js';
@@ -19,7 +18,7 @@ export function createApi(options: ApiOptions): Hono {
   // file must not set its own onError/notFound, nor `use('*')` (that would reach the whole server).
   app.onError(errorAnswer(options.logger));
   app.notFound(notFoundAnswer);
-  app.use('*', bodyLimit({ maxSize: 1024 * 1024, onError: (c) => c.json({ error: 'the body is larger than 1 MiB' }, 413) }));
+  app.use('*', limitBody(1024 * 1024, (c) => c.json({ error: 'the body is larger than 1 MiB' }, 413)));
   if (options.private) app.use('/api/*', requireAnyToken(options.tokenKind));
 
   app.route('/', createMetaRoutes(options));
