@@ -32,6 +32,13 @@ export interface Store {
   readonly leases: LeaseStore;
   readonly tokens: TokenStore;
   readonly secrets: SecretStore;
+  /**
+   * Runs `work` in one IMMEDIATE transaction: the store calls it makes commit together, or not
+   * at all when it throws. Their own transactions nest as savepoints. Why: a commit costs more
+   * than the writes it carries (WAL frames, locks), and one agent message or one trigger
+   * changes several aggregates; `work` must be synchronous.
+   */
+  transaction<T>(work: () => T): T;
   /** True when the database answers (for /healthz). */
   ping(): boolean;
   close(): void;
@@ -43,6 +50,7 @@ const systemClock: Clock = { now: () => Date.now() };
 export function createStore(db: Sqlite, { clock = systemClock }: StoreOptions = {}): Store {
   const effects = createJobEffects(db);
   const ping = db.prepare<[], number>('SELECT 1').pluck();
+  const unit = db.transaction((work: () => unknown) => work());
   return {
     repos: createRepoStore(db, clock),
     runs: createRunStore(db, clock, effects),
@@ -53,6 +61,7 @@ export function createStore(db: Sqlite, { clock = systemClock }: StoreOptions = 
     leases: createLeaseStore(db, effects),
     tokens: createTokenStore(db, clock),
     secrets: createSecretStore(db, clock),
+    transaction: <T>(work: () => T) => unit.immediate(work) as T,
     ping: () => {
       try {
         return ping.get() === 1;
