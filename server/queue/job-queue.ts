@@ -11,7 +11,7 @@
 //                                        lease expired, no retry left ─▶ error "agent lost"
 import type { Logger } from 'pino';
 import { conflict, notFound } from '../../shared/errors.js';
-import { PROTOCOL_VERSION, type AgentMessage } from '../../shared/protocol/messages.js';
+import { PROTOCOL_VERSION, type AgentMessage, type ServerMessage } from '../../shared/protocol/messages.js';
 import type { EventBus } from '../events.js';
 import type { AgentHello, Claim, Job, QueuedJob, Store } from '../store/index.js';
 import { statusOf, type AgentLink, type AgentSlot } from './agents.js';
@@ -53,6 +53,12 @@ export interface JobQueue {
   disconnect(link: AgentLink): void;
   /** A frame after hello. */
   receive(link: AgentLink, message: AgentMessage): void;
+  /**
+   * Frames after hello that arrived together (one read of the socket), in order, stored in
+   * one commit; their acks go out after it. A frame that throws changes nothing, the ones
+   * before it stay, and the error reaches the caller with the rest not looked at.
+   */
+  receiveAll(link: AgentLink, messages: readonly AgentMessage[]): void;
   /** After a run was created or changed outside the queue: schedule it, publish it, dispatch. */
   runChanged(runId: number, jobIds?: readonly number[]): void;
   cancelRun(runId: number): void;
@@ -158,7 +164,7 @@ export function createJobQueue(options: JobQueueOptions): JobQueue {
       if (store.leases.releaseLease(claim.job.id, claim.token, now())) makeReady(store.jobs.getJob(claim.job.id)!);
       return false;
     }
-    slot.log.info({ jobId: claim.job.id, runId: claim.job.runId, job: claim.job.name, attempt: claim.job.attempt }, 'job assigned');
+    slot.log.debug({ jobId: claim.job.id, runId: claim.job.runId, job: claim.job.name, attempt: claim.job.attempt }, 'job assigned');
     bus.publish({ type: 'job', job: claim.job });
     publishAgent(slot);
     return true;
@@ -204,6 +210,30 @@ export function createJobQueue(options: JobQueueOptions): JobQueue {
     return slot;
   };
 
+  // What one frame after hello does. Acks go into `replies`, sent once the frames are stored.
+  const handle = (slot: AgentSlot, message: AgentMessage, replies: ServerMessage[]): void => {
+    switch (message.type) {
+      case 'hello':
+        return void slot.log.warn('second hello ignored');
+      case 'step':
+        return onStep(ctx, slot, message);
+      case 'log':
+        onLog(ctx, slot, message);
+        return void replies.push({ type: 'ack', jobId: message.jobId, attempt: message.attempt, seq: message.seq });
+      case 'done':
+        // The result, the agent's freed slot, the run moving on and the next job handed out.
+        onDone(ctx, slot, message);
+        return void replies.push({ type: 'done-ack', jobId: message.jobId, attempt: message.attempt });
+      case 'draining':
+        // The agent stops taking work on its own (SIGTERM, --once): no new jobs for it.
+        slot.draining = true;
+        return publishAgent(slot);
+      case 'drained':
+        slot.log.info('agent drained');
+        return slot.link.close(1000, 'drained');
+    }
+  };
+
   const queue: JobQueue = {
     connect(link, hello) {
       return store.transaction(() => connectAgent(link, hello));
@@ -220,29 +250,24 @@ export function createJobQueue(options: JobQueueOptions): JobQueue {
       bus.publish({ type: 'queue' });
     },
     receive(link, message) {
-      const slot = current(link);
-      if (!slot) return;
-      switch (message.type) {
-        case 'hello':
-          return void slot.log.warn('second hello ignored');
-        case 'step':
-          return onStep(ctx, slot, message);
-        case 'log':
-          onLog(ctx, slot, message);
-          return void link.send({ type: 'ack', jobId: message.jobId, attempt: message.attempt, seq: message.seq });
-        case 'done':
-          // One commit for the result, the agent's freed slot, the run moving on and the next job
-          // handed out; the ack goes once it is stored.
-          store.transaction(() => onDone(ctx, slot, message));
-          return void link.send({ type: 'done-ack', jobId: message.jobId, attempt: message.attempt });
-        case 'draining':
-          // The agent stops taking work on its own (SIGTERM, --once): no new jobs for it.
-          slot.draining = true;
-          return publishAgent(slot);
-        case 'drained':
-          slot.log.info('agent drained');
-          return link.close(1000, 'drained');
-      }
+      queue.receiveAll(link, [message]);
+    },
+    receiveAll(link, messages) {
+      const replies: ServerMessage[] = [];
+      const failure = store.transaction((): { error: unknown } | null => {
+        for (const message of messages) {
+          const slot = current(link);
+          if (!slot) break;
+          try {
+            store.transaction(() => handle(slot, message, replies));
+          } catch (error) {
+            return { error }; // what came before it stays, and is acknowledged
+          }
+        }
+        return null;
+      });
+      for (const reply of replies) link.send(reply);
+      if (failure) throw failure.error;
     },
     runChanged,
     cancelRun: (runId) => store.transaction(() => {
