@@ -213,6 +213,7 @@ describe('the job queue', () => {
       { type: 'done', ...base, attempt: 1, status: 'success', exitCode: 0, reason: null, lastSeq: 0, at },
     ]);
     expect(fx.logText(build.jobId)).toBe('hello\n');
+    expect(fx.events.flatMap((e) => (e.type === 'step' ? [[e.jobId, e.step.idx, e.step.status]] : []))).toEqual([[build.jobId, 0, 'running'], [build.jobId, 0, 'success']]);
     expect(fx.job(run.id, 'build')).toMatchObject({ status: 'success', steps: [{ status: 'success' }, { status: 'skipped' }] });
     // The freed slot took the next job inside the same unit; the acks follow, in frame order.
     expect(a.link.sent.slice(-3).map((m) => m.type)).toEqual(['job', 'ack', 'done-ack']);
