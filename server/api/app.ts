@@ -2,8 +2,7 @@
 // changing anything needs the admin token; errors are {"error": "..."} with a fitting status.
 // The routes live in routes/<noun>.ts (full paths, mounted at '/'); the plumbing in http.ts.
 import { Hono } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
-import { errorAnswer, notFoundAnswer, requireAnyToken, type ApiOptions } from './http.js';
+import { errorAnswer, limitBody, notFoundAnswer, requireAnyToken, type ApiOptions } from './http.js';
 import { createAgentRoutes } from './routes/agents.js';
 import { createHookRoutes } from './routes/hooks.js';
 import { createJobRoutes } from './routes/jobs.js';
@@ -20,9 +19,9 @@ export function createApi(options: ApiOptions): Hono {
   // file must not set its own onError/notFound, nor `use('*')` (that would reach the whole server).
   app.onError(errorAnswer(options.logger));
   app.notFound(notFoundAnswer);
-  const apiLimit = bodyLimit({ maxSize: 1024 * 1024, onError: (c) => c.json({ error: 'the body is larger than 1 MiB' }, 413) });
+  const apiLimit = limitBody(1024 * 1024, (c) => c.json({ error: 'the body is larger than 1 MiB' }, 413));
   // Forges send large pushes (GitHub caps its payloads at 25 MiB).
-  const hookLimit = bodyLimit({ maxSize: 25 * 1024 * 1024, onError: (c) => c.json({ error: 'the body is larger than 25 MiB' }, 413) });
+  const hookLimit = limitBody(25 * 1024 * 1024, (c) => c.json({ error: 'the body is larger than 25 MiB' }, 413));
   app.use('*', (c, next) => (c.req.path.startsWith('/hooks/') ? hookLimit(c, next) : apiLimit(c, next)));
   if (options.private) app.use('/api/*', requireAnyToken(options.tokenKind));
 

@@ -31,7 +31,7 @@ const MAX_SUBSCRIPTIONS = 64;
 export function createEventsSocket({ bus, logger, mayRead, maxBufferedBytes = 8 * 1024 * 1024 }: EventsSocketOptions): EventsSocket {
   const wss = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024 });
 
-  const toWire = (event: KilnEvent): Record<string, unknown> | null => {
+  const toWire = (event: KilnEvent): Record<string, unknown> => {
     switch (event.type) {
       case 'run': return { type: 'run', run: runView(event.run) };
       // shown_attempt: the attempt the job's log shows now, so live viewers switch when the server does.
@@ -39,28 +39,32 @@ export function createEventsSocket({ bus, logger, mayRead, maxBufferedBytes = 8 
       case 'step': return { type: 'step', job_id: event.jobId, step: stepView(event.step) };
       case 'agent': return { type: 'agent', agent: agentView(event.agent) };
       case 'queue': return { type: 'queue' };
-      case 'log': return null; // only to subscribers, below
+      // Only to the sockets subscribed to the job, below.
+      case 'log': return {
+        type: 'log', job_id: event.jobId, attempt: event.attempt, first_line: event.firstLine,
+        lines: event.lines.map((l, i) => ({ n: event.firstLine + i + 1, t: l.t, stream: l.stream, step: l.step, text: l.text })),
+      };
     }
+  };
+  // Why by event: every dashboard gets the same text for one change; it is built once.
+  const texts = new WeakMap<KilnEvent, string>();
+  const textOf = (event: KilnEvent): string => {
+    let text = texts.get(event);
+    if (text === undefined) texts.set(event, (text = JSON.stringify(toWire(event))));
+    return text;
   };
 
   wss.on('connection', (ws: WebSocket) => {
     const jobs = new Set<number>();
-    const send = (message: Record<string, unknown>) => {
+    const sendText = (text: string) => {
       if (ws.bufferedAmount > maxBufferedBytes) return void ws.close(1013, 'too slow: events dropped');
-      ws.send(JSON.stringify(message));
+      ws.send(text);
     };
+    const send = (message: Record<string, unknown>) => sendText(JSON.stringify(message));
     const unsubscribe = bus.subscribe((event) => {
       if (ws.readyState !== ws.OPEN) return;
-      if (event.type === 'log') {
-        if (!jobs.has(event.jobId)) return;
-        send({
-          type: 'log', job_id: event.jobId, attempt: event.attempt, first_line: event.firstLine,
-          lines: event.lines.map((l, i) => ({ n: event.firstLine + i + 1, t: l.t, stream: l.stream, step: l.step, text: l.text })),
-        });
-      } else {
-        const wire = toWire(event);
-        if (wire) send(wire);
-      }
+      if (event.type === 'log' && !jobs.has(event.jobId)) return;
+      sendText(textOf(event));
     });
     ws.on('message', (data) => {
       let message: { subscribe?: { job?: unknown }; unsubscribe?: { job?: unknown } };

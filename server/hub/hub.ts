@@ -9,7 +9,7 @@ import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import { createRequire } from 'node:module';
 import type { WebSocket } from 'ws';
-import { encode, MAX_FRAME_BYTES, PROTOCOL_VERSION, type ServerMessage } from '../../shared/protocol/messages.js';
+import { encode, MAX_FRAME_BYTES, PROTOCOL_VERSION, type AgentMessage, type ServerMessage } from '../../shared/protocol/messages.js';
 import type { decodeAgentMessage } from '../../shared/protocol/agent-schema.js';
 import type { AgentLink, JobQueue } from '../queue/job-queue.js';
 import { bearer } from '../auth.js';
@@ -19,7 +19,7 @@ import { bearer } from '../auth.js';
 const { WebSocketServer } = createRequire(import.meta.url)('ws') as typeof import('ws');
 
 export interface HubOptions {
-  queue: Pick<JobQueue, 'connect' | 'disconnect' | 'receive'>;
+  queue: Pick<JobQueue, 'connect' | 'disconnect' | 'receiveAll'>;
   logger: Logger;
   now?: () => number;
   /** Whether a bearer token may connect as an agent. */
@@ -54,7 +54,38 @@ export function createHub(options: HubOptions): Hub {
   let decoderLoading: Promise<unknown> | null = null;
   const loadDecoder = () => (decoderLoading ??= import('../../shared/protocol/agent-schema.js').then((m) => (decode = m.decodeAgentMessage)));
 
-  const onConnection = (socket: WebSocket, remote: string, decodeFrame: typeof decodeAgentMessage) => {
+  const onConnection = (socket: WebSocket, raw: Duplex, remote: string, decodeFrame: typeof decodeAgentMessage) => {
+    // Why a read's frames go to the queue together: an agent sends a job's step, log and done
+    // frames at once, and the queue stores what arrived together in one commit (a commit costs
+    // more than the rows it carries). ws parses a read's frames synchronously, between these
+    // two listeners; a frame parsed at any other time (ws was paused) goes to the queue alone.
+    // The socket is corked meanwhile, so the acks and next job the queue answers with leave in
+    // one write instead of one each.
+    let reading = false;
+    let batch: AgentMessage[] = [];
+    const flush = () => {
+      if (batch.length === 0) return;
+      const messages = batch;
+      batch = [];
+      deliver(messages);
+    };
+    raw.prependListener('data', () => {
+      reading = true;
+      raw.cork();
+    });
+    raw.on('data', () => {
+      reading = false;
+      flush();
+      raw.uncork();
+    });
+    const deliver = (messages: AgentMessage[]) => {
+      try {
+        queue.receiveAll(link, messages);
+      } catch (error) {
+        logger.error({ err: error, remote }, 'agent message failed');
+        socket.close(1011, 'internal error');
+      }
+    };
     const link: Connection = {
       remote, lastHeardMs: now(), welcomed: false,
       send: (message: ServerMessage) => {
@@ -68,20 +99,26 @@ export function createHub(options: HubOptions): Hub {
     const helloTimer = setTimeout(() => link.welcomed || socket.close(4003, 'no hello within 10 s'), options.helloMs ?? 10_000);
     socket.on('message', (data, isBinary) => {
       if (isBinary) {
+        flush(); // what came before it is taken
         logger.warn({ remote }, 'binary frame; closing the connection');
         socket.close(1003, 'the agent protocol speaks text frames only');
         return;
       }
       const decoded = decodeFrame(data.toString());
       if (!decoded.ok) {
+        flush();
         logger.warn({ remote, error: decoded.error }, 'malformed frame; closing the connection');
         socket.close(1007, decoded.error.slice(0, 120));
         return;
       }
       link.lastHeardMs = now();
       const message = decoded.message;
+      if (link.welcomed) {
+        if (reading) batch.push(message);
+        else deliver([message]);
+        return;
+      }
       try {
-        if (link.welcomed) return queue.receive(link, message);
         if (message.type !== 'hello') return socket.close(4003, 'the first message must be hello');
         if (message.protocol !== PROTOCOL_VERSION) {
           logger.warn({ remote, protocol: message.protocol }, 'agent refused: protocol version');
@@ -118,7 +155,7 @@ export function createHub(options: HubOptions): Hub {
         socket.end('HTTP/1.1 401 Unauthorized\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n{"error":"wrong or missing agent token"}');
         return;
       }
-      const upgrade = (decoder: typeof decodeAgentMessage) => wss.handleUpgrade(request, socket, head, (ws) => onConnection(ws, remote, decoder));
+      const upgrade = (decoder: typeof decodeAgentMessage) => wss.handleUpgrade(request, socket, head, (ws) => onConnection(ws, socket, remote, decoder));
       if (decode) return upgrade(decode);
       loadDecoder().then(() => upgrade(decode!), (error: unknown) => {
         logger.error({ err: error }, 'cannot load the agent protocol');

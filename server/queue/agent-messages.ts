@@ -35,7 +35,7 @@ export function onStep(ctx: MessageContext, slot: AgentSlot, m: Message<'step'>)
     return;
   }
   if (!ctx.store.steps.setStepStatus(m.jobId, m.token, m.index, m.status, m.exitCode, m.at)) return;
-  const step = ctx.store.steps.listSteps(m.jobId)[m.index];
+  const step = ctx.store.steps.getStep(m.jobId, m.index);
   if (step) ctx.bus.publish({ type: 'step', jobId: m.jobId, step });
 }
 

@@ -11,7 +11,7 @@
 //                                        lease expired, no retry left ─▶ error "agent lost"
 import type { Logger } from 'pino';
 import { conflict, notFound } from '../../shared/errors.js';
-import { PROTOCOL_VERSION, type AgentMessage } from '../../shared/protocol/messages.js';
+import { PROTOCOL_VERSION, type AgentMessage, type ServerMessage } from '../../shared/protocol/messages.js';
 import type { EventBus } from '../events.js';
 import type { AgentHello, Claim, Job, QueuedJob, Store } from '../store/index.js';
 import { statusOf, type AgentLink, type AgentSlot } from './agents.js';
@@ -53,6 +53,12 @@ export interface JobQueue {
   disconnect(link: AgentLink): void;
   /** A frame after hello. */
   receive(link: AgentLink, message: AgentMessage): void;
+  /**
+   * Frames after hello that arrived together (one read of the socket), in order, stored in
+   * one commit; their acks go out after it. A frame that throws changes nothing, the ones
+   * before it stay, and the error reaches the caller with the rest not looked at.
+   */
+  receiveAll(link: AgentLink, messages: readonly AgentMessage[]): void;
   /** After a run was created or changed outside the queue: schedule it, publish it, dispatch. */
   runChanged(runId: number, jobIds?: readonly number[]): void;
   cancelRun(runId: number): void;
@@ -115,10 +121,12 @@ export function createJobQueue(options: JobQueueOptions): JobQueue {
 
   // Why only the changed jobs are published: a 250-job run would otherwise send 250 events
   // for each of its jobs that ends.
-  const runChanged = (runId: number, jobIds?: readonly number[]) => {
-    const decisions = advanceRun(store, runId);
-    const run = store.runs.getRunSummary(runId);
+  const runChanged = (runId: number, jobIds?: readonly number[]) => store.transaction(() => {
+    let run = store.runs.getRunSummary(runId);
     if (!run) return;
+    const decisions = advanceRun(store, runId, run);
+    // A skip or a block may move the run's status on; a job made ready does not.
+    if (decisions.some((d) => d.to !== 'ready')) run = store.runs.getRunSummary(runId)!;
     bus.publish({ type: 'run', run });
     const changed = jobIds === undefined ? store.jobs.listJobs(runId) : [...new Set([...jobIds, ...decisions.map((d) => d.jobId)])].map((id) => store.jobs.getJob(id));
     for (const job of changed) {
@@ -129,7 +137,7 @@ export function createJobQueue(options: JobQueueOptions): JobQueue {
     }
     bus.publish({ type: 'queue' });
     requestDispatch();
-  };
+  });
 
   const ctx: MessageContext = {
     store, bus, logger, now, logCapBytes: options.logCapBytes,
@@ -156,7 +164,7 @@ export function createJobQueue(options: JobQueueOptions): JobQueue {
       if (store.leases.releaseLease(claim.job.id, claim.token, now())) makeReady(store.jobs.getJob(claim.job.id)!);
       return false;
     }
-    slot.log.info({ jobId: claim.job.id, runId: claim.job.runId, job: claim.job.name, attempt: claim.job.attempt }, 'job assigned');
+    slot.log.debug({ jobId: claim.job.id, runId: claim.job.runId, job: claim.job.name, attempt: claim.job.attempt }, 'job assigned');
     bus.publish({ type: 'job', job: claim.job });
     publishAgent(slot);
     return true;
@@ -167,40 +175,68 @@ export function createJobQueue(options: JobQueueOptions): JobQueue {
     return slot && agents.get(slot.agentId) === slot ? slot : null;
   };
 
+  const connectAgent = (link: AgentLink, hello: HelloRequest): AgentSlot => {
+    const agent = store.agents.registerAgent({ name: hello.name, labels: hello.labels, pool: hello.pool, capacity: hello.capacity, protocol: hello.protocol, version: hello.version });
+    const previous = agents.get(agent.id);
+    if (previous) {
+      agents.delete(agent.id);
+      previous.link.close(4001, 'replaced by a new connection of the same agent');
+    }
+    const slot: AgentSlot = {
+      agentId: agent.id, name: agent.name, labels: [...hello.labels], capacity: hello.capacity, pool: hello.pool, link,
+      jobs: new Map(), stopping: new Map(), refused: 0, draining: false, stored: 'idle', log: logger.child({ agentId: agent.id, agent: agent.name }),
+    };
+    const keep: number[] = [];
+    const drop: number[] = [];
+    for (const held of hello.jobs) {
+      // Only the holder of the live lease may go on: the same agent, the same token. A job
+      // taken back (and perhaps leased to another agent) while this one was away is dropped.
+      const lease = store.leases.getLease(held.jobId);
+      if (lease && lease.agentId === agent.id && lease.token === held.token && store.leases.renewLease(held.jobId, held.token, now(), leaseMs)) {
+        keep.push(held.jobId);
+        slot.jobs.set(held.jobId, held.token);
+      } else {
+        // The agent must stop this job; its slot stays taken until it says the job is done.
+        drop.push(held.jobId);
+        slot.stopping.set(held.jobId, now() + leaseMs);
+      }
+    }
+    agents.set(agent.id, slot);
+    byLink.set(link, slot);
+    link.send({ type: 'welcome', agentId: agent.id, protocol: PROTOCOL_VERSION, leaseMs, keep, drop });
+    slot.log.info({ remote: link.remote, labels: hello.labels, capacity: hello.capacity, kept: keep.length, dropped: drop.length }, 'agent connected');
+    publishAgent(slot);
+    requestDispatch();
+    return slot;
+  };
+
+  // What one frame after hello does. Acks go into `replies`, sent once the frames are stored.
+  const handle = (slot: AgentSlot, message: AgentMessage, replies: ServerMessage[]): void => {
+    switch (message.type) {
+      case 'hello':
+        return void slot.log.warn('second hello ignored');
+      case 'step':
+        return onStep(ctx, slot, message);
+      case 'log':
+        onLog(ctx, slot, message);
+        return void replies.push({ type: 'ack', jobId: message.jobId, attempt: message.attempt, seq: message.seq });
+      case 'done':
+        // The result, the agent's freed slot, the run moving on and the next job handed out.
+        onDone(ctx, slot, message);
+        return void replies.push({ type: 'done-ack', jobId: message.jobId, attempt: message.attempt });
+      case 'draining':
+        // The agent stops taking work on its own (SIGTERM, --once): no new jobs for it.
+        slot.draining = true;
+        return publishAgent(slot);
+      case 'drained':
+        slot.log.info('agent drained');
+        return slot.link.close(1000, 'drained');
+    }
+  };
+
   const queue: JobQueue = {
     connect(link, hello) {
-      const agent = store.agents.registerAgent({ name: hello.name, labels: hello.labels, pool: hello.pool, capacity: hello.capacity, protocol: hello.protocol, version: hello.version });
-      const previous = agents.get(agent.id);
-      if (previous) {
-        agents.delete(agent.id);
-        previous.link.close(4001, 'replaced by a new connection of the same agent');
-      }
-      const slot: AgentSlot = {
-        agentId: agent.id, name: agent.name, labels: [...hello.labels], capacity: hello.capacity, pool: hello.pool, link,
-        jobs: new Map(), stopping: new Map(), refused: 0, draining: false, stored: 'idle', log: logger.child({ agentId: agent.id, agent: agent.name }),
-      };
-      const keep: number[] = [];
-      const drop: number[] = [];
-      for (const held of hello.jobs) {
-        // Only the holder of the live lease may go on: the same agent, the same token. A job
-        // taken back (and perhaps leased to another agent) while this one was away is dropped.
-        const lease = store.leases.getLease(held.jobId);
-        if (lease && lease.agentId === agent.id && lease.token === held.token && store.leases.renewLease(held.jobId, held.token, now(), leaseMs)) {
-          keep.push(held.jobId);
-          slot.jobs.set(held.jobId, held.token);
-        } else {
-          // The agent must stop this job; its slot stays taken until it says the job is done.
-          drop.push(held.jobId);
-          slot.stopping.set(held.jobId, now() + leaseMs);
-        }
-      }
-      agents.set(agent.id, slot);
-      byLink.set(link, slot);
-      link.send({ type: 'welcome', agentId: agent.id, protocol: PROTOCOL_VERSION, leaseMs, keep, drop });
-      slot.log.info({ remote: link.remote, labels: hello.labels, capacity: hello.capacity, kept: keep.length, dropped: drop.length }, 'agent connected');
-      publishAgent(slot);
-      requestDispatch();
-      return slot;
+      return store.transaction(() => connectAgent(link, hello));
     },
     disconnect(link) {
       const slot = current(link);
@@ -214,30 +250,27 @@ export function createJobQueue(options: JobQueueOptions): JobQueue {
       bus.publish({ type: 'queue' });
     },
     receive(link, message) {
-      const slot = current(link);
-      if (!slot) return;
-      switch (message.type) {
-        case 'hello':
-          return void slot.log.warn('second hello ignored');
-        case 'step':
-          return onStep(ctx, slot, message);
-        case 'log':
-          onLog(ctx, slot, message);
-          return void link.send({ type: 'ack', jobId: message.jobId, attempt: message.attempt, seq: message.seq });
-        case 'done':
-          onDone(ctx, slot, message);
-          return void link.send({ type: 'done-ack', jobId: message.jobId, attempt: message.attempt });
-        case 'draining':
-          // The agent stops taking work on its own (SIGTERM, --once): no new jobs for it.
-          slot.draining = true;
-          return publishAgent(slot);
-        case 'drained':
-          slot.log.info('agent drained');
-          return link.close(1000, 'drained');
-      }
+      queue.receiveAll(link, [message]);
+    },
+    receiveAll(link, messages) {
+      const replies: ServerMessage[] = [];
+      const failure = store.transaction((): { error: unknown } | null => {
+        for (const message of messages) {
+          const slot = current(link);
+          if (!slot) break;
+          try {
+            store.transaction(() => handle(slot, message, replies));
+          } catch (error) {
+            return { error }; // what came before it stays, and is acknowledged
+          }
+        }
+        return null;
+      });
+      for (const reply of replies) link.send(reply);
+      if (failure) throw failure.error;
     },
     runChanged,
-    cancelRun(runId) {
+    cancelRun: (runId) => store.transaction(() => {
       for (const { jobId, agentId } of store.jobs.cancelRun(runId, 'cancelled')) {
         ready.delete(jobId);
         const slot = agentId === null ? undefined : agents.get(agentId);
@@ -246,7 +279,7 @@ export function createJobQueue(options: JobQueueOptions): JobQueue {
         slot.link.send({ type: 'cancel', jobId, reason: 'cancelled' });
       }
       runChanged(runId);
-    },
+    }),
     approveJob(jobId) {
       const job = store.jobs.getJob(jobId);
       if (!job) throw notFound(`no job ${jobId}`);
@@ -297,7 +330,8 @@ export function createJobQueue(options: JobQueueOptions): JobQueue {
         dispatching = false;
       }
     },
-    tick() {
+    // One commit for the whole pass: a thousand agents' renewals are a thousand writes.
+    tick: () => store.transaction(() => {
       const ended = expireLeases({ store, logger, agents: agents.values(), nowMs: now(), leaseMs });
       for (const job of ended) ctx.jobEnded(job.job, job.outcome);
       // Why a reconcile: the ready index is a cache of SQL; if a path ever forgot to add a job,
@@ -307,7 +341,7 @@ export function createJobQueue(options: JobQueueOptions): JobQueue {
         if (missing > 0) logger.warn({ missing }, 'ready jobs were missing from the dispatch index; added');
       }
       requestDispatch();
-    },
+    }),
     start() {
       const everyMs = options.tickMs ?? Math.max(200, Math.min(5000, Math.floor(leaseMs / 4)));
       timer = setInterval(() => queue.tick(), everyMs);

@@ -20,9 +20,9 @@ export interface Decision {
 /**
  * Moves every job of the run whose needs have all ended. Jobs are in topological order, so
  * one pass carries skips down the graph. Returns what it decided, for events and logs.
+ * `summary`: the run as the caller just read it, if it did (it is read otherwise).
  */
-export function advanceRun(store: Store, runId: number): Decision[] {
-  const summary = store.runs.getRunSummary(runId);
+export function advanceRun(store: Store, runId: number, summary: Run | null = store.runs.getRunSummary(runId)): Decision[] {
   if (!summary || isFinal(summary.status)) return [];
   const jobs = store.jobs.listJobStates(runId);
   const status = new Map<string, Status>(jobs.map((j) => [j.name, j.status]));
@@ -34,8 +34,7 @@ export function advanceRun(store: Store, runId: number): Decision[] {
     // judged: they are judged here too.
     const waiting = (job.status === 'queued' && !job.ready) || job.status === 'blocked' || (job.status === 'queued' && job.needs.length === 0);
     if (!waiting || !job.needs.every((n) => isFinal(status.get(n) ?? 'success'))) continue;
-    const when = store.jobs.getJob(job.id)?.plan.when ?? null;
-    const decision = decide(job, when, facts, job.needs.map((n) => byName.get(n)!).map((n) => ({ status: status.get(n.name)!, allowFailure: n.allowFailure })));
+    const decision = decide(job, job.when, facts, job.needs.map((n) => byName.get(n)!).map((n) => ({ status: status.get(n.name)!, allowFailure: n.allowFailure })));
     if (decision.to === 'skipped') {
       if (store.jobs.setJobStatus(job.id, 'skipped', { reason: decision.reason })) status.set(job.name, 'skipped');
       else continue;

@@ -50,7 +50,8 @@ export function createJobEffects(db: Sqlite): JobEffects {
       const begun = status !== 'queued' && status !== 'blocked';
       const startedAt = run.started_at ?? (begun ? now : null);
       const finishedAt = isFinal(status) ? (run.finished_at ?? now) : null;
-      stmt.setRun.run(status, startedAt, finishedAt, runId);
+      // Most job changes leave the run as it is (a second job starting): no write then.
+      if (status !== run.status || startedAt !== run.started_at || finishedAt !== run.finished_at) stmt.setRun.run(status, startedAt, finishedAt, runId);
     },
     resetSteps: (jobId) => void stmt.resetSteps.run(jobId),
     closeSteps(jobId, jobStatus, now) {

@@ -2,6 +2,7 @@
 // Changes that need an agent's lease (claim, complete, retry, release) live in leases.ts.
 
 import { canTransition, isFinal, type Status } from '../../shared/status.js';
+import type { When } from '../../shared/pipeline/types.js';
 import type { Sqlite } from './db.js';
 import type { JobEffects } from './job-effects.js';
 import { toJob, toStep, type JobRow, type StepRow } from './job-rows.js';
@@ -67,8 +68,9 @@ export function createJobStore(db: Sqlite, clock: Clock, effects: JobEffects): J
          AND json_extract(plan, '$.environment') IS NOT NULL GROUP BY json_extract(plan, '$.environment'))
        ORDER BY json_extract(plan, '$.environment')`,
     ),
-    states: db.prepare<[number], { id: number; name: string; status: Status; needs: string; ready: number; allow_failure: number; approval: number }>(
-      'SELECT id, name, status, needs, ready_at IS NOT NULL AS ready, allow_failure, approval FROM jobs WHERE run_id = ? ORDER BY idx',
+    states: db.prepare<[number], { id: number; name: string; status: Status; needs: string; ready: number; allow_failure: number; approval: number; when_json: string | null }>(
+      `SELECT id, name, status, needs, ready_at IS NOT NULL AS ready, allow_failure, approval, json_extract(plan, '$.when') AS when_json
+       FROM jobs WHERE run_id = ? ORDER BY idx`,
     ),
     steps: db.prepare<[number], StepRow>('SELECT * FROM steps WHERE job_id = ? ORDER BY idx'),
     readyJobs: db.prepare<[], { id: number; run_id: number; runs_on: string; concurrency: string | null; ready_at: number }>(
@@ -131,7 +133,7 @@ export function createJobStore(db: Sqlite, clock: Clock, effects: JobEffects): J
     listJobs: (runId) => stmt.byRun.all(runId).map(toJob),
     listJobStates: (runId) => stmt.states.all(runId).map((r) => ({
       id: r.id, name: r.name, status: r.status, needs: JSON.parse(r.needs) as string[], ready: r.ready === 1,
-      allowFailure: r.allow_failure === 1, approval: r.approval === 1,
+      allowFailure: r.allow_failure === 1, approval: r.approval === 1, when: r.when_json === null ? null : (JSON.parse(r.when_json) as When),
     })),
     setJobStatus: (id, to, c = {}) => setStatus.immediate(id, to, c),
     // Only `blocked` may move to `queued` here (running → queued is a retry and needs the lease).

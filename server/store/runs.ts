@@ -162,8 +162,11 @@ export function createRunStore(db: Sqlite, clock: Clock, effects: JobEffects): R
       stepsByJob.set(s.job_id, list);
     }
     const jobs = stmt.jobs.all(row.id).map((j) => ({ ...toJob(j), steps: stepsByJob.get(j.id) ?? [] }));
-    const plan = parseJsonOrNull<Plan>(stmt.plan.get(row.id)?.plan ?? null);
-    return { ...toRun(row), plan, jobs };
+    // The plan (the biggest column, and immutable) is read and parsed only when asked for: the
+    // API's views of a run do not show it.
+    let plan: Plan | null | undefined;
+    const detail = { ...toRun(row), jobs } as Omit<RunDetail, 'plan'> as RunDetail;
+    return Object.defineProperty(detail, 'plan', { enumerable: true, get: () => (plan === undefined ? (plan = parseJsonOrNull<Plan>(stmt.plan.get(row.id)?.plan ?? null)) : plan) });
   }
 
   return {

@@ -8,6 +8,7 @@ import type { Step } from './types.js';
 /** Step changes come from the agent that holds the job's lease: a stale token changes nothing. */
 export interface StepStore {
   listSteps(jobId: number): Step[];
+  getStep(jobId: number, idx: number): Step | null;
   /**
    * Moves step `idx` of the job to `to` (queued → running | skipped, running → final) when
    * `token` is the job's live lease token. False: illegal transition, unknown step, or lease lost.
@@ -18,6 +19,7 @@ export interface StepStore {
 export function createStepStore(db: Sqlite): StepStore {
   const stmt = {
     list: db.prepare<[number], StepRow>('SELECT * FROM steps WHERE job_id = ? ORDER BY idx'),
+    one: db.prepare<[number, number], StepRow>('SELECT * FROM steps WHERE job_id = ? AND idx = ?'),
     fenced: db.prepare<[number, number, string], { status: Status }>(
       `SELECT s.status FROM steps s JOIN leases l ON l.job_id = s.job_id
        WHERE s.job_id = ? AND s.idx = ? AND l.token = ?`,
@@ -41,6 +43,10 @@ export function createStepStore(db: Sqlite): StepStore {
 
   return {
     listSteps: (jobId) => stmt.list.all(jobId).map(toStep),
+    getStep: (jobId, idx) => {
+      const row = stmt.one.get(jobId, idx);
+      return row ? toStep(row) : null;
+    },
     setStepStatus: (jobId, token, idx, to, exitCode, now) => set.immediate(jobId, token, idx, to, exitCode, now),
   };
 }

@@ -39,6 +39,13 @@ export interface Store {
   readonly statuses: StatusOutbox;
   /** Holds the secret key once the server unlocks it; secrets and repo credentials need it. */
   readonly sealing: Sealing;
+  /**
+   * Runs `work` in one IMMEDIATE transaction: the store calls it makes commit together, or not
+   * at all when it throws. Their own transactions nest as savepoints. Why: a commit costs more
+   * than the writes it carries (WAL frames, locks), and one agent message or one trigger
+   * changes several aggregates; `work` must be synchronous.
+   */
+  transaction<T>(work: () => T): T;
   /** True when the database answers (for /healthz). */
   ping(): boolean;
   close(): void;
@@ -51,6 +58,7 @@ export function createStore(db: Sqlite, { clock = systemClock }: StoreOptions = 
   const effects = createJobEffects(db);
   const sealing = createSealing(db);
   const ping = db.prepare<[], number>('SELECT 1').pluck();
+  const unit = db.transaction((work: () => unknown) => work());
   return {
     sealing,
     repos: createRepoStore(db, clock, sealing),
@@ -64,6 +72,7 @@ export function createStore(db: Sqlite, { clock = systemClock }: StoreOptions = 
     secrets: createSecretStore(db, clock, sealing),
     hooks: createHookStore(db, clock),
     statuses: createStatusOutbox(db, clock),
+    transaction: <T>(work: () => T) => unit.immediate(work) as T,
     ping: () => {
       try {
         return ping.get() === 1;

@@ -25,6 +25,8 @@ export function hashToken(secret: string): string {
   return createHash('sha256').update(secret, 'utf8').digest('hex');
 }
 
+const MAX_VERIFIED = 256;
+
 interface TokenRow { id: number; kind: TokenKind; name: string; hash: string; created_at: number }
 
 const toToken = (r: TokenRow): ApiToken => ({ id: r.id, kind: r.kind, name: r.name, createdAt: isoAlways(r.created_at) });
@@ -41,17 +43,32 @@ export function createTokenStore(db: Sqlite, clock: Clock): TokenStore {
     remove: db.prepare<[string]>('DELETE FROM api_tokens WHERE name = ?'),
   };
 
+  // Why remembered: every API request and agent connection presents a token, and a lookup
+  // costs more than the request's own work. Only tokens that verified are kept (an unknown one
+  // cannot fill memory), and any change to the table forgets them all: the server is the only
+  // writer of its database.
+  const verified = new Map<string, ApiToken>();
+  const forget = <T>(result: T): T => {
+    verified.clear();
+    return result;
+  };
+
   return {
-    setToken: ({ kind, name, secret }) => toToken(stmt.upsert.get(kind, name, hashToken(secret), clock.now())!),
+    setToken: ({ kind, name, secret }) => forget(toToken(stmt.upsert.get(kind, name, hashToken(secret), clock.now())!)),
     verifyToken(secret) {
       // Why a lookup by hash is safe: timing can only reveal how close a stored *hash* is to
       // sha256(guess), and a hash does not authenticate; the final compare is constant-time anyway.
       const hash = hashToken(secret);
+      const known = verified.get(hash);
+      if (known) return known;
       const row = stmt.byHash.get(hash);
-      if (!row) return null;
-      return timingSafeEqual(Buffer.from(row.hash, 'hex'), Buffer.from(hash, 'hex')) ? toToken(row) : null;
+      if (!row || !timingSafeEqual(Buffer.from(row.hash, 'hex'), Buffer.from(hash, 'hex'))) return null;
+      if (verified.size >= MAX_VERIFIED) verified.clear();
+      const token = toToken(row);
+      verified.set(hash, token);
+      return token;
     },
     listTokens: () => stmt.all.all().map(toToken),
-    deleteToken: (name) => stmt.remove.run(name).changes === 1,
+    deleteToken: (name) => forget(stmt.remove.run(name).changes === 1),
   };
 }

@@ -1,6 +1,6 @@
 // The store's domain types: camelCase objects, times as ISO-8601 UTC strings (or null).
 
-import type { PlannedJob, Plan } from '../../shared/pipeline/types.js';
+import type { PlannedJob, Plan, When } from '../../shared/pipeline/types.js';
 import type { Status } from '../../shared/status.js';
 
 /** Where the store reads the time from for writes that carry no explicit `now` (ms since epoch). */
@@ -108,6 +108,7 @@ export interface JobState {
   ready: boolean;           // claimable once queued (ready_at set)
   allowFailure: boolean;
   approval: boolean;
+  when: When | null;        // the plan's `when`, without reading the rest of the plan
 }
 
 export interface Step {

@@ -94,9 +94,12 @@ export function createRunStarter({ store, logger, mirrors, mirrorDir, onRunCreat
   };
 
   function create(run: Parameters<Store['runs']['addRun']>[0]): Run {
-    const created = store.runs.addRun(run);
-    logger.info({ repo: created.repo, runId: created.id, number: created.number, event: created.event, ref: created.ref, status: created.status }, 'run created');
-    onRunCreated(created);
-    return created;
+    // One commit for the run and what the queue does with it at once (its first jobs leased).
+    return store.transaction(() => {
+      const created = store.runs.addRun(run);
+      logger.info({ repo: created.repo, runId: created.id, number: created.number, event: created.event, ref: created.ref, status: created.status }, 'run created');
+      onRunCreated(created);
+      return created;
+    });
   }
 }

@@ -149,14 +149,20 @@ describe('the API', () => {
     good.close();
   });
 
-  it('streams run and job events over /api/events', async () => {
+  it('streams run and job events over /api/events, the same to every dashboard', async () => {
     const ws = new WebSocket(`${server.url.replace('http', 'ws')}/api/events`);
+    const other = new WebSocket(`${server.url.replace('http', 'ws')}/api/events`);
     const seen: Array<{ type: string; run?: { id: number; status: string }; job?: { run_id: number } }> = [];
+    const seenByOther: typeof seen = [];
     ws.on('message', (data) => seen.push(JSON.parse(data.toString())));
-    await new Promise((resolve) => ws.on('open', resolve));
+    other.on('message', (data) => seenByOther.push(JSON.parse(data.toString())));
+    await Promise.all([ws, other].map((s) => new Promise((resolve) => s.on('open', resolve))));
     await repo.commit({ 'pipeline.yml': 'jobs:\n  build:\n    steps: [{ run: echo fixed }]\n' }, 'fix the pipeline');
     const run = (await server.api('POST', '/api/repos/web/runs', { ref: 'main' })).body;
-    await eventually(() => seen.some((e) => e.type === 'run' && e.run!.id === run.id) && seen.some((e) => e.type === 'job' && e.job!.run_id === run.id), 5000, 'run and job events');
+    const firstOf = (events: typeof seen) => [events.find((e) => e.type === 'run' && e.run!.id === run.id), events.find((e) => e.type === 'job' && e.job!.run_id === run.id)];
+    await eventually(() => [...firstOf(seen), ...firstOf(seenByOther)].every(Boolean), 5000, 'run and job events');
+    expect(firstOf(seenByOther)).toEqual(firstOf(seen));
+    other.close();
     ws.send('{"subscribe":{"job":"x"}}');
     await eventually(() => seen.some((e) => e.type === 'error'), 5000, 'an error answer');
     ws.close();

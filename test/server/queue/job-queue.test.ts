@@ -197,4 +197,42 @@ describe('the job queue', () => {
     fx.done(a.link, a.link.jobs()[0]!, 'success');
     expect(a.link.jobs().map((j) => j.job.name)).toEqual(['one', 'next']);
   });
+
+  it('stores frames that came together and acknowledges them after; a frame that fails keeps the ones before it', () => {
+    const fx = queueFixture();
+    const a = fx.agent('a');
+    const run = fx.run(plannedJob('build'), plannedJob('test'));
+    const build = a.link.jobs()[0]!;
+    expect(a.link.jobs()).toHaveLength(1); // capacity 1: 'test' waits
+    const at = fx.clock.now();
+    const base = { jobId: build.jobId, token: build.token };
+    fx.queue.receiveAll(a.link, [
+      { type: 'step', ...base, index: 0, status: 'running', exitCode: null, at },
+      { type: 'log', ...base, attempt: 1, seq: 0, lines: [{ t: at, stream: 'stdout', text: 'hello', step: 0 }] },
+      { type: 'step', ...base, index: 0, status: 'success', exitCode: 0, at },
+      { type: 'done', ...base, attempt: 1, status: 'success', exitCode: 0, reason: null, lastSeq: 0, at },
+    ]);
+    expect(fx.logText(build.jobId)).toBe('hello\n');
+    expect(fx.events.flatMap((e) => (e.type === 'step' ? [[e.jobId, e.step.idx, e.step.status]] : []))).toEqual([[build.jobId, 0, 'running'], [build.jobId, 0, 'success']]);
+    expect(fx.job(run.id, 'build')).toMatchObject({ status: 'success', steps: [{ status: 'success' }, { status: 'skipped' }] });
+    // The freed slot took the next job inside the same unit; the acks follow, in frame order.
+    expect(a.link.sent.slice(-3).map((m) => m.type)).toEqual(['job', 'ack', 'done-ack']);
+
+    const next = a.link.jobs()[1]!;
+    const unsubscribe = fx.bus.subscribe((event) => {
+      if (event.type === 'step') throw new Error('a listener broke'); // the step frame fails
+    });
+    const sent = a.link.sent.length;
+    const frames = [
+      { type: 'log' as const, jobId: next.jobId, token: next.token, attempt: 1, seq: 0, lines: [{ t: at, stream: 'stdout' as const, text: 'kept', step: 0 }] },
+      { type: 'step' as const, jobId: next.jobId, token: next.token, index: 0, status: 'running' as const, exitCode: null, at },
+      { type: 'done' as const, jobId: next.jobId, token: next.token, attempt: 1, status: 'success' as const, exitCode: 0, reason: null, lastSeq: 0, at },
+    ];
+    expect(() => fx.queue.receiveAll(a.link, frames)).toThrow('a listener broke');
+    unsubscribe();
+    expect(fx.logText(next.jobId)).toBe('kept\n');
+    expect(a.link.sent.slice(sent)).toEqual([{ type: 'ack', jobId: next.jobId, attempt: 1, seq: 0 }]);
+    expect(fx.job(run.id, 'test')).toMatchObject({ status: 'running', steps: [{ status: 'queued' }, { status: 'queued' }] });
+  });
 });
+

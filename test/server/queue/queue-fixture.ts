@@ -79,5 +79,5 @@ export function queueFixture() {
 
   const logText = (jobId: number) => store.logs.readLog(jobId, store.jobs.getJob(jobId)!.attempt).map((c) => c.data).join('');
 
-  return { store, clock, queue, repo, events, link, agent, run, job, advance, done, log, logText };
+  return { store, clock, queue, bus, repo, events, link, agent, run, job, advance, done, log, logText };
 }

@@ -43,9 +43,10 @@ describe('API tokens', () => {
     expect(file).toBeTruthy();
   });
 
-  it('are replaced by name, so a new admin token retires the old one', () => {
+  it('are replaced by name, so a new admin token retires the old one, even one verified before', () => {
     const { store } = tempStore();
     store.tokens.setToken({ kind: 'admin', name: 'admin', secret: 'old' });
+    expect(store.tokens.verifyToken('old')?.name).toBe('admin');
     store.tokens.setToken({ kind: 'admin', name: 'admin', secret: 'new' });
     expect(store.tokens.verifyToken('old')).toBeNull();
     expect(store.tokens.verifyToken('new')?.name).toBe('admin');

@@ -2,7 +2,7 @@ import Database from 'better-sqlite3';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { MIGRATIONS, migrate, openDatabase, openSqlite } from '../../../server/store/index.js';
-import { tempDir, trackStore } from './fixtures.js';
+import { newRun, seeded, tempDir, trackStore } from './fixtures.js';
 
 describe('opening the database', () => {
   it('applies every migration once and records the version in user_version', () => {
@@ -45,5 +45,28 @@ describe('opening the database', () => {
     expect(store.ping()).toBe(true);
     store.close();
     expect(store.ping()).toBe(false);
+  });
+});
+
+describe('a unit of work (store.transaction)', () => {
+  it('commits the calls it makes together, nested transactions and all', () => {
+    const { store, file, repo, agents } = seeded();
+    const { run, claim } = store.transaction(() => {
+      const run = store.runs.addRun(newRun(repo.id));
+      return { run, claim: store.leases.claimJob(store.jobs.listJobs(run.id)[0]!.id, agents[0]!.id, Date.now(), 30_000) };
+    });
+    expect(claim?.job.status).toBe('running');
+    const other = trackStore(openDatabase(file)); // another connection sees it all
+    expect(other.runs.getRun(run.id)).toMatchObject({ status: 'running', jobs: [{ status: 'running', agent: 'agent-1' }] });
+  });
+
+  it('changes nothing when the work throws, and the error reaches the caller', () => {
+    const { store, repo } = seeded();
+    expect(() => store.transaction(() => {
+      store.runs.addRun(newRun(repo.id));
+      throw new Error('boom');
+    })).toThrow('boom');
+    expect(store.runs.listRuns(repo.id)).toEqual([]);
+    expect(store.runs.addRun(newRun(repo.id)).number).toBe(1); // the counter did not move either
   });
 });

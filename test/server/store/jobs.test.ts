@@ -119,6 +119,8 @@ describe('illegal transitions', () => {
     expect(store.steps.listSteps(job.id)[0]).toMatchObject({
       status: 'failed', exitCode: 3, startedAt: iso(T0 + 1), finishedAt: iso(T0 + 3),
     });
+    expect(store.steps.getStep(job.id, 0)).toEqual(store.steps.listSteps(job.id)[0]);
+    expect(store.steps.getStep(job.id, 5)).toBeNull();
     store.leases.completeJob(job.id, token, { status: 'failed', exitCode: 3 }, T0 + 4);
     expect(store.steps.listSteps(job.id).map((s) => s.status)).toEqual(['failed', 'skipped']);
   });
