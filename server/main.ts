@@ -70,7 +70,10 @@ export async function startServer(config: ServerConfig, { logger, kilnScript }: 
   const http = createAdaptorServer({ fetch: app.fetch }) as Server;
   // Why a getter: with port 0 the URL is known only once the socket is bound, and nothing
   // asks for it before an agent connects or a pool starts one.
+  // Known once listening (read on every assignment, so kept rather than asked of the socket).
+  let boundUrl: string | null = null;
   const url = (): string => {
+    if (boundUrl) return boundUrl;
     const address = http.address() as AddressInfo | null;
     return config.port === 0 && address ? config.url.replace(/:0$/, `:${address.port}`) : config.url;
   };
@@ -128,6 +131,7 @@ export async function startServer(config: ServerConfig, { logger, kilnScript }: 
   await registerStartupRepos(config, store, triggers, logger);
   for (const run of store.runs.listUnfinishedRuns()) queue.runChanged(run.id);
   const port = await listen(http, config.host, config.port);
+  boundUrl = config.port === 0 ? config.url.replace(/:0$/, `:${port}`) : config.url;
   // The repos' mirroring and catch-up run in the background, once the server answers: their
   // git processes (spawned on this thread) would otherwise hold up the first answer.
   await triggers.start();
