@@ -126,9 +126,7 @@ export function createCheckout(options: CheckoutOptions): Checkout {
   }
 
   /** Resolves with whether it fetched and the index left; throws Broken when the workspace must be cloned again. */
-  async function reuse(j: Job, stamp: CheckoutStamp | undefined): Promise<[boolean, ParsedIndex | null | 'unchanged']> {
-    const sameKind = stamp?.sha === j.sha && stamp.mode.depth === j.settings.mode.depth && stamp.mode.filter === j.settings.mode.filter;
-    if (sameKind && (await reuseUnchanged(j.ws, stamp, j.settings).catch(() => false))) return [false, 'unchanged'];
+  async function reuse(j: Job): Promise<[boolean, ParsedIndex | null]> {
     await resetGitDir(j.ws, j.settings).catch((e: NodeJS.ErrnoException) => { throw new Broken(`cannot write .git: ${e.code ?? String(e)}`); });
     // A job's own `git fetch --depth` would leave a full workspace with less history than a clone.
     if (j.settings.mode.depth === null && (await stat(join(j.ws, '.git', 'shallow')).catch(() => null))) throw new Broken('its history was made shallow');
@@ -174,9 +172,12 @@ export function createCheckout(options: CheckoutOptions): Checkout {
         if (next) stamps.set(ws, next);
         return { sha, workspaceDir: ws, fetched, reused, durationMs: now() - started };
       };
+      const unchanged = !mode.fresh && stamp?.sha === sha && stamp.mode.depth === mode.depth && stamp.mode.filter === mode.filter
+        && (await reuseUnchanged(ws, stamp, j.settings).catch(() => false));
+      if (unchanged) return done([false, 'unchanged'], true);
       if (!mode.fresh && (await looksLikeRepo(ws))) {
         try {
-          return done(await reuse(j, stamp), true);
+          return done(await reuse(j), true);
         } catch (error) {
           if (!(error instanceof Broken)) throw error;
           log(`kiln: the workspace is broken (${error.message}); removing it and cloning again`);

@@ -15,7 +15,19 @@ export interface CheckoutStamp {
   sha: string;
   mode: PlannedCheckout;
   indexChecksum: Buffer;
+  /**
+   * When (ms since the epoch) the racily clean entries were last found clean by content, or
+   * null. Why: the index is not rewritten when nothing changed, so they stay racy; an entry
+   * whose ctime is well before that moment (RACY_MARGIN_MS) has not changed since it was read.
+   */
+  contentCheckedMs: number | null;
 }
+
+/**
+ * Ten times the file system clock's coarseness (it stamps files with the time of the last
+ * scheduler tick, ≤ 10 ms behind Date.now()): a change after a content check shows in ctime.
+ */
+const RACY_MARGIN_MS = 100;
 
 /** Racily clean entries are compared by content up to this many bytes in all; past it, git runs. */
 const RACY_BYTES = 4 * 1024 * 1024;
@@ -24,7 +36,7 @@ const SYMLINK = 0o120000;
 
 /** The stamp of a checkout that leaves `index`; null when the index carries no checksum to compare (index.skipHash). */
 export function stampOf(sha: string, mode: PlannedCheckout, index: ParsedIndex): CheckoutStamp | null {
-  return index.checksum.some((b) => b !== 0) ? { sha, mode, indexChecksum: Buffer.from(index.checksum) } : null;
+  return index.checksum.some((b) => b !== 0) ? { sha, mode, indexChecksum: Buffer.from(index.checksum), contentCheckedMs: null } : null;
 }
 
 /**
@@ -39,7 +51,7 @@ export function stampOf(sha: string, mode: PlannedCheckout, index: ParsedIndex):
  * Resolves false, or rejects, when anything differs or cannot be read: the caller runs git,
  * and the tracked files found changed are already removed, for git to write them again.
  */
-export async function reuseUnchanged(workTree: string, stamp: CheckoutStamp, settings: GitDirSettings): Promise<boolean> {
+export async function reuseUnchanged(workTree: string, stamp: CheckoutStamp, settings: GitDirSettings, nowMs: () => number = Date.now): Promise<boolean> {
   const git = join(workTree, '.git');
   const hashBytes = settings.sha256 ? 32 : 20;
   const names = new Set(await readdir(git));
@@ -62,11 +74,14 @@ export async function reuseUnchanged(workTree: string, stamp: CheckoutStamp, set
   await removeUntracked(workTree, parsed);
   const racy: IndexEntry[] = [];
   const changed: string[] = [];
+  // Racy as git sees it: not before the index was written. Not racy for us: checked by content since.
+  const settledBefore: [number, number] = stamp.contentCheckedMs === null ? index.mtime : later(index.mtime, stamp.contentCheckedMs - RACY_MARGIN_MS);
   await eachLimited(parsed.entries, 64, async (entry) => {
-    const verdict = await compareStat(join(workTree, entry.path), entry, index.mtime);
+    const verdict = await compareStat(join(workTree, entry.path), entry, settledBefore);
     if (verdict === 'changed') changed.push(entry.path);
     else if (verdict === 'racy') racy.push(entry);
   });
+  const checkedAt = nowMs();
   if (changed.length === 0 && racy.length > 0) {
     // Content is what git would store only without conversions: with attributes, trust git.
     if (parsed.paths.some((p) => p === '.gitattributes' || p.endsWith('/.gitattributes'))) return false;
@@ -82,7 +97,9 @@ export async function reuseUnchanged(workTree: string, stamp: CheckoutStamp, set
   // Why remove them: git compares whole seconds of ctime (unless built with USE_NSEC), so it
   // could take a file changed within the second for clean; a missing one it always writes.
   await Promise.all(changed.map((path) => rm(join(workTree, path), { recursive: true, force: true })));
-  return changed.length === 0;
+  if (changed.length > 0) return false;
+  if (racy.length > 0) stamp.contentCheckedMs = checkedAt;
+  return true;
 }
 
 interface TimedIndex {
@@ -101,7 +118,15 @@ async function readIndexWithTime(file: string): Promise<TimedIndex> {
   }
 }
 
-async function compareStat(path: string, e: IndexEntry, indexMtime: [number, number]): Promise<'clean' | 'racy' | 'changed'> {
+/** The later of a [seconds, nanoseconds] time and a time in ms. */
+function later(time: [number, number], ms: number): [number, number] {
+  const sec = Math.floor(ms / 1000);
+  const other: [number, number] = [sec, Math.round((ms - sec * 1000) * 1e6)];
+  return other[0] > time[0] || (other[0] === time[0] && other[1] > time[1]) ? other : time;
+}
+
+/** `settledBefore`: an entry whose mtime and ctime are earlier is trusted by stat; a later one is racily clean. */
+async function compareStat(path: string, e: IndexEntry, settledBefore: [number, number]): Promise<'clean' | 'racy' | 'changed'> {
   const st = await lstat(path, { bigint: true }).catch(() => null);
   if (st === null) return 'changed';
   const type = e.mode & 0o170000;
@@ -114,7 +139,7 @@ async function compareStat(path: string, e: IndexEntry, indexMtime: [number, num
   if (u32(st.size) !== e.size || u32(st.ino) !== e.ino || u32(st.uid) !== e.uid || u32(st.gid) !== e.gid) return 'changed';
   if (sec(st.mtimeNs) !== e.mtimeSec || nsec(st.mtimeNs) !== e.mtimeNsec) return 'changed';
   if (sec(st.ctimeNs) !== e.ctimeSec || nsec(st.ctimeNs) !== e.ctimeNsec) return 'changed';
-  const notBefore = (s: number, ns: number) => s > indexMtime[0] || (s === indexMtime[0] && ns >= indexMtime[1]);
+  const notBefore = (s: number, ns: number) => s > settledBefore[0] || (s === settledBefore[0] && ns >= settledBefore[1]);
   return notBefore(e.mtimeSec, e.mtimeNsec) || notBefore(e.ctimeSec, e.ctimeNsec) ? 'racy' : 'clean';
 }
 
