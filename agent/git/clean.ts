@@ -17,8 +17,11 @@ export async function cleanWorkTree(workTree: string, hashBytes: 20 | 32): Promi
   return index;
 }
 
-/** cleanWorkTree with an index already read; resolves with the number of entries removed. */
-export async function removeUntracked(workTree: string, { paths, gitlinks }: Pick<ParsedIndex, 'paths' | 'gitlinks'>): Promise<number> {
+/**
+ * cleanWorkTree with an index already read. `inTheWay`: something stood where a tracked path
+ * or one of its folders belongs (a symbolic link or file for a folder, a folder for a file).
+ */
+export async function removeUntracked(workTree: string, { paths, gitlinks }: Pick<ParsedIndex, 'paths' | 'gitlinks'>): Promise<{ removed: number; inTheWay: boolean }> {
   const files = new Set(paths);
   const keepWhole = new Set(gitlinks);
   const folders = new Set<string>();
@@ -26,6 +29,7 @@ export async function removeUntracked(workTree: string, { paths, gitlinks }: Pic
     for (let slash = path.indexOf('/'); slash >= 0; slash = path.indexOf('/', slash + 1)) folders.add(path.slice(0, slash));
   }
   let removed = 0;
+  let inTheWay = false;
   const walk = async (rel: string): Promise<void> => {
     const entries = await readdir(rel === '' ? workTree : join(workTree, rel), { withFileTypes: true });
     await Promise.all(entries.map(async (entry) => {
@@ -34,9 +38,10 @@ export async function removeUntracked(workTree: string, { paths, gitlinks }: Pic
       if (entry.isDirectory() && folders.has(path)) return walk(path);
       if (!entry.isDirectory() && files.has(path)) return;
       removed++;
+      if (folders.has(path) || files.has(path)) inTheWay = true;
       await rm(join(workTree, path), { recursive: true, force: true });
     }));
   };
   await walk('');
-  return removed;
+  return { removed, inTheWay };
 }

@@ -54,33 +54,37 @@ export function stampOf(sha: string, mode: PlannedCheckout, index: ParsedIndex):
 export async function reuseUnchanged(workTree: string, stamp: CheckoutStamp, settings: GitDirSettings, nowMs: () => number = Date.now): Promise<boolean> {
   const git = join(workTree, '.git');
   const hashBytes = settings.sha256 ? 32 : 20;
-  const names = new Set(await readdir(git));
-  if (FOREIGN_IN_GIT_DIR.some((p) => !p.includes('/') && names.has(p))) return false;
-  if (settings.mode.depth === null && names.has('shallow')) return false;
-  const [head, config, index, nested] = await Promise.all([
+  const [names, head, config, index, nested] = await Promise.all([
+    readdir(git).then((list) => new Set(list)),
     readFile(join(git, 'HEAD'), 'latin1'),
     readFile(join(git, 'config'), 'utf8'),
     readIndexWithTime(join(git, 'index')),
     Promise.all(FOREIGN_IN_GIT_DIR.filter((p) => p.includes('/')).map((p) => lstat(join(git, p)).then(() => true, () => false))),
   ]);
+  if (FOREIGN_IN_GIT_DIR.some((p) => !p.includes('/') && names.has(p))) return false;
+  if (settings.mode.depth === null && names.has('shallow')) return false;
   if (head !== `${stamp.sha}\n` || nested.includes(true)) return false;
   if (!index.data.subarray(index.data.length - hashBytes).equals(stamp.indexChecksum)) return false;
   const parsed = parseIndex(index.data, hashBytes);
   if (parsed.gitlinks.length > 0) return false;
   const wanted = gitConfigText(settings);
-  if (config !== wanted) await writeFile(join(git, 'config'), wanted);
-  // First the untracked files: after that no folder on a tracked path is a symbolic link, so
-  // the stat of a tracked path is the stat of the file in the work tree, not of one elsewhere.
-  await removeUntracked(workTree, parsed);
   const racy: IndexEntry[] = [];
   const changed: string[] = [];
   // Racy as git sees it: not before the index was written. Not racy for us: checked by content since.
   const settledBefore: [number, number] = stamp.contentCheckedMs === null ? index.mtime : later(index.mtime, stamp.contentCheckedMs - RACY_MARGIN_MS);
-  await eachLimited(parsed.entries, 64, async (entry) => {
-    const verdict = await compareStat(join(workTree, entry.path), entry, settledBefore);
-    if (verdict === 'changed') changed.push(entry.path);
-    else if (verdict === 'racy') racy.push(entry);
-  });
+  // Untracked files go while tracked ones are compared. Why that is safe: a tracked path seen
+  // through a symbolic link (a folder swapped for one) would look clean, but the walk finds
+  // the link in the way, and then nothing here is trusted.
+  const [cleaned] = await Promise.all([
+    removeUntracked(workTree, parsed),
+    eachLimited(parsed.entries, 64, async (entry) => {
+      const verdict = await compareStat(join(workTree, entry.path), entry, settledBefore);
+      if (verdict === 'changed') changed.push(entry.path);
+      else if (verdict === 'racy') racy.push(entry);
+    }),
+    config === wanted ? undefined : writeFile(join(git, 'config'), wanted),
+  ]);
+  if (cleaned.inTheWay) return false;
   const checkedAt = nowMs();
   if (changed.length === 0 && racy.length > 0) {
     // Content is what git would store only without conversions: with attributes, trust git.
