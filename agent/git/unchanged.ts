@@ -29,6 +29,12 @@ export interface CheckoutStamp {
  */
 const RACY_MARGIN_MS = 100;
 
+/**
+ * Past this many tracked files git is the cheaper proof: it stats them on threads of its own
+ * (~8 µs each), while each stat here costs the agent ~50 µs (a round trip to libuv's pool),
+ * against git's ~5 ms to start. A 20,000-file repo took 0.9 s here and 0.15 s with git.
+ */
+const MAX_ENTRIES = 256;
 /** Racily clean entries are compared by content up to this many bytes in all; past it, git runs. */
 const RACY_BYTES = 4 * 1024 * 1024;
 const FILE = 0o100000;
@@ -44,7 +50,7 @@ export function stampOf(sha: string, mode: PlannedCheckout, index: ParsedIndex):
  * would make of it, having removed its untracked and ignored files and written `.git/config`
  * back: HEAD detached at the commit; the index byte for byte the one the stamp's checkout left
  * (so a job's `git add` or `git reset` is seen); nothing in `.git` resetGitDir would remove; no
- * gitlinks; and every tracked file with the stat git recorded for it: type, executable bit,
+ * gitlinks; at most MAX_ENTRIES tracked files, each with the stat git recorded for it: type, executable bit,
  * size, mtime, ctime, inode, owner. Why ctime: a job can set a file's mtime back after
  * changing it, never its ctime. An entry changed in the clock tick the index was written in
  * looks clean by stat ("racily clean", as git calls it): it is compared by content instead.
@@ -64,6 +70,7 @@ export async function reuseUnchanged(workTree: string, stamp: CheckoutStamp, set
   if (FOREIGN_IN_GIT_DIR.some((p) => !p.includes('/') && names.has(p))) return false;
   if (settings.mode.depth === null && names.has('shallow')) return false;
   if (head !== `${stamp.sha}\n` || nested.includes(true)) return false;
+  if (index.data.length < 12 || index.data.readUInt32BE(8) > MAX_ENTRIES) return false; // the entry count, from the header
   if (!index.data.subarray(index.data.length - hashBytes).equals(stamp.indexChecksum)) return false;
   const parsed = parseIndex(index.data, hashBytes);
   if (parsed.gitlinks.length > 0) return false;

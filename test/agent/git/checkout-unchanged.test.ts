@@ -30,7 +30,11 @@ beforeAll(async () => {
   sha.new = await repo.commit({ 'pipeline.yml': 'name: new\n', 'src/deep/y.ts': 'y' }, 'new');
   mirror = join(await makeTempDir(), 'web.git');
   await createMirrors().fetchMirror({ path: repo.path }, mirror);
-  server = await serveGitMirrors({ web: mirror }, TOKEN);
+  const big = await createRepo();
+  sha.big = await big.commit(Object.fromEntries(Array.from({ length: 300 }, (_, i) => [`f/${i}.txt`, String(i)])));
+  const bigMirror = join(await makeTempDir(), 'big.git');
+  await createMirrors().fetchMirror({ path: big.path }, bigMirror);
+  server = await serveGitMirrors({ web: mirror, big: bigMirror }, TOKEN);
   cacheDir = join(await makeTempDir(), 'cache');
   // Every git the checkout runs goes through a wrapper that writes down its subcommand.
   const wrapper = await makeTempDir('kiln-gitwrap-');
@@ -54,9 +58,9 @@ const workspace = async (checkout: Checkout, commit: string) => {
   return ws;
 };
 /** The git subcommands one checkout ran, and its result. */
-const counted = async (checkout: Checkout, ws: string, commit: string) => {
+const counted = async (checkout: Checkout, ws: string, commit: string, repo = 'web') => {
   await rm(calls, { force: true });
-  const result = await checkout.checkout({ repo: 'web', sha: commit, workspaceDir: ws });
+  const result = await checkout.checkout({ repo, sha: commit, workspaceDir: ws });
   const lines = (await readFile(calls, 'utf8').catch(() => '')).trim().split('\n').filter(Boolean);
   return { result, gits: lines.map((l) => l.replace(/^(-c \S+ )*/, '').split(' ')[0]) };
 };
@@ -180,5 +184,14 @@ describe('agent checkout of a workspace already at the commit', () => {
     const restarted = createCheckout({ cacheDir, serverUrl: server.url, token: TOKEN });
     expect((await counted(restarted, ws, sha.old!)).gits).toEqual(['checkout']);
     expect((await counted(restarted, ws, sha.old!)).gits).toEqual([]);
+  });
+
+  it('leaves a repo of more than 256 tracked files to git, which stats them on threads of its own', async () => {
+    const checkout = createCheckout({ cacheDir, serverUrl: server.url, token: TOKEN });
+    const ws = join(await makeTempDir('kiln-ws-'), 'ws');
+    await checkout.checkout({ repo: 'big', sha: sha.big!, workspaceDir: ws });
+    await writeFile(join(ws, 'junk.txt'), 'j');
+    expect((await counted(checkout, ws, sha.big!, 'big')).gits).toEqual(['checkout']);
+    expect(existsSync(join(ws, 'junk.txt'))).toBe(false);
   });
 });
