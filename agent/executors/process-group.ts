@@ -3,12 +3,18 @@ import { readdirSync, readFileSync } from 'node:fs';
 
 /** Sends `signal` to every process in group `pgid`; false when the group no longer exists. */
 export function signalGroup(pgid: number, signal: NodeJS.Signals | 0): boolean {
+  // Why no stack: a group already gone (the usual case at a job's end) throws, and the stack
+  // trace of that error was most of the call's cost.
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0;
   try {
     process.kill(-pgid, signal);
     return true;
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'EPERM') return true; // exists, not ours to signal
     return false; // ESRCH: nobody left
+  } finally {
+    Error.stackTraceLimit = limit;
   }
 }
 

@@ -1,5 +1,6 @@
 // ShellExecutor: runs each step as a script file with the step's shell, as a host process group.
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { mkdir, unlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Executor, ExecutorSetup } from './executor.js';
@@ -20,7 +21,7 @@ export interface ShellExecutorOptions {
   graceMs?: number;
   /** How long a step's output may stay open after its shell exited; default 1000. */
   drainMs?: number;
-  /** Where the step scripts are written (a fresh folder per job); default the OS temp folder. */
+  /** Where the step scripts are written (`kiln-step-<random>.sh`, one per step, removed when it ends); default the OS temp folder. */
   tmpDir?: string;
 }
 
@@ -44,9 +45,9 @@ export function createShellExecutor(options: ShellExecutorOptions = {}): Executo
   const baseEnv = options.baseEnv ?? { PATH: DEFAULT_PATH };
   const graceMs = options.graceMs ?? 3000;
   const drainMs = options.drainMs ?? 1000;
+  const scriptDir = options.tmpDir ?? tmpdir();
   let job: ExecutorSetup | null = null;
-  let scriptDir: string | null = null;
-  let stepCount = 0;
+  let jobEnv: Record<string, string> = {};
   // Every group a step led; teardown stops what they left behind (`server &` kept for later steps).
   const groups = new Set<number>();
 
@@ -55,35 +56,38 @@ export function createShellExecutor(options: ShellExecutorOptions = {}): Executo
 
     async setup(ctx) {
       await mkdir(ctx.workspace, { recursive: true });
-      scriptDir = await mkdtemp(join(options.tmpDir ?? tmpdir(), 'kiln-steps-'));
       job = ctx;
+      jobEnv = { ...baseEnv, ...ctx.env };
     },
 
     async runStep(step, opts) {
-      if (!job || !scriptDir) throw new Error('shell executor: runStep before setup');
-      const script = join(scriptDir, `step-${stepCount++}.sh`);
-      await writeFile(script, step.run.endsWith('\n') ? step.run : `${step.run}\n`, { mode: 0o700 });
+      if (!job) throw new Error('shell executor: runStep before setup');
+      // A name nobody can guess, made exclusively (never through a link someone left) and readable by the agent's user only.
+      const script = join(scriptDir, `kiln-step-${randomBytes(12).toString('base64url')}.sh`);
+      await writeFile(script, step.run.endsWith('\n') ? step.run : `${step.run}\n`, { mode: 0o700, flag: 'wx' });
       const [command, ...args] = splitShell(step.shell || DEFAULT_SHELL);
-      return runProcess({
-        command,
-        args: [...args, script],
-        cwd: job.workspace,
-        env: { ...baseEnv, ...job.env, ...opts.env },
-        timeoutMs: step.timeoutMs,
-        signal: opts.signal,
-        graceMs,
-        drainMs,
-        onOutput: opts.onOutput,
-        onSpawn: (pid) => groups.add(pid),
-      });
+      try {
+        return await runProcess({
+          command,
+          args: [...args, script],
+          cwd: job.workspace,
+          env: { ...jobEnv, ...opts.env },
+          timeoutMs: step.timeoutMs,
+          signal: opts.signal,
+          graceMs,
+          drainMs,
+          onOutput: opts.onOutput,
+          onSpawn: (pid) => groups.add(pid),
+        });
+      } finally {
+        await unlink(script).catch(() => undefined);
+      }
     },
 
     async teardown() {
       const left = [...groups];
       groups.clear();
       await Promise.all(left.map((pgid) => stopGroup(pgid, graceMs)));
-      if (scriptDir) await rm(scriptDir, { recursive: true, force: true });
-      scriptDir = null;
       job = null;
     },
   };

@@ -1,6 +1,9 @@
 // Puts the exact commit of a job into the agent slot's workspace: reused and cleaned (GitLab's `fetch` strategy), or cloned fresh.
 //
-//   reuse:  git checkout --force --detach SHA ──ok──▶ clean in Node (index) ─▶ done (one git process)
+//   reuse:  at the commit kiln left it at, tracked files untouched (unchanged.ts) ─▶ clean in Node ─▶ done (no git process)
+//              │ not provably
+//              ▼
+//           git checkout --force --detach SHA ──ok──▶ clean in Node (index) ─▶ done (one git process)
 //              │ commit missing                 ▲
 //              └─▶ fetch from the cache (the cache from the server if it lacks it) ─▶ checkout again
 //   fresh (first time, `checkout: fresh`, or a broken workspace): remove ─▶ clone from the cache ─▶ checkout
@@ -11,11 +14,12 @@ import { performance } from 'node:perf_hooks';
 import { KilnError } from '../../shared/errors.js';
 import { DEFAULT_CHECKOUT, type PlannedCheckout } from '../../shared/pipeline/types.js';
 import { cleanWorkTree } from './clean.js';
-import { IndexUnreadable } from './git-index.js';
+import { IndexUnreadable, readIndexPaths, type ParsedIndex } from './git-index.js';
 import { looksLikeRepo, resetGitDir, WORKSPACE_GIT, type GitDirSettings } from './git-dir.js';
 import { createRepoCache } from './repo-cache.js';
 import { GitError, lastLine, runGit } from './run-git.js';
 import { commitNotFound, explainFetchError, NO_SUCH_OBJECT, serverAuthEnv } from './server-fetch.js';
+import { reuseUnchanged, stampOf, type CheckoutStamp } from './unchanged.js';
 
 export interface CheckoutOptions {
   /** Holds one bare cache per repo: `<cacheDir>/<repo>.git`; agents of one host may share it. */
@@ -76,6 +80,9 @@ export function createCheckout(options: CheckoutOptions): Checkout {
   const timeoutMs = options.fetchTimeoutMs ?? 600_000;
   const now = options.now ?? (() => performance.now());
   const cache = createRepoCache({ cacheDir: options.cacheDir, serverUrl: base, token: options.token, fetchTimeoutMs: timeoutMs });
+  // Why in memory: a workspace's own files say nothing a job could not have written. A stamp
+  // is taken when a checkout begins and put back when it succeeds.
+  const stamps = new Map<string, CheckoutStamp>();
 
   interface Job { repo: string; sha: string; ws: string; url: string; settings: GitDirSettings; direct: boolean; log(text: string): void }
 
@@ -105,19 +112,21 @@ export function createCheckout(options: CheckoutOptions): Checkout {
     return fetched;
   }
 
-  async function clean(j: Job): Promise<void> {
+  /** Resolves with the index it cleaned by, or null when git clean did it. */
+  async function clean(j: Job): Promise<ParsedIndex | null> {
     try {
-      await cleanWorkTree(j.ws, j.settings.sha256 ? 32 : 20);
+      return await cleanWorkTree(j.ws, j.settings.sha256 ? 32 : 20);
     } catch (error) {
       if (!(error instanceof IndexUnreadable)) throw new Broken(`cannot clean: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
       j.log(`kiln: cannot read the git index (${error.message}); cleaning with git clean`);
       const r = await runGit([...WORKSPACE_GIT, 'clean', '-ffdxq'], { cwd: j.ws, okCodes: [0, 1, 128] });
       if (r.code !== 0) throw new Broken(`git clean: ${lastLine(r.stderr)}`);
+      return null;
     }
   }
 
-  /** Resolves with whether it fetched; throws Broken when the workspace must be cloned again. */
-  async function reuse(j: Job): Promise<boolean> {
+  /** Resolves with whether it fetched and the index left; throws Broken when the workspace must be cloned again. */
+  async function reuse(j: Job): Promise<[boolean, ParsedIndex | null]> {
     await resetGitDir(j.ws, j.settings).catch((e: NodeJS.ErrnoException) => { throw new Broken(`cannot write .git: ${e.code ?? String(e)}`); });
     // A job's own `git fetch --depth` would leave a full workspace with less history than a clone.
     if (j.settings.mode.depth === null && (await stat(join(j.ws, '.git', 'shallow')).catch(() => null))) throw new Broken('its history was made shallow');
@@ -128,11 +137,10 @@ export function createCheckout(options: CheckoutOptions): Checkout {
       r = await gitCheckout(j);
     }
     if (r.code !== 0) throw new Broken(lastLine(r.stderr) || `git checkout exit ${r.code}`);
-    await clean(j);
-    return fetched;
+    return [fetched, await clean(j)];
   }
 
-  async function fresh(j: Job): Promise<boolean> {
+  async function fresh(j: Job): Promise<[boolean, ParsedIndex | null]> {
     let fetched: boolean;
     if (j.direct) {
       await mkdir(j.ws, { recursive: true });
@@ -145,7 +153,7 @@ export function createCheckout(options: CheckoutOptions): Checkout {
     }
     const r = await gitCheckout(j);
     if (r.code !== 0) throw new KilnError('internal', `git checkout failed: ${lastLine(r.stderr) || `exit ${r.code}`}`);
-    return fetched;
+    return [fetched, await readIndexPaths(join(j.ws, '.git', 'index'), j.settings.sha256 ? 32 : 20).catch(() => null)];
   }
 
   return {
@@ -157,7 +165,16 @@ export function createCheckout(options: CheckoutOptions): Checkout {
       const started = now();
       const url = `${base}/git/${repo}.git`;
       const j: Job = { repo, sha, ws, url, settings: { url, sha256: sha.length === 64, mode }, direct: mode.depth !== null || mode.filter !== null, log };
-      const done = (fetched: boolean, reused: boolean): CheckoutResult => ({ sha, workspaceDir: ws, fetched, reused, durationMs: now() - started });
+      const stamp = stamps.get(ws);
+      stamps.delete(ws);
+      const done = ([fetched, index]: [boolean, ParsedIndex | null | 'unchanged'], reused: boolean): CheckoutResult => {
+        const next = index === 'unchanged' ? stamp : index && stampOf(sha, mode, index);
+        if (next) stamps.set(ws, next);
+        return { sha, workspaceDir: ws, fetched, reused, durationMs: now() - started };
+      };
+      const unchanged = !mode.fresh && stamp?.sha === sha && stamp.mode.depth === mode.depth && stamp.mode.filter === mode.filter
+        && (await reuseUnchanged(ws, stamp, j.settings).catch(() => false));
+      if (unchanged) return done([false, 'unchanged'], true);
       if (!mode.fresh && (await looksLikeRepo(ws))) {
         try {
           return done(await reuse(j), true);

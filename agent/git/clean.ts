@@ -1,7 +1,7 @@
 // `git clean -ffdx` in Node: removes every file and folder of a work tree that its index does not track.
 import { readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { readIndexPaths } from './git-index.js';
+import { readIndexPaths, type ParsedIndex } from './git-index.js';
 
 /**
  * Removes untracked and ignored files, untracked folders (nested repositories too) and
@@ -9,10 +9,19 @@ import { readIndexPaths } from './git-index.js';
  * index: what is left is exactly what the index tracks. `.git` at the top and the folders
  * of submodules (gitlinks) are kept whole. Symbolic links are removed, never followed.
  * Throws IndexUnreadable when the index cannot be trusted (nothing was removed then).
- * Resolves with the number of entries removed.
+ * Resolves with the index it cleaned by.
  */
-export async function cleanWorkTree(workTree: string, hashBytes: 20 | 32): Promise<number> {
-  const { paths, gitlinks } = await readIndexPaths(join(workTree, '.git', 'index'), hashBytes);
+export async function cleanWorkTree(workTree: string, hashBytes: 20 | 32): Promise<ParsedIndex> {
+  const index = await readIndexPaths(join(workTree, '.git', 'index'), hashBytes);
+  await removeUntracked(workTree, index);
+  return index;
+}
+
+/**
+ * cleanWorkTree with an index already read. `inTheWay`: something stood where a tracked path
+ * or one of its folders belongs (a symbolic link or file for a folder, a folder for a file).
+ */
+export async function removeUntracked(workTree: string, { paths, gitlinks }: Pick<ParsedIndex, 'paths' | 'gitlinks'>): Promise<{ removed: number; inTheWay: boolean }> {
   const files = new Set(paths);
   const keepWhole = new Set(gitlinks);
   const folders = new Set<string>();
@@ -20,6 +29,7 @@ export async function cleanWorkTree(workTree: string, hashBytes: 20 | 32): Promi
     for (let slash = path.indexOf('/'); slash >= 0; slash = path.indexOf('/', slash + 1)) folders.add(path.slice(0, slash));
   }
   let removed = 0;
+  let inTheWay = false;
   const walk = async (rel: string): Promise<void> => {
     const entries = await readdir(rel === '' ? workTree : join(workTree, rel), { withFileTypes: true });
     await Promise.all(entries.map(async (entry) => {
@@ -28,9 +38,10 @@ export async function cleanWorkTree(workTree: string, hashBytes: 20 | 32): Promi
       if (entry.isDirectory() && folders.has(path)) return walk(path);
       if (!entry.isDirectory() && files.has(path)) return;
       removed++;
+      if (folders.has(path) || files.has(path)) inTheWay = true;
       await rm(join(workTree, path), { recursive: true, force: true });
     }));
   };
   await walk('');
-  return removed;
+  return { removed, inTheWay };
 }

@@ -27,9 +27,18 @@ export interface GitDirSettings {
  */
 export async function resetGitDir(workTree: string, s: GitDirSettings): Promise<void> {
   const git = join(workTree, '.git');
+  await writeFile(join(git, 'config'), gitConfigText(s));
+  await Promise.all(FOREIGN_IN_GIT_DIR.map((p) => rm(join(git, p), { recursive: true, force: true })));
+}
+
+/** What resetGitDir removes from `.git`: a fresh clone by kiln has none of them. */
+export const FOREIGN_IN_GIT_DIR = ['hooks', 'info/attributes', 'objects/info/alternates', 'commondir', 'index.lock', 'HEAD.lock', 'shallow.lock'];
+
+/** The whole `.git/config` kiln writes for a workspace. */
+export function gitConfigText(s: GitDirSettings): string {
   const partial = s.mode.filter !== null;
   const extensions = [s.sha256 ? '\tobjectformat = sha256' : '', partial ? '\tpartialclone = origin' : ''].filter(Boolean);
-  const config = [
+  return [
     '[core]',
     `\trepositoryformatversion = ${extensions.length > 0 ? 1 : 0}`,
     '\tfilemode = true',
@@ -43,9 +52,6 @@ export async function resetGitDir(workTree: string, s: GitDirSettings): Promise<
     ...(partial ? ['\tpromisor = true', `\tpartialclonefilter = ${s.mode.filter}`] : []),
     '',
   ].join('\n');
-  await writeFile(join(git, 'config'), config);
-  await Promise.all(['hooks', 'info/attributes', 'objects/info/alternates', 'commondir', 'index.lock', 'HEAD.lock', 'shallow.lock']
-    .map((p) => rm(join(git, p), { recursive: true, force: true })));
 }
 
 function quote(value: string): string {

@@ -13,6 +13,33 @@ export class IndexUnreadable extends Error {
 const GITLINK = 0o160000;
 const SPARSE_DIR = 0o040000;
 
+/** One index entry with the stat data git recorded when it wrote the file (32-bit fields, as stored). */
+export interface IndexEntry {
+  path: string;
+  /** 0o100644, 0o100755, 0o120000 (symlink) or 0o160000 (gitlink). */
+  mode: number;
+  ctimeSec: number;
+  ctimeNsec: number;
+  mtimeSec: number;
+  mtimeNsec: number;
+  ino: number;
+  uid: number;
+  gid: number;
+  size: number;
+  /** The blob's object id (20 or 32 bytes). */
+  oid: Buffer;
+}
+
+export interface ParsedIndex {
+  /** Every tracked path, in index order. */
+  paths: string[];
+  /** Of those, the gitlinks (submodules): their folders are kept whole. */
+  gitlinks: string[];
+  entries: IndexEntry[];
+  /** The trailer: the checksum of the file's content, or zeros when git skipped it (index.skipHash). */
+  checksum: Buffer;
+}
+
 /**
  * The tracked paths (`src/a.ts`, `/`-separated, as git stores them) of the index at `file`,
  * with `hashBytes` 20 for SHA-1 repositories and 32 for SHA-256. Gitlinks (submodules) are in
@@ -20,12 +47,12 @@ const SPARSE_DIR = 0o040000;
  * handle (a split index, sparse directory entries, a bad checksum, an unknown version), so
  * that nothing is ever deleted on a guess.
  */
-export async function readIndexPaths(file: string, hashBytes: 20 | 32): Promise<{ paths: string[]; gitlinks: string[] }> {
+export async function readIndexPaths(file: string, hashBytes: 20 | 32): Promise<ParsedIndex> {
   const data = await readFile(file).catch((e: NodeJS.ErrnoException) => { throw new IndexUnreadable(`cannot read ${file}: ${e.code ?? e.message}`); });
   return parseIndex(data, hashBytes);
 }
 
-export function parseIndex(data: Buffer, hashBytes: 20 | 32): { paths: string[]; gitlinks: string[] } {
+export function parseIndex(data: Buffer, hashBytes: 20 | 32): ParsedIndex {
   if (data.length < 12 + hashBytes || data.toString('latin1', 0, 4) !== 'DIRC') throw new IndexUnreadable('not a git index');
   const version = data.readUInt32BE(4);
   if (version < 2 || version > 4) throw new IndexUnreadable(`index version ${version}`);
@@ -39,6 +66,7 @@ export function parseIndex(data: Buffer, hashBytes: 20 | 32): { paths: string[];
   const count = data.readUInt32BE(8);
   const paths: string[] = [];
   const gitlinks: string[] = [];
+  const entries: IndexEntry[] = [];
   let at = 12;
   let previous: Buffer = Buffer.alloc(0);
   for (let i = 0; i < count; i++) {
@@ -69,13 +97,20 @@ export function parseIndex(data: Buffer, hashBytes: 20 | 32): { paths: string[];
     const path = name.toString('utf8');
     paths.push(path);
     if ((mode & 0o170000) === GITLINK) gitlinks.push(path);
+    entries.push({
+      path, mode,
+      ctimeSec: data.readUInt32BE(start), ctimeNsec: data.readUInt32BE(start + 4),
+      mtimeSec: data.readUInt32BE(start + 8), mtimeNsec: data.readUInt32BE(start + 12),
+      ino: data.readUInt32BE(start + 20), uid: data.readUInt32BE(start + 28), gid: data.readUInt32BE(start + 32),
+      size: data.readUInt32BE(start + 36), oid: data.subarray(start + 40, start + 40 + hashBytes),
+    });
   }
   for (; at + 8 <= body.length; ) {
     const signature = data.toString('latin1', at, at + 4);
     if (signature === 'link' || signature === 'sdir') throw new IndexUnreadable(`index extension ${signature}`);
     at += 8 + data.readUInt32BE(at + 4);
   }
-  return { paths, gitlinks };
+  return { paths, gitlinks, entries, checksum: trailer };
 }
 
 /** Git's offset varint (varint.c): 7 bits a byte, each continuation adds one. */

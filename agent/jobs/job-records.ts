@@ -1,5 +1,5 @@
 // A small file per job attempt in the spool folder: its lease token and, once it ended, its `done`.
-import { readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { readdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { AgentMessage } from '../../shared/protocol/messages.js';
 
@@ -41,7 +41,7 @@ export function createJobRecords(dir: string): JobRecords {
       await rename(`${file}.tmp`, file);
     },
     async remove(jobId, attempt) {
-      await rm(path(jobId, attempt), { force: true });
+      await unlink(path(jobId, attempt)).catch((e: NodeJS.ErrnoException) => { if (e.code !== 'ENOENT') throw e; });
     },
     async list() {
       const records: JobRecord[] = [];

@@ -64,6 +64,7 @@ interface Entry extends HeldJob {
   orphan: boolean;    // left by a process that died mid-job: no done will ever come
   onDisk: boolean;    // the done record and every chunk are written: safe across an exit
   diskFailed: boolean;
+  startRecord: Promise<void> | null; // the record without a done, written with the first chunk
 }
 
 export function createOutbox(o: OutboxOptions): Outbox {
@@ -102,45 +103,65 @@ export function createOutbox(o: OutboxOptions): Outbox {
     o.onSettled?.();
   };
   const addEntry = (job: HeldJob, done: DoneMessage | null, lastSeq = -1, ackedSeq = -1): Entry => {
-    const e: Entry = { ...job, steps: [], stepsSent: 0, lastSeq, sentSeq: ackedSeq, ackedSeq, done, doneSent: false, orphan: false, onDisk: false, diskFailed: false };
+    const e: Entry = { ...job, steps: [], stepsSent: 0, lastSeq, sentSeq: ackedSeq, ackedSeq, done, doneSent: false, orphan: false, onDisk: false, diskFailed: false, startRecord: null };
     entries.set(keyOf(job.jobId, job.attempt), e);
     return e;
+  };
+
+  const writeRecord = (e: Entry, done: DoneMessage | null) => o.records.write({ jobId: e.jobId, attempt: e.attempt, token: e.token, done })
+    .then(() => true, (err: unknown) => {
+      o.logger.warn({ err, jobId: e.jobId }, 'cannot write job record');
+      return false;
+    });
+  // Why with the first chunk, not at the start: the record is what lets a later process replay
+  // spooled chunks (it holds the lease token), and without chunks there is nothing to replay.
+  // Why a turn later: a job whose first chunk is its last (most short jobs) has its done
+  // recorded at once, and that record serves; the start record is then never written.
+  const recordStart = (e: Entry) => {
+    e.startRecord ??= new Promise<void>((resolve) => setImmediate(resolve))
+      .then(async () => { if (e.done === null) await writeRecord(e, null); });
   };
 
   return {
     async begin(job) {
       const e = addEntry(job, null);
-      await o.records.write({ ...job, done: null })
-        .catch((err: unknown) => o.logger.warn({ err, jobId: job.jobId }, 'cannot write job record'));
       return {
         step(step) {
           e.steps.push({ type: 'step', jobId: e.jobId, token: e.token, ...step });
           enqueue(() => flushSteps(e));
         },
         chunk(chunk) {
+          recordStart(e);
           e.lastSeq = chunk.seq;
           const appended = o.spool.append(chunk).catch((err: unknown) => {
             e.diskFailed = true;
             o.logger.error({ err, jobId: e.jobId, seq: chunk.seq }, 'cannot spool log chunk');
           });
           enqueue(async () => {
-            await appended;
+            // Live, from memory, while the append goes on: an ack that comes back first is applied
+            // after it (the spool keeps a job's operations in order), and a replay reads the disk
+            // only once the appends issued before it are done.
             if (e.sentSeq === chunk.seq - 1) {
-              if (send(logMessage(e, chunk))) e.sentSeq = chunk.seq; // live: from memory
-            } else await catchUp(e);
+              if (send(logMessage(e, chunk))) e.sentSeq = chunk.seq;
+            } else {
+              await appended;
+              await catchUp(e);
+            }
           });
         },
         async finish(result) {
           // The schema caps a reason at 1000 characters: a longer one would be refused on every replay.
           const reason = result.reason === null ? null : result.reason.slice(0, 1000);
           e.done = { type: 'done', jobId: e.jobId, token: e.token, attempt: e.attempt, lastSeq: e.lastSeq, ...result, reason };
-          const recorded = await o.records.write({ jobId: e.jobId, attempt: e.attempt, token: e.token, done: e.done }).then(() => true, (err: unknown) => {
-            o.logger.warn({ err, jobId: e.jobId }, 'cannot write job record');
-            return false;
-          });
-          await o.spool.finish(e.jobId, e.attempt); // after the job's appends: they are on disk (or failed) by now
-          e.onDisk = recorded && !e.diskFailed;
-          enqueue(() => sendDone(e)); // no onSettled: the job's runner still cleans up; its end re-checks a drain
+          await e.startRecord; // one write to the record file at a time (they share its temp file)
+          const recorded = writeRecord(e, e.done);
+          const spooled = o.spool.finish(e.jobId, e.attempt); // after the job's appends: they are on disk (or failed) then
+          // The done goes once it is on disk, while the spool finishes; no onSettled: the job's
+          // runner still cleans up, and its end re-checks a drain.
+          const onDisk = await recorded;
+          enqueue(() => sendDone(e));
+          await spooled;
+          e.onDisk = onDisk && !e.diskFailed;
         },
       };
     },

@@ -64,7 +64,7 @@ export function createJobRunner(o: JobRunnerOptions): JobRunner {
     const number = take(kind);
     const workspace = workspacePath(o.workspacesDir, a.repo, number, mode);
     let end: JobEnd;
-    log.info('job started');
+    log.debug('job started');
     try {
       end = await runInWorkspace({ a, workspace, signal, system, jobLog, out, o, log });
     } catch (err) {
@@ -77,7 +77,7 @@ export function createJobRunner(o: JobRunnerOptions): JobRunner {
     inUse.get(kind)?.delete(number);
     release();
     await out.finish({ ...end, at: now() });
-    log.info({ status: end.status, exitCode: end.exitCode, reason: end.reason }, 'job ended');
+    log.debug({ status: end.status, exitCode: end.exitCode, reason: end.reason }, 'job ended');
     return end;
   };
 }

@@ -1,6 +1,6 @@
 // The spool: log chunks the server has not acknowledged yet, on disk, for replay after reconnect.
 import { createReadStream } from 'node:fs';
-import { appendFile, mkdir, readdir, readFile, rename, rm, truncate, writeFile } from 'node:fs/promises';
+import { appendFile, mkdir, readdir, readFile, rename, rm, truncate, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { LogChunk } from './chunk.js';
@@ -38,6 +38,7 @@ export interface Spool {
 interface Entry extends SpooledJob {
   base: string;           // path without extension
   finished: boolean;
+  ackFile: boolean;       // `.acked` may exist
   queue: Promise<void>;   // serialises file operations on this job
 }
 
@@ -61,7 +62,7 @@ export async function openSpool(options: SpoolOptions): Promise<Spool> {
       continue;
     }
     const entry = { jobId: Number(m[1]), attempt: Number(m[2]), ackedSeq: acked, lastSeq: last };
-    entries.set(`${m[1]}.${m[2]}`, { ...entry, base, finished: true, queue: Promise.resolve() });
+    entries.set(`${m[1]}.${m[2]}`, { ...entry, base, finished: true, ackFile: true, queue: Promise.resolve() });
   }
 
   function entryFor(jobId: number, attempt: number): Entry {
@@ -69,7 +70,7 @@ export async function openSpool(options: SpoolOptions): Promise<Spool> {
     let entry = entries.get(key);
     if (!entry) {
       const base = join(options.dir, key);
-      entry = { jobId, attempt, ackedSeq: -1, lastSeq: -1, base, finished: false, queue: Promise.resolve() };
+      entry = { jobId, attempt, ackedSeq: -1, lastSeq: -1, base, finished: false, ackFile: false, queue: Promise.resolve() };
       entries.set(key, entry);
     }
     return entry;
@@ -85,8 +86,8 @@ export async function openSpool(options: SpoolOptions): Promise<Spool> {
   async function compact(entry: Entry) {
     if (entry.finished) {
       entries.delete(keyOf(entry.jobId, entry.attempt));
-      await rm(`${entry.base}.chunks`, { force: true });
-      await rm(`${entry.base}.acked`, { force: true });
+      await removeFile(`${entry.base}.chunks`);
+      if (entry.ackFile) await removeFile(`${entry.base}.acked`);
     } else {
       await truncate(`${entry.base}.chunks`).catch(() => undefined);
     }
@@ -103,10 +104,12 @@ export async function openSpool(options: SpoolOptions): Promise<Spool> {
       if (!entry || seq <= entry.ackedSeq) return;
       entry.ackedSeq = seq;
       await enqueue(entry, async () => {
-        // The ack is written before the file is emptied: a crash in between replays nothing twice.
-        await writeFile(`${entry.base}.acked.tmp`, String(seq));
+        // An ack of every chunk appended needs no record: the file is emptied (or removed), and
+        // a crash after that finds nothing to replay. Chunks appended later are all unacked.
+        if (entry.ackedSeq >= entry.lastSeq) return compact(entry);
+        entry.ackFile = true;
+        await writeFile(`${entry.base}.acked.tmp`, String(entry.ackedSeq));
         await rename(`${entry.base}.acked.tmp`, `${entry.base}.acked`);
-        if (entry.ackedSeq >= entry.lastSeq) await compact(entry);
       });
     },
     async *unacked(job) {
@@ -133,6 +136,11 @@ export async function openSpool(options: SpoolOptions): Promise<Spool> {
       });
     },
   };
+}
+
+/** Removes a file; one that is not there is fine. */
+async function removeFile(path: string): Promise<void> {
+  await unlink(path).catch((e: NodeJS.ErrnoException) => { if (e.code !== 'ENOENT') throw e; });
 }
 
 async function* readChunks(path: string): AsyncGenerator<LogChunk> {

@@ -152,6 +152,18 @@ export function cpuSeconds(pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
+/** CPU seconds of a process and of its children it has reaped (an agent's git and step processes). */
+export function cpuSecondsWithChildren(pid: number): number {
+  const { self, children } = cpuSecondsSplit(pid);
+  return self + children;
+}
+
+/** CPU seconds of a process itself, and of the children it has reaped. */
+export function cpuSecondsSplit(pid: number): { self: number; children: number } {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return { self: (Number(fields[11]) + Number(fields[12])) / 100, children: (Number(fields[13]) + Number(fields[14])) / 100 };
+}
+
 export function percentile(values: number[], p: number): number {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;

@@ -24,7 +24,7 @@ describe('a server killed (SIGKILL) mid-job and started again on the same data f
   it('lets the job go on: it ends success with every line once, in order', async () => {
     const port = await freePort();
     const first: ServerProcess = await startServer({ port, repos: { web: repo.path } });
-    agent = await startAgent(first, { name: 'steady-agent' });
+    agent = await startAgent(first, { name: 'steady-agent', env: { KILN_LOG_LEVEL: 'debug' } }); // "job ended" is a debug line
     const sha = await repo.commit({
       'pipeline.yml': 'jobs:\n  count:\n    steps:\n      - name: count\n        run: for i in $(seq 1 80); do echo "line $i"; sleep 0.05; done\n',
     });

@@ -25,17 +25,17 @@ describe('shell executor', () => {
     await executor.teardown();
   });
 
-  it('writes step scripts outside the workspace and removes them at teardown', async () => {
+  it('writes step scripts outside the workspace and removes each when its step ends', async () => {
     const scripts = await tempDir();
     const workspace = await tempDir();
     const executor = createShellExecutor({ baseEnv: pickBaseEnv(process.env), tmpDir: scripts });
     await executor.setup({ workspace, env: {} });
     const out = collect();
     await executor.runStep(plannedStep('echo "$0"'), { env: {}, signal: new AbortController().signal, onOutput: out.onOutput });
-    expect(out.text()).toMatch(new RegExp(`^${scripts}/kiln-steps-[^/]+/step-0\\.sh\\n$`));
+    expect(out.text()).toMatch(new RegExp(`^${scripts}/kiln-step-[A-Za-z0-9_-]{16}\\.sh\\n$`));
     expect(await readdir(workspace)).toEqual([]);
-    await executor.teardown();
     expect(await readdir(scripts)).toEqual([]);
+    await executor.teardown();
   });
 
   it('stops gracefully first: a step that handles SIGTERM cleans up and ends before the grace period', async () => {
