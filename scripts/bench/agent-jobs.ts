@@ -6,7 +6,8 @@ import { execFileSync, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { WebSocketServer } from 'ws';
 import type { PlannedJob } from '../../shared/pipeline/types.js';
-import { PROTOCOL_VERSION, decodeAgentMessage, encode, type JobAssignment, type ServerMessage } from '../../shared/protocol/messages.js';
+import { PROTOCOL_VERSION, encode, type JobAssignment, type ServerMessage } from '../../shared/protocol/messages.js';
+import { decodeAgentMessage } from '../../shared/protocol/agent-schema.js';
 import { AGENT_TOKEN, cpuSecondsSplit, KILN, makeRepo, report, runBench, tempDir } from './harness.js';
 
 const JOBS = Number(process.env.BENCH_JOBS ?? 300);
