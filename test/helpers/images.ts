@@ -185,7 +185,7 @@ export async function agentImageForPools(tag: string): Promise<string> {
   const container = docker('create', 'node:20-bookworm-slim', 'true');
   try {
     execFileSync('sh', ['-c', `tar -C "$0" --transform 's,^,kiln/,' -cf - package.json dist node_modules | docker cp - "$1:/"`, root, container], { stdio: ['ignore', 'ignore', 'pipe'] });
-    docker('commit', '--change', 'ENTRYPOINT ["node", "--max-semi-space-size=1", "/kiln/dist/bundle/kiln.js"]', '--change', 'CMD ["agent"]', '--change', 'WORKDIR /root', container, tag);
+    docker('commit', '--change', 'ENTRYPOINT ["node", "--max-semi-space-size=1", "--heap-growing-percent=20", "/kiln/dist/bundle/kiln.js"]', '--change', 'CMD ["agent"]', '--change', 'WORKDIR /root', container, tag);
   } finally {
     docker('rm', '-f', container);
   }

@@ -3,8 +3,10 @@
 // answered 202 before any git runs; the sync happens after (triggers/hook-trigger.ts).
 // `GET /api/repos/:repo/hooks`: the last deliveries, for the repo page and for debugging.
 import { Hono } from 'hono';
-import { parseDelivery } from '../../hooks/payloads.js';
 import { verifyDelivery } from '../../hooks/verify.js';
+
+// The payload schemas (zod) load with the first delivery, not at every start.
+let payloads: Promise<typeof import('../../hooks/payloads.js')> | null = null;
 import { param, repoNamed, requireAdmin, type ApiOptions } from '../http.js';
 
 export function createHookRoutes({ store, service, tokenKind, logger }: ApiOptions): Hono {
@@ -27,7 +29,7 @@ export function createHookRoutes({ store, service, tokenKind, logger }: ApiOptio
     } catch {
       return c.json({ error: 'the body is not JSON' }, 400);
     }
-    const parsed = parseDelivery(verified.forge, verified.event, json);
+    const parsed = (await (payloads ??= import('../../hooks/payloads.js'))).parseDelivery(verified.forge, verified.event, json);
     if (!parsed.ok) return c.json({ error: parsed.error }, 400);
     const recorded = store.hooks.recordDelivery({
       repoId: repo.id, forge: verified.forge, event: verified.event, deliveryId: verified.deliveryId,
