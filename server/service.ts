@@ -58,8 +58,8 @@ export function createKilnService(options: KilnServiceOptions): KilnService {
     receiveHook: (repo, deliveryRow, events) => void hooks.handle(repo, deliveryRow, events),
     updateRepo(repoId, settings) {
       const repo = store.repos.updateSettings(repoId, settings);
+      // Its poller reads the interval and credentials before each poll: nothing to restart.
       if (!repo) throw notFound(`no repo ${repoId}`);
-      triggers.reconfigure(repo);
       return repo;
     },
     triggerRun: (repoName, request) => apiTrigger.trigger(repoName, request),

@@ -13,8 +13,10 @@
 export const AGENT_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=1', '--heap-growing-percent=20'];
 
 /**
- * The same flag for the server: about 5 MiB less while idle (scripts/bench/idle-rss.ts), at no
- * cost in runs/s one can measure (scripts/bench/fleet.ts). package.json's `start` script and
- * Dockerfile.server spell it out; by hand: `node --max-semi-space-size=1 dist/bundle/kiln.js server`.
+ * The same flag for the server: 3–5 MiB less while idle (scripts/bench/idle-rss.ts), for more
+ * frequent young collections under load: 5–13% fewer runs/s in the fleet burst, A/B with
+ * `BENCH_SERVER_NODE_ARGS=--max-semi-space-size=16` (scripts/bench/fleet.ts). package.json's
+ * `start` script and Dockerfile.server spell it out; by hand:
+ * `node --max-semi-space-size=1 dist/bundle/kiln.js server`.
  */
 export const SERVER_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=1'];

@@ -36,8 +36,6 @@ export interface RepoTriggers {
   add(input: RepoInput): Promise<Repo>;
   /** Adds a repo, mirrors it, and starts watching it; starts no run. */
   register(input: RepoInput): Promise<Repo>;
-  /** A remote repo's settings changed (its poller reads them before each poll). */
-  reconfigure(repo: Repo): void;
   /** Fetches the repo into its mirror and starts a run for every new branch head or tag (one sync in flight per repo). */
   sync(repo: Repo): Promise<void>;
   /** Brings the mirror up to date only when it may be behind (see RepoSync); never rejects: failures are logged. */
@@ -173,9 +171,6 @@ export function createRepoTriggers(options: RepoTriggersOptions): RepoTriggers {
       logger.info({ repo: repo.name, path: repo.path, url: repo.url }, 'repo registered');
       options.onSynced?.(repo);
       return repo;
-    },
-    reconfigure() {
-      // Nothing to restart: a poller reads the repo's interval and credentials before each poll.
     },
     async start() {
       const repos = store.repos.listRepos();

@@ -2,10 +2,9 @@
 // behind token auth, test/helpers/git-server.ts), fetched with its token sent as a header,
 // its settings shown as set/unset only, and none of its secrets in clear in the data folder.
 import { createHmac } from 'node:crypto';
-import { readdirSync, readFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { folderBytes } from '../helpers/files.js';
 import { createRepo, git, isolateGit, makeTempDir, removeTempDirs, type TestRepo } from '../helpers/git.js';
 import { startGitServer, type GitServer } from '../helpers/git-server.js';
 import { startRecorder } from '../helpers/recorder.js';
@@ -33,9 +32,6 @@ afterAll(async () => {
   await removeTempDirs();
 });
 
-function allBytes(dir: string): Buffer {
-  return Buffer.concat(readdirSync(dir, { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).map((e) => readFileSync(join(e.parentPath, e.name))));
-}
 
 describe('a remote repo', () => {
   it('with a wrong token is refused at registration in one line, and left unregistered', async () => {
@@ -71,7 +67,7 @@ describe('a remote repo', () => {
 
     const got = await server.api('GET', '/api/repos/web');
     expect(got.body).toMatchObject({ credentials: 'token', webhook_secret: true });
-    for (const value of [TOKEN, HOOK_SECRET, FORGE_TOKEN]) expect(allBytes(server.dataDir).includes(value), value).toBe(false);
+    for (const value of [TOKEN, HOOK_SECRET, FORGE_TOKEN]) expect(folderBytes(server.dataDir).includes(value), value).toBe(false);
   });
 
   it('takes changes with PATCH: null clears a setting, bad input changes nothing', async () => {
@@ -110,7 +106,7 @@ describe('a remote repo in kiln.yml', () => {
     const again = await startServer({ dataDir: first.dataDir, config: config('3m'), env });
     expect((await again.api('GET', '/api/repos/fromfile')).body).toMatchObject({ poll_ms: 180_000 });
     await again.kill();
-    for (const value of [TOKEN, HOOK_SECRET, FORGE_TOKEN]) expect(allBytes(first.dataDir).includes(value), value).toBe(false);
+    for (const value of [TOKEN, HOOK_SECRET, FORGE_TOKEN]) expect(folderBytes(first.dataDir).includes(value), value).toBe(false);
   });
 
   it('whose variable is not set stops the start, naming the file, the key and the variable', async () => {

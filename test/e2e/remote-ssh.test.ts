@@ -2,7 +2,7 @@
 // loopback (test/helpers/ssh-server.ts): the key reaches git as a 0600 file given for the
 // fetch only, and is removed after; a wrong key is refused in one line.
 import { execFileSync } from 'node:child_process';
-import { readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -50,7 +50,6 @@ describe.skipIf(!available)('a remote repo over SSH', () => {
   it('with a key sshd does not know is refused at registration, in one line', async () => {
     const other = join(await makeTempDir('kiln-key-'), 'other');
     execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', other]);
-    const { readFileSync } = await import('node:fs');
     const answer = await server.api('POST', '/api/repos', { name: 'nokey', url: sshd.url(bare), credentials: { ssh_key: readFileSync(other, 'utf8') } });
     expect(answer.status).toBe(400);
     expect(answer.body.error).toMatch(/^cannot read the repository: .*(Permission denied|Could not read from remote repository)/);

@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { folderBytes } from '../helpers/files.js';
 import { createRepo, isolateGit, makeTempDir, removeTempDirs, type TestRepo } from '../helpers/git.js';
 import { jobLog, jobOf, killAll, runEnded, runOfCommit, startAgent, startServer, KILN } from '../helpers/kiln.js';
 import { spawn } from 'node:child_process';
@@ -21,9 +22,6 @@ afterAll(async () => {
 });
 
 /** Every file under `dir`, as bytes. */
-function allBytes(dir: string): Buffer {
-  return Buffer.concat(readdirSync(dir, { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).map((e) => readFileSync(join(e.parentPath, e.name))));
-}
 
 /** `kiln server` on `dataDir` that is expected to stop at once: its exit code and output. */
 async function failedStart(dataDir: string, env: Record<string, string> = {}): Promise<{ code: number | null; output: string }> {
@@ -53,7 +51,7 @@ describe('the secret key', () => {
     await killAll();
 
     expect(statSync(join(server.dataDir, 'secret.key')).mode & 0o777).toBe(0o600);
-    expect(allBytes(server.dataDir).includes(VALUE)).toBe(false);
+    expect(folderBytes(server.dataDir).includes(VALUE)).toBe(false);
 
     const otherKey = join(await makeTempDir('kiln-key-'), 'other.key');
     writeFileSync(otherKey, `${randomBytes(32).toString('base64')}\n`);

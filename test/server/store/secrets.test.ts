@@ -1,19 +1,14 @@
 // Secrets sealed at rest: real SQLite files, read back as bytes to find any value in clear.
 import { randomBytes } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { createSecretBox } from '../../../server/secret-box.js';
 import { MIGRATIONS, openDatabase, openSqlite } from '../../../server/store/index.js';
 import { tempDir, trackStore } from './fixtures.js';
+import { folderBytes } from '../../helpers/files.js';
 
 const VALUE = 'hunter2-very-secret-value';
-
-/** Every byte of the folder's files (the database, its WAL and shared memory). */
-function folderBytes(dir: string): Buffer {
-  return Buffer.concat(readdirSync(dir).filter((f) => existsSync(join(dir, f))).map((f) => readFileSync(join(dir, f))));
-}
 
 describe('secrets at rest', () => {
   it('are sealed in the file, and read back with the same key after a reopen', () => {
