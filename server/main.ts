@@ -65,7 +65,8 @@ export async function startServer(config: ServerConfig, { logger, kilnScript }: 
   registerTokens(store, tokens);
   const kind = (token: string | null) => tokenKind(store, token);
   const bus = createEventBus();
-  const mirrors = createMirrors();
+  // SSH remotes' host keys: kiln's own file, first seen then checked (never ~/.ssh/known_hosts).
+  const mirrors = createMirrors({ knownHostsFile: join(config.dataDir, 'known_hosts') });
   const app = new Hono();
   const http = createAdaptorServer({ fetch: app.fetch }) as Server;
   // Why a getter: with port 0 the URL is known only once the socket is bound, and nothing

@@ -19,6 +19,8 @@ export interface MirrorsOptions {
   fetchTimeoutMs?: number;
   /** End a mirror's object reader after this long unused (default 30 s). */
   readerIdleMs?: number;
+  /** Where SSH remotes' host keys are kept (the server: <data>/known_hosts). */
+  knownHostsFile?: string;
 }
 
 export interface Mirrors {
@@ -68,6 +70,7 @@ async function exists(path: string): Promise<boolean> {
 /** One per server process: the lock inside is what serializes work on the same mirror. */
 export function createMirrors(options: MirrorsOptions = {}): Mirrors {
   const timeoutMs = options.fetchTimeoutMs ?? 600_000;
+  const authOptions = options.knownHostsFile ? { knownHostsFile: options.knownHostsFile } : {};
   // Why a lock: two fetches into one mirror race on ref lock files and on the before/after
   // snapshot that fetchMirror diffs; creation must also happen once.
   const lock = createKeyedLock();
@@ -85,7 +88,7 @@ export function createMirrors(options: MirrorsOptions = {}): Mirrors {
     const head = await runGit(['ls-remote', '--symref', '--', url, 'HEAD'], opts);
     const target = /^ref: (refs\/heads\/\S+)\tHEAD$/m.exec(head.stdout.toString('utf8'))?.[1];
     if (target) await runGit([`--git-dir=${gitDir}`, 'symbolic-ref', 'HEAD', target]);
-  });
+  }, authOptions);
 
   async function create(url: string, mirrorDir: string, credentials: RepoCredentials | null | undefined): Promise<boolean> {
     if (await exists(mirrorDir)) return false;
@@ -133,7 +136,7 @@ export function createMirrors(options: MirrorsOptions = {}): Mirrors {
         if (oid && ref) refs.set(ref, oid);
       }
       return refs;
-    }),
+    }, authOptions),
     async close() {
       await Promise.all([...views.values()].map((v) => v.close()));
     },

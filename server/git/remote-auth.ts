@@ -7,8 +7,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { RepoCredentials } from '../store/types.js';
 
+export interface RemoteAuthOptions {
+  /**
+   * The known_hosts file SSH remotes' host keys are kept in (first seen, then checked), kiln's
+   * own rather than the server user's ~/.ssh/known_hosts (default: that one).
+   */
+  knownHostsFile?: string;
+}
+
 /** Runs `work` with the environment git needs to authenticate with `credentials` (none: {}). */
-export async function withRemoteAuth<T>(credentials: RepoCredentials | null | undefined, work: (env: Record<string, string>) => Promise<T>): Promise<T> {
+export async function withRemoteAuth<T>(credentials: RepoCredentials | null | undefined, work: (env: Record<string, string>) => Promise<T>, options: RemoteAuthOptions = {}): Promise<T> {
   if (!credentials) return work({});
   if (credentials.kind === 'token') {
     // Basic with the token as the password is what GitHub, GitLab, Gitea and Bitbucket all
@@ -28,7 +36,7 @@ export async function withRemoteAuth<T>(credentials: RepoCredentials | null | un
     const key = join(dir, 'deploy_key');
     await writeFile(key, credentials.sshKey.endsWith('\n') ? credentials.sshKey : `${credentials.sshKey}\n`, { mode: 0o600 });
     return await work({
-      GIT_SSH_COMMAND: `ssh -i '${key}' -o IdentitiesOnly=yes -o BatchMode=yes -o StrictHostKeyChecking=accept-new`,
+      GIT_SSH_COMMAND: `ssh -i '${key}' -o IdentitiesOnly=yes -o BatchMode=yes -o StrictHostKeyChecking=accept-new${options.knownHostsFile ? ` -o UserKnownHostsFile='${options.knownHostsFile}'` : ''}`,
     });
   } finally {
     await rm(dir, { recursive: true, force: true });

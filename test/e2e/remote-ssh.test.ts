@@ -45,6 +45,8 @@ describe.skipIf(!available)('a remote repo over SSH', () => {
     const run = await server.api('POST', '/api/repos/web/runs', { ref: 'main' });
     expect((await runEnded(server, run.body.id)).status).toBe('success');
     expect(sshDirs()).toEqual(before);
+    // The host key went to kiln's own known_hosts, not the user's.
+    expect(readFileSync(join(server.dataDir, 'known_hosts'), 'utf8')).toMatch(/ ssh-ed25519 AAAA/); // (hosts hashed, as Debian's ssh does)
   });
 
   it('with a key sshd does not know is refused at registration, in one line', async () => {
