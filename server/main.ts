@@ -68,6 +68,11 @@ export async function startServer(config: ServerConfig, { logger, kilnScript }: 
   // SSH remotes' host keys: kiln's own file, first seen then checked (never ~/.ssh/known_hosts).
   const mirrors = createMirrors({ knownHostsFile: join(config.dataDir, 'known_hosts') });
   const app = new Hono();
+  // The writes of a turn commit together (store.commitPerTurn): no answer leaves before its writes are committed.
+  app.use('*', async (_c, next) => {
+    await next();
+    await store.committed();
+  });
   const http = createAdaptorServer({ fetch: app.fetch }) as Server;
   // Why a getter: with port 0 the URL is known only once the socket is bound, and nothing
   // asks for it before an agent connects or a pool starts one.
@@ -119,7 +124,7 @@ export async function startServer(config: ServerConfig, { logger, kilnScript }: 
   const dashboard = createDashboard({ store, service, bus, logger: logger.child({ part: 'dashboard' }), tokenKind: kind, private: config.private });
   app.route('/', dashboard.app);
   const events = createEventsSocket({
-    bus, logger,
+    bus, logger, afterCommit: store.afterCommit,
     mayRead: (request) => !config.private || kind(bearer(request.headers.authorization)) !== null,
   });
   http.on('upgrade', (request, socket, head) => {
@@ -131,6 +136,12 @@ export async function startServer(config: ServerConfig, { logger, kilnScript }: 
 
   await registerStartupRepos(config, store, triggers, logger);
   for (const run of store.runs.listUnfinishedRuns()) queue.runChanged(run.id);
+  store.commitPerTurn((error) => {
+    // What the process holds (queue, slots, events sent) no longer matches the file: start again
+    // from what is committed. Agents replay what was not acknowledged.
+    logger.fatal({ err: error }, 'a commit failed; the server stops');
+    process.exit(70);
+  });
   const port = await listen(http, config.host, config.port);
   boundUrl = config.port === 0 ? config.url.replace(/:0$/, `:${port}`) : config.url;
   // The repos' mirroring and catch-up run in the background, once the server answers: their

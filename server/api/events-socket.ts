@@ -19,6 +19,8 @@ export interface EventsSocketOptions {
   /** Whether this request may read (private servers need a token). */
   mayRead(request: IncomingMessage): boolean;
   maxBufferedBytes?: number;
+  /** Runs `send` once what the event tells of is committed (store.afterCommit); default: at once. */
+  afterCommit?(send: () => void): void;
 }
 
 export interface EventsSocket {
@@ -28,7 +30,7 @@ export interface EventsSocket {
 
 const MAX_SUBSCRIPTIONS = 64;
 
-export function createEventsSocket({ bus, logger, mayRead, maxBufferedBytes = 8 * 1024 * 1024 }: EventsSocketOptions): EventsSocket {
+export function createEventsSocket({ bus, logger, mayRead, maxBufferedBytes = 8 * 1024 * 1024, afterCommit = (send) => send() }: EventsSocketOptions): EventsSocket {
   const wss = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024 });
 
   const toWire = (event: KilnEvent): Record<string, unknown> => {
@@ -64,7 +66,8 @@ export function createEventsSocket({ bus, logger, mayRead, maxBufferedBytes = 8 
     const unsubscribe = bus.subscribe((event) => {
       if (ws.readyState !== ws.OPEN) return;
       if (event.type === 'log' && !jobs.has(event.jobId)) return;
-      sendText(textOf(event));
+      // A dashboard that reads the run it was told of finds it, even through another connection.
+      afterCommit(() => ws.readyState === ws.OPEN && sendText(textOf(event)));
     });
     ws.on('message', (data) => {
       let message: { subscribe?: { job?: unknown }; unsubscribe?: { job?: unknown } };

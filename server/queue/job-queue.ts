@@ -266,7 +266,10 @@ export function createJobQueue(options: JobQueueOptions): JobQueue {
         }
         return null;
       });
-      for (const reply of replies) link.send(reply);
+      // Acks promise the agent its frames are stored: they leave once the turn has committed.
+      store.afterCommit(() => {
+        for (const reply of replies) link.send(reply);
+      });
       if (failure) throw failure.error;
     },
     runChanged,

@@ -43,9 +43,24 @@ export interface Store {
    * Runs `work` in one IMMEDIATE transaction: the store calls it makes commit together, or not
    * at all when it throws. Their own transactions nest as savepoints. Why: a commit costs more
    * than the writes it carries (WAL frames, locks), and one agent message or one trigger
-   * changes several aggregates; `work` must be synchronous.
+   * changes several aggregates; `work` must be synchronous. After `commitPerTurn`, the work
+   * is a savepoint in the turn's transaction (all or nothing still), committed at the turn's end.
    */
   transaction<T>(work: () => T): T;
+  /**
+   * From now on, the writes of one event-loop turn commit together, in one transaction that
+   * commits when the turn ends (setImmediate), instead of one commit per `transaction`. Each
+   * `transaction` is still all or nothing (a savepoint in the turn's transaction). Why: under
+   * load a commit cost as much as the writes it carried, and a burst of triggers or agent
+   * frames arrives in one turn. What a caller shows outside the process must wait for the
+   * commit: `afterCommit` for frames, `committed` for answers. `onFailure` hears a commit
+   * that failed (rolled back): the caller's memory of the turn is wrong then.
+   */
+  commitPerTurn(onFailure: (error: unknown) => void): void;
+  /** Runs `then` once the writes made so far are committed: now, when none wait for a commit. */
+  afterCommit(then: () => void): void;
+  /** Resolves once the writes made so far are committed; rejects when that commit failed. */
+  committed(): Promise<void>;
   /** True when the database answers (for /healthz). */
   ping(): boolean;
   close(): void;
@@ -59,6 +74,26 @@ export function createStore(db: Sqlite, { clock = systemClock }: StoreOptions = 
   const sealing = createSealing(db);
   const ping = db.prepare<[], number>('SELECT 1').pluck();
   const unit = db.transaction((work: () => unknown) => work());
+  let perTurn = false;
+  let onCommitFailure: (error: unknown) => void = () => {};
+  let waiting: Array<(error: unknown) => void> | null = null; // a turn's transaction is open
+  const commitTurn = () => {
+    const callbacks = waiting ?? [];
+    waiting = null;
+    let failure: unknown = null;
+    try {
+      if (db.open && db.inTransaction) db.exec('COMMIT');
+    } catch (error) {
+      failure = error;
+      if (db.inTransaction) db.exec('ROLLBACK');
+    }
+    for (const callback of callbacks) callback(failure);
+    if (failure !== null) onCommitFailure(failure);
+  };
+  const afterCommit = (then: (error: unknown) => void) => {
+    if (waiting) waiting.push(then);
+    else then(null);
+  };
   return {
     sealing,
     repos: createRepoStore(db, clock, sealing),
@@ -72,7 +107,19 @@ export function createStore(db: Sqlite, { clock = systemClock }: StoreOptions = 
     secrets: createSecretStore(db, clock, sealing),
     hooks: createHookStore(db, clock),
     statuses: createStatusOutbox(db, clock),
-    transaction: <T>(work: () => T) => unit.immediate(work) as T,
+    transaction: <T>(work: () => T): T => {
+      if (db.inTransaction || !perTurn) return (db.inTransaction ? unit(work) : unit.immediate(work)) as T;
+      db.exec('BEGIN IMMEDIATE');
+      waiting = [];
+      setImmediate(commitTurn);
+      return unit(work) as T; // a savepoint: a throw undoes this work, not the turn's
+    },
+    commitPerTurn: (onFailure) => {
+      perTurn = true;
+      onCommitFailure = onFailure;
+    },
+    afterCommit: (then) => afterCommit((error) => error === null && then()),
+    committed: () => new Promise<void>((resolve, reject) => afterCommit((error) => (error === null ? resolve() : reject(error)))),
     ping: () => {
       try {
         return ping.get() === 1;
@@ -81,6 +128,7 @@ export function createStore(db: Sqlite, { clock = systemClock }: StoreOptions = 
       }
     },
     close: () => {
+      if (waiting) commitTurn();
       if (db.open) db.close();
     },
   };
