@@ -79,8 +79,26 @@ runBench(async () => {
   report(`webhook delivery → run created, ${HOOKS} pushes one after another (ms; a new commit fetched each time)`, {
     p50: percentile(latencies, 50), p99: percentile(latencies, 99), '202 answered p50': percentile(answers, 50), '202 answered p99': percentile(answers, 99),
   });
+  // What this remote alone costs: the same fetch (one new commit, branches and tags) by plain
+  // git into a bare clone, after each push. The part of a hook's latency that is kiln's own is
+  // the difference; the rest is this git server (a CGI per request), not a forge's.
+  const probe = tempDir('kiln-bench-probe-');
+  await run('git', ['init', '--bare', '--quiet', probe]);
+  const fetchUrl = `http://x:${TOKEN}@${remote.url('web').slice('http://'.length)}`;
+  const fetchOnce = () => run('git', ['--git-dir', probe, 'fetch', '--quiet', '--prune', '--no-tags', '--no-write-fetch-head', '--no-auto-maintenance', fetchUrl, '+refs/heads/*:refs/heads/*', '+refs/tags/*:refs/tags/*']);
+  await fetchOnce();
+  const bare: number[] = [];
+  for (let i = 0; i < Math.min(HOOKS, 50); i++) {
+    await commitAndPush(HOOKS + 1 + i);
+    const t0 = nowMs();
+    await fetchOnce();
+    bare.push(nowMs() - t0);
+  }
+  report(`the same fetch by plain git from this remote, ${bare.length} times (ms)`, {
+    p50: percentile(bare, 50), p99: percentile(bare, 99), "kiln's own share of the p50": percentile(latencies, 50) - percentile(bare, 50),
+  });
 
-  const sha = await commitAndPush(HOOKS);
+  const sha = await commitAndPush(HOOKS + 100);
   const runsBefore = (await server.api<unknown[]>('GET', '/api/repos/web/runs?limit=500')).length;
   const t0 = nowMs();
   await Promise.all(Array.from({ length: HOOKS }, () => deliver(sha)));

@@ -26,8 +26,9 @@ export async function changedPaths(
 
   if (beforeSha !== null && !ZERO.test(beforeSha)) {
     assertSha(beforeSha);
-    const known = await git(['cat-file', '-e', `${beforeSha}^{commit}`], [0, 1, 128]);
-    if (known.code === 0) return unique(splitNul((await git(['diff', ...diff, beforeSha, afterSha, '--'])).stdout));
+    // One process: a `before` the mirror does not have (a force push's old head) fails with 128.
+    const changed = await git(['diff', ...diff, `${beforeSha}^{commit}`, afterSha, '--'], [0, 128]);
+    if (changed.code === 0) return unique(splitNul(changed.stdout));
   }
   if (options.ref?.startsWith('refs/heads/')) {
     // Commits only this branch has. `--exclude` applies to the `--branches` that follows it.

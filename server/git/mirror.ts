@@ -1,13 +1,14 @@
 // Keeps a bare mirror (branches and tags only) of each repo under the server's data folder.
 import { randomBytes } from 'node:crypto';
-import { mkdir, rename, rm, stat } from 'node:fs/promises';
-import { dirname, resolve } from 'node:path';
+import { mkdir, readFile, rename, rm, stat } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
 import { KilnError } from '../../shared/errors.js';
 import { createKeyedLock } from './keyed-lock.js';
 import { createMirrorView, type MirrorView } from './mirror-view.js';
 import { commitsOf, readRefTable } from './ref-table.js';
 import { diffRefs, type RefChange } from './refs-watcher.js';
-import { assertSafeArg, runGit } from './run-git.js';
+import { assertSafeArg, runGit, type GitOutput } from './run-git.js';
+import { findGitDirs } from './source-refs.js';
 import { withRemoteAuth } from './remote-auth.js';
 import type { RepoCredentials } from '../store/types.js';
 
@@ -21,6 +22,8 @@ export interface MirrorsOptions {
   readerIdleMs?: number;
   /** Where SSH remotes' host keys are kept (the server: <data>/known_hosts). */
   knownHostsFile?: string;
+  /** How often a fetch also asks a remote which branch its HEAD names (default 60 s; local sources: every fetch). */
+  remoteHeadEveryMs?: number;
 }
 
 export interface Mirrors {
@@ -81,22 +84,56 @@ export function createMirrors(options: MirrorsOptions = {}): Mirrors {
     return found;
   };
 
-  const fetchInto = (url: string, gitDir: string, credentials: RepoCredentials | null | undefined): Promise<void> => withRemoteAuth(credentials, async (auth) => {
+  // A mirror's HEAD names the source's default branch, and a fetch does not bring it. A local
+  // source's HEAD file is read (no git). A remote's takes its own round trip (`ls-remote
+  // --symref`), asked beside the fetch at the first one and then at most every
+  // `remoteHeadEveryMs`: asked on every fetch, it made a webhook's run wait ~35 ms more on a
+  // 2-core host (its processes and the remote's slowed the fetch they ran beside).
+  const headEveryMs = options.remoteHeadEveryMs ?? 60_000;
+  const headAskedAt = new Map<string, number>();
+  const sourceHead = async (source: MirrorSource, run: (args: string[]) => Promise<GitOutput>): Promise<string | null> => {
+    if ('path' in source) {
+      const dirs = await findGitDirs(source.path);
+      const head = dirs ? await readFile(join(dirs.gitDir, 'HEAD'), 'utf8').catch(() => '') : '';
+      return /^ref: (refs\/heads\/\S+)$/m.exec(head)?.[1] ?? null;
+    }
+    const out = await run(['ls-remote', '--symref', '--', sourceUrl(source), 'HEAD']);
+    return /^ref: (refs\/heads\/\S+)\tHEAD$/m.exec(out.stdout.toString('utf8'))?.[1] ?? null;
+  };
+  const fetchInto = (source: MirrorSource, gitDir: string, mirrorDir: string): Promise<void> => withRemoteAuth(credentialsOf(source), async (auth) => {
     const opts = { env: { ...FETCH_ENV, ...auth }, timeoutMs };
-    await runGit(['-c', 'gc.autoDetach=false', `--git-dir=${gitDir}`, 'fetch', '--quiet', '--prune', '--no-tags',
-      '--no-write-fetch-head', '--', url, ...REFSPECS], opts);
-    const head = await runGit(['ls-remote', '--symref', '--', url, 'HEAD'], opts);
-    const target = /^ref: (refs\/heads\/\S+)\tHEAD$/m.exec(head.stdout.toString('utf8'))?.[1];
-    if (target) await runGit([`--git-dir=${gitDir}`, 'symbolic-ref', 'HEAD', target]);
+    const askedAt = Date.now();
+    const askHead = 'path' in source || askedAt - (headAskedAt.get(mirrorDir) ?? -Infinity) >= headEveryMs;
+    // Maintenance (gc --auto) runs after the fetch, off the caller's path (see fetchMirror).
+    const [fetched, head] = await Promise.allSettled([
+      runGit(['-c', 'gc.autoDetach=false', `--git-dir=${gitDir}`, 'fetch', '--quiet', '--prune', '--no-tags',
+        '--no-write-fetch-head', '--no-auto-maintenance', '--', sourceUrl(source), ...REFSPECS], opts),
+      askHead ? sourceHead(source, (args) => runGit(args, opts)) : Promise.resolve(null),
+    ]);
+    if (fetched.status === 'rejected') throw fetched.reason; // the fetch's error says more
+    if (head.status === 'rejected') throw head.reason;
+    if (askHead) headAskedAt.set(mirrorDir, askedAt);
+    const target = head.value;
+    const current = await readFile(join(gitDir, 'HEAD'), 'utf8').catch(() => '');
+    if (target && current.trim() !== `ref: ${target}`) await runGit([`--git-dir=${gitDir}`, 'symbolic-ref', 'HEAD', target]);
   }, authOptions);
+  // gc --auto only counts loose objects and packs unless there is work: once a minute is enough.
+  const maintainedAt = new Map<string, number>();
+  const maintain = (dir: string) => {
+    if (Date.now() - (maintainedAt.get(dir) ?? 0) < 60_000) return;
+    maintainedAt.set(dir, Date.now());
+    void lock.run(dir, () => runGit(['-c', 'gc.autoDetach=false', `--git-dir=${dir}`, 'maintenance', 'run', '--auto', '--quiet']))
+      .catch(() => {}); // a mirror removed meanwhile, say; the next fetch tries again
+  };
 
-  async function create(url: string, mirrorDir: string, credentials: RepoCredentials | null | undefined): Promise<boolean> {
+  async function create(source: MirrorSource, mirrorDir: string): Promise<boolean> {
+    const url = sourceUrl(source);
     if (await exists(mirrorDir)) return false;
     await mkdir(dirname(mirrorDir), { recursive: true });
     const tmp = `${mirrorDir}.tmp-${randomBytes(4).toString('hex')}`;
     try {
       await runGit(['init', '--bare', '--quiet', tmp]);
-      await fetchInto(url, tmp, credentials);
+      await fetchInto(source, tmp, mirrorDir);
       await rename(tmp, mirrorDir);
       return true;
     } catch (error) {
@@ -107,25 +144,25 @@ export function createMirrors(options: MirrorsOptions = {}): Mirrors {
 
   return {
     async ensureMirror(source, mirrorDir) {
-      const url = sourceUrl(source);
+      sourceUrl(source); // an option-like location is refused before any git runs
       const dir = resolve(mirrorDir);
       return lock.run(dir, async () => {
-        if (!(await create(url, dir, credentialsOf(source)))) return false;
+        if (!(await create(source, dir))) return false;
         view(dir).setRefs(await readRefTable(dir));
         return true;
       });
     },
     async fetchMirror(source, mirrorDir) {
-      const url = sourceUrl(source);
+      sourceUrl(source); // an option-like location is refused before any git runs
       const dir = resolve(mirrorDir);
       return lock.run(dir, async () => {
-        const created = await create(url, dir, credentialsOf(source));
+        const created = await create(source, dir);
         const before = created ? new Map() : await view(dir).refs();
-        if (!created) await fetchInto(url, dir, credentialsOf(source));
+        if (!created) await fetchInto(source, dir, dir);
         const after = await readRefTable(dir);
         view(dir).setRefs(after);
         return diffRefs(commitsOf(before), commitsOf(after));
-      });
+      }).finally(() => maintain(dir));
     },
     view: (mirrorDir) => view(resolve(mirrorDir)),
     lsRemote: (source) => withRemoteAuth(credentialsOf(source), async (auth) => {

@@ -34,7 +34,7 @@ describe('mirrors', () => {
     const one = await repo.commit({ 'a.txt': '1' });
     await repo.git('branch', 'gone');
     const mirror = join(await makeTempDir(), 'repo.git');
-    const mirrors = createMirrors();
+    const mirrors = createMirrors({ remoteHeadEveryMs: 0 }); // the file:// fetch below asks the remote's HEAD
     expect(await mirrors.fetchMirror({ path: repo.path }, mirror)).toEqual([
       { ref: 'refs/heads/gone', before: null, after: one },
       { ref: 'refs/heads/main', before: null, after: one },
@@ -64,6 +64,24 @@ describe('mirrors', () => {
     await repo.git('branch', 'b1');
     const results = await Promise.all(Array.from({ length: 6 }, () => mirrors.fetchMirror({ path: repo.path }, mirror)));
     expect(results.flat().map((c) => c.ref).sort()).toEqual(['refs/heads/b1', 'refs/heads/main']);
+  });
+
+  it("follows a local source's HEAD on every fetch, and a remote's at most every remoteHeadEveryMs", async () => {
+    const repo = await createRepo();
+    await repo.commit({ 'a.txt': '1' });
+    const local = join(await makeTempDir(), 'local.git');
+    const remote = join(await makeTempDir(), 'remote.git');
+    const mirrors = createMirrors({ remoteHeadEveryMs: 3_600_000 });
+    await mirrors.fetchMirror({ path: repo.path }, local);
+    await mirrors.fetchMirror({ url: `file://${repo.path}` }, remote);
+    expect([await defaultBranch(local), await defaultBranch(remote)]).toEqual(['main', 'main']);
+
+    await repo.git('checkout', '--quiet', '-b', 'dev');
+    await mirrors.fetchMirror({ path: repo.path }, local);
+    await mirrors.fetchMirror({ url: `file://${repo.path}` }, remote);
+    expect(await defaultBranch(local)).toBe('dev');
+    expect(await defaultBranch(remote)).toBe('main'); // asked less than an hour ago: not yet
+    expect((await listRefs(remote)).has('refs/heads/dev')).toBe(true); // the fetch itself ran
   });
 
   it('leaves no mirror behind when the first fetch fails, and refuses option-like sources', async () => {
