@@ -1,6 +1,6 @@
 // Webhooks: a real `kiln server` process, a remote repo on a real git server on loopback
-// (git http-backend behind token auth, git-server.ts), GitHub push deliveries signed with the
-// repo's webhook secret.
+// (git http-backend behind token auth, git-server.ts, in a process of its own), GitHub push
+// deliveries signed with the repo's webhook secret.
 //   latency: BENCH_HOOKS (200) pushes one after another, each a new commit pushed to the
 //            remote, then its delivery: delivery sent → the run's first event on /api/events
 //            (the server answers 202, fetches from the remote, reads the commit, creates the run);
@@ -12,7 +12,7 @@ import { createHmac } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { WebSocket } from 'ws';
-import { startGitServer } from './git-server.js';
+import { startGitServerProcess } from './git-server-process.js';
 import { percentile, report, runBench, startServer, tempDir, waitFor } from './harness.js';
 import { nowMs } from './runs.js';
 
@@ -21,10 +21,9 @@ const TOKEN = 'bench-remote-token';
 const SECRET = 'bench-webhook-secret';
 
 runBench(async () => {
-  const remote = await startGitServer({ root: tempDir('kiln-bench-remote-'), token: TOKEN });
+  const remote = await startGitServerProcess({ root: tempDir('kiln-bench-remote-'), token: TOKEN });
   remote.createRepo('web');
   const work = tempDir('kiln-bench-work-');
-  // Never execFileSync: the remote is served by this very process, which must go on answering.
   const run = promisify(execFile);
   const git = async (...args: string[]) => (await run('git', ['-C', work, ...args], { encoding: 'utf8', env: { ...process.env, GIT_AUTHOR_NAME: 'b', GIT_AUTHOR_EMAIL: 'b@b', GIT_COMMITTER_NAME: 'b', GIT_COMMITTER_EMAIL: 'b@b' } })).stdout.trim();
   const pushUrl = `http://x:${TOKEN}@${remote.url('web').slice('http://'.length)}`;
