@@ -1,0 +1,61 @@
+// A pull request's delivery → at most one run of event `pull_request`. The payload's head sha is
+// a hint: kiln fetches the head from the remote (the forge's pull-request ref, or the source
+// branch), reads the commit git has there, and builds only when it is the one the payload named.
+import type { Logger } from 'pino';
+import { skipCiMarker } from '../../shared/pipeline/conditions.js';
+import { pullRequestPaths } from '../git/read.js';
+import type { HookEvent } from '../hooks/payloads.js';
+import type { Repo, Store } from '../store/index.js';
+import type { RepoTriggers } from './repos.js';
+import type { RunStarter } from './run-starter.js';
+
+export type PullRequestEvent = Extract<HookEvent, { kind: 'pull_request' }>;
+
+export interface PullRequestTriggerOptions {
+  store: Store;
+  starter: RunStarter;
+  triggers: Pick<RepoTriggers, 'fetchPullRequest' | 'mirror' | 'mirrorDir'>;
+  logger: Logger;
+}
+
+/** What came of one pull-request event, for the delivery's record. */
+export interface PullRequestOutcome {
+  note: string;
+  runId: number | null;
+  /** The remote could not be read: the delivery failed (a redelivery may do better). */
+  failed: boolean;
+}
+
+const short = (sha: string) => sha.slice(0, 12);
+
+export function createPullRequestTrigger({ store, starter, triggers, logger }: PullRequestTriggerOptions) {
+  return async (repo: Repo, e: PullRequestEvent): Promise<PullRequestOutcome> => {
+    const name = `pull request #${e.number}`;
+    const outcome = (note: string, runId: number | null = null, failed = false): PullRequestOutcome => ({ note, runId, failed });
+    if (e.action === 'closed') return outcome(`${name} closed: nothing to build`);
+    let head: string | null;
+    try {
+      head = await triggers.fetchPullRequest(repo, e);
+    } catch (error) {
+      logger.warn({ err: error, repo: repo.name, pr: e.number }, 'cannot fetch a pull request head');
+      const why = error instanceof Error ? error.message : String(error);
+      return outcome(`${name}: cannot fetch ${e.headRef} from the remote: ${why}`, null, true);
+    }
+    if (head === null) return outcome(`${name}: the remote has no ${e.headRef}: nothing started`);
+    if (!head.startsWith(e.headSha)) return outcome(`${name} at ${short(e.headSha)} is not on the remote (${e.headRef} is at ${short(head)}): nothing started`);
+    // A reopened pull request is built again, as forges do; an opened or updated one once per head.
+    const built = store.runs.listRuns(repo.id, { limit: 200 })
+      .find((r) => r.event === 'pull_request' && r.pullRequest?.number === e.number && r.sha === head && r.rerunOf === null);
+    if (built && e.action !== 'reopened') return outcome(`${name} at ${short(head)}: already built by run #${built.number}`);
+    const run = await starter.startRun(repo, {
+      event: 'pull_request', ref: e.headRef, sha: head,
+      changedPaths: await pullRequestPaths(triggers.mirrorDir(repo), `refs/heads/${e.targetBranch}`, head).catch(() => null),
+      pullRequest: { number: e.number, sourceBranch: e.sourceBranch, targetBranch: e.targetBranch, fromFork: e.fromFork },
+    });
+    if (run) return outcome(`${name}: run #${run.number}`, run.id);
+    const marker = skipCiMarker((await triggers.mirror(repo).commitInfo(head)).body);
+    return outcome(marker
+      ? `${name} at ${short(head)}: skipped, the commit message says ${marker}`
+      : `${name} at ${short(head)}: no run (the pipeline's on: does not take pull requests to ${e.targetBranch}, or there is no pipeline.yml)`);
+  };
+}
