@@ -52,7 +52,7 @@ export interface RunStore {
   getRunByNumber(repoId: number, number: number): RunDetail | null;
   /** Newest first. */
   listRuns(repoId: number, options?: ListRunsOptions): Run[];
-  /** The newest run of each branch of the repo, newest first. */
+  /** The newest run of each branch of the repo, newest first; pull-request runs are not a branch's. */
   listLastRunsByBranch(repoId: number): Run[];
   /** Runs of any repo that have not ended, oldest first (the server re-schedules them at start). */
   listUnfinishedRuns(): Run[];
@@ -116,8 +116,10 @@ export function createRunStore(db: Sqlite, clock: Clock, effects: JobEffects): R
       `${RUN} WHERE r.status NOT IN ('success','failed','cancelled','skipped','error') ORDER BY r.id`,
     ),
     lastByBranch: db.prepare<[number], RunRow>(
-      `${RUN} WHERE r.repo_id = ? AND r.branch IS NOT NULL
-         AND r.number = (SELECT MAX(number) FROM runs y WHERE y.repo_id = r.repo_id AND y.branch = r.branch)
+      // Pull-request runs are left out: a branch's status is its own, not that of a pull request
+      // from it (or from a fork's branch of the same name).
+      `${RUN} WHERE r.repo_id = ? AND r.branch IS NOT NULL AND r.event <> 'pull_request'
+         AND r.number = (SELECT MAX(number) FROM runs y WHERE y.repo_id = r.repo_id AND y.branch = r.branch AND y.event <> 'pull_request')
        ORDER BY r.number DESC`,
     ),
   };
