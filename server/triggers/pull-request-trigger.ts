@@ -2,7 +2,7 @@
 // a hint: kiln fetches the head from the remote (the forge's pull-request ref, or the source
 // branch), reads the commit git has there, and builds only when it is the one the payload named.
 import type { Logger } from 'pino';
-import { skipCiMarker } from '../../shared/pipeline/conditions.js';
+import { skipCiMarker, triggerMatches } from '../../shared/pipeline/conditions.js';
 import { pullRequestPaths } from '../git/read.js';
 import type { HookEvent } from '../hooks/payloads.js';
 import type { Repo, Store } from '../store/index.js';
@@ -29,6 +29,17 @@ export interface PullRequestOutcome {
 const short = (sha: string) => sha.slice(0, 12);
 
 export function createPullRequestTrigger({ store, starter, triggers, logger }: PullRequestTriggerOptions) {
+  // Why a fork's pull request must be taken by the target branch's pipeline too: the head's
+  // pipeline.yml is the fork author's to write, so it alone cannot decide that their code runs
+  // on this repo's agents. (What runs is still the head's: that is what is being tested.)
+  const forkRefused = async (repo: Repo, e: PullRequestEvent): Promise<string | null> => {
+    const target = (await triggers.mirror(repo).refs()).get(`refs/heads/${e.targetBranch}`);
+    if (!target) return `kiln has no branch ${e.targetBranch} whose pipeline could take it`;
+    const pipeline = await starter.pipelineAt(repo, target.commit).catch(() => null);
+    const facts = { event: 'pull_request' as const, branch: e.sourceBranch, tag: null, targetBranch: e.targetBranch, changedPaths: null };
+    return pipeline?.ok && triggerMatches(pipeline.plan.triggers, facts) ? null : `the pipeline of ${e.targetBranch} does not take pull requests to it`;
+  };
+
   return async (repo: Repo, e: PullRequestEvent): Promise<PullRequestOutcome> => {
     const name = `pull request #${e.number}`;
     const outcome = (note: string, runId: number | null = null, failed = false): PullRequestOutcome => ({ note, runId, failed });
@@ -47,6 +58,10 @@ export function createPullRequestTrigger({ store, starter, triggers, logger }: P
     const built = store.runs.listRuns(repo.id, { limit: 200 })
       .find((r) => r.event === 'pull_request' && r.pullRequest?.number === e.number && r.sha === head && r.rerunOf === null);
     if (built && e.action !== 'reopened') return outcome(`${name} at ${short(head)}: already built by run #${built.number}`);
+    if (e.fromFork) {
+      const refused = await forkRefused(repo, e);
+      if (refused) return outcome(`${name} from a fork: ${refused}: nothing started`);
+    }
     const run = await starter.startRun(repo, {
       event: 'pull_request', ref: e.headRef, sha: head,
       changedPaths: await pullRequestPaths(triggers.mirrorDir(repo), `refs/heads/${e.targetBranch}`, head).catch(() => null),

@@ -177,6 +177,30 @@ describe('pull-request runs', () => {
     expect(remote.requests.some((r) => r.path.startsWith('/sam/web.git/'))).toBe(true);
   });
 
+  it('from a fork runs only when the target branch\'s own pipeline takes pull requests, whatever the fork\'s pipeline.yml says', async () => {
+    // `legacy` builds pushes only; kiln learns of it from its push hook.
+    await work.git('checkout', '--quiet', '-B', 'legacy', 'main');
+    const legacy = await work.commit({ 'pipeline.yml': PIPELINE.replace('  pull_request: { branches: [main] }\n', '') });
+    await pushTo('team/web', `${legacy}:refs/heads/legacy`);
+    const push = JSON.stringify({ ref: 'refs/heads/legacy', before: '0'.repeat(40), after: legacy, repository: { full_name: 'team/web' } });
+    expect((await delivery(await deliver(signed('github', push, 'push'), push))).status).toBe('done');
+    // The pull request's head asks for pull-request runs to any branch.
+    const head = await work.commit({ 'pipeline.yml': PIPELINE.replace('pull_request: { branches: [main] }', 'pull_request: {}') });
+    await work.git('checkout', '--quiet', 'main');
+    await pushTo('team/web', `${head}:refs/pull/40/head`, `${head}:refs/pull/41/head`);
+    const send = async (pr: Pr) => {
+      const body = JSON.stringify(payload('github', pr));
+      return delivery(await deliver(signed('github', body), body));
+    };
+    expect(await send({ number: 40, source: 'sneaky', target: 'legacy', sha: head, fork: true })).toMatchObject({
+      status: 'done', run_ids: [], result: 'pull request #40 from a fork: the pipeline of legacy does not take pull requests to it: nothing started',
+    });
+    // From the repo itself, its head's pipeline decides, as for a push.
+    const own = await send({ number: 41, source: 'legacy-change', target: 'legacy', sha: head });
+    expect(own.run_ids).toHaveLength(1);
+    await runEnded(server, own.run_ids[0]!);
+  });
+
   it('starts nothing for a forged head sha, a ref the remote lacks, a closed one, a target on: does not name, or a redelivered head', async () => {
     const sha = await commitOn('feature-x', 'x.txt');
     await pushTo('team/web', `${sha}:refs/pull/20/head`);
