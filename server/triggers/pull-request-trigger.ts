@@ -29,6 +29,29 @@ export interface PullRequestOutcome {
 const short = (sha: string) => sha.slice(0, 12);
 
 export function createPullRequestTrigger({ store, starter, triggers, logger }: PullRequestTriggerOptions) {
+  // The forge's pull-request ref first; for a pull request of the repo itself, its source
+  // branch next: a forge may update its ref a moment after the hook (or, as a plain git server,
+  // have none). Either way the commit must be the payload's.
+  type Fetched = { head: string; ref: string } | { missing: string } | { failed: string };
+  const fetchHead = async (repo: Repo, e: PullRequestEvent): Promise<Fetched> => {
+    const branch = `refs/heads/${e.sourceBranch}`;
+    const tries = [{ headRef: e.headRef, headRepo: e.headRepo }];
+    if (!e.fromFork && e.headRef !== branch) tries.push({ headRef: branch, headRepo: null });
+    const seen: string[] = [];
+    for (const t of tries) {
+      let head: string | null;
+      try {
+        head = await triggers.fetchPullRequest(repo, { number: e.number, ...t });
+      } catch (error) {
+        logger.warn({ err: error, repo: repo.name, pr: e.number, ref: t.headRef }, 'cannot fetch a pull request head');
+        return { failed: `${t.headRef}: ${error instanceof Error ? error.message : String(error)}` };
+      }
+      if (head?.startsWith(e.headSha)) return { head, ref: t.headRef };
+      seen.push(head ? `${t.headRef} is at ${short(head)}` : `no ${t.headRef}`);
+    }
+    return { missing: seen.join(', ') };
+  };
+
   // Why a fork's pull request must be taken by the target branch's pipeline too: the head's
   // pipeline.yml is the fork author's to write, so it alone cannot decide that their code runs
   // on this repo's agents. (What runs is still the head's: that is what is being tested.)
@@ -44,16 +67,10 @@ export function createPullRequestTrigger({ store, starter, triggers, logger }: P
     const name = `pull request #${e.number}`;
     const outcome = (note: string, runId: number | null = null, failed = false): PullRequestOutcome => ({ note, runId, failed });
     if (e.action === 'closed') return outcome(`${name} closed: nothing to build`);
-    let head: string | null;
-    try {
-      head = await triggers.fetchPullRequest(repo, e);
-    } catch (error) {
-      logger.warn({ err: error, repo: repo.name, pr: e.number }, 'cannot fetch a pull request head');
-      const why = error instanceof Error ? error.message : String(error);
-      return outcome(`${name}: cannot fetch ${e.headRef} from the remote: ${why}`, null, true);
-    }
-    if (head === null) return outcome(`${name}: the remote has no ${e.headRef}: nothing started`);
-    if (!head.startsWith(e.headSha)) return outcome(`${name} at ${short(e.headSha)} is not on the remote (${e.headRef} is at ${short(head)}): nothing started`);
+    const found = await fetchHead(repo, e);
+    if ('failed' in found) return outcome(`${name}: cannot fetch from the remote: ${found.failed}`, null, true);
+    if ('missing' in found) return outcome(`${name} at ${short(e.headSha)} is not on the remote (${found.missing}): nothing started`);
+    const { head, ref } = found;
     // A reopened pull request is built again, as forges do; an opened or updated one once per head.
     const built = store.runs.listRuns(repo.id, { limit: 200 })
       .find((r) => r.event === 'pull_request' && r.pullRequest?.number === e.number && r.sha === head && r.rerunOf === null);
@@ -63,7 +80,7 @@ export function createPullRequestTrigger({ store, starter, triggers, logger }: P
       if (refused) return outcome(`${name} from a fork: ${refused}: nothing started`);
     }
     const run = await starter.startRun(repo, {
-      event: 'pull_request', ref: e.headRef, sha: head,
+      event: 'pull_request', ref, sha: head,
       changedPaths: await pullRequestPaths(triggers.mirrorDir(repo), `refs/heads/${e.targetBranch}`, head).catch(() => null),
       pullRequest: { number: e.number, sourceBranch: e.sourceBranch, targetBranch: e.targetBranch, fromFork: e.fromFork },
     });

@@ -141,6 +141,17 @@ describe('pull-request runs', () => {
     });
   }
 
+  it('from the repo itself, whose forge ref is not there (yet), runs on its source branch\'s head if that is the payload\'s', async () => {
+    const sha = await commitOn('no-pr-ref', 'no-pr-ref.txt');
+    await pushTo('team/web', `${sha}:refs/heads/no-pr-ref`);
+    const body = JSON.stringify(payload('github', { number: 50, source: 'no-pr-ref', sha }));
+    const done = await delivery(await deliver(signed('github', body), body));
+    expect(done).toMatchObject({ status: 'done', result: expect.stringMatching(/^pull request #50: run #\d+$/) });
+    const run = (await server.api('GET', `/api/runs/${done.run_ids[0]}`)).body;
+    expect(run).toMatchObject({ sha, ref: 'refs/heads/no-pr-ref', pull_request: { number: 50, fork: false } });
+    expect(await shown(run.id)).toBe('event=pull_request branch=no-pr-ref pr=50 from=no-pr-ref to=main key=***');
+  });
+
   it('bitbucket: a pull request from the same repo runs on its source branch\'s head', async () => {
     const sha = await commitOn('feature-bb', 'bb.txt');
     await pushTo('team/web', `${sha}:refs/heads/feature-bb`);
@@ -211,9 +222,16 @@ describe('pull-request runs', () => {
     };
     const forged = 'deadbeef'.repeat(5);
     expect(await send('github', { number: 20, source: 'feature-x', sha: forged })).toMatchObject({
-      status: 'done', run_ids: [], result: `pull request #20 at deadbeefdead is not on the remote (refs/pull/20/head is at ${sha.slice(0, 12)}): nothing started`,
+      status: 'done', run_ids: [], result: `pull request #20 at deadbeefdead is not on the remote (refs/pull/20/head is at ${sha.slice(0, 12)}, no refs/heads/feature-x): nothing started`,
     });
-    expect(await send('github', { number: 21, source: 'feature-x', sha })).toMatchObject({ run_ids: [], result: 'pull request #21: the remote has no refs/pull/21/head: nothing started' });
+    expect(await send('github', { number: 21, source: 'feature-y', sha })).toMatchObject({
+      run_ids: [], result: `pull request #21 at ${sha.slice(0, 12)} is not on the remote (no refs/pull/21/head, no refs/heads/feature-y): nothing started`,
+    });
+    // A fork's head is never looked for on a branch of the repo that happens to have its name.
+    await pushTo('team/web', `${sha}:refs/heads/feature-z`);
+    expect(await send('github', { number: 22, source: 'feature-z', sha, fork: true })).toMatchObject({
+      run_ids: [], result: `pull request #22 at ${sha.slice(0, 12)} is not on the remote (no refs/pull/22/head): nothing started`,
+    });
     expect(await send('github', { number: 20, source: 'feature-x', sha, action: 'closed' })).toMatchObject({ status: 'ignored', result: 'pull request #20 closed: nothing to build' });
     expect(await send('github', { number: 20, source: 'feature-x', sha, target: 'develop' })).toMatchObject({
       run_ids: [], result: expect.stringContaining("no run (the pipeline's on: does not take pull requests to develop"),
