@@ -54,7 +54,7 @@ export function createHookTrigger({ store, starter, triggers, logger }: HookTrig
         out.notes.push(`${event.ref} at ${short(event.after)} is not on the remote${now ? ` (it is at ${short(now.commit)})` : ''}: nothing started`);
         continue;
       }
-      const run = since.find((r) => r.ref === event.ref && r.sha === now.commit);
+      const run = since.find((r) => r.event === event.kind && r.ref === event.ref && r.sha === now.commit);
       if (run) {
         out.runIds.push(run.id);
         out.notes.push(`${event.ref}: run #${run.number}`);

@@ -39,9 +39,9 @@ export interface RunStarter {
   /**
    * Creates the run, or resolves null when the pipeline's `on:` does not take this push, tag,
    * pull request or schedule, when a push's or pull request's head commit says `[skip ci]`
-   * (see skipCiMarker; re-runs ignore it), or when the commit has no pipeline.yml. A pipeline that does not validate gives a
-   * run with status `error` whose error holds every problem. Manual and API requests that the
-   * pipeline refuses throw `conflict`.
+   * (see skipCiMarker; re-runs ignore it), or when the commit has no pipeline.yml. A pipeline
+   * that does not validate gives a run with status `error` whose error holds every problem.
+   * Manual and API requests that the pipeline refuses throw `conflict`.
    */
   startRun(repo: Repo, request: RunRequest): Promise<Run | null>;
   /**
