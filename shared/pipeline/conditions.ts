@@ -30,7 +30,8 @@ export function triggerMatches(triggers: Triggers, facts: RunFacts): boolean {
     case 'pull_request': {
       const pr = triggers.pullRequest ?? null;
       if (!pr || !facts.targetBranch) return false;
-      return !pr.branches || matchesGlobs(facts.targetBranch, pr.branches);
+      if (pr.branches && !matchesGlobs(facts.targetBranch, pr.branches)) return false;
+      return !pr.paths || facts.changedPaths === null || anyMatchesGlobs(facts.changedPaths, pr.paths);
     }
     case 'cron':
       return triggers.cron.length > 0;

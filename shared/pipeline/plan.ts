@@ -103,7 +103,10 @@ function planTriggers(on: PipelineInput['on']): Triggers {
       paths: push.paths === undefined ? null : list(push.paths),
     },
     tags: on.tags === undefined || on.tags === false ? null : on.tags === true ? ['*'] : list(on.tags),
-    pullRequest: pr === undefined || pr === false ? null : { branches: pr === null || pr === true || pr.branches === undefined ? null : list(pr.branches) },
+    pullRequest: pr === undefined || pr === false ? null : pr === null || pr === true ? { branches: null, paths: null } : {
+      branches: pr.branches === undefined ? null : list(pr.branches),
+      paths: pr.paths === undefined ? null : list(pr.paths),
+    },
     cron: (on.cron ?? []).map((c) => ({ schedule: c.schedule, branch: c.branch ?? null, timezone: c.timezone ?? null })),
     manual: on.manual ?? true,
   };

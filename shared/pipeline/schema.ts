@@ -126,14 +126,15 @@ const branchFilter = z.strictObject({
 
 const pullRequestFilter = z.strictObject({
   branches: strings('Target branch globs; omitted = all'),
+  paths: strings('Run only if the pull request changes a matching file'),
 }).partial();
 
 const trigger = z
   .strictObject({
     push: z.union([z.null(), z.boolean(), branchFilter], { error: 'expected true, false or a mapping with branches/paths' }),
     tags: z.union([z.boolean(), z.string(), z.array(z.string())], { error: 'expected a list of tag globs' }),
-    pull_request: z.union([z.null(), z.boolean(), pullRequestFilter], { error: 'expected true, false or a mapping with branches' })
-      .meta({ description: 'Pull and merge requests opened, updated or reopened; `branches`: globs of the target branch (omitted = all)' }),
+    pull_request: z.union([z.null(), z.boolean(), pullRequestFilter], { error: 'expected true, false or a mapping with branches/paths' })
+      .meta({ description: 'Pull and merge requests opened, updated or reopened; `branches`: globs of the target branch (omitted = all); `paths`: files it must change' }),
     cron: z.array(
       z.strictObject({
         schedule: text('5- or 6-field cron expression'),

@@ -76,8 +76,8 @@ export interface CronTrigger {
 export interface Triggers {
   push: { branches: string[] | null; paths: string[] | null } | null; // null: push does not start runs
   tags: string[] | null;                                               // null: tags do not start runs
-  /** Target branch globs (null: all); null or absent (plans stored before the key existed): pull requests do not start runs. */
-  pullRequest?: { branches: string[] | null } | null;
+  /** Target branch globs (null: all) and paths; null or absent (plans stored before the key existed): pull requests do not start runs. */
+  pullRequest?: { branches: string[] | null; paths: string[] | null } | null;
   cron: CronTrigger[];
   manual: boolean;                                                     // also governs `api`
 }

@@ -212,6 +212,26 @@ describe('pull-request runs', () => {
     await runEnded(server, own.run_ids[0]!);
   });
 
+  it('with on.pull_request.paths runs only when the pull request changes a matching file, counted from the merge base', async () => {
+    const paths = PIPELINE.replace('pull_request: { branches: [main] }', 'pull_request: { branches: [main], paths: ["src/**"] }');
+    await work.git('checkout', '--quiet', '-B', 'docs-only', 'main');
+    const docs = await work.commit({ 'pipeline.yml': paths, 'docs/a.md': 'a\n' });
+    await work.git('checkout', '--quiet', '-B', 'with-src', 'main');
+    await work.commit({ 'pipeline.yml': paths, 'src/a.ts': 'export {};\n' });
+    const src = await work.commit({ 'docs/b.md': 'b\n' });
+    await work.git('checkout', '--quiet', 'main');
+    await pushTo('team/web', `${docs}:refs/pull/60/head`, `${src}:refs/pull/61/head`);
+    const send = async (pr: Pr) => {
+      const body = JSON.stringify(payload('gitea', pr));
+      return delivery(await deliver(signed('gitea', body), body));
+    };
+    expect(await send({ number: 60, source: 'docs-only', sha: docs })).toMatchObject({ run_ids: [], result: expect.stringContaining('no run') });
+    // The src change is in the head's parent, not the head: the whole pull request counts.
+    const built = await send({ number: 61, source: 'with-src', sha: src, action: 'synchronized' });
+    expect(built.run_ids).toHaveLength(1);
+    await runEnded(server, built.run_ids[0]!);
+  });
+
   it('starts nothing for a forged head sha, a ref the remote lacks, a closed one, a target on: does not name, or a redelivered head', async () => {
     const sha = await commitOn('feature-x', 'x.txt');
     await pushTo('team/web', `${sha}:refs/pull/20/head`);

@@ -4,7 +4,7 @@ import { planOf } from './helpers.js';
 
 const push = (branch: string, changedPaths: string[] | null = null): RunFacts => ({ event: 'push', branch, tag: null, changedPaths });
 const tag = (name: string): RunFacts => ({ event: 'tag', branch: null, tag: name, changedPaths: null });
-const pr = (source: string, target: string): RunFacts => ({ event: 'pull_request', branch: source, tag: null, targetBranch: target, changedPaths: null });
+const pr = (source: string, target: string, changedPaths: string[] | null = null): RunFacts => ({ event: 'pull_request', branch: source, tag: null, targetBranch: target, changedPaths });
 
 describe('on: which events start a run', () => {
   const filtered = planOf('on:\n  push: { branches: [main, "release/*"], paths: ["src/**"] }\n  tags: ["v*"]\n  manual: false\njobs:\n  a:\n    steps: [{run: x}]\n').triggers;
@@ -37,6 +37,9 @@ describe('on.pull_request: which pull requests start a run', () => {
     ['the source branch is not what branches match', 'pull_request: { branches: [main] }', pr('main', 'develop'), false],
     ['an excluded target', 'pull_request: { branches: ["**", "!legacy"] }', pr('feature', 'legacy'), false],
     ['pull_request: false', 'pull_request: false', pr('feature', 'main'), false],
+    ['a change to a path it names', 'pull_request: { paths: ["src/**"] }', pr('feature', 'main', ['src/a.ts', 'README.md']), true],
+    ['a change to other paths only', 'pull_request: { paths: ["src/**"] }', pr('feature', 'main', ['docs/a.md']), false],
+    ['paths when the changes are unknown', 'pull_request: { paths: ["src/**"] }', pr('feature', 'main', null), true],
     ['a push when only pull_request is named', 'pull_request: {}', push('main'), false],
   ] as const)('%s → %s', (_name, on, facts, expected) => {
     expect(triggerMatches(triggersOf(on), facts)).toBe(expected);

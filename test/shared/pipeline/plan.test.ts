@@ -115,7 +115,7 @@ describe('planning a pipeline', () => {
     expect(plan.triggers).toEqual({
       push: { branches: ['main', 'release/*'], paths: ['src/**'] },
       tags: ['v*'],
-      pullRequest: { branches: ['main', 'release/*'] },
+      pullRequest: { branches: ['main', 'release/*'], paths: null },
       cron: [{ schedule: '0 3 * * *', branch: 'main', timezone: 'Europe/Paris' }],
       manual: false,
     });
@@ -124,10 +124,10 @@ describe('planning a pipeline', () => {
 
   it('takes on.pull_request as a mapping, empty, true or false, as on.push', () => {
     const pr = (on: string) => planOf(`on:\n  ${on}\njobs:\n  a:\n    steps: [{run: x}]\n`).triggers.pullRequest;
-    expect(pr('pull_request: {}')).toEqual({ branches: null });
-    expect(pr('pull_request:')).toEqual({ branches: null });
-    expect(pr('pull_request: true')).toEqual({ branches: null });
-    expect(pr('pull_request: { branches: main }')).toEqual({ branches: ['main'] });
+    expect(pr('pull_request: {}')).toEqual({ branches: null, paths: null });
+    expect(pr('pull_request:')).toEqual({ branches: null, paths: null });
+    expect(pr('pull_request: true')).toEqual({ branches: null, paths: null });
+    expect(pr('pull_request: { branches: main, paths: "src/**" }')).toEqual({ branches: ['main'], paths: ['src/**'] });
     expect(pr('pull_request: false')).toBeNull();
     expect(pr('push: {}')).toBeNull();
   });
