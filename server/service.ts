@@ -51,7 +51,7 @@ export interface KilnService {
 export function createKilnService(options: KilnServiceOptions): KilnService {
   const { store, queue, starter, triggers } = options;
   const apiTrigger = createApiTrigger({ store, starter, triggers });
-  const hooks = createHookTrigger({ store, triggers, logger: options.logger });
+  const hooks = createHookTrigger({ store, starter, triggers, logger: options.logger });
 
   return {
     registerRepo: (input) => triggers.register(input),
@@ -80,6 +80,7 @@ export function createKilnService(options: KilnServiceOptions): KilnService {
       const repo = store.repos.getRepo(run.repoId)!;
       const created = await starter.startRun(repo, {
         event: run.event, ref: run.ref, sha: run.sha, changedPaths: run.changedPaths, env: run.env, rerunOf: run.id, plan,
+        pullRequest: run.pullRequest, // a fork's re-run gets no secrets either
       });
       return store.runs.getRun(created!.id)!;
     },

@@ -6,6 +6,10 @@ export function runView(run: Run) {
     id: run.id, repo: run.repo, number: run.number, status: run.status, event: run.event, ref: run.ref,
     branch: run.branch, tag: run.tag, sha: run.sha, message: run.message, error: run.error, rerun_of: run.rerunOf,
     created_at: run.createdAt, started_at: run.startedAt, finished_at: run.finishedAt,
+    pull_request: run.pullRequest && {
+      number: run.pullRequest.number, source_branch: run.pullRequest.sourceBranch,
+      target_branch: run.pullRequest.targetBranch, fork: run.pullRequest.fromFork,
+    },
   };
 }
 

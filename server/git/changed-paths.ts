@@ -47,3 +47,17 @@ export async function changedPaths(
 function unique(paths: string[]): string[] {
   return [...new Set(paths)].sort();
 }
+
+/**
+ * What a pull request changes: the paths changed between the merge base of `targetRef` and
+ * `headSha`, and `headSha` (`git diff target...head`, as forges show it). Null when the mirror
+ * has no `targetRef` (then `paths:` filters pass, as for any unknown change).
+ */
+export async function pullRequestPaths(mirrorDir: string, targetRef: string, headSha: string): Promise<string[] | null> {
+  assertSha(headSha);
+  const git = (args: string[], okCodes?: number[]) => runGit([`--git-dir=${mirrorDir}`, ...args], { okCodes });
+  const target = await git(['rev-parse', '--verify', '--quiet', '--end-of-options', `${targetRef}^{commit}`], [0, 1, 128]);
+  if (target.code !== 0) return null;
+  const out = await git(['diff', '--no-renames', '--no-ext-diff', '--name-only', '-z', `${target.stdout.toString('utf8').trim()}...${headSha}`, '--'], [0, 128]);
+  return out.code === 0 ? unique(splitNul(out.stdout)) : null; // 128: no merge base (unrelated histories)
+}

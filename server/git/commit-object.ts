@@ -3,6 +3,8 @@
 export interface CommitFields {
   /** The subject: the message's first paragraph on one line, as git's `%s`. */
   message: string;
+  /** The whole message, as committed (for markers such as `[skip ci]` anywhere in it). */
+  body: string;
   author: string;
   authorEmail: string;
   /** Author time, ISO 8601 UTC. */
@@ -19,6 +21,7 @@ export function parseCommit(data: Buffer): CommitFields {
   const author = headers.map((h) => AUTHOR.exec(h)).find((m) => m !== null);
   return {
     message: subject(body),
+    body,
     author: author?.[1] ?? '',
     authorEmail: author?.[2] ?? '',
     time: new Date(Number(author?.[3] ?? 0) * 1000).toISOString(),

@@ -7,7 +7,7 @@ import { createKeyedLock } from './keyed-lock.js';
 import { createMirrorView, type MirrorView } from './mirror-view.js';
 import { commitsOf, readRefTable } from './ref-table.js';
 import { diffRefs, type RefChange } from './refs-watcher.js';
-import { assertSafeArg, runGit, type GitOutput } from './run-git.js';
+import { assertSafeArg, GitError, lastLine, runGit, type GitOutput } from './run-git.js';
 import { findGitDirs } from './source-refs.js';
 import { withRemoteAuth } from './remote-auth.js';
 import type { RepoCredentials } from '../store/types.js';
@@ -49,6 +49,14 @@ export interface Mirrors {
    * trip, no objects, so a poll can tell whether a fetch is needed at all.
    */
   lsRemote(source: MirrorSource): Promise<Map<string, string>>;
+  /**
+   * Fetches the single ref `remoteRef` of `source` (a pull request's head) into `localRef`
+   * (forced), creating the mirror if needed, and resolves with the commit it names; null when
+   * the remote has no such ref. `localRef` lies outside refs/heads and refs/tags, so the ref
+   * table, syncs and their pruning never see it, and it keeps the commit for agents and re-runs.
+   * Throws `bad_input` for a ref name git would not take.
+   */
+  fetchRef(source: MirrorSource, mirrorDir: string, remoteRef: string, localRef: string): Promise<string | null>;
   /** Ends every view's git process. */
   close(): Promise<void>;
 }
@@ -62,6 +70,15 @@ export function sourceUrl(source: MirrorSource): string {
   const url = 'path' in source ? resolve(source.path) : source.url;
   assertSafeArg('repository location', url);
   return url;
+}
+
+// What `git check-ref-format` refuses, plus what a refspec would read as syntax (`:`, `+`, `*`).
+const BAD_REF = /[\0-\x20\x7f~^:?*[\\]|\.\.|@\{|\/\.|\.lock(\/|$)|\/\/|^\+|\/$|\.$/;
+
+/** Throws `bad_input` unless `ref` is a full ref name (`refs/…`) git takes as is, safe in a refspec. */
+export function assertRefName(ref: string): void {
+  assertSafeArg('ref', ref);
+  if (!ref.startsWith('refs/') || BAD_REF.test(ref) || ref.length > 1024) throw new KilnError('bad_input', `invalid ref name: ${JSON.stringify(ref).slice(0, 80)}`);
 }
 
 const credentialsOf = (source: MirrorSource) => ('url' in source ? source.credentials : null);
@@ -163,6 +180,24 @@ export function createMirrors(options: MirrorsOptions = {}): Mirrors {
         view(dir).setRefs(after);
         return diffRefs(commitsOf(before), commitsOf(after));
       }).finally(() => maintain(dir));
+    },
+    async fetchRef(source, mirrorDir, remoteRef, localRef) {
+      assertRefName(remoteRef);
+      assertRefName(localRef);
+      if (localRef.startsWith('refs/heads/') || localRef.startsWith('refs/tags/')) throw new KilnError('bad_input', `${localRef} is a mirrored branch or tag`);
+      const url = sourceUrl(source);
+      const dir = resolve(mirrorDir);
+      return lock.run(dir, async () => {
+        if (await create(source, dir)) view(dir).setRefs(await readRefTable(dir));
+        const fetched = await withRemoteAuth(credentialsOf(source), (auth) => runGit(['-c', 'gc.autoDetach=false', `--git-dir=${dir}`, 'fetch', '--quiet', '--no-tags',
+          '--no-write-fetch-head', '--no-auto-maintenance', '--', url, `+${remoteRef}:${localRef}`], { env: { ...FETCH_ENV, ...auth }, timeoutMs, okCodes: [0, 128] }), authOptions);
+        if (fetched.code !== 0) {
+          if (/couldn't find remote ref/i.test(fetched.stderr)) return null;
+          throw new GitError(`git fetch failed: ${lastLine(fetched.stderr) || 'exit code 128'}`, 128, fetched.stderr);
+        }
+        const head = await runGit([`--git-dir=${dir}`, 'rev-parse', '--verify', '--end-of-options', `${localRef}^{commit}`]);
+        return head.stdout.toString('utf8').trim();
+      });
     },
     view: (mirrorDir) => view(resolve(mirrorDir)),
     lsRemote: (source) => withRemoteAuth(credentialsOf(source), async (auth) => {

@@ -4,7 +4,7 @@ import { KilnError, notFound } from '../../shared/errors.js';
 import { commitsOf, readRefTable } from './ref-table.js';
 import { assertSafeArg, assertSha, runGit, type RunGitOptions } from './run-git.js';
 
-export { changedPaths } from './changed-paths.js';
+export { changedPaths, pullRequestPaths } from './changed-paths.js';
 
 /** Files larger than this are refused by readFileAtCommit unless the caller passes another cap. */
 export const MAX_FILE_BYTES = 1024 * 1024;
@@ -13,6 +13,8 @@ export interface CommitInfo {
   sha: string;
   /** The subject line. */
   message: string;
+  /** The whole message. */
+  body: string;
   author: string;
   authorEmail: string;
   /** Author time, ISO 8601 UTC. */
@@ -75,12 +77,12 @@ export async function resolveRef(mirrorDir: string, ref: string): Promise<string
 export async function commitInfo(mirrorDir: string, sha: string): Promise<CommitInfo> {
   assertSha(sha);
   const out = await runGit(
-    [`--git-dir=${mirrorDir}`, 'show', '-s', '--no-show-signature', '--format=%H%x00%s%x00%an%x00%ae%x00%at', '--end-of-options', `${sha}^{commit}`],
+    [`--git-dir=${mirrorDir}`, 'show', '-s', '--no-show-signature', '--format=%H%x00%s%x00%an%x00%ae%x00%at%x00%B', '--end-of-options', `${sha}^{commit}`],
     { okCodes: [0, 128] },
   );
-  const [full, message, author, authorEmail, at] = out.stdout.toString('utf8').trim().split('\0');
+  const [full, message, author, authorEmail, at, body] = out.stdout.toString('utf8').split('\0');
   if (out.code !== 0 || !full || at === undefined) throw notFound(`commit ${sha} not found`);
-  return { sha: full, message: message ?? '', author: author ?? '', authorEmail: authorEmail ?? '', time: new Date(Number(at) * 1000).toISOString() };
+  return { sha: full, message: message ?? '', body: body ?? '', author: author ?? '', authorEmail: authorEmail ?? '', time: new Date(Number(at) * 1000).toISOString() };
 }
 
 /**

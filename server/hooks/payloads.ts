@@ -19,6 +19,13 @@ export type HookEvent =
     headSha: string;
     /** From another repository than the target's: such runs get no secrets. */
     fromFork: boolean;
+    /**
+     * Where the head can be fetched: a ref of the repo's own remote (GitHub and Gitea
+     * `refs/pull/N/head`, GitLab `refs/merge-requests/N/head`, Bitbucket the source branch)…
+     */
+    headRef: string;
+    /** …of another repository on the same forge (a Bitbucket fork, which has no pull-request refs): both full names. */
+    headRepo: { target: string; source: string } | null;
   };
 
 export type ParsedDelivery =
@@ -79,6 +86,7 @@ const kilnPull = z.strictObject({
   target_branch: ref,
   head_sha: sha,
   fork: z.boolean().optional(),
+  head_ref: z.string().regex(/^refs\/[A-Za-z0-9._\/-]+$/, { error: 'expected a full ref such as refs/pull/3/head' }).max(1024).optional(),
 });
 
 /** A push of `ref` from `before` to `after`, by what the ref is and whether it was deleted. */
@@ -123,6 +131,7 @@ export function parseDelivery(forge: ForgeKind, event: string, body: unknown): P
         return events({
           kind: 'pull_request', action, number: p.number, sourceBranch: pr.head.ref, targetBranch: pr.base.ref, headSha: pr.head.sha,
           fromFork: pr.head.repo === null || pr.head.repo.full_name !== pr.base.repo.full_name,
+          headRef: `refs/pull/${p.number}/head`, headRepo: null,
         });
       }
       return ignored(`${event} events`);
@@ -144,6 +153,7 @@ export function parseDelivery(forge: ForgeKind, event: string, body: unknown): P
         return events({
           kind: 'pull_request', action, number: a.iid, sourceBranch: a.source_branch, targetBranch: a.target_branch, headSha: a.last_commit.id,
           fromFork: a.source_project_id !== a.target_project_id,
+          headRef: `refs/merge-requests/${a.iid}/head`, headRepo: null,
         });
       }
       return ignored(`${event} events`);
@@ -168,6 +178,7 @@ export function parseDelivery(forge: ForgeKind, event: string, body: unknown): P
         return events({
           kind: 'pull_request', action, number: p.number, sourceBranch: pr.head.ref, targetBranch: pr.base.ref, headSha: pr.head.sha,
           fromFork: pr.head.repo_id !== pr.base.repo_id,
+          headRef: `refs/pull/${p.number}/head`, headRepo: null,
         });
       }
       return ignored(`${event} events`); // create: the push that comes with it is enough
@@ -188,9 +199,10 @@ export function parseDelivery(forge: ForgeKind, event: string, body: unknown): P
         const p = read(bitbucketPull);
         if (failed(p)) return { ok: false, error: p.error };
         const pr = p.pullrequest;
+        const [source, target] = [pr.source.repository.full_name, pr.destination.repository.full_name];
         return events({
           kind: 'pull_request', action, number: pr.id, sourceBranch: pr.source.branch.name, targetBranch: pr.destination.branch.name, headSha: pr.source.commit.hash,
-          fromFork: pr.source.repository.full_name !== pr.destination.repository.full_name,
+          fromFork: source !== target, headRef: `refs/heads/${pr.source.branch.name}`, headRepo: source !== target ? { target, source } : null,
         });
       }
       return ignored(`${event} events`);
@@ -204,9 +216,10 @@ export function parseDelivery(forge: ForgeKind, event: string, body: unknown): P
       if (event === 'pull_request') {
         const p = read(kilnPull);
         if (failed(p)) return { ok: false, error: p.error };
+        if (p.fork && !p.head_ref) return { ok: false, error: 'a pull request from a fork needs head_ref: the ref of this repo\'s remote that holds its head (e.g. refs/pull/3/head)' };
         return events({
           kind: 'pull_request', action: p.action, number: p.number, sourceBranch: p.source_branch, targetBranch: p.target_branch, headSha: p.head_sha,
-          fromFork: p.fork ?? false,
+          fromFork: p.fork ?? false, headRef: p.head_ref ?? `refs/heads/${p.source_branch}`, headRepo: null,
         });
       }
       return { ok: false, error: `unknown kiln event "${event}" (push or pull_request)` };

@@ -10,7 +10,9 @@ export interface AssignmentOptions {
 export function buildAssignment(store: Store, claim: Claim, options: AssignmentOptions): JobAssignment {
   const job = claim.job;
   const run = store.runs.getRunSummary(job.runId)!;
-  const secrets = store.secrets.getSecretValues(run.repoId, job.plan.secrets);
+  // Why a fork's pull request gets none: its code is not the repo's, and anyone can open one.
+  const secrets = run.pullRequest?.fromFork ? {} : store.secrets.getSecretValues(run.repoId, job.plan.secrets);
+  const pr = run.pullRequest;
   const env: Record<string, string> = {
     ...run.env,
     CI: 'true',
@@ -24,6 +26,9 @@ export function buildAssignment(store: Store, claim: Claim, options: AssignmentO
     KILN_BRANCH: run.branch ?? '',
     KILN_TAG: run.tag ?? '',
     KILN_COMMIT_SHA: run.sha,
+    KILN_PR_NUMBER: pr ? String(pr.number) : '',
+    KILN_PR_SOURCE_BRANCH: pr?.sourceBranch ?? '',
+    KILN_PR_TARGET_BRANCH: pr?.targetBranch ?? '',
     KILN_SERVER_URL: options.serverUrl,
     ...secrets,
   };

@@ -50,8 +50,20 @@ export function migrate(db: Sqlite): number {
       throw new KilnError('internal', `database schema ${current} is newer than this kiln knows (${MIGRATIONS.length})`);
     }
     for (let version = current; version < MIGRATIONS.length; version++) db.exec(MIGRATIONS[version]!);
+    const broken = db.pragma('foreign_key_check') as unknown[];
+    if (broken.length > 0) throw new KilnError('internal', `migration left ${broken.length} rows whose foreign keys point nowhere`);
     db.pragma(`user_version = ${MIGRATIONS.length}`);
     return MIGRATIONS.length;
   });
-  return apply.immediate();
+  // Why foreign keys are off meanwhile: a migration that rebuilds a table (SQLite's way to
+  // change a CHECK) drops the old one, and with foreign keys on that drop would delete every
+  // row that refers to it (jobs of runs, by cascade). The pragma cannot change inside a
+  // transaction, hence around it; the check above proves nothing was left dangling.
+  const enforced = db.pragma('foreign_keys', { simple: true }) === 1;
+  if (enforced) db.pragma('foreign_keys = OFF');
+  try {
+    return apply.immediate();
+  } finally {
+    if (enforced) db.pragma('foreign_keys = ON');
+  }
 }

@@ -257,4 +257,40 @@ CREATE INDEX status_outbox_unsent ON status_outbox (next_attempt_at) WHERE sent_
 CREATE INDEX status_outbox_by_run ON status_outbox (run_id, id);
 `;
 
-export const MIGRATIONS: readonly string[] = [V1, V2, V3, V4, V5, V6, V7];
+// Pull-request runs: a new event (the CHECK of runs.event is widened, which SQLite can only do
+// by rebuilding the table; migrate() runs with foreign keys off and checks them after, so jobs
+// and statuses keep their runs) and what each such run was made for.
+const V8 = `
+CREATE TABLE runs_v8 (
+  id          INTEGER PRIMARY KEY,
+  repo_id     INTEGER NOT NULL REFERENCES repos(id) ON DELETE CASCADE,
+  number      INTEGER NOT NULL,
+  status      TEXT NOT NULL ${STATUS_CHECK},
+  event       TEXT NOT NULL CHECK (event IN ('push','tag','pull_request','cron','manual','api')),
+  ref         TEXT,
+  branch      TEXT,
+  tag         TEXT,
+  sha         TEXT NOT NULL,
+  message     TEXT,
+  plan        TEXT,
+  error       TEXT,
+  env         TEXT NOT NULL DEFAULT '{}',
+  changed_paths TEXT,
+  rerun_of    INTEGER,
+  created_at  INTEGER NOT NULL,
+  started_at  INTEGER,
+  finished_at INTEGER,
+  pr_number   INTEGER,
+  pr_source_branch TEXT,
+  pr_target_branch TEXT,
+  pr_fork     INTEGER CHECK (pr_fork IN (0, 1)),
+  UNIQUE (repo_id, number)
+) STRICT;
+INSERT INTO runs_v8 (id, repo_id, number, status, event, ref, branch, tag, sha, message, plan, error, env, changed_paths, rerun_of, created_at, started_at, finished_at)
+  SELECT id, repo_id, number, status, event, ref, branch, tag, sha, message, plan, error, env, changed_paths, rerun_of, created_at, started_at, finished_at FROM runs;
+DROP TABLE runs;
+ALTER TABLE runs_v8 RENAME TO runs;
+CREATE INDEX runs_by_branch ON runs (repo_id, branch, number);
+`;
+
+export const MIGRATIONS: readonly string[] = [V1, V2, V3, V4, V5, V6, V7, V8];

@@ -8,7 +8,7 @@ import type { Sqlite } from './db.js';
 import type { JobEffects } from './job-effects.js';
 import { toJob, toStep, type JobRow, type StepRow } from './job-rows.js';
 import { iso, isoAlways, parseJson, parseJsonOrNull } from './rows.js';
-import type { Clock, Run, RunDetail, RunEvent, Step } from './types.js';
+import type { Clock, PullRequestInfo, Run, RunDetail, RunEvent, Step } from './types.js';
 
 export interface NewRun {
   repoId: number;
@@ -23,6 +23,8 @@ export interface NewRun {
   changedPaths?: string[] | null;
   /** The run this one re-runs, if any. */
   rerunOf?: number | null;
+  /** What a `pull_request` run was made for. */
+  pullRequest?: PullRequestInfo | null;
   /** null: the pipeline did not validate; the run is stored as `error` with `error` as the reason. */
   plan: Plan | null;
   error?: string | null;
@@ -50,7 +52,7 @@ export interface RunStore {
   getRunByNumber(repoId: number, number: number): RunDetail | null;
   /** Newest first. */
   listRuns(repoId: number, options?: ListRunsOptions): Run[];
-  /** The newest run of each branch of the repo, newest first. */
+  /** The newest run of each branch of the repo, newest first; pull-request runs are not a branch's. */
   listLastRunsByBranch(repoId: number): Run[];
   /** Runs of any repo that have not ended, oldest first (the server re-schedules them at start). */
   listUnfinishedRuns(): Run[];
@@ -60,10 +62,12 @@ interface RunRow {
   id: number; repo_id: number; repo: string; number: number; status: Status; event: RunEvent;
   ref: string | null; branch: string | null; tag: string | null; sha: string; message: string | null;
   error: string | null; env: string; changed_paths: string | null; rerun_of: number | null; created_at: number; started_at: number | null; finished_at: number | null;
+  pr_number: number | null; pr_source_branch: string | null; pr_target_branch: string | null; pr_fork: number | null;
 }
 
 const RUN = `SELECT r.id, r.repo_id, p.name AS repo, r.number, r.status, r.event, r.ref, r.branch, r.tag, r.sha,
-  r.message, r.error, r.env, r.changed_paths, r.rerun_of, r.created_at, r.started_at, r.finished_at FROM runs r JOIN repos p ON p.id = r.repo_id`;
+  r.message, r.error, r.env, r.changed_paths, r.rerun_of, r.created_at, r.started_at, r.finished_at,
+  r.pr_number, r.pr_source_branch, r.pr_target_branch, r.pr_fork FROM runs r JOIN repos p ON p.id = r.repo_id`;
 
 function toRun(row: RunRow): Run {
   return {
@@ -71,6 +75,9 @@ function toRun(row: RunRow): Run {
     ref: row.ref, branch: row.branch, tag: row.tag, sha: row.sha, message: row.message, error: row.error,
     env: parseJson<Record<string, string>>(row.env),
     changedPaths: parseJsonOrNull<string[]>(row.changed_paths), rerunOf: row.rerun_of,
+    pullRequest: row.pr_number === null ? null : {
+      number: row.pr_number, sourceBranch: row.pr_source_branch ?? '', targetBranch: row.pr_target_branch ?? '', fromFork: row.pr_fork === 1,
+    },
     createdAt: isoAlways(row.created_at), startedAt: iso(row.started_at), finishedAt: iso(row.finished_at),
   };
 }
@@ -81,8 +88,10 @@ export function createRunStore(db: Sqlite, clock: Clock, effects: JobEffects): R
       'UPDATE repos SET last_run_number = last_run_number + 1 WHERE id = ? RETURNING last_run_number AS n',
     ),
     insertRun: db.prepare(
-      `INSERT INTO runs (repo_id, number, status, event, ref, branch, tag, sha, message, plan, error, env, changed_paths, rerun_of, created_at, finished_at)
-       VALUES (@repoId, @number, @status, @event, @ref, @branch, @tag, @sha, @message, @plan, @error, @env, @changedPaths, @rerunOf, @now, @finishedAt)`,
+      `INSERT INTO runs (repo_id, number, status, event, ref, branch, tag, sha, message, plan, error, env, changed_paths, rerun_of, created_at, finished_at,
+         pr_number, pr_source_branch, pr_target_branch, pr_fork)
+       VALUES (@repoId, @number, @status, @event, @ref, @branch, @tag, @sha, @message, @plan, @error, @env, @changedPaths, @rerunOf, @now, @finishedAt,
+         @prNumber, @prSource, @prTarget, @prFork)`,
     ),
     insertJob: db.prepare(
       `INSERT INTO jobs (run_id, idx, name, status, needs, plan, runs_on, concurrency, allow_failure, approval,
@@ -107,8 +116,10 @@ export function createRunStore(db: Sqlite, clock: Clock, effects: JobEffects): R
       `${RUN} WHERE r.status NOT IN ('success','failed','cancelled','skipped','error') ORDER BY r.id`,
     ),
     lastByBranch: db.prepare<[number], RunRow>(
-      `${RUN} WHERE r.repo_id = ? AND r.branch IS NOT NULL
-         AND r.number = (SELECT MAX(number) FROM runs y WHERE y.repo_id = r.repo_id AND y.branch = r.branch)
+      // Pull-request runs are left out: a branch's status is its own, not that of a pull request
+      // from it (or from a fork's branch of the same name).
+      `${RUN} WHERE r.repo_id = ? AND r.branch IS NOT NULL AND r.event <> 'pull_request'
+         AND r.number = (SELECT MAX(number) FROM runs y WHERE y.repo_id = r.repo_id AND y.branch = r.branch AND y.event <> 'pull_request')
        ORDER BY r.number DESC`,
     ),
   };
@@ -144,6 +155,8 @@ export function createRunStore(db: Sqlite, clock: Clock, effects: JobEffects): R
       plan: run.plan ? JSON.stringify(run.plan) : null, error: run.error ?? null,
       env: JSON.stringify(run.env ?? {}), changedPaths: run.changedPaths ? JSON.stringify(run.changedPaths) : null,
       rerunOf: run.rerunOf ?? null, now, finishedAt: run.plan ? null : now,
+      prNumber: run.pullRequest?.number ?? null, prSource: run.pullRequest?.sourceBranch ?? null,
+      prTarget: run.pullRequest?.targetBranch ?? null, prFork: run.pullRequest ? (run.pullRequest.fromFork ? 1 : 0) : null,
     });
     const runId = Number(lastInsertRowid);
     if (run.plan) {

@@ -8,7 +8,7 @@ export interface Clock {
   now(): number;
 }
 
-export const RUN_EVENTS = ['push', 'tag', 'cron', 'manual', 'api'] as const;
+export const RUN_EVENTS = ['push', 'tag', 'pull_request', 'cron', 'manual', 'api'] as const;
 export type RunEvent = (typeof RUN_EVENTS)[number];
 
 export const AGENT_STATUSES = ['idle', 'busy', 'draining', 'offline'] as const;
@@ -50,6 +50,15 @@ export interface RemoteSettings {
   forge: { kind: ForgeKind; apiUrl: string; token: string } | null;
 }
 
+/** What a pull-request run was made for (null for other events). */
+export interface PullRequestInfo {
+  number: number;
+  sourceBranch: string;
+  targetBranch: string;
+  /** From another repository than the target's: the run's jobs get no secrets. */
+  fromFork: boolean;
+}
+
 export interface Run {
   id: number;
   repoId: number;
@@ -66,6 +75,7 @@ export interface Run {
   env: Record<string, string>;
   changedPaths: string[] | null;  // files the push changed; null when unknown
   rerunOf: number | null;
+  pullRequest: PullRequestInfo | null;
   createdAt: string;
   startedAt: string | null;
   finishedAt: string | null;

@@ -1,15 +1,21 @@
-// What a verified webhook delivery leads to. The hook is a hint, never the truth: it makes
+// What a verified webhook delivery leads to. The hook is a hint, never the truth: a push makes
 // the repo sync (one fetch from the remote, shared with any sync in flight), and the runs come
 // from what git then says moved, exactly as for a poll. So a push seen by a hook and by a poll
-// starts one run, and a payload naming a commit the remote does not have starts nothing.
+// starts one run, and a payload naming a commit the remote does not have starts nothing. A pull
+// request fetches its head (pull-request-trigger.ts) and is built on the commit git read.
 import type { Logger } from 'pino';
+import { skipCiMarker } from '../../shared/pipeline/conditions.js';
+import { createKeyedLock } from '../git/keyed-lock.js';
 import type { HookEvent } from '../hooks/payloads.js';
 import type { Repo, Store } from '../store/index.js';
+import { createPullRequestTrigger, type PullRequestEvent } from './pull-request-trigger.js';
 import type { RepoTriggers } from './repos.js';
+import type { RunStarter } from './run-starter.js';
 
 export interface HookTriggerOptions {
   store: Store;
-  triggers: Pick<RepoTriggers, 'sync' | 'mirror'>;
+  starter: RunStarter;
+  triggers: Pick<RepoTriggers, 'sync' | 'mirror' | 'mirrorDir' | 'fetchPullRequest'>;
   logger: Logger;
 }
 
@@ -18,45 +24,73 @@ export interface HookTrigger {
   handle(repo: Repo, deliveryRow: number, events: HookEvent[]): Promise<void>;
 }
 
+type RefEvent = Extract<HookEvent, { kind: 'push' | 'tag' }>;
+interface Outcome { notes: string[]; runIds: number[]; failed: boolean }
+
 const short = (sha: string) => sha.slice(0, 12);
 
-export function createHookTrigger({ store, triggers, logger }: HookTriggerOptions): HookTrigger {
+export function createHookTrigger({ store, starter, triggers, logger }: HookTriggerOptions): HookTrigger {
+  const pullRequest = createPullRequestTrigger({ store, starter, triggers, logger });
+  // Why pull requests of a repo are taken one at a time: two deliveries of one head (an
+  // `opened` and a `synchronize` a moment apart) must see each other's run, not both start one.
+  const perRepo = createKeyedLock();
+
+  const refRuns = async (repo: Repo, refEvents: RefEvent[], out: Outcome): Promise<void> => {
+    const newestBefore = store.runs.listRuns(repo.id, { limit: 1 })[0]?.id ?? 0;
+    try {
+      await triggers.sync(repo);
+    } catch (error) {
+      logger.warn({ err: error, repo: repo.name }, 'webhook sync failed');
+      out.notes.push(`cannot fetch from the remote: ${error instanceof Error ? error.message : String(error)}`);
+      out.failed = true;
+      return;
+    }
+    const mirror = triggers.mirror(repo);
+    const refs = await mirror.refs();
+    const since = store.runs.listRuns(repo.id, { limit: 200 }).filter((r) => r.id > newestBefore);
+    for (const event of refEvents) {
+      const now = refs.get(event.ref);
+      if (!now || (now.oid !== event.after && now.commit !== event.after)) {
+        out.notes.push(`${event.ref} at ${short(event.after)} is not on the remote${now ? ` (it is at ${short(now.commit)})` : ''}: nothing started`);
+        continue;
+      }
+      const run = since.find((r) => r.event === event.kind && r.ref === event.ref && r.sha === now.commit);
+      if (run) {
+        out.runIds.push(run.id);
+        out.notes.push(`${event.ref}: run #${run.number}`);
+        continue;
+      }
+      const marker = event.kind === 'push' ? skipCiMarker((await mirror.commitInfo(now.commit)).body) : null;
+      out.notes.push(marker
+        ? `${event.ref} at ${short(now.commit)}: skipped, the commit message says ${marker}`
+        : `${event.ref} at ${short(now.commit)}: no new run (already built, or not a change the pipeline runs for)`);
+    }
+  };
+
   return {
     async handle(repo, deliveryRow, events) {
-      const refEvents = events.filter((e): e is Extract<HookEvent, { kind: 'push' | 'tag' }> => e.kind === 'push' || e.kind === 'tag');
-      const notes: string[] = events.filter((e) => e.kind === 'delete').map((e) => `${e.ref} deleted: nothing to build`);
-      for (const e of events) if (e.kind === 'pull_request') notes.push(`pull request #${e.number} ${e.action}: pull-request runs are not built yet`);
-      if (refEvents.length === 0) {
-        store.hooks.finishDelivery(deliveryRow, 'ignored', notes.join('; ') || 'nothing to build');
+      const refEvents = events.filter((e): e is RefEvent => e.kind === 'push' || e.kind === 'tag');
+      const pulls = events.filter((e): e is PullRequestEvent => e.kind === 'pull_request');
+      const out: Outcome = { notes: events.filter((e) => e.kind === 'delete').map((e) => `${e.ref} deleted: nothing to build`), runIds: [], failed: false };
+      if (refEvents.length === 0 && pulls.every((e) => e.action === 'closed')) {
+        for (const e of pulls) out.notes.push(`pull request #${e.number} closed: nothing to build`);
+        store.hooks.finishDelivery(deliveryRow, 'ignored', out.notes.join('; ') || 'nothing to build');
         return;
       }
-      const newestBefore = store.runs.listRuns(repo.id, { limit: 1 })[0]?.id ?? 0;
       try {
-        await triggers.sync(repo);
+        if (refEvents.length > 0) await refRuns(repo, refEvents, out);
+        for (const e of pulls) {
+          const result = await perRepo.run(String(repo.id), () => pullRequest(repo, e));
+          out.notes.push(result.note);
+          if (result.runId !== null) out.runIds.push(result.runId);
+          out.failed ||= result.failed;
+        }
       } catch (error) {
-        const why = error instanceof Error ? error.message : String(error);
-        logger.warn({ err: error, repo: repo.name }, 'webhook sync failed');
-        store.hooks.finishDelivery(deliveryRow, 'failed', `cannot fetch from the remote: ${why}`.slice(0, 1000));
-        return;
+        logger.error({ err: error, repo: repo.name }, 'webhook delivery failed');
+        out.notes.push(`failed: ${error instanceof Error ? error.message : String(error)}`);
+        out.failed = true;
       }
-      const refs = await triggers.mirror(repo).refs();
-      const since = store.runs.listRuns(repo.id, { limit: 200 }).filter((r) => r.id > newestBefore);
-      const runIds: number[] = [];
-      for (const event of refEvents) {
-        const now = refs.get(event.ref);
-        if (!now || (now.oid !== event.after && now.commit !== event.after)) {
-          notes.push(`${event.ref} at ${short(event.after)} is not on the remote${now ? ` (it is at ${short(now.commit)})` : ''}: nothing started`);
-          continue;
-        }
-        const run = since.find((r) => r.ref === event.ref && r.sha === now.commit);
-        if (run) {
-          runIds.push(run.id);
-          notes.push(`${event.ref}: run #${run.number}`);
-        } else {
-          notes.push(`${event.ref} at ${short(now.commit)}: no new run (already built, or not a change the pipeline runs for)`);
-        }
-      }
-      store.hooks.finishDelivery(deliveryRow, 'done', notes.join('; ').slice(0, 1000), runIds);
+      store.hooks.finishDelivery(deliveryRow, out.failed ? 'failed' : 'done', out.notes.join('; ').slice(0, 1000), out.runIds);
     },
   };
 }

@@ -7,6 +7,7 @@ import type { Logger } from 'pino';
 import { badInput } from '../../shared/errors.js';
 import type { MirrorSource, Mirrors } from '../git/mirror.js';
 import type { MirrorView } from '../git/mirror-view.js';
+import { forkCloneUrl } from '../git/remote-url.js';
 import { watchRefs, type RefsWatcher } from '../git/refs-watcher.js';
 import { findGitDirs, readHeadBranch, readSourceRefs } from '../git/source-refs.js';
 import type { Repo, Store } from '../store/index.js';
@@ -38,6 +39,13 @@ export interface RepoTriggers {
   register(input: RepoInput): Promise<Repo>;
   /** Fetches the repo into its mirror and starts a run for every new branch head or tag (one sync in flight per repo). */
   sync(repo: Repo): Promise<void>;
+  /**
+   * Fetches a pull request's head (`headRef` of the repo's remote, or of the fork `headRepo`
+   * names on the same forge) into the mirror's `refs/kiln/pull/N`, and resolves with the commit
+   * git read there; null when the remote has no such ref. Throws `bad_input` when a fork's
+   * clone URL cannot be told from the repo's URL, or a ref name is not one git takes.
+   */
+  fetchPullRequest(repo: Repo, pr: { number: number; headRef: string; headRepo: { target: string; source: string } | null }): Promise<string | null>;
   /** Brings the mirror up to date only when it may be behind (see RepoSync); never rejects: failures are logged. */
   ensureCurrent(repo: Repo, wanted?: { sha?: string }): Promise<void>;
   /**
@@ -154,6 +162,15 @@ export function createRepoTriggers(options: RepoTriggersOptions): RepoTriggers {
     mirrorDir,
     mirror: (repo) => mirrors.view(mirrorDir(repo)),
     sync: (repo) => syncs.sync(repo),
+    async fetchPullRequest(repo, pr) {
+      let from = source(repo);
+      if (pr.headRepo) {
+        const url = repo.url === null ? null : forkCloneUrl(repo.url, pr.headRepo.target, pr.headRepo.source);
+        if (url === null) throw badInput(`cannot tell the clone URL of the fork ${pr.headRepo.source} from ${repo.url ?? repo.path}`);
+        from = { ...from, url };
+      }
+      return mirrors.fetchRef(from, mirrorDir(repo), pr.headRef, `refs/kiln/pull/${pr.number}/head`);
+    },
     ensureCurrent: (repo, wanted) => syncs.ensureCurrent(repo, wanted).catch((error: unknown) => {
       logger.warn({ err: error, repo: repo.name }, 'repo sync failed; using the mirror as it is');
     }),

@@ -3,18 +3,20 @@
 // creates the run with its jobs.
 import type { Logger } from 'pino';
 import { KilnError } from '../../shared/errors.js';
-import { triggerMatches } from '../../shared/pipeline/conditions.js';
+import { skipCiMarker, skipsEvent, triggerMatches } from '../../shared/pipeline/conditions.js';
 import type { Plan } from '../../shared/pipeline/types.js';
 import type { Mirrors } from '../git/mirror.js';
-import type { Repo, Run, RunEvent, Store } from '../store/index.js';
+import type { PullRequestInfo, Repo, Run, RunEvent, Store } from '../store/index.js';
 import { createPlanCache, PIPELINE_FILE, type PlanCache, type PlanOutcome } from './plan-cache.js';
 
 export { PIPELINE_FILE } from './plan-cache.js';
 
 export interface RunRequest {
   event: RunEvent;
-  ref: string | null;          // refs/heads/main, refs/tags/v1, or null
+  ref: string | null;          // refs/heads/main, refs/tags/v1, a pull request's (refs/pull/3/head), or null
   sha: string;
+  /** A `pull_request` run's number and branches; its `branch` is the source branch. */
+  pullRequest?: PullRequestInfo | null;
   changedPaths: string[] | null;
   env?: Record<string, string>;
   rerunOf?: number | null;
@@ -35,10 +37,11 @@ export interface RunStarterOptions {
 
 export interface RunStarter {
   /**
-   * Creates the run, or resolves null when the pipeline's `on:` does not take this push, tag
-   * or schedule (or the commit has no pipeline.yml). A pipeline that does not validate gives a
-   * run with status `error` whose error holds every problem. Manual and API requests that the
-   * pipeline refuses throw `conflict`.
+   * Creates the run, or resolves null when the pipeline's `on:` does not take this push, tag,
+   * pull request or schedule, when a push's or pull request's head commit says `[skip ci]`
+   * (see skipCiMarker; re-runs ignore it), or when the commit has no pipeline.yml. A pipeline
+   * that does not validate gives a run with status `error` whose error holds every problem.
+   * Manual and API requests that the pipeline refuses throw `conflict`.
    */
   startRun(repo: Repo, request: RunRequest): Promise<Run | null>;
   /**
@@ -58,7 +61,8 @@ export function createRunStarter({ store, logger, mirrors, mirrorDir, onRunCreat
   return {
     pipelineAt,
     async startRun(repo, request) {
-      const branch = request.ref?.startsWith('refs/heads/') ? request.ref.slice('refs/heads/'.length) : null;
+      const pr = request.pullRequest ?? null;
+      const branch = pr ? pr.sourceBranch : request.ref?.startsWith('refs/heads/') ? request.ref.slice('refs/heads/'.length) : null;
       const tag = request.ref?.startsWith('refs/tags/') ? request.ref.slice('refs/tags/'.length) : null;
       // Both questions go down the reader's pipe at once; a warm commit answers from memory.
       const [info, pipeline] = await Promise.all([
@@ -70,8 +74,12 @@ export function createRunStarter({ store, logger, mirrors, mirrorDir, onRunCreat
       ]);
       const base = {
         repoId: repo.id, event: request.event, ref: request.ref, branch, tag, sha: request.sha,
-        message: info.message, env: request.env ?? {}, changedPaths: request.changedPaths, rerunOf: request.rerunOf ?? null,
+        message: info.message, env: request.env ?? {}, changedPaths: request.changedPaths, rerunOf: request.rerunOf ?? null, pullRequest: pr,
       };
+      if (!request.rerunOf && skipsEvent(request.event) && skipCiMarker(info.body) !== null) {
+        logger.info({ repo: repo.name, ref: request.ref, sha: request.sha, marker: skipCiMarker(info.body) }, 'the commit message asks to skip ci; no run');
+        return null;
+      }
       const userAsked = request.event === 'manual' || request.event === 'api';
       let plan = request.plan ?? null;
       if (!plan) {
@@ -83,7 +91,7 @@ export function createRunStarter({ store, logger, mirrors, mirrorDir, onRunCreat
         if (!pipeline.ok) return create({ ...base, plan: null, error: pipeline.error });
         plan = pipeline.plan;
       }
-      const facts = { event: request.event, branch, tag, changedPaths: request.changedPaths };
+      const facts = { event: request.event, branch, tag, targetBranch: pr?.targetBranch ?? null, changedPaths: request.changedPaths };
       if (!request.rerunOf && !triggerMatches(plan.triggers, facts)) {
         if (userAsked) throw new KilnError('conflict', `the pipeline of ${repo.name} does not allow ${request.event} runs (on.manual is false)`);
         logger.debug({ repo: repo.name, ref: request.ref, event: request.event }, 'on: does not take this event; no run');

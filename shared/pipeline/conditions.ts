@@ -3,12 +3,15 @@
 import { anyMatchesGlobs, matchesGlobs } from '../glob.js';
 import type { Triggers, When } from './types.js';
 
-export type EventKind = 'push' | 'tag' | 'cron' | 'manual' | 'api';
+export type EventKind = 'push' | 'tag' | 'pull_request' | 'cron' | 'manual' | 'api';
 
 export interface RunFacts {
   event: EventKind;
+  /** The branch built: a pull request's source branch. */
   branch: string | null;
   tag: string | null;
+  /** A pull request's target branch (what `on.pull_request.branches` matches); null for other events. */
+  targetBranch?: string | null;
   /** Files the push changed; null when unknown (manual, cron, api, a new repo). */
   changedPaths: readonly string[] | null;
 }
@@ -24,12 +27,33 @@ export function triggerMatches(triggers: Triggers, facts: RunFacts): boolean {
     }
     case 'tag':
       return triggers.tags !== null && facts.tag !== null && matchesGlobs(facts.tag, triggers.tags);
+    case 'pull_request': {
+      const pr = triggers.pullRequest ?? null;
+      if (!pr || !facts.targetBranch) return false;
+      if (pr.branches && !matchesGlobs(facts.targetBranch, pr.branches)) return false;
+      return !pr.paths || facts.changedPaths === null || anyMatchesGlobs(facts.changedPaths, pr.paths);
+    }
     case 'cron':
       return triggers.cron.length > 0;
     case 'manual':
     case 'api':
       return triggers.manual;
   }
+}
+
+const SKIP_CI = /\[(?:skip ci|ci skip|no ci)\]/i;
+
+/**
+ * The marker (`[skip ci]`, `[ci skip]` or `[no ci]`, any case) in a commit message that asks
+ * for no push or pull-request run, or null. Tags, cron, manual and API runs ignore it.
+ */
+export function skipCiMarker(message: string): string | null {
+  return SKIP_CI.exec(message)?.[0] ?? null;
+}
+
+/** Whether a commit message's skip marker applies to runs of this event. */
+export function skipsEvent(event: EventKind): boolean {
+  return event === 'push' || event === 'pull_request';
 }
 
 /** How the jobs (or steps) before this one ended. */

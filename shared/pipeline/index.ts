@@ -7,4 +7,4 @@ export { expandRuntimeExpressions, findExpressions, substituteMatrix } from './e
 export { MAX_PIPELINE_BYTES } from './parse.js';
 export { MAX_JOBS, isTimeZone } from './lint.js';
 export type * from './types.js';
-export { triggerMatches, whenMatches, type RunFacts, type EventKind, type Outcome } from './conditions.js';
+export { skipCiMarker, skipsEvent, triggerMatches, whenMatches, type RunFacts, type EventKind, type Outcome } from './conditions.js';

@@ -95,14 +95,18 @@ function planWhen(when: WhenInput | undefined): When | null {
 }
 
 function planTriggers(on: PipelineInput['on']): Triggers {
-  if (on === undefined) return { push: { branches: null, paths: null }, tags: null, cron: [], manual: true };
-  const push = on.push;
+  if (on === undefined) return { push: { branches: null, paths: null }, tags: null, pullRequest: null, cron: [], manual: true };
+  const { push, pull_request: pr } = on;
   return {
     push: push === undefined || push === false ? null : push === null || push === true ? { branches: null, paths: null } : {
       branches: push.branches === undefined ? null : list(push.branches),
       paths: push.paths === undefined ? null : list(push.paths),
     },
     tags: on.tags === undefined || on.tags === false ? null : on.tags === true ? ['*'] : list(on.tags),
+    pullRequest: pr === undefined || pr === false ? null : pr === null || pr === true ? { branches: null, paths: null } : {
+      branches: pr.branches === undefined ? null : list(pr.branches),
+      paths: pr.paths === undefined ? null : list(pr.paths),
+    },
     cron: (on.cron ?? []).map((c) => ({ schedule: c.schedule, branch: c.branch ?? null, timezone: c.timezone ?? null })),
     manual: on.manual ?? true,
   };

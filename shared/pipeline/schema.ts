@@ -8,7 +8,7 @@ import { JOB_NAME_PATTERN, UNICODE_JOB_NAME_PATTERN } from './names.js';
 
 export { DURATION_PATTERN, JOB_NAME_PATTERN, UNICODE_JOB_NAME_PATTERN };
 export const ENV_NAME_PATTERN = /^[A-Za-z_][A-Za-z0-9_]*$/;
-export const EVENTS = ['push', 'tag', 'cron', 'manual', 'api'] as const;
+export const EVENTS = ['push', 'tag', 'pull_request', 'cron', 'manual', 'api'] as const;
 export const WHEN_STATUSES = ['success', 'failure', 'always'] as const;
 
 const text = (description: string) => z.string({ error: 'expected a string' }).meta({ description });
@@ -124,10 +124,17 @@ const branchFilter = z.strictObject({
   paths: strings('Run only if the push changed a matching file'),
 }).partial();
 
+const pullRequestFilter = z.strictObject({
+  branches: strings('Target branch globs; omitted = all'),
+  paths: strings('Run only if the pull request changes a matching file'),
+}).partial();
+
 const trigger = z
   .strictObject({
     push: z.union([z.null(), z.boolean(), branchFilter], { error: 'expected true, false or a mapping with branches/paths' }),
     tags: z.union([z.boolean(), z.string(), z.array(z.string())], { error: 'expected a list of tag globs' }),
+    pull_request: z.union([z.null(), z.boolean(), pullRequestFilter], { error: 'expected true, false or a mapping with branches/paths' })
+      .meta({ description: 'Pull and merge requests opened, updated or reopened; `branches`: globs of the target branch (omitted = all); `paths`: files it must change' }),
     cron: z.array(
       z.strictObject({
         schedule: text('5- or 6-field cron expression'),
@@ -139,7 +146,7 @@ const trigger = z
     manual: flag('Allowed from the dashboard, the API and the CLI (default true)'),
   })
   .partial()
-  .meta({ description: 'Which events start a run; omitted = push to any branch + manual' });
+  .meta({ description: 'Which events start a run; omitted = push to any branch + manual (no pull requests)' });
 
 export const pipelineSchema = z
   .strictObject(

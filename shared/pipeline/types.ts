@@ -4,7 +4,7 @@
 /** A `when` condition kept as data; the scheduler (jobs) or the agent (steps) evaluates it. */
 export interface When {
   branch?: string[];      // globs; `!glob` excludes
-  event?: string[];       // push | tag | cron | manual | api
+  event?: string[];       // push | tag | pull_request | cron | manual | api
   status?: WhenStatus[];  // success (default) | failure | always
   paths?: string[];       // globs over the files the push changed
 }
@@ -76,6 +76,8 @@ export interface CronTrigger {
 export interface Triggers {
   push: { branches: string[] | null; paths: string[] | null } | null; // null: push does not start runs
   tags: string[] | null;                                               // null: tags do not start runs
+  /** Target branch globs (null: all) and paths; null or absent (plans stored before the key existed): pull requests do not start runs. */
+  pullRequest?: { branches: string[] | null; paths: string[] | null } | null;
   cron: CronTrigger[];
   manual: boolean;                                                     // also governs `api`
 }

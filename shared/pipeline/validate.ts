@@ -37,8 +37,9 @@ function withoutExtensionKeys(value: unknown): unknown {
 
 const KNOWN_KEYS: Array<[RegExp, string[]]> = [
   [/^$/, ['name', 'on', 'env', 'defaults', 'jobs']],
-  [/^on$/, ['push', 'tags', 'cron', 'manual']],
+  [/^on$/, ['push', 'tags', 'pull_request', 'cron', 'manual']],
   [/^on\.push$/, ['branches', 'paths']],
+  [/^on\.pull_request$/, ['branches', 'paths']],
   [/^on\.cron\.\d+$/, ['schedule', 'branch', 'timezone']],
   [/^(defaults|jobs\.[^.]+)$/, JOB_KEYS],
   [/\.steps\.\d+$/, ['name', 'run', 'env', 'timeout', 'continue_on_error', 'shell', 'when']],

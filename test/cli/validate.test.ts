@@ -37,6 +37,18 @@ describe('kiln validate', () => {
     ]);
   });
 
+  it('takes on.pull_request and when.event pull_request, and points at a mistake in them', async () => {
+    writeFileSync(join(dir, 'pr.yml'), 'on:\n  pull_request: { branches: [main] }\njobs:\n  build:\n    when: { event: pull_request }\n    steps: [{ run: make }]\n');
+    expect(await kiln(['validate', 'pr.yml'], dir)).toMatchObject({ code: 0, stdout: 'pr.yml: valid — 1 job in 1 stage: build\n' });
+    writeFileSync(join(dir, 'pr-bad.yml'), 'on:\n  pull_request: { branch: [main] }\njobs:\n  build:\n    when: { event: pr }\n    steps: [{ run: make }]\n');
+    const result = await kiln(['validate', 'pr-bad.yml'], dir);
+    expect(result.code).toBe(1);
+    expect(result.stdout.split('\n').filter(Boolean)).toEqual([
+      'pr-bad.yml:2:19: on.pull_request.branch: unknown key "branch" (did you mean "branches"?)',
+      'pr-bad.yml:5:20: jobs.build.when.event: expected one of push, tag, pull_request, cron, manual, api or a list of them',
+    ]);
+  });
+
   it('says clearly when the file is missing, and exits 2', async () => {
     const result = await kiln(['validate', 'nope.yml'], dir);
     expect(result).toMatchObject({ code: 2, stderr: 'kiln validate: cannot read nope.yml: no such file\n' });

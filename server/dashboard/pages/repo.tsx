@@ -46,7 +46,7 @@ export function repoPage(repo: Repo, runs: Run[], viewer: Viewer, nowMs: number,
                 <tr data-run={String(run.id)}>
                   <td><a href={`/runs/${run.id}`}>{`#${run.number}`}</a></td>
                   <td><StatusPill status={run.status} /></td>
-                  <td>{run.branch ?? run.tag ?? run.ref ?? ''}</td>
+                  <td>{run.pullRequest ? `#${run.pullRequest.number} ${run.pullRequest.sourceBranch} → ${run.pullRequest.targetBranch}` : run.branch ?? run.tag ?? run.ref ?? ''}</td>
                   <td><code>{shortSha(run.sha)}</code> {run.message?.split('\n')[0] ?? ''}</td>
                   <td>{run.event}</td>
                   <td>{duration(run.startedAt, run.finishedAt, nowMs)}</td>

@@ -17,7 +17,7 @@ export function runPage(run: RunDetail, viewer: Viewer, nowMs: number, error: st
           <a href={`/repos/${repo}`}>{run.repo}</a> {`#${run.number}`} <StatusPill status={run.status} />
         </h1>
         <p class="muted">
-          {run.branch ?? run.tag ?? run.ref ?? ''} · <code>{shortSha(run.sha)}</code> {run.message?.split('\n')[0] ?? ''} · {run.event} ·{' '}
+          {run.pullRequest ? <>{`pull request #${run.pullRequest.number}: ${run.pullRequest.sourceBranch} → ${run.pullRequest.targetBranch}`}{run.pullRequest.fromFork ? ' (from a fork: no secrets)' : ''}</> : run.branch ?? run.tag ?? run.ref ?? ''} · <code>{shortSha(run.sha)}</code> {run.message?.split('\n')[0] ?? ''} · {run.event} ·{' '}
           {ago(run.createdAt, nowMs)}
           {run.startedAt ? ` · ${duration(run.startedAt, run.finishedAt, nowMs)}` : ''}
           {run.rerunOf !== null ? <> · re-run of <a href={`/runs/${run.rerunOf}`}>{`run ${run.rerunOf}`}</a></> : null}

@@ -40,7 +40,12 @@ describe('parseCommit', () => {
       const sha = await rawCommit(rest);
       const [subject, author, email, at] = (await exec('git', ['log', '-1', '--format=%s%x00%an%x00%ae%x00%at', sha], { cwd: repo.path })).stdout.replace(/\n$/, '').split('\0');
       const raw = (await exec('git', ['cat-file', 'commit', sha], { cwd: repo.path, encoding: 'buffer' })).stdout;
-      expect(parseCommit(raw)).toEqual({ message: subject, author, authorEmail: email, time: new Date(Number(at) * 1000).toISOString() });
+      expect(parseCommit(raw)).toEqual({ message: subject, body: expect.any(String), author, authorEmail: email, time: new Date(Number(at) * 1000).toISOString() });
     });
   }
+
+  it('keeps the whole message as the body, past the subject', async () => {
+    const raw = (await exec('git', ['cat-file', 'commit', await rawCommit(`${AUTHOR}\nsubject\n\nmore words\n\nCo-authored-by: x [skip ci]\n`)], { cwd: repo.path, encoding: 'buffer' })).stdout;
+    expect(parseCommit(raw)).toMatchObject({ message: 'subject', body: 'subject\n\nmore words\n\nCo-authored-by: x [skip ci]\n' });
+  });
 });

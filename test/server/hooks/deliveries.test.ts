@@ -118,6 +118,16 @@ describe('webhook payloads', () => {
     });
   }
 
+  it('says where each forge keeps a pull request\'s head: its pull-request ref, or (Bitbucket) the source branch, of a fork if it comes from one', () => {
+    const heads = (forge: ForgeKind, name: string) => events(forge, name).map((e) => e.kind === 'pull_request' && { headRef: e.headRef, headRepo: e.headRepo });
+    expect(heads('github', 'pr-opened')).toEqual([{ headRef: 'refs/pull/42/head', headRepo: null }]);
+    expect(heads('github', 'pr-opened-fork')).toEqual([{ headRef: 'refs/pull/42/head', headRepo: null }]);
+    expect(heads('gitea', 'pr-opened')).toEqual([{ headRef: 'refs/pull/5/head', headRepo: null }]);
+    expect(heads('gitlab', 'pr-opened')).toEqual([{ headRef: 'refs/merge-requests/7/head', headRepo: null }]);
+    expect(heads('bitbucket', 'pr-opened')).toEqual([{ headRef: 'refs/heads/feature', headRepo: null }]);
+    expect(heads('bitbucket', 'pr-opened-fork')).toEqual([{ headRef: 'refs/heads/feature', headRepo: { target: 'team/web', source: 'sam/web' } }]);
+  });
+
   it('reads the pull request numbers each forge uses (GitHub and Gitea number, GitLab iid, Bitbucket id)', () => {
     expect(events('github', 'pr-reopened')).toMatchObject([{ action: 'reopened', number: 42 }]);
     expect(events('gitlab', 'pr-reopened')).toMatchObject([{ action: 'reopened', number: 7 }]);
@@ -143,5 +153,13 @@ describe('webhook payloads', () => {
       ok: true, events: [{ kind: 'pull_request', number: 3, fromFork: false }],
     });
     expect(parseDelivery('kiln', 'push', { ref: 'refs/heads/main', after: AFTER, extra: 1 })).toMatchObject({ ok: false, error: expect.stringContaining('extra') });
+    // A pull request's head: the source branch, or the ref it names (which a fork's must).
+    const pr = { action: 'opened', number: 3, source_branch: 'f', target_branch: 'main', head_sha: AFTER };
+    expect(parseDelivery('kiln', 'pull_request', pr)).toMatchObject({ ok: true, events: [{ headRef: 'refs/heads/f' }] });
+    expect(parseDelivery('kiln', 'pull_request', { ...pr, fork: true, head_ref: 'refs/pull/3/head' })).toMatchObject({ ok: true, events: [{ headRef: 'refs/pull/3/head', fromFork: true }] });
+    expect(parseDelivery('kiln', 'pull_request', { ...pr, fork: true })).toEqual({
+      ok: false, error: "a pull request from a fork needs head_ref: the ref of this repo's remote that holds its head (e.g. refs/pull/3/head)",
+    });
+    expect(parseDelivery('kiln', 'pull_request', { ...pr, head_ref: 'main:refs/heads/x' })).toMatchObject({ ok: false, error: 'not a pull_request event: head_ref: expected a full ref such as refs/pull/3/head' });
   });
 });

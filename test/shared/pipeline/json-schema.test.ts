@@ -25,9 +25,17 @@ describe('the published JSON Schema', () => {
     ['a bad duration', { jobs: { a: { timeout: '90x', steps: [{ run: 'x' }] } } }, 'must match pattern "^(?=\\d)(\\d+d)?(\\d+h)?(\\d+m)?(\\d+s)?$"'],
     ['a bad docker mode', { jobs: { a: { docker: 'yes', steps: [{ run: 'x' }] } } }, 'must be equal to one of the allowed values'],
     ['a step without run', { jobs: { a: { steps: [{ name: 'x' }] } } }, "must have required property 'run'"],
+    ['pull_request branches that are a number', { on: { pull_request: { branches: 3 } }, jobs: { a: { steps: [{ run: 'x' }] } } }, 'must be string'],
+    ['an unknown when event', { jobs: { a: { when: { event: 'pr' }, steps: [{ run: 'x' }] } } }, 'must be equal to one of the allowed values'],
   ])('refuses %s, as the validator does', (_name, doc, message) => {
     expect(validate(doc)).toBe(false);
     expect(validate.errors!.map((e) => e.message)).toContain(message);
+  });
+
+  it('takes on.pull_request in every form the validator takes, and pull_request in when.event', () => {
+    for (const pr of [{}, null, true, false, { branches: 'main' }, { branches: ['main', 'release/*'] }]) {
+      expect(validate({ on: { pull_request: pr }, jobs: { a: { when: { event: ['pull_request'] }, steps: [{ run: 'x' }] } } }), JSON.stringify(pr)).toBe(true);
+    }
   });
 
   it('describes keys for editors', () => {

@@ -91,10 +91,11 @@ describe('planning a pipeline', () => {
     expect(JSON.stringify(planOf(spec))).toBe(JSON.stringify(planOf(spec)));
   });
 
-  it('defaults the triggers to a push to any branch plus manual', () => {
+  it('defaults the triggers to a push to any branch plus manual, no pull requests', () => {
     expect(planOf('jobs:\n  a:\n    steps: [{run: x}]\n').triggers).toEqual({
       push: { branches: null, paths: null },
       tags: null,
+      pullRequest: null,
       cron: [],
       manual: true,
     });
@@ -105,6 +106,7 @@ describe('planning a pipeline', () => {
       on:
         push: { branches: [main, "release/*"], paths: "src/**" }
         tags: ["v*"]
+        pull_request: { branches: [main, "release/*"] }
         cron: [{ schedule: "0 3 * * *", branch: main, timezone: Europe/Paris }]
         manual: false
       jobs:
@@ -113,10 +115,21 @@ describe('planning a pipeline', () => {
     expect(plan.triggers).toEqual({
       push: { branches: ['main', 'release/*'], paths: ['src/**'] },
       tags: ['v*'],
+      pullRequest: { branches: ['main', 'release/*'], paths: null },
       cron: [{ schedule: '0 3 * * *', branch: 'main', timezone: 'Europe/Paris' }],
       manual: false,
     });
     expect(planOf('on: { cron: [{ schedule: "@daily" }] }\njobs:\n  a:\n    steps: [{run: x}]\n').triggers.push).toBeNull();
+  });
+
+  it('takes on.pull_request as a mapping, empty, true or false, as on.push', () => {
+    const pr = (on: string) => planOf(`on:\n  ${on}\njobs:\n  a:\n    steps: [{run: x}]\n`).triggers.pullRequest;
+    expect(pr('pull_request: {}')).toEqual({ branches: null, paths: null });
+    expect(pr('pull_request:')).toEqual({ branches: null, paths: null });
+    expect(pr('pull_request: true')).toEqual({ branches: null, paths: null });
+    expect(pr('pull_request: { branches: main, paths: "src/**" }')).toEqual({ branches: ['main'], paths: ['src/**'] });
+    expect(pr('pull_request: false')).toBeNull();
+    expect(pr('push: {}')).toBeNull();
   });
 
   it('turns env numbers and booleans into strings', () => {
