@@ -30,7 +30,7 @@ const poolSchema = z.strictObject({
 // variable, or a key file.
 const envName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { error: 'expected the name of an environment variable' });
 const repoSchema = z.union([
-  z.strictObject({ name: z.string().regex(JOB_NAME_PATTERN), path: z.string() }),
+  z.strictObject({ name: z.string().regex(JOB_NAME_PATTERN), path: z.string(), cancel_superseded: z.boolean().optional() }),
   z.strictObject({
     name: z.string().regex(JOB_NAME_PATTERN),
     url: z.string().regex(REMOTE_URL, { error: REMOTE_URL_RULE }),
@@ -46,8 +46,9 @@ const repoSchema = z.union([
       api_url: z.url({ protocol: /^https?$/ }),
       token_env: envName,
     }).optional(),
+    cancel_superseded: z.boolean().optional(),
   }),
-], { error: 'a repo is { name, path } or { name, url, poll?, webhook_secret_env?, webhook?, credentials?, forge? }' });
+], { error: 'a repo is { name, path, cancel_superseded? } or { name, url, poll?, webhook_secret_env?, webhook?, credentials?, forge?, cancel_superseded? }' });
 const fileSchema = z.strictObject({
   server: z.strictObject({
     host: z.string().optional(),

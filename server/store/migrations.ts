@@ -257,4 +257,13 @@ CREATE INDEX status_outbox_unsent ON status_outbox (next_attempt_at) WHERE sent_
 CREATE INDEX status_outbox_by_run ON status_outbox (run_id, id);
 `;
 
-export const MIGRATIONS: readonly string[] = [V1, V2, V3, V4, V5, V6, V7];
+// Superseded runs (GitLab's "auto-cancel redundant pipelines"): a repo setting, on by default;
+// why a run was cancelled ("superseded by run #8"); and the open runs of a repo found without
+// reading its history, for the question every new push run asks.
+const V8 = `
+ALTER TABLE repos ADD COLUMN cancel_superseded INTEGER NOT NULL DEFAULT 1 CHECK (cancel_superseded IN (0, 1));
+ALTER TABLE runs ADD COLUMN cancel_reason TEXT;
+CREATE INDEX runs_open ON runs (repo_id, number) WHERE status IN ('queued','blocked','running');
+`;
+
+export const MIGRATIONS: readonly string[] = [V1, V2, V3, V4, V5, V6, V7, V8];

@@ -54,23 +54,25 @@ export interface RunStore {
   listLastRunsByBranch(repoId: number): Run[];
   /** Runs of any repo that have not ended, oldest first (the server re-schedules them at start). */
   listUnfinishedRuns(): Run[];
+  /** The repo's runs that have not ended, oldest first (what a new run may supersede). */
+  listOpenRuns(repoId: number): Run[];
 }
 
 interface RunRow {
   id: number; repo_id: number; repo: string; number: number; status: Status; event: RunEvent;
   ref: string | null; branch: string | null; tag: string | null; sha: string; message: string | null;
-  error: string | null; env: string; changed_paths: string | null; rerun_of: number | null; created_at: number; started_at: number | null; finished_at: number | null;
+  error: string | null; env: string; changed_paths: string | null; rerun_of: number | null; cancel_reason: string | null; created_at: number; started_at: number | null; finished_at: number | null;
 }
 
 const RUN = `SELECT r.id, r.repo_id, p.name AS repo, r.number, r.status, r.event, r.ref, r.branch, r.tag, r.sha,
-  r.message, r.error, r.env, r.changed_paths, r.rerun_of, r.created_at, r.started_at, r.finished_at FROM runs r JOIN repos p ON p.id = r.repo_id`;
+  r.message, r.error, r.env, r.changed_paths, r.rerun_of, r.cancel_reason, r.created_at, r.started_at, r.finished_at FROM runs r JOIN repos p ON p.id = r.repo_id`;
 
 function toRun(row: RunRow): Run {
   return {
     id: row.id, repoId: row.repo_id, repo: row.repo, number: row.number, status: row.status, event: row.event,
     ref: row.ref, branch: row.branch, tag: row.tag, sha: row.sha, message: row.message, error: row.error,
     env: parseJson<Record<string, string>>(row.env),
-    changedPaths: parseJsonOrNull<string[]>(row.changed_paths), rerunOf: row.rerun_of,
+    changedPaths: parseJsonOrNull<string[]>(row.changed_paths), rerunOf: row.rerun_of, cancelReason: row.cancel_reason,
     createdAt: isoAlways(row.created_at), startedAt: iso(row.started_at), finishedAt: iso(row.finished_at),
   };
 }
@@ -105,6 +107,9 @@ export function createRunStore(db: Sqlite, clock: Clock, effects: JobEffects): R
     ),
     unfinished: db.prepare<[], RunRow>(
       `${RUN} WHERE r.status NOT IN ('success','failed','cancelled','skipped','error') ORDER BY r.id`,
+    ),
+    open: db.prepare<[number], RunRow>(
+      `${RUN} WHERE r.repo_id = ? AND r.status IN ('queued','blocked','running') ORDER BY r.number`,
     ),
     lastByBranch: db.prepare<[number], RunRow>(
       `${RUN} WHERE r.repo_id = ? AND r.branch IS NOT NULL
@@ -182,5 +187,6 @@ export function createRunStore(db: Sqlite, clock: Clock, effects: JobEffects): R
       return row ? toRun(row) : null;
     },
     listUnfinishedRuns: () => stmt.unfinished.all().map(toRun),
+    listOpenRuns: (repoId) => stmt.open.all(repoId).map(toRun),
   };
 }

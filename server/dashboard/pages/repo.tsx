@@ -13,7 +13,10 @@ export function repoPage(repo: Repo, runs: Run[], viewer: Viewer, nowMs: number,
         <h1>
           {repo.name} <img src={`/badge/${name}.svg`} alt="build status" height="20" />
         </h1>
-        <p class="muted">{repo.path ?? repo.url ?? ''} · default branch <code>{repo.defaultBranch}</code></p>
+        <p class="muted">
+          {repo.path ?? repo.url ?? ''} · default branch <code>{repo.defaultBranch}</code> ·{' '}
+          {repo.cancelSuperseded ? 'a new push to another branch cancels its older runs' : 'older runs of a branch are never cancelled by a new push'}
+        </p>
         {error ? <p class="error-box">{error}</p> : null}
         {repo.url !== null && repo.sync.error ? (
           <p class="error-box" data-sync-error>
