@@ -65,6 +65,17 @@ const fileSchema = z.strictObject({
 
 export type ConfigFile = z.infer<typeof fileSchema>;
 
+/**
+ * A union (a repo is a path or a url) says only that no shape fits; when one shape fits
+ * nearly (fewer problems than any other), its first problem names the key that is wrong.
+ */
+function nearestIssue(issue: z.core.$ZodIssue): z.core.$ZodIssue {
+  if (issue.code !== 'invalid_union' || issue.errors.length < 2) return issue;
+  const [best, next] = [...issue.errors].sort((a, b) => a.length - b.length);
+  if (!best?.[0] || best.length === next!.length) return issue;
+  return nearestIssue({ ...best[0], path: [...issue.path, ...best[0].path] });
+}
+
 export function readConfigFile(file: string): ConfigFile {
   let text: string;
   try {
@@ -79,7 +90,7 @@ export function readConfigFile(file: string): ConfigFile {
   }
   const checked = fileSchema.safeParse(parsed.parsed.value ?? {});
   if (!checked.success) {
-    const issue = checked.error.issues[0]!;
+    const issue = nearestIssue(checked.error.issues[0]!);
     const path = issue.path.filter((s): s is string | number => typeof s !== 'symbol');
     const keys = issue.code === 'unrecognized_keys' ? [...path, issue.keys[0]!] : path;
     const { line, col } = parsed.parsed.locate(keys, issue.code === 'unrecognized_keys' ? 'key' : 'value');
