@@ -176,6 +176,11 @@ export function createJobQueue(options: JobQueueOptions): JobQueue {
       return false;
     }
     slot.log.debug({ jobId: claim.job.id, runId: claim.job.runId, job: claim.job.name, attempt: claim.job.attempt }, 'job assigned');
+    // The run's first job started: the run is running now (dashboards, and the forge's "running" status).
+    if (claim.runChanged) {
+      const run = store.runs.getRunSummary(claim.job.runId);
+      if (run) bus.publish({ type: 'run', run });
+    }
     bus.publish({ type: 'job', job: claim.job });
     publishAgent(slot);
     return true;
