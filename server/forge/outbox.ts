@@ -1,7 +1,8 @@
 // Sends the outbox's commit statuses to the forges: a run's change is written to the outbox
 // (store.statuses) when it happens, and this sender posts them, oldest first and in order per
 // run, retrying a failed one with back-off (2 s doubling to 5 minutes). A forge that is down
-// gets every status once it is back; a restart resumes from the outbox.
+// gets every status once it is back; a restart resumes from the outbox, and a run that changed
+// while no sender listened (as the server stopped or started) gets its status at start.
 import type { Logger } from 'pino';
 import type { EventBus } from '../events.js';
 import type { Run, Store } from '../store/index.js';
@@ -105,6 +106,10 @@ export function createStatusSender(options: StatusSenderOptions): StatusSender {
       unsubscribe = bus.subscribe((event) => {
         if (event.type === 'run') enqueue(event.run);
       });
+      for (const runId of store.statuses.staleRuns()) {
+        const run = store.runs.getRunSummary(runId);
+        if (run) enqueue(run);
+      }
       kick();
     },
     async stop() {
