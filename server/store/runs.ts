@@ -47,6 +47,8 @@ export interface RunStore {
   getRun(id: number): RunDetail | null;
   /** The run without its plan, jobs and steps (cheap, for events). */
   getRunSummary(id: number): Run | null;
+  /** The `name:` of the run's pipeline; null when it has none, or no valid pipeline. Reads no job. */
+  getPipelineName(id: number): string | null;
   getRunByNumber(repoId: number, number: number): RunDetail | null;
   /** Newest first. */
   listRuns(repoId: number, options?: ListRunsOptions): Run[];
@@ -98,6 +100,7 @@ export function createRunStore(db: Sqlite, clock: Clock, effects: JobEffects): R
     byId: db.prepare<[number], RunRow>(`${RUN} WHERE r.id = ?`),
     byNumber: db.prepare<[number, number], RunRow>(`${RUN} WHERE r.repo_id = ? AND r.number = ?`),
     plan: db.prepare<[number], { plan: string | null }>('SELECT plan FROM runs WHERE id = ?'),
+    pipelineName: db.prepare<[number], string | null>(`SELECT json_extract(plan, '$.name') FROM runs WHERE id = ?`).pluck(),
     jobs: db.prepare<[number], JobRow>('SELECT * FROM jobs WHERE run_id = ? ORDER BY idx'),
     steps: db.prepare<[number], StepRow>(
       'SELECT s.* FROM steps s JOIN jobs j ON j.id = s.job_id WHERE j.run_id = ? ORDER BY s.job_id, s.idx',
@@ -188,5 +191,9 @@ export function createRunStore(db: Sqlite, clock: Clock, effects: JobEffects): R
     },
     listUnfinishedRuns: () => stmt.unfinished.all().map(toRun),
     listOpenRuns: (repoId) => stmt.open.all(repoId).map(toRun),
+    getPipelineName: (id) => {
+      const name = stmt.pipelineName.get(id);
+      return typeof name === 'string' ? name : null;
+    },
   };
 }

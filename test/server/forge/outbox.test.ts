@@ -6,7 +6,7 @@ import { createEventBus } from '../../../server/events.js';
 import { createStatusSender, type StatusSender } from '../../../server/forge/outbox.js';
 import { eventually } from '../../helpers/kiln.js';
 import { startRecorder, type Recorder } from '../../helpers/recorder.js';
-import { newRun, tempStore } from '../store/fixtures.js';
+import { newRun, plan, plannedJob, tempStore } from '../store/fixtures.js';
 
 const closing: Array<() => Promise<void>> = [];
 afterEach(async () => {
@@ -56,5 +56,23 @@ describe('the status sender', () => {
     expect(store.statuses.staleRuns()).toEqual([]);
     expect(store.statuses.nextDue()).toBeNull();
     expect(forge.requests).toEqual([]);
+  });
+
+  it('names the context after the pipeline, and a repo\'s new forge settings apply from the next status on', async () => {
+    const { forge, store, repo, bus, sender } = await setup();
+    sender().start();
+    const run = store.runs.createRun(newRun(repo.id, { plan: { ...plan(plannedJob('a'), plannedJob('b')), name: 'web-ci' } }));
+    bus.publish({ type: 'run', run });
+    await eventually(() => forge.requests.length === 1 || null, 5000, 'the queued status');
+
+    store.repos.updateSettings(repo.id, { forge: { kind: 'github', apiUrl: forge.url, token: 'new-token' } });
+    store.jobs.setJobStatus(run.jobs[0]!.id, 'cancelled');
+    store.jobs.setJobStatus(run.jobs[1]!.id, 'cancelled');
+    bus.publish({ type: 'run', run: store.runs.getRunSummary(run.id)! });
+    await eventually(() => forge.requests.length === 2 || null, 5000, 'the cancelled status');
+    expect(forge.requests.map((r) => [r.headers.authorization, JSON.parse(r.body).context])).toEqual([
+      ['Bearer forge-token', 'kiln/web-ci'],
+      ['Bearer new-token', 'kiln/web-ci'],
+    ]);
   });
 });
