@@ -63,6 +63,7 @@ afterAll(async () => {
 describe('a push to a branch', () => {
   it('cancels the branch\'s older run: its running job stops on the agent, the run ends cancelled saying why, and the new run builds', async () => {
     expect((await server.api('GET', '/api/repos/web')).body).toMatchObject({ default_branch: 'main', cancel_superseded: true });
+    expect(await (await fetch(`${server.url}/repos/web`)).text()).toContain('older runs (not on main)');
     const { run: first, pid } = await runningRun(await pushTo('feature', holding('never')));
     expect(isAlive(pid)).toBe(true);
 
@@ -93,6 +94,7 @@ describe('runs that are not superseded', () => {
     expect(await server.api('PATCH', '/api/repos/web', { cancel_superseded: false, poll: '1m' })).toMatchObject({ status: 400, body: { error: expect.stringMatching(/is a folder on this server/) } });
     expect((await server.api('GET', '/api/repos/web')).body.cancel_superseded).toBe(true);
     expect(await server.api('PATCH', '/api/repos/web', { cancel_superseded: false })).toMatchObject({ status: 200, body: { cancel_superseded: false } });
+    expect(await (await fetch(`${server.url}/repos/web`)).text()).toContain('a push never cancels older runs');
     expect(await server.api('PATCH', '/api/repos/web', {}, null)).toMatchObject({ status: 401 });
 
     const { run: first } = await runningRun(await pushTo('topic', holding('topic-go')));

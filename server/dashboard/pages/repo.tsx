@@ -15,7 +15,7 @@ export function repoPage(repo: Repo, runs: Run[], viewer: Viewer, nowMs: number,
         </h1>
         <p class="muted">
           {repo.path ?? repo.url ?? ''} · default branch <code>{repo.defaultBranch}</code> ·{' '}
-          {repo.cancelSuperseded ? 'a new push to another branch cancels its older runs' : 'older runs of a branch are never cancelled by a new push'}
+          {repo.cancelSuperseded ? `a push cancels its branch's older runs (not on ${repo.defaultBranch})` : 'a push never cancels older runs'}
         </p>
         {error ? <p class="error-box">{error}</p> : null}
         {repo.url !== null && repo.sync.error ? (
