@@ -20,8 +20,8 @@ export interface FetchRunsOptions {
   baseline(repo: Repo): ReadonlyMap<string, string> | undefined;
   /** Called after a fetch that moved refs. */
   onChanged(repo: Repo): void;
-  /** Called, before any run starts, when the source's HEAD (which the mirror follows) names another branch than the repo's default. */
-  onDefaultBranch(repo: Repo, branch: string): void;
+  /** Called after every fetch, before any run starts, with the branch the source's HEAD names (which the mirror follows). */
+  onHeadBranch(repo: Repo, branch: string): void;
 }
 
 /** Resolves once the runs are created; a run that cannot start is logged, the others go on. */
@@ -33,7 +33,7 @@ export function createFetchRuns(options: FetchRunsOptions): (repo: Repo) => Prom
     const baseline = options.baseline(repo);
     let changes = await mirrors.fetchMirror(options.source(repo), dir);
     const head = await mirrorHeadBranch(mirrors, dir);
-    if (head !== null && head !== repo.defaultBranch) options.onDefaultBranch(repo, head);
+    if (head !== null) options.onHeadBranch(repo, head);
     // A new mirror starts no run (registering starts none), except for what moved since the
     // repo was added.
     if (!existed) changes = baseline ? sinceBaseline(changes, baseline, await mirrors.view(dir).refs()) : [];

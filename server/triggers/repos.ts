@@ -71,7 +71,9 @@ export function createRepoTriggers(options: RepoTriggersOptions): RepoTriggers {
   const baselines = new Map<number, ReadonlyMap<string, string>>();
   let stopped = false;
 
-  function onDefaultBranch(repo: Repo, branch: string): void {
+  // The default branch is the source's HEAD branch (the repo object a watcher holds may be older).
+  function onHeadBranch(repo: Repo, branch: string): void {
+    if (store.repos.getRepo(repo.id)?.defaultBranch === branch) return;
     store.repos.setDefaultBranch(repo.id, branch);
     logger.info({ repo: repo.name, branch }, 'default branch is the source\'s HEAD branch');
   }
@@ -84,7 +86,7 @@ export function createRepoTriggers(options: RepoTriggersOptions): RepoTriggers {
       return refs;
     },
     onChanged: (repo) => options.onSynced?.(repo),
-    onDefaultBranch,
+    onHeadBranch,
   });
   // A remote's syncs say how they went (shown on the repo page and in GET /api/repos).
   const message = (error: unknown) => (error instanceof Error ? error.message : String(error));
@@ -170,7 +172,7 @@ export function createRepoTriggers(options: RepoTriggersOptions): RepoTriggers {
       try {
         await mirrors.ensureMirror(source(repo), mirrorDir(repo));
         const head = await mirrorHeadBranch(mirrors, mirrorDir(repo));
-        if (head !== null && head !== repo.defaultBranch) onDefaultBranch(repo, head);
+        if (head !== null) onHeadBranch(repo, head);
       } catch (error) {
         store.repos.removeRepo(repo.id);
         throw badInput(`cannot read the repository: ${error instanceof Error ? error.message : String(error)}`);
