@@ -31,6 +31,12 @@ const DESCRIPTIONS: Record<Run['status'], string> = {
   cancelled: 'cancelled', skipped: 'skipped', error: 'could not run',
 };
 
+/** What the forge shows next to the state: "kiln run #3 passed", "kiln run #3 cancelled (superseded by run #4)". */
+function describe(run: Run): string {
+  const why = run.status === 'cancelled' && run.cancelReason && run.cancelReason !== 'cancelled' ? ` (${run.cancelReason})` : '';
+  return `kiln run #${run.number} ${DESCRIPTIONS[run.status]}${why}`;
+}
+
 export function createStatusSender(options: StatusSenderOptions): StatusSender {
   const { store, bus, logger } = options;
   const now = options.now ?? Date.now;
@@ -57,7 +63,7 @@ export function createStatusSender(options: StatusSenderOptions): StatusSender {
     if (!repo?.forge || !repo.sealed.forgeToken || repo.url === null) return;
     const added = store.statuses.enqueue({
       repoId: repo.id, runId: run.id, sha: run.sha, status: run.status, context: contextOf(run, repo.name),
-      targetUrl: `${options.serverUrl()}/runs/${run.id}`, description: `kiln run #${run.number} ${DESCRIPTIONS[run.status]}`,
+      targetUrl: `${options.serverUrl()}/runs/${run.id}`, description: describe(run),
     });
     if (added) kick();
   };

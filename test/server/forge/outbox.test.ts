@@ -58,7 +58,7 @@ describe('the status sender', () => {
     expect(forge.requests).toEqual([]);
   });
 
-  it('names the context after the pipeline, and a repo\'s new forge settings apply from the next status on', async () => {
+  it('names the context after the pipeline, says why a run was superseded, and takes a repo\'s new forge settings from the next status on', async () => {
     const { forge, store, repo, bus, sender } = await setup();
     sender().start();
     const run = store.runs.createRun(newRun(repo.id, { plan: { ...plan(plannedJob('a'), plannedJob('b')), name: 'web-ci' } }));
@@ -66,13 +66,12 @@ describe('the status sender', () => {
     await eventually(() => forge.requests.length === 1 || null, 5000, 'the queued status');
 
     store.repos.updateSettings(repo.id, { forge: { kind: 'github', apiUrl: forge.url, token: 'new-token' } });
-    store.jobs.setJobStatus(run.jobs[0]!.id, 'cancelled');
-    store.jobs.setJobStatus(run.jobs[1]!.id, 'cancelled');
+    store.jobs.cancelRun(run.id, 'superseded by run #2');
     bus.publish({ type: 'run', run: store.runs.getRunSummary(run.id)! });
     await eventually(() => forge.requests.length === 2 || null, 5000, 'the cancelled status');
-    expect(forge.requests.map((r) => [r.headers.authorization, JSON.parse(r.body).context])).toEqual([
-      ['Bearer forge-token', 'kiln/web-ci'],
-      ['Bearer new-token', 'kiln/web-ci'],
+    expect(forge.requests.map((r) => [r.headers.authorization, JSON.parse(r.body).context, JSON.parse(r.body).description])).toEqual([
+      ['Bearer forge-token', 'kiln/web-ci', 'kiln run #1 queued'],
+      ['Bearer new-token', 'kiln/web-ci', 'kiln run #1 cancelled (superseded by run #2)'],
     ]);
   });
 });
