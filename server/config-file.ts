@@ -30,7 +30,7 @@ const poolSchema = z.strictObject({
 // variable, or a key file.
 const envName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { error: 'expected the name of an environment variable' });
 const repoSchema = z.union([
-  z.strictObject({ name: z.string().regex(JOB_NAME_PATTERN), path: z.string() }),
+  z.strictObject({ name: z.string().regex(JOB_NAME_PATTERN), path: z.string(), cancel_superseded: z.boolean().optional() }),
   z.strictObject({
     name: z.string().regex(JOB_NAME_PATTERN),
     url: z.string().regex(REMOTE_URL, { error: REMOTE_URL_RULE }),
@@ -46,8 +46,9 @@ const repoSchema = z.union([
       api_url: z.url({ protocol: /^https?$/ }),
       token_env: envName,
     }).optional(),
+    cancel_superseded: z.boolean().optional(),
   }),
-], { error: 'a repo is { name, path } or { name, url, poll?, webhook_secret_env?, webhook?, credentials?, forge? }' });
+], { error: 'a repo is { name, path, cancel_superseded? } or { name, url, poll?, webhook_secret_env?, webhook?, credentials?, forge?, cancel_superseded? }' });
 const fileSchema = z.strictObject({
   server: z.strictObject({
     host: z.string().optional(),
@@ -64,6 +65,17 @@ const fileSchema = z.strictObject({
 
 export type ConfigFile = z.infer<typeof fileSchema>;
 
+/**
+ * A union (a repo is a path or a url) says only that no shape fits; when one shape fits
+ * nearly (fewer problems than any other), its first problem names the key that is wrong.
+ */
+function nearestIssue(issue: z.core.$ZodIssue): z.core.$ZodIssue {
+  if (issue.code !== 'invalid_union' || issue.errors.length < 2) return issue;
+  const [best, next] = [...issue.errors].sort((a, b) => a.length - b.length);
+  if (!best?.[0] || best.length === next!.length) return issue;
+  return nearestIssue({ ...best[0], path: [...issue.path, ...best[0].path] });
+}
+
 export function readConfigFile(file: string): ConfigFile {
   let text: string;
   try {
@@ -78,7 +90,7 @@ export function readConfigFile(file: string): ConfigFile {
   }
   const checked = fileSchema.safeParse(parsed.parsed.value ?? {});
   if (!checked.success) {
-    const issue = checked.error.issues[0]!;
+    const issue = nearestIssue(checked.error.issues[0]!);
     const path = issue.path.filter((s): s is string | number => typeof s !== 'symbol');
     const keys = issue.code === 'unrecognized_keys' ? [...path, issue.keys[0]!] : path;
     const { line, col } = parsed.parsed.locate(keys, issue.code === 'unrecognized_keys' ? 'key' : 'value');

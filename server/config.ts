@@ -23,7 +23,7 @@ export interface PoolConfig {
   docker: { host: string | null; image: string; network: string | null; env: Record<string, string> } | null;
 }
 
-export type RepoConfig = { name: string; path: string; url: null; pollMs: null; settings?: undefined }
+export type RepoConfig = { name: string; path: string; url: null; pollMs: null; settings: Pick<RepoSettingsInput, 'cancelSuperseded'> }
   | { name: string; path: null; url: string; pollMs: number | null; settings: RepoSettingsInput };
 
 export interface ServerConfig {
@@ -107,7 +107,9 @@ function toPool(p: NonNullable<ConfigFile['pools']>[number]): PoolConfig {
 
 /** A kiln.yml repo, its secrets read from the environment and key files it names (a missing one stops the start). */
 function toRepo(r: NonNullable<ConfigFile['repos']>[number], base: string, env: LoadConfigOptions['env'], where: string): RepoConfig {
-  if ('path' in r) return { name: r.name, path: resolve(base, r.path), url: null, pollMs: null };
+  // kiln.yml is the truth for the repos it names: a key left out is its default (true).
+  const cancelSuperseded = r.cancel_superseded ?? true;
+  if ('path' in r) return { name: r.name, path: resolve(base, r.path), url: null, pollMs: null, settings: { cancelSuperseded } };
   const fromEnv = (key: string, name: string): string => {
     const value = env[name];
     if (!value) throw new KilnError('bad_input', `${where}.${key}: ${name} is not set in the environment`);
@@ -132,6 +134,7 @@ function toRepo(r: NonNullable<ConfigFile['repos']>[number], base: string, env: 
         ? { kind: 'token', token: fromEnv('credentials.token_env', c.token_env), username: c.username ?? null }
         : { kind: 'ssh_key', sshKey: keyFile(c.ssh_key_file) },
       forge: r.forge ? { kind: r.forge.kind, apiUrl: r.forge.api_url, token: fromEnv('forge.token_env', r.forge.token_env) } : null,
+      cancelSuperseded,
     },
   };
 }

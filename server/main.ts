@@ -92,7 +92,7 @@ export async function startServer(config: ServerConfig, { logger, kilnScript }: 
     queue, logger: logger.child({ part: 'hub' }), pingMs: tickMs,
     authorize: (token) => ['agent', 'admin'].includes(kind(token) ?? ''),
   });
-  const starter = createRunStarter({ store, logger, mirrors, mirrorDir: (repo) => triggers.mirrorDir(repo), onRunCreated: (run) => queue.runChanged(run.id) });
+  const starter = createRunStarter({ store, logger, mirrors, mirrorDir: (repo) => triggers.mirrorDir(repo), onRunCreated: (run) => void queue.runCreated(run) });
   const cron = createCronScheduler({ store, starter, logger, mirrors, mirrorDir: (repo) => triggers.mirrorDir(repo) });
   const triggers = createRepoTriggers({
     store, mirrors, starter, logger, dataDir: config.dataDir,

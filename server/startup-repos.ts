@@ -12,13 +12,14 @@ export async function registerStartupRepos(config: ServerConfig, store: Store, t
   const wanted = config.repos ?? discoverWorkingRepo(config.cwd);
   for (const repo of wanted) {
     const known = store.repos.getRepoByName(repo.name);
-    // kiln.yml is the truth for the remote repos it names: their settings follow it at each start.
+    // kiln.yml is the truth for the repos it names: their settings follow it at each start
+    // (a folder repo has only cancel_superseded; the repo found in the working folder, none).
     if (known) {
-      if (known.url !== null && repo.url !== null) store.repos.updateSettings(known.id, repo.settings);
+      if ((known.url === null) === (repo.url === null)) store.repos.updateSettings(known.id, repo.settings);
       continue;
     }
     try {
-      await triggers.add(repo.path !== null ? { name: repo.name, path: repo.path } : { name: repo.name, url: repo.url, ...repo.settings });
+      await triggers.add(repo.path !== null ? { name: repo.name, path: repo.path, ...repo.settings } : { name: repo.name, url: repo.url, ...repo.settings });
       logger.info({ repo: repo.name, path: repo.path, url: repo.url }, 'repo registered');
     } catch (error) {
       logger.error({ err: error, repo: repo.name }, 'cannot register repo');
@@ -27,7 +28,7 @@ export async function registerStartupRepos(config: ServerConfig, store: Store, t
 }
 
 /** The work tree `cwd` is in (the nearest folder upwards with a `.git`), when it has a pipeline.yml. */
-function discoverWorkingRepo(cwd: string): Array<{ name: string; path: string; url: null; pollMs: null }> {
+function discoverWorkingRepo(cwd: string): Array<{ name: string; path: string; url: null; pollMs: null; settings: Record<string, never> }> {
   let top = resolve(cwd);
   while (!existsSync(join(top, '.git'))) {
     if (dirname(top) === top) return [];
@@ -35,5 +36,5 @@ function discoverWorkingRepo(cwd: string): Array<{ name: string; path: string; u
   }
   if (!existsSync(join(top, 'pipeline.yml'))) return [];
   const name = basename(top).replace(/[^A-Za-z0-9._-]/g, '-').replace(/^[^A-Za-z0-9]+/, '') || 'repo';
-  return [{ name, path: top, url: null, pollMs: null }];
+  return [{ name, path: top, url: null, pollMs: null, settings: {} }];
 }

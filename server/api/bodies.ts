@@ -24,19 +24,21 @@ const remoteSettings = {
   webhook: z.strictObject({ insecure: z.boolean() }).optional(),
   credentials: credentials.optional(),
   forge: forge.optional(),
+  cancel_superseded: z.boolean().optional(),
 };
 
 export const bodies = {
   repo: z.union([
-    z.strictObject({ name: z.string(), path: z.string() }),
+    z.strictObject({ name: z.string(), path: z.string(), cancel_superseded: z.boolean().optional() }),
     z.strictObject({ name: z.string(), url: remoteUrl, ...remoteSettings }),
-  ], { error: 'expected {"name", "path"} or {"name", "url", "poll"?, "webhook_secret"?, "webhook"?, "credentials"?, "forge"?}' }),
+  ], { error: 'expected {"name", "path", "cancel_superseded"?} or {"name", "url", "poll"?, "webhook_secret"?, "webhook"?, "credentials"?, "forge"?, "cancel_superseded"?}' }),
   repoSettings: z.strictObject({
     poll: poll.nullable().optional(),
     webhook_secret: webhookSecret.nullable().optional(),
     webhook: z.strictObject({ insecure: z.boolean() }).optional(),
     credentials: credentials.nullable().optional(),
     forge: forge.nullable().optional(),
+    cancel_superseded: z.boolean().optional(),
   }),
   run: z.strictObject({
     ref: z.string().min(1).optional(),

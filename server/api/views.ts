@@ -5,6 +5,7 @@ export function runView(run: Run) {
   return {
     id: run.id, repo: run.repo, number: run.number, status: run.status, event: run.event, ref: run.ref,
     branch: run.branch, tag: run.tag, sha: run.sha, message: run.message, error: run.error, rerun_of: run.rerunOf,
+    cancel_reason: run.cancelReason,
     created_at: run.createdAt, started_at: run.startedAt, finished_at: run.finishedAt,
     pull_request: run.pullRequest && {
       number: run.pullRequest.number, source_branch: run.pullRequest.sourceBranch,
@@ -40,8 +41,9 @@ export function agentView(agent: Agent) {
 
 /** A repo's settings as the API shows them: which secret ones are set, never their values. */
 export function repoSettingsView(repo: Repo) {
-  if (repo.url === null) return {};
+  if (repo.url === null) return { cancel_superseded: repo.cancelSuperseded };
   return {
+    cancel_superseded: repo.cancelSuperseded,
     poll_ms: repo.pollMs,
     webhook_secret: repo.sealed.webhookSecret,
     webhook: { insecure: repo.webhookInsecure },

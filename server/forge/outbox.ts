@@ -1,8 +1,10 @@
 // Sends the outbox's commit statuses to the forges: a run's change is written to the outbox
 // (store.statuses) when it happens, and this sender posts them, oldest first and in order per
 // run, retrying a failed one with back-off (2 s doubling to 5 minutes). A forge that is down
-// gets every status once it is back; a restart resumes from the outbox.
+// gets every status once it is back; a restart resumes from the outbox, and a run that changed
+// while no sender listened (as the server stopped or started) gets its status at start.
 import type { Logger } from 'pino';
+import { isFinal } from '../../shared/status.js';
 import type { EventBus } from '../events.js';
 import type { Run, Store } from '../store/index.js';
 import { statusRequest } from './statuses.js';
@@ -29,6 +31,12 @@ const DESCRIPTIONS: Record<Run['status'], string> = {
   cancelled: 'cancelled', skipped: 'skipped', error: 'could not run',
 };
 
+/** What the forge shows next to the state: "kiln run #3 passed", "kiln run #3 cancelled (superseded by run #4)". */
+function describe(run: Run): string {
+  const why = run.status === 'cancelled' && run.cancelReason && run.cancelReason !== 'cancelled' ? ` (${run.cancelReason})` : '';
+  return `kiln run #${run.number} ${DESCRIPTIONS[run.status]}${why}`;
+}
+
 export function createStatusSender(options: StatusSenderOptions): StatusSender {
   const { store, bus, logger } = options;
   const now = options.now ?? Date.now;
@@ -37,14 +45,25 @@ export function createStatusSender(options: StatusSenderOptions): StatusSender {
   let again = false;
   let stopped = true;
   let unsubscribe = () => {};
+  // Why the context is kept per open run: a run event comes with every job change, and the
+  // pipeline's name never changes. (It was read with the whole run, jobs and steps: 14 ms for
+  // a 250-job run, for each of its events.) The repo is read for every event: a lookup by id
+  // (about 11 µs), so a PATCH or a kiln.yml change applies at the next event with no cache to
+  // keep right.
+  const contexts = new Map<number, string>();
+  const contextOf = (run: Run, repoName: string): string => {
+    let context = contexts.get(run.id);
+    if (context === undefined) contexts.set(run.id, (context = `kiln/${store.runs.getPipelineName(run.id) ?? repoName}`));
+    if (isFinal(run.status)) contexts.delete(run.id);
+    return context;
+  };
 
   const enqueue = (run: Run) => {
     const repo = store.repos.getRepo(run.repoId);
     if (!repo?.forge || !repo.sealed.forgeToken || repo.url === null) return;
-    const pipeline = store.runs.getRun(run.id)?.plan?.name ?? repo.name;
     const added = store.statuses.enqueue({
-      repoId: repo.id, runId: run.id, sha: run.sha, status: run.status, context: `kiln/${pipeline}`,
-      targetUrl: `${options.serverUrl()}/runs/${run.id}`, description: `kiln run #${run.number} ${DESCRIPTIONS[run.status]}`,
+      repoId: repo.id, runId: run.id, sha: run.sha, status: run.status, context: contextOf(run, repo.name),
+      targetUrl: `${options.serverUrl()}/runs/${run.id}`, description: describe(run),
     });
     if (added) kick();
   };
@@ -105,6 +124,10 @@ export function createStatusSender(options: StatusSenderOptions): StatusSender {
       unsubscribe = bus.subscribe((event) => {
         if (event.type === 'run') enqueue(event.run);
       });
+      for (const runId of store.statuses.staleRuns()) {
+        const run = store.runs.getRunSummary(runId);
+        if (run) enqueue(run);
+      }
       kick();
     },
     async stop() {

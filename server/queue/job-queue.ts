@@ -13,7 +13,7 @@ import type { Logger } from 'pino';
 import { conflict, notFound } from '../../shared/errors.js';
 import { PROTOCOL_VERSION, type AgentMessage, type ServerMessage } from '../../shared/protocol/messages.js';
 import type { EventBus } from '../events.js';
-import type { AgentHello, Claim, Job, QueuedJob, Store } from '../store/index.js';
+import type { AgentHello, Claim, Job, QueuedJob, Run, Store } from '../store/index.js';
 import { statusOf, type AgentLink, type AgentSlot } from './agents.js';
 import { onDone, onLog, onStep, type MessageContext } from './agent-messages.js';
 import { buildAssignment } from './assignment.js';
@@ -21,6 +21,7 @@ import { dispatchPass } from './dispatch.js';
 import { expireLeases } from './expiry.js';
 import { createReadyIndex } from './ready-index.js';
 import { advanceRun } from './scheduler.js';
+import { supersededBy } from './supersede.js';
 import { classifyWait, explainWait, type PoolsExplain } from './wait-reason.js';
 
 export type { AgentLink, AgentSlot } from './agents.js';
@@ -61,7 +62,17 @@ export interface JobQueue {
   receiveAll(link: AgentLink, messages: readonly AgentMessage[]): void;
   /** After a run was created or changed outside the queue: schedule it, publish it, dispatch. */
   runChanged(runId: number, jobIds?: readonly number[]): void;
-  cancelRun(runId: number): void;
+  /**
+   * A run was just created (call it in the creating transaction): cancels the older runs it
+   * supersedes (see supersede.ts), then schedules it as runChanged does. Answers the ids of
+   * the runs cancelled.
+   */
+  runCreated(run: Run): number[];
+  /**
+   * Cancels what is not final: queued and blocked jobs at once, running ones also on their
+   * agent (a `cancel` frame). `reason` (default "cancelled") is each job's and the run's.
+   */
+  cancelRun(runId: number, reason?: string): void;
   /** Lets a `blocked` job go on; throws not_found / conflict. */
   approveJob(jobId: number): Job;
   /** Asks an agent to finish its jobs, take no more, and exit. False when it is not connected. */
@@ -165,6 +176,11 @@ export function createJobQueue(options: JobQueueOptions): JobQueue {
       return false;
     }
     slot.log.debug({ jobId: claim.job.id, runId: claim.job.runId, job: claim.job.name, attempt: claim.job.attempt }, 'job assigned');
+    // The run's first job started: the run is running now (dashboards, and the forge's "running" status).
+    if (claim.runChanged) {
+      const run = store.runs.getRunSummary(claim.job.runId);
+      if (run) bus.publish({ type: 'run', run });
+    }
     bus.publish({ type: 'job', job: claim.job });
     publishAgent(slot);
     return true;
@@ -273,13 +289,23 @@ export function createJobQueue(options: JobQueueOptions): JobQueue {
       if (failure) throw failure.error;
     },
     runChanged,
-    cancelRun: (runId) => store.transaction(() => {
-      for (const { jobId, agentId } of store.jobs.cancelRun(runId, 'cancelled')) {
+    runCreated: (run) => store.transaction(() => {
+      const superseded = supersededBy(store, run);
+      const reason = `superseded by run #${run.number}`;
+      for (const older of superseded) {
+        queue.cancelRun(older.id, reason);
+        logger.info({ repo: run.repo, runId: older.id, number: older.number, by: run.number, branch: run.branch }, 'run superseded; cancelled');
+      }
+      runChanged(run.id);
+      return superseded.map((r) => r.id);
+    }),
+    cancelRun: (runId, reason = 'cancelled') => store.transaction(() => {
+      for (const { jobId, agentId } of store.jobs.cancelRun(runId, reason)) {
         ready.delete(jobId);
         const slot = agentId === null ? undefined : agents.get(agentId);
         if (!slot) continue;
         if (slot.jobs.delete(jobId)) slot.stopping.set(jobId, now() + leaseMs);
-        slot.link.send({ type: 'cancel', jobId, reason: 'cancelled' });
+        slot.link.send({ type: 'cancel', jobId, reason });
       }
       runChanged(runId);
     }),

@@ -5,8 +5,8 @@ import type { Sqlite } from './db.js';
 
 /** Internal to the store: called inside the transaction that changed a job. */
 export interface JobEffects {
-  /** Recomputes the run's status from its jobs and stamps started_at / finished_at. */
-  syncRun(runId: number, now: number): void;
+  /** Recomputes the run's status from its jobs and stamps started_at / finished_at; true when its status changed. */
+  syncRun(runId: number, now: number): boolean;
   /** Puts every step of the job back to `queued` (a new attempt starts from scratch). */
   resetSteps(jobId: number): void;
   /** Ends the job's open steps: queued ones are skipped, running ones take the job's final status. */
@@ -44,7 +44,7 @@ export function createJobEffects(db: Sqlite): JobEffects {
   return {
     syncRun(runId, now) {
       const run = stmt.run.get(runId);
-      if (!run) return;
+      if (!run) return false;
       const jobs = stmt.jobStatuses.all(runId).map((j) => ({ status: j.status, allowFailure: j.allow_failure !== 0 }));
       const status = runStatusFromJobs(jobs);
       const begun = status !== 'queued' && status !== 'blocked';
@@ -52,6 +52,7 @@ export function createJobEffects(db: Sqlite): JobEffects {
       const finishedAt = isFinal(status) ? (run.finished_at ?? now) : null;
       // Most job changes leave the run as it is (a second job starting): no write then.
       if (status !== run.status || startedAt !== run.started_at || finishedAt !== run.finished_at) stmt.setRun.run(status, startedAt, finishedAt, runId);
+      return status !== run.status;
     },
     resetSteps: (jobId) => void stmt.resetSteps.run(jobId),
     closeSteps(jobId, jobStatus, now) {

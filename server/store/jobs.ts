@@ -47,7 +47,10 @@ export interface JobStore {
   approveJob(id: number): boolean;
   /** A queued job whose needs are met becomes claimable. Approval jobs become ready only by approveJob. */
   markJobReady(id: number): boolean;
-  /** Cancels every job of the run that is not final. */
+  /**
+   * Cancels every job of the run that is not final, each with `reason` (default "cancelled"),
+   * and records it as the run's cancel reason (the first one given stays).
+   */
   cancelRun(runId: number, reason?: string): CancelledJob[];
   /** Queued and blocked jobs, claimable ones first in claim order (the job queue says what each waits for). */
   listQueuedJobs(): Job[];
@@ -87,6 +90,7 @@ export function createJobStore(db: Sqlite, clock: Clock, effects: JobEffects): J
          ready_at = @readyAt, finished_at = @finishedAt
        WHERE id = @id AND status = @from`,
     ),
+    cancelReason: db.prepare<[string, number]>('UPDATE runs SET cancel_reason = ? WHERE id = ? AND cancel_reason IS NULL'),
     ready: db.prepare<[number, number]>(
       `UPDATE jobs SET ready_at = ? WHERE id = ? AND status = 'queued' AND ready_at IS NULL AND approval = 0`,
     ),
@@ -114,11 +118,13 @@ export function createJobStore(db: Sqlite, clock: Clock, effects: JobEffects): J
 
   const setStatus = db.transaction((id: number, to: Status, c: JobChange) => change(id, to, c, clock.now()));
 
-  const cancel = db.transaction((runId: number, reason: string | null): CancelledJob[] => {
+  const cancel = db.transaction((runId: number, reason: string): CancelledJob[] => {
     const now = clock.now();
-    return stmt.openInRun.all(runId)
+    const cancelled = stmt.openInRun.all(runId)
       .filter((j) => change(j.id, 'cancelled', { reason }, now))
       .map((j) => ({ jobId: j.id, agentId: j.agent_id }));
+    if (cancelled.length > 0) stmt.cancelReason.run(reason, runId);
+    return cancelled;
   });
 
   return {
@@ -139,7 +145,7 @@ export function createJobStore(db: Sqlite, clock: Clock, effects: JobEffects): J
     // Only `blocked` may move to `queued` here (running → queued is a retry and needs the lease).
     approveJob: (id) => setStatus.immediate(id, 'queued', {}),
     markJobReady: (id) => stmt.ready.run(clock.now(), id).changes === 1,
-    cancelRun: (runId, reason) => cancel.immediate(runId, reason ?? null),
+    cancelRun: (runId, reason) => cancel.immediate(runId, reason ?? 'cancelled'),
     listQueuedJobs: () => stmt.queue.all().map(toJob),
     listLastDeployments: () => stmt.deployments.all().map(toJob),
     listReadyJobs: () => stmt.readyJobs.all().map((r) => ({

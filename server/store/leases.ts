@@ -22,6 +22,8 @@ export interface Claim {
   job: Job;
   token: string;
   expiresAtMs: number;
+  /** The claim moved the run's status on (its first job started: queued → running). */
+  runChanged: boolean;
 }
 
 export interface JobOutcome {
@@ -134,8 +136,8 @@ export function createLeaseStore(db: Sqlite, effects: JobEffects, newToken: () =
     const token = newToken();
     stmt.insert.run(next.id, agentId, token, now, now + leaseMs);
     stmt.logOwner.run(next.id, row.attempt, token);
-    effects.syncRun(next.run_id, now);
-    return { job: toJob(row), token, expiresAtMs: now + leaseMs };
+    const runChanged = effects.syncRun(next.run_id, now);
+    return { job: toJob(row), token, expiresAtMs: now + leaseMs, runChanged };
   };
 
   const claim = db.transaction((agentId: number, labels: readonly string[], now: number, leaseMs: number) => {

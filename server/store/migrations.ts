@@ -293,4 +293,13 @@ ALTER TABLE runs_v8 RENAME TO runs;
 CREATE INDEX runs_by_branch ON runs (repo_id, branch, number);
 `;
 
-export const MIGRATIONS: readonly string[] = [V1, V2, V3, V4, V5, V6, V7, V8];
+// Superseded runs (GitLab's "auto-cancel redundant pipelines"): a repo setting, on by default;
+// why a run was cancelled ("superseded by run #8"); and the open runs of a repo found without
+// reading its history, for the question every new push run asks.
+const V9 = `
+ALTER TABLE repos ADD COLUMN cancel_superseded INTEGER NOT NULL DEFAULT 1 CHECK (cancel_superseded IN (0, 1));
+ALTER TABLE runs ADD COLUMN cancel_reason TEXT;
+CREATE INDEX runs_open ON runs (repo_id, number) WHERE status IN ('queued','blocked','running');
+`;
+
+export const MIGRATIONS: readonly string[] = [V1, V2, V3, V4, V5, V6, V7, V8, V9];

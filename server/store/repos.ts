@@ -13,6 +13,8 @@ export interface RepoSettingsInput {
   webhookInsecure?: boolean;
   credentials?: RepoCredentials | null;
   forge?: { kind: ForgeKind; apiUrl: string; token: string } | null;
+  /** A new push run cancels the older open runs of its branch (not on the default branch). */
+  cancelSuperseded?: boolean;
 }
 
 export interface NewRepo extends RepoSettingsInput {
@@ -58,6 +60,7 @@ interface RepoRow {
   synced_at: number | null;
   sync_error: string | null;
   sync_error_at: number | null;
+  cancel_superseded: number;
 }
 
 function toRepo(row: RepoRow): Repo {
@@ -72,6 +75,7 @@ function toRepo(row: RepoRow): Repo {
     pollMs: row.poll_ms,
     sealed: { webhookSecret: row.webhook_secret !== null, credentials: row.credentials_kind, forgeToken: row.forge_token !== null },
     webhookInsecure: row.webhook_insecure === 1,
+    cancelSuperseded: row.cancel_superseded === 1,
     forge: row.forge_kind && row.forge_api_url ? { kind: row.forge_kind, apiUrl: row.forge_api_url } : null,
     sync: {
       syncedAt: row.synced_at === null ? null : isoAlways(row.synced_at),
@@ -100,6 +104,7 @@ export function createRepoStore(db: Sqlite, clock: Clock, sealing: Sealing): Rep
       poll_ms: db.prepare<[number | null, number]>('UPDATE repos SET poll_ms = ? WHERE id = ?'),
       webhook_secret: db.prepare<[string | null, number]>('UPDATE repos SET webhook_secret = ? WHERE id = ?'),
       webhook_insecure: db.prepare<[number, number]>('UPDATE repos SET webhook_insecure = ? WHERE id = ?'),
+      cancel_superseded: db.prepare<[number, number]>('UPDATE repos SET cancel_superseded = ? WHERE id = ?'),
       credentials: db.prepare<[string | null, string | null, number]>('UPDATE repos SET credentials_kind = ?, credentials = ? WHERE id = ?'),
       forge: db.prepare<[string | null, string | null, string | null, number]>('UPDATE repos SET forge_kind = ?, forge_api_url = ?, forge_token = ? WHERE id = ?'),
     },
@@ -107,7 +112,8 @@ export function createRepoStore(db: Sqlite, clock: Clock, sealing: Sealing): Rep
   };
 
   const updateSettings = (id: number, settings: RepoSettingsInput): void => {
-    const { pollMs, webhookSecret, webhookInsecure, credentials, forge } = settings;
+    const { pollMs, webhookSecret, webhookInsecure, credentials, forge, cancelSuperseded } = settings;
+    if (cancelSuperseded !== undefined) stmt.set.cancel_superseded.run(cancelSuperseded ? 1 : 0, id);
     if (pollMs !== undefined) stmt.set.poll_ms.run(pollMs, id);
     if (webhookSecret !== undefined) stmt.set.webhook_secret.run(webhookSecret === null ? null : sealing.seal(webhookSecret, sealedIn(id, 'webhook_secret')), id);
     if (webhookInsecure !== undefined) stmt.set.webhook_insecure.run(webhookInsecure ? 1 : 0, id);

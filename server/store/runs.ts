@@ -49,6 +49,8 @@ export interface RunStore {
   getRun(id: number): RunDetail | null;
   /** The run without its plan, jobs and steps (cheap, for events). */
   getRunSummary(id: number): Run | null;
+  /** The `name:` of the run's pipeline; null when it has none, or no valid pipeline. Reads no job. */
+  getPipelineName(id: number): string | null;
   getRunByNumber(repoId: number, number: number): RunDetail | null;
   /** Newest first. */
   listRuns(repoId: number, options?: ListRunsOptions): Run[];
@@ -56,17 +58,19 @@ export interface RunStore {
   listLastRunsByBranch(repoId: number): Run[];
   /** Runs of any repo that have not ended, oldest first (the server re-schedules them at start). */
   listUnfinishedRuns(): Run[];
+  /** The repo's runs that have not ended, oldest first (what a new run may supersede). */
+  listOpenRuns(repoId: number): Run[];
 }
 
 interface RunRow {
   id: number; repo_id: number; repo: string; number: number; status: Status; event: RunEvent;
   ref: string | null; branch: string | null; tag: string | null; sha: string; message: string | null;
-  error: string | null; env: string; changed_paths: string | null; rerun_of: number | null; created_at: number; started_at: number | null; finished_at: number | null;
+  error: string | null; env: string; changed_paths: string | null; rerun_of: number | null; cancel_reason: string | null; created_at: number; started_at: number | null; finished_at: number | null;
   pr_number: number | null; pr_source_branch: string | null; pr_target_branch: string | null; pr_fork: number | null;
 }
 
 const RUN = `SELECT r.id, r.repo_id, p.name AS repo, r.number, r.status, r.event, r.ref, r.branch, r.tag, r.sha,
-  r.message, r.error, r.env, r.changed_paths, r.rerun_of, r.created_at, r.started_at, r.finished_at,
+  r.message, r.error, r.env, r.changed_paths, r.rerun_of, r.cancel_reason, r.created_at, r.started_at, r.finished_at,
   r.pr_number, r.pr_source_branch, r.pr_target_branch, r.pr_fork FROM runs r JOIN repos p ON p.id = r.repo_id`;
 
 function toRun(row: RunRow): Run {
@@ -74,7 +78,7 @@ function toRun(row: RunRow): Run {
     id: row.id, repoId: row.repo_id, repo: row.repo, number: row.number, status: row.status, event: row.event,
     ref: row.ref, branch: row.branch, tag: row.tag, sha: row.sha, message: row.message, error: row.error,
     env: parseJson<Record<string, string>>(row.env),
-    changedPaths: parseJsonOrNull<string[]>(row.changed_paths), rerunOf: row.rerun_of,
+    changedPaths: parseJsonOrNull<string[]>(row.changed_paths), rerunOf: row.rerun_of, cancelReason: row.cancel_reason,
     pullRequest: row.pr_number === null ? null : {
       number: row.pr_number, sourceBranch: row.pr_source_branch ?? '', targetBranch: row.pr_target_branch ?? '', fromFork: row.pr_fork === 1,
     },
@@ -105,6 +109,7 @@ export function createRunStore(db: Sqlite, clock: Clock, effects: JobEffects): R
     byId: db.prepare<[number], RunRow>(`${RUN} WHERE r.id = ?`),
     byNumber: db.prepare<[number, number], RunRow>(`${RUN} WHERE r.repo_id = ? AND r.number = ?`),
     plan: db.prepare<[number], { plan: string | null }>('SELECT plan FROM runs WHERE id = ?'),
+    pipelineName: db.prepare<[number], string | null>(`SELECT json_extract(plan, '$.name') FROM runs WHERE id = ?`).pluck(),
     jobs: db.prepare<[number], JobRow>('SELECT * FROM jobs WHERE run_id = ? ORDER BY idx'),
     steps: db.prepare<[number], StepRow>(
       'SELECT s.* FROM steps s JOIN jobs j ON j.id = s.job_id WHERE j.run_id = ? ORDER BY s.job_id, s.idx',
@@ -114,6 +119,9 @@ export function createRunStore(db: Sqlite, clock: Clock, effects: JobEffects): R
     ),
     unfinished: db.prepare<[], RunRow>(
       `${RUN} WHERE r.status NOT IN ('success','failed','cancelled','skipped','error') ORDER BY r.id`,
+    ),
+    open: db.prepare<[number], RunRow>(
+      `${RUN} WHERE r.repo_id = ? AND r.status IN ('queued','blocked','running') ORDER BY r.number`,
     ),
     lastByBranch: db.prepare<[number], RunRow>(
       // Pull-request runs are left out: a branch's status is its own, not that of a pull request
@@ -195,5 +203,10 @@ export function createRunStore(db: Sqlite, clock: Clock, effects: JobEffects): R
       return row ? toRun(row) : null;
     },
     listUnfinishedRuns: () => stmt.unfinished.all().map(toRun),
+    listOpenRuns: (repoId) => stmt.open.all(repoId).map(toRun),
+    getPipelineName: (id) => {
+      const name = stmt.pipelineName.get(id);
+      return typeof name === 'string' ? name : null;
+    },
   };
 }

@@ -32,6 +32,11 @@ export interface StatusOutbox {
   nextDue(): number | null;
   /** The repo's last failed send still unsent, for the repo page. */
   lastFailure(repoId: number): { error: string; at: string } | null;
+  /**
+   * Runs whose last status in the outbox is not their status now: they changed while no
+   * sender listened (while the server stopped or started). Runs never reported are not listed.
+   */
+  staleRuns(): number[];
 }
 
 interface Row {
@@ -60,6 +65,10 @@ export function createStatusOutbox(db: Sqlite, clock: Clock): StatusOutbox {
     sent: db.prepare<[number, number]>('UPDATE status_outbox SET sent_at = ?, last_error = NULL WHERE id = ?'),
     failed: db.prepare<[string, number, number, number]>('UPDATE status_outbox SET attempts = attempts + 1, last_error = ?, failed_at = ?, next_attempt_at = ? WHERE id = ?'),
     nextDue: db.prepare<[], number | null>('SELECT MIN(next_attempt_at) FROM status_outbox WHERE sent_at IS NULL').pluck(),
+    stale: db.prepare<[], number>(
+      `SELECT o.run_id FROM status_outbox o JOIN runs r ON r.id = o.run_id
+       WHERE o.id IN (SELECT MAX(id) FROM status_outbox GROUP BY run_id) AND o.status <> r.status ORDER BY o.run_id`,
+    ).pluck(),
     lastFailure: db.prepare<[number], { last_error: string; failed_at: number }>(
       'SELECT last_error, failed_at FROM status_outbox WHERE repo_id = ? AND sent_at IS NULL AND last_error IS NOT NULL ORDER BY failed_at DESC LIMIT 1',
     ),
@@ -77,6 +86,7 @@ export function createStatusOutbox(db: Sqlite, clock: Clock): StatusOutbox {
     markSent: (id) => void stmt.sent.run(clock.now(), id),
     markFailed: (id, error, nextAttemptAt) => void stmt.failed.run(error.slice(0, 500), clock.now(), nextAttemptAt, id),
     nextDue: () => stmt.nextDue.get() ?? null,
+    staleRuns: () => stmt.stale.all(),
     lastFailure(repoId) {
       const row = stmt.lastFailure.get(repoId);
       return row ? { error: row.last_error, at: isoAlways(row.failed_at) } : null;

@@ -33,6 +33,8 @@ export interface Repo {
   /** Which sealed settings are set (their values come only from RepoStore.getRemoteSettings). */
   sealed: { webhookSecret: boolean; credentials: RepoCredentials['kind'] | null; forgeToken: boolean };
   webhookInsecure: boolean;
+  /** A new push run cancels the older open runs of its branch, except on the default branch. */
+  cancelSuperseded: boolean;
   forge: { kind: ForgeKind; apiUrl: string } | null;
   /** A remote's last successful sync, and the error of the last one that failed since (null once one succeeds). */
   sync: { syncedAt: string | null; error: string | null; errorAt: string | null };
@@ -76,6 +78,8 @@ export interface Run {
   changedPaths: string[] | null;  // files the push changed; null when unknown
   rerunOf: number | null;
   pullRequest: PullRequestInfo | null;
+  /** Why the run's jobs were cancelled ("cancelled", "superseded by run #8"); null when they were not. */
+  cancelReason: string | null;
   createdAt: string;
   startedAt: string | null;
   finishedAt: string | null;

@@ -6,6 +6,7 @@ import type { MirrorSource, Mirrors } from '../git/mirror.js';
 import { changedPaths } from '../git/read.js';
 import type { RefTable } from '../git/ref-table.js';
 import type { RefChange } from '../git/refs-watcher.js';
+import { readHeadBranch } from '../git/source-refs.js';
 import type { Repo } from '../store/index.js';
 import type { RunStarter } from './run-starter.js';
 
@@ -19,6 +20,8 @@ export interface FetchRunsOptions {
   baseline(repo: Repo): ReadonlyMap<string, string> | undefined;
   /** Called after a fetch that moved refs. */
   onChanged(repo: Repo): void;
+  /** Called after every fetch, before any run starts, with the branch the source's HEAD names (which the mirror follows). */
+  onHeadBranch(repo: Repo, branch: string): void;
 }
 
 /** Resolves once the runs are created; a run that cannot start is logged, the others go on. */
@@ -29,6 +32,8 @@ export function createFetchRuns(options: FetchRunsOptions): (repo: Repo) => Prom
     const existed = existsSync(dir);
     const baseline = options.baseline(repo);
     let changes = await mirrors.fetchMirror(options.source(repo), dir);
+    const head = await mirrorHeadBranch(mirrors, dir);
+    if (head !== null) options.onHeadBranch(repo, head);
     // A new mirror starts no run (registering starts none), except for what moved since the
     // repo was added.
     if (!existed) changes = baseline ? sinceBaseline(changes, baseline, await mirrors.view(dir).refs()) : [];
@@ -47,6 +52,16 @@ export function createFetchRuns(options: FetchRunsOptions): (repo: Repo) => Prom
     }
     if (changes.length > 0) options.onChanged(repo);
   };
+}
+
+/**
+ * The default branch: the source's HEAD branch (a remote's too), which the mirror's HEAD
+ * follows at every fetch. Null when the mirror has no such branch (a source with a detached
+ * HEAD leaves the mirror's HEAD at git's own default).
+ */
+export async function mirrorHeadBranch(mirrors: Mirrors, dir: string): Promise<string | null> {
+  const head = await readHeadBranch(dir);
+  return head !== null && (await mirrors.view(dir).refs()).has(`refs/heads/${head}`) ? head : null;
 }
 
 /** The changes of a first fetch that differ from `baseline` (ref → stored oid), each moved from where the baseline had it. */

@@ -12,7 +12,7 @@ import { watchRefs, type RefsWatcher } from '../git/refs-watcher.js';
 import { findGitDirs, readHeadBranch, readSourceRefs } from '../git/source-refs.js';
 import type { Repo, Store } from '../store/index.js';
 import type { RepoSettingsInput } from '../store/repos.js';
-import { createFetchRuns } from './fetch-runs.js';
+import { createFetchRuns, mirrorHeadBranch } from './fetch-runs.js';
 import { createRepoSync } from './repo-sync.js';
 import { startPoller, type Poller } from './poller.js';
 import type { RunStarter } from './run-starter.js';
@@ -79,6 +79,13 @@ export function createRepoTriggers(options: RepoTriggersOptions): RepoTriggers {
   const baselines = new Map<number, ReadonlyMap<string, string>>();
   let stopped = false;
 
+  // The default branch is the source's HEAD branch (the repo object a watcher holds may be older).
+  function onHeadBranch(repo: Repo, branch: string): void {
+    if (store.repos.getRepo(repo.id)?.defaultBranch === branch) return;
+    store.repos.setDefaultBranch(repo.id, branch);
+    logger.info({ repo: repo.name, branch }, 'default branch is the source\'s HEAD branch');
+  }
+
   const fetchAndStart = createFetchRuns({
     mirrors, starter, logger, mirrorDir, source,
     baseline: (repo) => {
@@ -87,6 +94,7 @@ export function createRepoTriggers(options: RepoTriggersOptions): RepoTriggers {
       return refs;
     },
     onChanged: (repo) => options.onSynced?.(repo),
+    onHeadBranch,
   });
   // A remote's syncs say how they went (shown on the repo page and in GET /api/repos).
   const message = (error: unknown) => (error instanceof Error ? error.message : String(error));
@@ -180,6 +188,8 @@ export function createRepoTriggers(options: RepoTriggersOptions): RepoTriggers {
       baselines.delete(repo.id); // registered through the API: the mirror made now is the baseline
       try {
         await mirrors.ensureMirror(source(repo), mirrorDir(repo));
+        const head = await mirrorHeadBranch(mirrors, mirrorDir(repo));
+        if (head !== null) onHeadBranch(repo, head);
       } catch (error) {
         store.repos.removeRepo(repo.id);
         throw badInput(`cannot read the repository: ${error instanceof Error ? error.message : String(error)}`);
@@ -187,7 +197,7 @@ export function createRepoTriggers(options: RepoTriggersOptions): RepoTriggers {
       await watch(repo);
       logger.info({ repo: repo.name, path: repo.path, url: repo.url }, 'repo registered');
       options.onSynced?.(repo);
-      return repo;
+      return store.repos.getRepo(repo.id) ?? repo;
     },
     async start() {
       const repos = store.repos.listRepos();

@@ -13,7 +13,8 @@ export interface Recorder {
   close(): Promise<void>;
 }
 
-export async function startRecorder(): Promise<Recorder> {
+/** `port`: listen there (a forge that comes back where it was); default any free port. */
+export async function startRecorder(port = 0): Promise<Recorder> {
   const requests: Recorded[] = [];
   let status = 201;
   const server = createServer((request, response) => {
@@ -26,7 +27,7 @@ export async function startRecorder(): Promise<Recorder> {
       response.end(status < 300 ? '{"id":1}' : '{"message":"unavailable"}');
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
   return {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     requests,

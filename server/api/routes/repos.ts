@@ -25,6 +25,7 @@ function settingsOf(body: Partial<Bodies['repoSettings']>): RepoSettingsInput {
     out.credentials = c === null ? null : 'token' in c ? { kind: 'token', token: c.token, username: c.username ?? null } : { kind: 'ssh_key', sshKey: c.ssh_key };
   }
   if (body.forge !== undefined) out.forge = body.forge === null ? null : { kind: body.forge.kind, apiUrl: body.forge.api_url, token: body.forge.token };
+  if (body.cancel_superseded !== undefined) out.cancelSuperseded = body.cancel_superseded;
   return out;
 }
 
@@ -35,7 +36,9 @@ export function createRepoRoutes({ store, service, tokenKind }: ApiOptions): Hon
   app.get('/api/repos', (c) => c.json(store.repos.listRepos().map((r) => repoView(r, store.runs.listLastRunsByBranch(r.id)))));
   app.post('/api/repos', admin, async (c) => {
     const body = await readJson(c, 'repo');
-    const repo = await service.registerRepo('path' in body ? body : { name: body.name, url: body.url, ...settingsOf(body) });
+    const repo = await service.registerRepo('path' in body
+      ? { name: body.name, path: body.path, ...settingsOf({ cancel_superseded: body.cancel_superseded }) }
+      : { name: body.name, url: body.url, ...settingsOf(body) });
     return c.json(repoView(repo, []), 201);
   });
   app.get('/api/repos/:repo', (c) => {
@@ -44,8 +47,10 @@ export function createRepoRoutes({ store, service, tokenKind }: ApiOptions): Hon
   });
   app.patch('/api/repos/:repo', admin, async (c) => {
     const repo = repoNamed(store, param(c, 'repo'));
-    const settings = settingsOf(await readJson(c, 'repoSettings'));
-    if (repo.url === null) throw badInput(`repo ${repo.name} is a folder on this server; poll, webhook, credentials and forge are for remote repos`);
+    const body = await readJson(c, 'repoSettings');
+    const settings = settingsOf(body);
+    const remoteOnly = Object.keys(body).filter((key) => key !== 'cancel_superseded');
+    if (repo.url === null && remoteOnly.length > 0) throw badInput(`repo ${repo.name} is a folder on this server; poll, webhook, credentials and forge are for remote repos`);
     const updated = service.updateRepo(repo.id, settings);
     return c.json(repoView(updated, store.runs.listLastRunsByBranch(updated.id)));
   });

@@ -13,7 +13,10 @@ export function repoPage(repo: Repo, runs: Run[], viewer: Viewer, nowMs: number,
         <h1>
           {repo.name} <img src={`/badge/${name}.svg`} alt="build status" height="20" />
         </h1>
-        <p class="muted">{repo.path ?? repo.url ?? ''} · default branch <code>{repo.defaultBranch}</code></p>
+        <p class="muted">
+          {repo.path ?? repo.url ?? ''} · default branch <code>{repo.defaultBranch}</code> ·{' '}
+          {repo.cancelSuperseded ? `a push cancels its branch's older runs (not on ${repo.defaultBranch})` : 'a push never cancels older runs'}
+        </p>
         {error ? <p class="error-box">{error}</p> : null}
         {repo.url !== null && repo.sync.error ? (
           <p class="error-box" data-sync-error>

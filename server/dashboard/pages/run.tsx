@@ -24,6 +24,7 @@ export function runPage(run: RunDetail, viewer: Viewer, nowMs: number, error: st
         </p>
         {error ? <p class="error-box">{error}</p> : null}
         {run.error ? <p class="error-box">{run.error}</p> : null}
+        {run.cancelReason ? <p class="muted" data-cancel-reason>{`Cancelled: ${run.cancelReason}.`}</p> : null}
         <div class="actions">
           {!isFinal(run.status) ? <ActionButton viewer={viewer} action={`/runs/${run.id}/cancel`} label="Cancel" kind="danger" /> : null}
           {isFinal(run.status) ? <ActionButton viewer={viewer} action={`/runs/${run.id}/rerun`} label="Re-run" /> : null}

@@ -18,6 +18,16 @@ describe('the job queue', () => {
     expect(fx.job(run.id, 'train')).toMatchObject({ status: 'running', agent: 'big', attempt: 1 });
   });
 
+  it('publishes the run as running when its first job is handed out, once (forges get a "running" status from it)', () => {
+    const fx = queueFixture();
+    const run = fx.run(plannedJob('a'), plannedJob('b'));
+    const runEvents = () => fx.events.flatMap((e) => (e.type === 'run' && e.run.id === run.id ? [e.run.status] : []));
+    expect(runEvents()).toEqual(['queued']);
+    const a = fx.agent('a', { capacity: 2 });
+    expect(a.link.jobs()).toHaveLength(2);
+    expect(runEvents()).toEqual(['queued', 'running']);
+  });
+
   it('starts from the queued jobs: with nothing ready it claims nothing, however many agents are free', () => {
     const fx = queueFixture();
     for (let i = 0; i < 50; i++) fx.agent(`idle-${i}`);
