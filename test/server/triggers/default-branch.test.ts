@@ -1,5 +1,7 @@
 // A repo's default branch (the one superseded runs, badges, cron and "run branch" use) is its
-// source's HEAD branch: read at registration, and followed at every sync, for remote repos too.
+// source's HEAD branch: read at registration, and followed at syncs, for remote repos too (a
+// remote's HEAD is asked at most once a minute by default; these parts ask at every fetch, and
+// test/server/git/mirror.test.ts covers the interval).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRepo, git, isolateGit, makeTempDir, removeTempDirs } from '../../helpers/git.js';
 import { createTriggerParts, type TriggerParts } from './fixture.js';
@@ -8,7 +10,7 @@ let parts: TriggerParts;
 
 beforeAll(async () => {
   await isolateGit();
-  parts = await createTriggerParts();
+  parts = await createTriggerParts({ remoteHeadEveryMs: 0 });
 });
 afterAll(async () => {
   await parts.stop();

@@ -44,11 +44,11 @@ export interface TriggerParts {
 }
 
 /** `dataDir`: reuse another's data folder (a restart); its store must be closed by the caller. */
-export async function createTriggerParts(options: { plans?: PlanCache; dataDir?: string } = {}): Promise<TriggerParts> {
+export async function createTriggerParts(options: { plans?: PlanCache; dataDir?: string; remoteHeadEveryMs?: number } = {}): Promise<TriggerParts> {
   const dataDir = options.dataDir ?? (await makeTempDir('kiln-data-'));
   const store = openDatabase(join(dataDir, 'kiln.db'));
   const logger = pino({ level: 'silent' });
-  const mirrors = createMirrors();
+  const mirrors = createMirrors(options.remoteHeadEveryMs === undefined ? {} : { remoteHeadEveryMs: options.remoteHeadEveryMs });
   const starter = createRunStarter({ store, logger, mirrors, mirrorDir: (repo) => triggers.mirrorDir(repo), onRunCreated: () => {}, ...(options.plans ? { plans: options.plans } : {}) });
   const triggers = createRepoTriggers({ store, mirrors, starter, logger, dataDir });
   const api = createApiTrigger({ store, starter, triggers });
