@@ -8,6 +8,7 @@ import { WebSocketServer } from 'ws';
 import type { PlannedJob } from '../../shared/pipeline/types.js';
 import { PROTOCOL_VERSION, encode, type JobAssignment, type ServerMessage } from '../../shared/protocol/messages.js';
 import { decodeAgentMessage } from '../../shared/protocol/agent-schema.js';
+import { AGENT_NODE_FLAGS } from '../../shared/node-flags.js';
 import { AGENT_TOKEN, cpuSecondsSplit, KILN, makeRepo, report, runBench, tempDir } from './harness.js';
 
 const JOBS = Number(process.env.BENCH_JOBS ?? 300);
@@ -63,7 +64,7 @@ runBench(async () => {
       }
     });
   });
-  const nodeArgs = (process.env.BENCH_AGENT_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const nodeArgs = [...AGENT_NODE_FLAGS, ...(process.env.BENCH_AGENT_NODE_ARGS ?? '').split(' ').filter(Boolean)];
   const agent = spawn(process.execPath, [...nodeArgs, KILN, 'agent', '--server', `http://127.0.0.1:${port}`, '--name', 'bench', '--work-dir', tempDir('kiln-bench-agent-'), '--git-cache', cache], {
     stdio: ['ignore', 'ignore', process.env.BENCH_DEBUG ? 'inherit' : 'ignore'], env: { ...process.env, KILN_AGENT_TOKEN: AGENT_TOKEN, KILN_LOG_LEVEL: 'warn' },
   });
