@@ -2,10 +2,9 @@
 // http-backend` CGIs are spawned on that process's thread, so they neither hold up nor are
 // held up by the benchmark's own client (spawn blocks the thread that calls it).
 // Forked with [root, token]; sends {port} once it listens.
-import { execFileSync, fork } from 'node:child_process';
-import { join } from 'node:path';
+import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { startGitServer, type GitServerOptions } from './git-server.js';
+import { createBareRepo, startGitServer, type GitServerOptions } from './git-server.js';
 
 export interface GitServerProcess {
   url(name: string): string;
@@ -21,13 +20,8 @@ export async function startGitServerProcess({ root, token }: GitServerOptions): 
   });
   return {
     url: (name) => `http://127.0.0.1:${port}/${name}.git`,
-    createRepo(name) {
-      // Here, not in the child: it touches only the folder, and the child is not this thread.
-      const dir = join(root, `${name}.git`);
-      execFileSync('git', ['init', '--quiet', '--bare', '--initial-branch=main', dir]);
-      execFileSync('git', ['-C', dir, 'config', 'http.receivepack', 'true']);
-      return dir;
-    },
+    // Here, not in the child: it touches only the folder, and the child is not this thread.
+    createRepo: (name) => createBareRepo(root, name),
     close: () => new Promise<void>((resolve) => {
       if (child.exitCode !== null) return resolve();
       child.once('exit', () => resolve());

@@ -39,6 +39,14 @@ function tokenOf(request: IncomingMessage): string | null {
   return decoded.slice(decoded.indexOf(':') + 1);
 }
 
+/** Makes an empty bare repository `<root>/<name>.git` that accepts pushes over smart HTTP. */
+export function createBareRepo(root: string, name: string): string {
+  const dir = join(root, `${name}.git`);
+  execFileSync('git', ['init', '--quiet', '--bare', '--initial-branch=main', dir]);
+  execFileSync('git', ['-C', dir, 'config', 'http.receivepack', 'true']);
+  return dir;
+}
+
 export async function startGitServer({ root, token }: GitServerOptions): Promise<GitServer> {
   mkdirSync(root, { recursive: true });
   const requests: GitServer['requests'] = [];
@@ -100,12 +108,7 @@ export async function startGitServer({ root, token }: GitServerOptions): Promise
   const port = (server.address() as AddressInfo).port;
   return {
     url: (name) => `http://127.0.0.1:${port}/${name}.git`,
-    createRepo(name) {
-      const dir = join(root, `${name}.git`);
-      execFileSync('git', ['init', '--quiet', '--bare', '--initial-branch=main', dir]);
-      execFileSync('git', ['-C', dir, 'config', 'http.receivepack', 'true']);
-      return dir;
-    },
+    createRepo: (name) => createBareRepo(root, name),
     requests,
     close: () => new Promise<void>((resolve) => {
       server.closeAllConnections();
