@@ -54,6 +54,10 @@ export interface RunStore {
   getRunByNumber(repoId: number, number: number): RunDetail | null;
   /** Newest first. */
   listRuns(repoId: number, options?: ListRunsOptions): Run[];
+  /** The id of the repo's newest run (0 when it has none): a mark for `listRunsAfter`. */
+  newestRunId(repoId: number): number;
+  /** The repo's runs with an id above `afterId`, oldest first, at most `limit` (default 500). */
+  listRunsAfter(repoId: number, afterId: number, limit?: number): Run[];
   /** The newest run of each branch of the repo, newest first; pull-request runs are not a branch's. */
   listLastRunsByBranch(repoId: number): Run[];
   /** Runs of any repo that have not ended, oldest first (the server re-schedules them at start). */
@@ -114,6 +118,9 @@ export function createRunStore(db: Sqlite, clock: Clock, effects: JobEffects): R
     steps: db.prepare<[number], StepRow>(
       'SELECT s.* FROM steps s JOIN jobs j ON j.id = s.job_id WHERE j.run_id = ? ORDER BY s.job_id, s.idx',
     ),
+    // (repo_id, number) is unique, hence indexed; a repo's numbers grow with its ids.
+    newest: db.prepare<[number], number>('SELECT id FROM runs WHERE repo_id = ? ORDER BY number DESC LIMIT 1').pluck(),
+    after: db.prepare<[number, number, number], RunRow>(`${RUN} WHERE r.repo_id = ? AND r.id > ? ORDER BY r.id LIMIT ?`),
     list: db.prepare<[number, number, number], RunRow>(
       `${RUN} WHERE r.repo_id = ? AND r.number < ? ORDER BY r.number DESC LIMIT ?`,
     ),
@@ -197,6 +204,8 @@ export function createRunStore(db: Sqlite, clock: Clock, effects: JobEffects): R
     getRunByNumber: (repoId, number) => detail(stmt.byNumber.get(repoId, number)),
     listRuns: (repoId, { limit = 50, before = Number.MAX_SAFE_INTEGER } = {}) =>
       stmt.list.all(repoId, before, limit).map(toRun),
+    newestRunId: (repoId) => stmt.newest.get(repoId) ?? 0,
+    listRunsAfter: (repoId, afterId, limit = 500) => stmt.after.all(repoId, afterId, limit).map(toRun),
     listLastRunsByBranch: (repoId) => stmt.lastByBranch.all(repoId).map(toRun),
     getRunSummary: (id) => {
       const row = stmt.byId.get(id);

@@ -36,7 +36,7 @@ export function createHookTrigger({ store, starter, triggers, logger }: HookTrig
   const perRepo = createKeyedLock();
 
   const refRuns = async (repo: Repo, refEvents: RefEvent[], out: Outcome): Promise<void> => {
-    const newestBefore = store.runs.listRuns(repo.id, { limit: 1 })[0]?.id ?? 0;
+    const newestBefore = store.runs.newestRunId(repo.id);
     try {
       await triggers.sync(repo);
     } catch (error) {
@@ -47,7 +47,7 @@ export function createHookTrigger({ store, starter, triggers, logger }: HookTrig
     }
     const mirror = triggers.mirror(repo);
     const refs = await mirror.refs();
-    const since = store.runs.listRuns(repo.id, { limit: 200 }).filter((r) => r.id > newestBefore);
+    const since = store.runs.listRunsAfter(repo.id, newestBefore);
     for (const event of refEvents) {
       const now = refs.get(event.ref);
       if (!now || (now.oid !== event.after && now.commit !== event.after)) {

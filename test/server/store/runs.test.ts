@@ -86,4 +86,20 @@ describe('listing runs', () => {
     ]);
     expect(store.runs.getRunByNumber(repo.id, 6)?.tag).toBe('v1');
   });
+
+  it('marks the newest run of a repo and lists the runs after a mark, oldest first, of that repo only', () => {
+    const { store, repo } = seeded();
+    const other = store.repos.addRepo({ name: 'other', path: '/srv/git/other' });
+    expect(store.runs.newestRunId(repo.id)).toBe(0);
+    const first = store.runs.addRun(newRun(repo.id));
+    const mark = store.runs.newestRunId(repo.id);
+    expect(mark).toBe(first.id);
+    const elsewhere = store.runs.addRun(newRun(other.id));
+    const second = store.runs.addRun(newRun(repo.id));
+    const third = store.runs.addRun(newRun(repo.id));
+    expect(store.runs.listRunsAfter(repo.id, mark).map((r) => r.id)).toEqual([second.id, third.id]);
+    expect(store.runs.listRunsAfter(repo.id, mark, 1).map((r) => r.id)).toEqual([second.id]);
+    expect(store.runs.listRunsAfter(other.id, 0).map((r) => r.id)).toEqual([elsewhere.id]);
+    expect(store.runs.newestRunId(repo.id)).toBe(third.id);
+  });
 });
