@@ -53,7 +53,10 @@ export function createStatusSender(options: StatusSenderOptions): StatusSender {
   const contexts = new Map<number, string>();
   const contextOf = (run: Run, repoName: string): string => {
     let context = contexts.get(run.id);
-    if (context === undefined) contexts.set(run.id, (context = `kiln/${store.runs.getPipelineName(run.id) ?? repoName}`));
+    // A pull request's run has its own context, as GitHub Actions' "(pull_request)": the push
+    // run of the same commit (a branch in the repo itself) would otherwise overwrite its status.
+    const suffix = run.event === 'pull_request' ? ' (pull request)' : '';
+    if (context === undefined) contexts.set(run.id, (context = `kiln/${store.runs.getPipelineName(run.id) ?? repoName}${suffix}`));
     if (isFinal(run.status)) contexts.delete(run.id);
     return context;
   };

@@ -74,4 +74,22 @@ describe('the status sender', () => {
       ['Bearer new-token', 'kiln/web-ci', 'kiln run #1 cancelled (superseded by run #2)'],
     ]);
   });
+
+  it("gives a pull request's run a context of its own, so the push run of the same commit does not overwrite it", async () => {
+    const { forge, store, repo, bus, sender } = await setup();
+    sender().start();
+    const sha = 'c'.repeat(40);
+    const pushRun = store.runs.createRun(newRun(repo.id, { sha }));
+    const prRun = store.runs.createRun(newRun(repo.id, {
+      sha, event: 'pull_request', ref: 'refs/kiln/pull/4/head',
+      pullRequest: { number: 4, sourceBranch: 'main', targetBranch: 'release', fromFork: false },
+    }));
+    bus.publish({ type: 'run', run: pushRun });
+    bus.publish({ type: 'run', run: prRun });
+    await eventually(() => forge.requests.length === 2 || null, 5000, 'both statuses');
+    expect(forge.requests.map((r) => [r.path, JSON.parse(r.body).context]).sort()).toEqual([
+      [`/repos/acme/site/statuses/${sha}`, 'kiln/site'],
+      [`/repos/acme/site/statuses/${sha}`, 'kiln/site (pull request)'],
+    ]);
+  });
 });
