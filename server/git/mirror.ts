@@ -57,6 +57,8 @@ export interface Mirrors {
    * Throws `bad_input` for a ref name git would not take.
    */
   fetchRef(source: MirrorSource, mirrorDir: string, remoteRef: string, localRef: string): Promise<string | null>;
+  /** Deletes a ref fetchRef made (never a mirrored branch or tag); nothing when it is not there. */
+  dropRef(mirrorDir: string, localRef: string): Promise<void>;
   /** Ends every view's git process. */
   close(): Promise<void>;
 }
@@ -197,6 +199,14 @@ export function createMirrors(options: MirrorsOptions = {}): Mirrors {
         }
         const head = await runGit([`--git-dir=${dir}`, 'rev-parse', '--verify', '--end-of-options', `${localRef}^{commit}`]);
         return head.stdout.toString('utf8').trim();
+      });
+    },
+    async dropRef(mirrorDir, localRef) {
+      assertRefName(localRef);
+      if (localRef.startsWith('refs/heads/') || localRef.startsWith('refs/tags/')) throw new KilnError('bad_input', `${localRef} is a mirrored branch or tag`);
+      const dir = resolve(mirrorDir);
+      await lock.run(dir, async () => {
+        if (await exists(dir)) await runGit([`--git-dir=${dir}`, 'update-ref', '-d', '--', localRef]);
       });
     },
     view: (mirrorDir) => view(resolve(mirrorDir)),

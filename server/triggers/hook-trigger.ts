@@ -15,7 +15,7 @@ import type { RunStarter } from './run-starter.js';
 export interface HookTriggerOptions {
   store: Store;
   starter: RunStarter;
-  triggers: Pick<RepoTriggers, 'sync' | 'mirror' | 'mirrorDir' | 'fetchPullRequest'>;
+  triggers: Pick<RepoTriggers, 'sync' | 'mirror' | 'mirrorDir' | 'fetchPullRequest' | 'dropPullRequest'>;
   logger: Logger;
 }
 
@@ -73,7 +73,11 @@ export function createHookTrigger({ store, starter, triggers, logger }: HookTrig
       const pulls = events.filter((e): e is PullRequestEvent => e.kind === 'pull_request');
       const out: Outcome = { notes: events.filter((e) => e.kind === 'delete').map((e) => `${e.ref} deleted: nothing to build`), runIds: [], failed: false };
       if (refEvents.length === 0 && pulls.every((e) => e.action === 'closed')) {
-        for (const e of pulls) out.notes.push(`pull request #${e.number} closed: nothing to build`);
+        for (const e of pulls) {
+          // Its head is not needed any more: the mirror would keep its commits for good.
+          await triggers.dropPullRequest(repo, e.number).catch((error: unknown) => logger.warn({ err: error, repo: repo.name, pr: e.number }, 'cannot drop a closed pull request head'));
+          out.notes.push(`pull request #${e.number} closed: nothing to build`);
+        }
         store.hooks.finishDelivery(deliveryRow, 'ignored', out.notes.join('; ') || 'nothing to build');
         return;
       }

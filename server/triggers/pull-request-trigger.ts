@@ -14,7 +14,7 @@ export type PullRequestEvent = Extract<HookEvent, { kind: 'pull_request' }>;
 export interface PullRequestTriggerOptions {
   store: Store;
   starter: RunStarter;
-  triggers: Pick<RepoTriggers, 'fetchPullRequest' | 'mirror' | 'mirrorDir'>;
+  triggers: Pick<RepoTriggers, 'fetchPullRequest' | 'dropPullRequest' | 'mirror' | 'mirrorDir'>;
   logger: Logger;
 }
 
@@ -66,7 +66,10 @@ export function createPullRequestTrigger({ store, starter, triggers, logger }: P
   return async (repo: Repo, e: PullRequestEvent): Promise<PullRequestOutcome> => {
     const name = `pull request #${e.number}`;
     const outcome = (note: string, runId: number | null = null, failed = false): PullRequestOutcome => ({ note, runId, failed });
-    if (e.action === 'closed') return outcome(`${name} closed: nothing to build`);
+    if (e.action === 'closed') {
+      await triggers.dropPullRequest(repo, e.number).catch((error: unknown) => logger.warn({ err: error, repo: repo.name, pr: e.number }, 'cannot drop a closed pull request head'));
+      return outcome(`${name} closed: nothing to build`);
+    }
     const found = await fetchHead(repo, e);
     if ('failed' in found) return outcome(`${name}: cannot fetch from the remote: ${found.failed}`, null, true);
     if ('missing' in found) return outcome(`${name} at ${short(e.headSha)} is not on the remote (${found.missing}): nothing started`);

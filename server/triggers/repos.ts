@@ -46,6 +46,8 @@ export interface RepoTriggers {
    * clone URL cannot be told from the repo's URL, or a ref name is not one git takes.
    */
   fetchPullRequest(repo: Repo, pr: { number: number; headRef: string; headRepo: { target: string; source: string } | null }): Promise<string | null>;
+  /** Forgets a closed pull request's head (its `refs/kiln/pull/N/head`), so the mirror does not keep its commits for good. */
+  dropPullRequest(repo: Repo, number: number): Promise<void>;
   /** Brings the mirror up to date only when it may be behind (see RepoSync); never rejects: failures are logged. */
   ensureCurrent(repo: Repo, wanted?: { sha?: string }): Promise<void>;
   /**
@@ -179,6 +181,7 @@ export function createRepoTriggers(options: RepoTriggersOptions): RepoTriggers {
       }
       return mirrors.fetchRef(from, mirrorDir(repo), pr.headRef, `refs/kiln/pull/${pr.number}/head`);
     },
+    dropPullRequest: (repo, number) => mirrors.dropRef(mirrorDir(repo), `refs/kiln/pull/${number}/head`),
     ensureCurrent: (repo, wanted) => syncs.ensureCurrent(repo, wanted).catch((error: unknown) => {
       logger.warn({ err: error, repo: repo.name }, 'repo sync failed; using the mirror as it is');
     }),

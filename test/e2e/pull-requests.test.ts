@@ -3,6 +3,7 @@
 // deliveries signed as each forge signs them, and a real agent runs the jobs, whose log shows
 // what reached them.
 import { createHmac, randomUUID } from 'node:crypto';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRepo, git, isolateGit, makeTempDir, removeTempDirs, type TestRepo } from '../helpers/git.js';
 import { startGitServer, type GitServer } from '../helpers/git-server.js';
@@ -25,6 +26,7 @@ let remote: GitServer;
 let work: TestRepo;
 let server: ServerProcess;
 
+const mirrorRefs = async (): Promise<string[]> => (await git(join(server.dataDir, 'mirrors', 'web.git'), 'for-each-ref', '--format=%(refname)')).split('\n').filter(Boolean);
 const pushTo = (repo: string, ...refspecs: string[]) =>
   git(work.path, 'push', '--quiet', '--force', `http://x:${TOKEN}@${remote.url(repo).slice('http://'.length)}`, ...refspecs);
 
@@ -252,7 +254,10 @@ describe('pull-request runs', () => {
     expect(await send('github', { number: 22, source: 'feature-z', sha, fork: true })).toMatchObject({
       run_ids: [], result: `pull request #22 at ${sha.slice(0, 12)} is not on the remote (no refs/pull/22/head): nothing started`,
     });
+    expect(await mirrorRefs()).toContain('refs/kiln/pull/20/head'); // fetched for the forged delivery above
     expect(await send('github', { number: 20, source: 'feature-x', sha, action: 'closed' })).toMatchObject({ status: 'ignored', result: 'pull request #20 closed: nothing to build' });
+    // Closing it forgets its head: the mirror would keep its commits for good.
+    expect(await mirrorRefs()).not.toContain('refs/kiln/pull/20/head');
     expect(await send('github', { number: 20, source: 'feature-x', sha, target: 'develop' })).toMatchObject({
       run_ids: [], result: expect.stringContaining("no run (the pipeline's on: does not take pull requests to develop"),
     });
