@@ -90,11 +90,6 @@ export function createHub(options: HubOptions): Hub {
       remote, lastHeardMs: now(), welcomed: false,
       send: (message: ServerMessage) => {
         if (socket.readyState !== socket.OPEN) return false;
-        // What one turn sends to an agent leaves in one write (during a read, it is corked already).
-        if (raw.writableCorked === 0) {
-          raw.cork();
-          process.nextTick(() => raw.uncork());
-        }
         socket.send(encode(message));
         return true;
       },
