@@ -72,7 +72,8 @@ export async function startJobContainer(o: JobContainerOptions): Promise<Docker.
         Binds: binds,
         ExtraHosts: o.extraHosts,
         // Volumes the image declares get our labels, so a crashed agent's cleanup finds them.
-        Mounts: declaredVolumeMounts(o.imageInfo, o.labels, [o.workspace]),
+        // Those at a path mounted here (the workspace, an agent volume) would clash with it: Docker refuses duplicate mount points.
+        Mounts: declaredVolumeMounts(o.imageInfo, o.labels, [o.workspace, ...o.volumes.map((v) => v.container), ...(o.caBundle ? [CA_PATH] : [])]),
       },
     });
     await container.start();

@@ -1,9 +1,11 @@
 // A real `kiln agent` gives jobs what its owner allows: the agent's variables to host jobs
 // (--env-passthrough), a CA bundle and volumes to job containers; bad settings stop its start.
+import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import type { JobAssignment } from '../../../shared/protocol/messages.js';
 import { skipDocker } from '../../helpers/docker.js';
@@ -13,6 +15,7 @@ import { TOKEN, useAgentFixture } from './fixture.js';
 import { assignment, linesOf, type PeerConnection } from './peer.js';
 
 const fx = useAgentFixture();
+const docker = async (...args: string[]) => (await promisify(execFile)('docker', args)).stdout;
 const HOST_BUNDLE = '/etc/ssl/certs/ca-certificates.crt';
 
 /** Runs one job on the connection; its status and the lines its step printed. */
@@ -137,5 +140,26 @@ describe.skipIf(skipDocker())('kiln agent: what job containers get from the agen
     expect(job.lines).toContainEqual(expect.stringMatching(/Read-only file system/));
     expect(existsSync(join(ref, 'new.txt'))).toBe(false);
     expect(await readFile(join(out, 'made.txt'), 'utf8')).toBe('made in the job\n');
+  }, 120_000);
+
+  it('mounts an agent volume where the image declares a VOLUME, instead of an anonymous volume there', async () => {
+    const image = `kiln-test-declared-volume:${process.pid}`;
+    const made = (await docker('create', 'busybox:latest')).trim();
+    try {
+      await docker('commit', '--change', 'VOLUME ["/ref"]', made, image);
+    } finally {
+      await docker('rm', made);
+    }
+    try {
+      const ref = await makeTempDir('kiln-ref-');
+      await writeFile(join(ref, 'hello.txt'), 'from the host\n');
+      await fx.agent(['--docker-network', 'host', '--docker-volumes', `${ref}:/ref:ro`]);
+      const c = await fx.peer.nextConnection();
+      const job = await runJob(c, inImage(74, image, 'cat /ref/hello.txt'));
+      expect(job).toMatchObject({ status: 'success' });
+      expect(job.lines).toContain('from the host');
+    } finally {
+      await docker('rmi', '--force', image);
+    }
   }, 120_000);
 });
