@@ -22,7 +22,7 @@ export function pickBaseEnv(source: Readonly<Record<string, string | undefined>>
   const never = new Set((options.neverValues ?? []).filter(Boolean));
   const extra = (options.passthrough ?? []).map(globToRegExp);
   for (const [key, value] of Object.entries(source)) {
-    if (value === undefined || never.has(value)) continue;
+    if (value === undefined || never.has(value) || never.has(value.trim())) continue;
     const passed = BASE_ENV_KEYS.includes(key) || (!isKilnVariable(key) && extra.some((re) => re.test(key)));
     if (passed) env[key] = value;
   }

@@ -27,16 +27,17 @@ Options (each also read from the environment variable shown):
   --docker-host H   the engine (default $DOCKER_HOST or the local socket) KILN_DOCKER_HOST
   --docker-network  bridge (a network per job, default) or host           KILN_DOCKER_NETWORK
                     (host: for engines without a bridge; services at 127.0.0.1)
-  --docker-ca-bundle FILE  a PEM bundle on the engine's host, mounted over      KILN_DOCKER_CA_BUNDLE
+  --docker-ca-bundle FILE                                                 KILN_DOCKER_CA_BUNDLE
+                    a PEM bundle on the engine's host, mounted over
                     each job container's, with NODE_EXTRA_CA_CERTS and SSL_CERT_FILE
-                    set to it (registries behind a TLS-intercepting proxy)
-  --docker-volumes LIST  host folders or files every job container mounts:  KILN_DOCKER_VOLUMES
-                    host:container[:ro|rw], split by commas or new lines (default rw);
-                    absolute paths without ".."; pipelines cannot mount host paths
-  --env-passthrough LIST  more of the agent's variables for host jobs,       KILN_AGENT_ENV_PASSTHROUGH
-                    names or globs (NODE_EXTRA_CA_CERTS,SSL_*); they get PATH, HOME,
+                    set to it (for registries behind a TLS-intercepting proxy)
+  --docker-volumes  host paths every job container mounts: LIST of       KILN_DOCKER_VOLUMES
+                    host:container[:ro|rw] split by commas or new lines (default rw),
+                    absolute, without ".."; pipelines cannot mount host paths
+  --env-passthrough more of the agent's variables for host jobs: names   KILN_AGENT_ENV_PASSTHROUGH
+                    or globs (NODE_EXTRA_CA_CERTS,SSL_*); host jobs get PATH, HOME,
                     USER, LOGNAME, SHELL, TMPDIR, TZ, locale and proxies anyway, and
-                    never KILN_* (tokens, settings) or a variable holding the token
+                    never KILN_* (tokens, settings) nor a variable holding the token
   KILN_DIND_SECURITY=privileged (default) or unprivileged: dind with KILN_DIND_CAP_ADD
   (default SYS_ADMIN,NET_ADMIN) and KILN_DIND_SECURITY_OPT (default seccomp=unconfined,
   apparmor=unconfined,systempaths=unconfined), for hosts that refuse privileged containers.

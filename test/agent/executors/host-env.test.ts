@@ -6,7 +6,7 @@ const agentEnv = {
   PATH: '/usr/bin', HOME: '/home/ci', LANG: 'C.UTF-8', https_proxy: 'http://127.0.0.1:3128', SSH_AUTH_SOCK: '/tmp/ssh-x/agent.1',
   NODE_EXTRA_CA_CERTS: '/etc/ca.pem', SSL_CERT_FILE: '/etc/ca.pem', SSL_CERT_DIR: '/etc/ssl/certs', AWS_SECRET_ACCESS_KEY: 'aws-secret',
   KILN_AGENT_TOKEN: 'agent-token-1234', KILN_TOKEN: 'admin-token-5678', KILN_SECRET_KEY_FILE: '/srv/kiln/secret.key', kiln_note: 'x',
-  MY_COPY: 'agent-token-1234',
+  MY_COPY: 'agent-token-1234', MY_FILE_COPY: 'agent-token-1234\n',
 };
 
 describe('the environment of host jobs', () => {
@@ -23,6 +23,7 @@ describe('the environment of host jobs', () => {
     const env = pickBaseEnv(agentEnv, { passthrough: ['*'], neverValues: ['agent-token-1234'] });
     expect(Object.keys(env).filter((k) => /kiln/i.test(k))).toEqual([]);
     expect(env).not.toHaveProperty('MY_COPY');
+    expect(env).not.toHaveProperty('MY_FILE_COPY');
     expect(env).toMatchObject({ SSH_AUTH_SOCK: '/tmp/ssh-x/agent.1', AWS_SECRET_ACCESS_KEY: 'aws-secret' });
     expect(Object.keys(pickBaseEnv(agentEnv, { passthrough: ['K*', 'MY_*'], neverValues: ['agent-token-1234'] }))).toEqual(['PATH', 'HOME', 'LANG', 'https_proxy']);
   });
