@@ -3,6 +3,9 @@
 import { join, resolve } from 'node:path';
 import { KilnError } from '../shared/errors.js';
 import { parseDuration } from '../shared/pipeline/duration.js';
+import { CA_BUNDLE_PATH, parseCaBundle, parseEnvPassthrough, parseVolumes, statPathKind, type DockerVolume, type PathKind } from './job-env-config.js';
+
+export type { DockerVolume } from './job-env-config.js';
 
 export interface AgentConfig {
   /** The server's base URL without a trailing slash (`http://ci:8080`). */
@@ -23,6 +26,8 @@ export interface AgentConfig {
   gitCache: string | null;
   /** A pool agent exits after its server was unreachable this long (no `welcome`); hand-started agents ignore it. */
   orphanTimeoutMs: number;
+  /** Names or globs of the agent's variables that host jobs see besides PATH, HOME, locale and proxies (never KILN_*). */
+  envPassthrough: string[];
 }
 
 /** How the agent uses Docker for jobs with `image`, `services` or `docker:`. */
@@ -38,6 +43,10 @@ export interface DockerConfig {
   network: 'bridge' | 'host';
   /** dind's security: `privileged`, or the explicit set for hosts that refuse privileged containers. */
   dind: { privileged: true } | { privileged: false; capAdd: string[]; securityOpt: string[] };
+  /** A PEM bundle on the engine's host, mounted over the job container's (`--docker-ca-bundle`); null: the image's own. */
+  caBundle: string | null;
+  /** Host paths the agent's owner lets every job container mount (`--docker-volumes`); a pipeline cannot add any. */
+  volumes: DockerVolume[];
 }
 
 /** What the command line gave; undefined = not given. */
@@ -55,6 +64,9 @@ export interface AgentFlags {
   dockerNetwork?: string;
   gitCache?: string;
   orphanTimeout?: string;
+  dockerCaBundle?: string;
+  dockerVolumes?: string;
+  envPassthrough?: string;
 }
 
 export interface LoadAgentConfigOptions {
@@ -66,6 +78,8 @@ export interface LoadAgentConfigOptions {
   hostname: string;
   /** Makes the default name's suffix; injected so tests get stable names. */
   random?: () => number;
+  /** What is at a path (the CA bundle, volumes' host paths); injected by tests, default `stat`. */
+  pathKind?: (path: string) => PathKind;
 }
 
 const LABEL = /^[A-Za-z0-9][A-Za-z0-9._:/=-]{0,199}$/;
@@ -83,6 +97,7 @@ export function loadAgentConfig(o: LoadAgentConfigOptions): AgentConfig {
   if (!token) throw bad('--token (or KILN_AGENT_TOKEN) is required: the agent token of the server (<data>/agent.token)');
   const workDir = pick(flags.workDir, env.KILN_AGENT_DIR);
   const random = o.random ?? Math.random;
+  const resolvedWorkDir = workDir ? resolve(o.cwd, workDir) : join(o.homeDir ?? o.cwd, '.kiln-agent');
   return {
     serverUrl: parseServerUrl(server),
     token: token.trim(),
@@ -90,12 +105,13 @@ export function loadAgentConfig(o: LoadAgentConfigOptions): AgentConfig {
     capacity: parseCapacity(pick(flags.capacity, env.KILN_CAPACITY) ?? '1'),
     name: parseName(pick(flags.name, env.KILN_AGENT_NAME) ?? defaultName(o.hostname, random)),
     pool: pick(flags.pool, env.KILN_POOL)?.trim() || null,
-    workDir: workDir ? resolve(o.cwd, workDir) : join(o.homeDir ?? o.cwd, '.kiln-agent'),
+    workDir: resolvedWorkDir,
     once: flags.once ?? false,
     logLevel: env.KILN_LOG_LEVEL || 'info',
-    docker: parseDocker(flags, env),
+    docker: parseDocker(flags, env, { cwd: o.cwd, pathKind: o.pathKind, workDir: resolvedWorkDir }),
     gitCache: pickPath(pick(flags.gitCache, env.KILN_GIT_CACHE), o.cwd),
     orphanTimeoutMs: parseOrphanTimeout(pick(flags.orphanTimeout, env.KILN_ORPHAN_TIMEOUT) ?? '10m'),
+    envPassthrough: parseEnvPassthrough(source(flags.envPassthrough, '--env-passthrough', 'KILN_AGENT_ENV_PASSTHROUGH'), pick(flags.envPassthrough, env.KILN_AGENT_ENV_PASSTHROUGH)),
   };
 }
 
@@ -112,20 +128,41 @@ function parseOrphanTimeout(text: string): number {
 
 const list = (text: string | undefined, fallback: string[]) => (text ? text.split(',').map((x) => x.trim()).filter(Boolean) : fallback);
 
-/** The Docker settings alone (for `kiln run`, which has no server). */
-export function loadDockerConfig(flags: Pick<AgentFlags, 'noDocker' | 'dockerHost' | 'dockerNetwork'>, env: LoadAgentConfigOptions['env']): DockerConfig {
-  return parseDocker(flags, env);
+/** The name to put in an error: the flag when it was given, else the environment variable. */
+const source = (flag: string | undefined, flagName: string, envName: string) => (flag !== undefined ? flagName : envName);
+
+interface DockerPaths {
+  cwd: string;
+  pathKind?: (path: string) => PathKind;
+  /** Mounted in every job container (the workspaces live there); an agent volume may not overlap it. */
+  workDir?: string;
 }
 
-function parseDocker(flags: AgentFlags, env: LoadAgentConfigOptions['env']): DockerConfig {
+/** The Docker settings alone (for `kiln run`, which has no server). */
+export function loadDockerConfig(
+  flags: Pick<AgentFlags, 'noDocker' | 'dockerHost' | 'dockerNetwork' | 'dockerCaBundle' | 'dockerVolumes'>,
+  env: LoadAgentConfigOptions['env'],
+  paths: DockerPaths = { cwd: process.cwd() },
+): DockerConfig {
+  return parseDocker(flags, env, paths);
+}
+
+function parseDocker(flags: AgentFlags, env: LoadAgentConfigOptions['env'], paths: DockerPaths): DockerConfig {
   const network = pick(flags.dockerNetwork, env.KILN_DOCKER_NETWORK) ?? 'bridge';
   if (network !== 'bridge' && network !== 'host') throw bad(`--docker-network: expected bridge or host, got "${network}"`);
   const security = env.KILN_DIND_SECURITY ?? 'privileged';
   if (security !== 'privileged' && security !== 'unprivileged') throw bad(`KILN_DIND_SECURITY: expected privileged or unprivileged, got "${security}"`);
+  const host = pick(flags.dockerHost, env.KILN_DOCKER_HOST) ?? null;
+  // A remote engine mounts paths of its own host, which the agent cannot see: they are not checked.
+  const engine = host ?? env.DOCKER_HOST ?? '';
+  const check = { cwd: paths.cwd, local: !/^(tcp|ssh|https?):\/\//.test(engine), pathKind: paths.pathKind ?? statPathKind };
+  const caBundle = parseCaBundle(source(flags.dockerCaBundle, '--docker-ca-bundle', 'KILN_DOCKER_CA_BUNDLE'), pick(flags.dockerCaBundle, env.KILN_DOCKER_CA_BUNDLE), check);
+  const reserved = [...(paths.workDir ? [paths.workDir] : []), ...(caBundle ? [CA_BUNDLE_PATH] : [])];
+  const volumes = parseVolumes(source(flags.dockerVolumes, '--docker-volumes', 'KILN_DOCKER_VOLUMES'), pick(flags.dockerVolumes, env.KILN_DOCKER_VOLUMES), check, reserved);
   return {
     enabled: !(flags.noDocker ?? false) && env.KILN_DOCKER !== '0',
     // Without one, dockerode reads DOCKER_HOST (and DOCKER_CERT_PATH, DOCKER_TLS_VERIFY) itself.
-    host: pick(flags.dockerHost, env.KILN_DOCKER_HOST) ?? null,
+    host,
     defaultHost: env.DOCKER_HOST || null,
     tls: Boolean(env.DOCKER_TLS_VERIFY || env.DOCKER_CERT_PATH),
     network,
@@ -134,6 +171,8 @@ function parseDocker(flags: AgentFlags, env: LoadAgentConfigOptions['env']): Doc
       capAdd: list(env.KILN_DIND_CAP_ADD, ['SYS_ADMIN', 'NET_ADMIN']),
       securityOpt: list(env.KILN_DIND_SECURITY_OPT, ['seccomp=unconfined', 'apparmor=unconfined', 'systempaths=unconfined']),
     },
+    caBundle,
+    volumes,
   };
 }
 

@@ -6,7 +6,7 @@ import type { AgentConfig } from './config.js';
 import { createConnection } from './connection/connection.js';
 import { systemClock, type Clock } from './connection/clock.js';
 import { createOrphanWatch } from './connection/orphan-watch.js';
-import { pickBaseEnv } from './executors/shell.js';
+import { pickBaseEnv } from './executors/host-env.js';
 import { chooseExecutor } from './executors/choose.js';
 import { connectDocker } from './executors/docker/engine.js';
 import { createCheckout } from './git/checkout.js';
@@ -49,7 +49,9 @@ export async function runAgent(o: AgentMainOptions): Promise<number> {
     const checkout = createCheckout({ cacheDir: dirs.gitCache, serverUrl: config.serverUrl, token: config.token });
     const docker = await connectDocker(config.docker, config.name, logger);
     const labels = docker && !config.labels.includes('docker') ? [...config.labels, 'docker'] : config.labels;
-    const choice = { docker, config: config.docker, agentName: config.name, baseEnv: pickBaseEnv(o.env) };
+    // Whatever a glob matches, the agent's token is never among the variables a host job sees.
+    const baseEnv = pickBaseEnv(o.env, { passthrough: config.envPassthrough, neverValues: [config.token] });
+    const choice = { docker, config: config.docker, agentName: config.name, baseEnv };
     const run = createJobRunner({
       workspacesDir: dirs.workspaces, checkout, outbox, logger, now: () => clock.now(),
       executorFor: (request) => chooseExecutor(choice, request),
@@ -87,7 +89,7 @@ export async function runAgent(o: AgentMainOptions): Promise<number> {
       connection, outbox, slots, logger, clock, once: config.once,
     });
     const removeHandlers = o.handleSignals === false ? () => {} : onSignals(controller, logger);
-    logger.info({ server: config.serverUrl, labels, docker: docker !== null, capacity: config.capacity, pool: config.pool, workDir: config.workDir, gitCache: dirs.gitCache, orphanTimeoutMs: orphanWatch ? config.orphanTimeoutMs : null }, 'agent starting');
+    logger.info({ server: config.serverUrl, labels, docker: docker !== null, capacity: config.capacity, pool: config.pool, workDir: config.workDir, gitCache: dirs.gitCache, orphanTimeoutMs: orphanWatch ? config.orphanTimeoutMs : null, caBundle: config.docker.caBundle, volumes: config.docker.volumes.map((v) => `${v.host}:${v.container}:${v.readOnly ? 'ro' : 'rw'}`), hostJobEnv: Object.keys(baseEnv).sort() }, 'agent starting');
     connection.start();
     const code = await controller.finished;
     orphanWatch?.stop();

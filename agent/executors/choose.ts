@@ -38,7 +38,7 @@ export function chooseExecutor(choice: ExecutorChoice, request: ExecutorRequest)
   if (job.image !== null) {
     return deferred('docker', async () => (await import('./docker/executor.js')).createDockerExecutor({
       docker: await engine!.client(), job, jobId: request.jobId, agentName: choice.agentName, network: choice.config.network,
-      dind, log: request.log, signal: request.signal,
+      dind, log: request.log, signal: request.signal, caBundle: choice.config.caBundle, volumes: choice.config.volumes,
     }));
   }
   const shell = createShellExecutor({ baseEnv: choice.baseEnv });

@@ -9,13 +9,9 @@ import { runProcess } from './run-process.js';
 
 export const DEFAULT_SHELL = 'sh -e';
 const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
-const BASE_ENV_KEYS = [
-  'PATH', 'HOME', 'USER', 'LOGNAME', 'SHELL', 'LANG', 'LC_ALL', 'LC_CTYPE', 'TZ', 'TMPDIR',
-  'HTTP_PROXY', 'HTTPS_PROXY', 'NO_PROXY', 'http_proxy', 'https_proxy', 'no_proxy',
-];
 
 export interface ShellExecutorOptions {
-  /** Variables every step starts from; default only PATH. Build it with `pickBaseEnv(process.env)`. */
+  /** Variables every step starts from; default only PATH. Build it with `pickBaseEnv(process.env)` (host-env.ts). */
   baseEnv?: Record<string, string>;
   /** SIGTERM → SIGKILL delay when a step is stopped; default 3000. */
   graceMs?: number;
@@ -23,16 +19,6 @@ export interface ShellExecutorOptions {
   drainMs?: number;
   /** Where the step scripts are written (`kiln-step-<random>.sh`, one per step, removed when it ends); default the OS temp folder. */
   tmpDir?: string;
-}
-
-/** The agent's variables that steps may see (PATH, HOME, locale, proxies), and no others. */
-export function pickBaseEnv(source: Record<string, string | undefined>): Record<string, string> {
-  const env: Record<string, string> = {};
-  for (const key of BASE_ENV_KEYS) {
-    const value = source[key];
-    if (value !== undefined) env[key] = value;
-  }
-  return env;
 }
 
 /** `sh -e` → `['sh', '-e']`; an empty shell falls back to the default. */

@@ -27,6 +27,17 @@ Options (each also read from the environment variable shown):
   --docker-host H   the engine (default $DOCKER_HOST or the local socket) KILN_DOCKER_HOST
   --docker-network  bridge (a network per job, default) or host           KILN_DOCKER_NETWORK
                     (host: for engines without a bridge; services at 127.0.0.1)
+  --docker-ca-bundle FILE                                                 KILN_DOCKER_CA_BUNDLE
+                    a PEM bundle on the engine's host, mounted over
+                    each job container's, with NODE_EXTRA_CA_CERTS and SSL_CERT_FILE
+                    set to it (for registries behind a TLS-intercepting proxy)
+  --docker-volumes  host paths every job container mounts: LIST of       KILN_DOCKER_VOLUMES
+                    host:container[:ro|rw] split by commas or new lines (default rw),
+                    absolute, without ".."; pipelines cannot mount host paths
+  --env-passthrough more of the agent's variables for host jobs: names   KILN_AGENT_ENV_PASSTHROUGH
+                    or globs (NODE_EXTRA_CA_CERTS,SSL_*); host jobs get PATH, HOME,
+                    USER, LOGNAME, SHELL, TMPDIR, TZ, locale and proxies anyway, and
+                    never KILN_* (tokens, settings) nor a variable holding the token
   KILN_DIND_SECURITY=privileged (default) or unprivileged: dind with KILN_DIND_CAP_ADD
   (default SYS_ADMIN,NET_ADMIN) and KILN_DIND_SECURITY_OPT (default seccomp=unconfined,
   apparmor=unconfined,systempaths=unconfined), for hosts that refuse privileged containers.
@@ -51,15 +62,24 @@ export async function main(argv: string[]): Promise<number> {
     'docker-network': { type: 'string' },
     'git-cache': { type: 'string' },
     'orphan-timeout': { type: 'string' },
+    'docker-ca-bundle': { type: 'string' },
+    'docker-volumes': { type: 'string' },
+    'env-passthrough': { type: 'string' },
   }, USAGE);
   if (!parsed) return 0;
   if (parsed.positionals.length > 0) {
     console.error(`kiln agent: unexpected argument "${parsed.positionals[0]}" (run \`kiln agent --help\`)`);
     return 2;
   }
-  const { 'work-dir': workDir, 'no-docker': noDocker, 'docker-host': dockerHost, 'docker-network': dockerNetwork, 'git-cache': gitCache, 'orphan-timeout': orphanTimeout, ...flags } = parsed.values;
+  const {
+    'work-dir': workDir, 'no-docker': noDocker, 'docker-host': dockerHost, 'docker-network': dockerNetwork, 'git-cache': gitCache,
+    'orphan-timeout': orphanTimeout, 'docker-ca-bundle': dockerCaBundle, 'docker-volumes': dockerVolumes, 'env-passthrough': envPassthrough, ...flags
+  } = parsed.values;
   try {
-    const config = loadAgentConfig({ flags: { ...flags, workDir, noDocker, dockerHost, dockerNetwork, gitCache, orphanTimeout }, env: process.env, cwd: process.cwd(), homeDir: homedir() || null, hostname: hostname() });
+    const config = loadAgentConfig({
+      flags: { ...flags, workDir, noDocker, dockerHost, dockerNetwork, gitCache, orphanTimeout, dockerCaBundle, dockerVolumes, envPassthrough },
+      env: process.env, cwd: process.cwd(), homeDir: homedir() || null, hostname: hostname(),
+    });
     const { runAgent } = await import('../../agent/main.js');
     return await runAgent({ config, env: process.env });
   } catch (error) {

@@ -6,7 +6,8 @@ import { createRequire } from 'node:module';
 import { loadDockerConfig } from '../../agent/config.js';
 import { chooseExecutor } from '../../agent/executors/choose.js';
 import { connectDocker } from '../../agent/executors/docker/engine.js';
-import { pickBaseEnv } from '../../agent/executors/shell.js';
+import { pickBaseEnv } from '../../agent/executors/host-env.js';
+import { parseEnvPassthrough } from '../../agent/job-env-config.js';
 import { runPlanLocally, type LocalJobResult } from '../../agent/jobs/local-run.js';
 import { describeSource, prepareLocalWorkspace } from '../../agent/jobs/local-workspace.js';
 import { formatProblem, validatePipeline, type Plan, type PlannedJob } from '../../shared/pipeline/index.js';
@@ -20,7 +21,7 @@ const USAGE = `Usage: kiln run [--job NAME] [FILE]
 
 Runs FILE (default ./pipeline.yml) on this machine, without a server, with the agent's
 executors (jobs with an image, services or dind in Docker, the rest as processes; the
-agent's KILN_DOCKER_* settings apply): each job in plan order, in a fresh copy of the current folder (in a git repo: HEAD
+agent's KILN_DOCKER_* settings and KILN_AGENT_ENV_PASSTHROUGH apply): each job in plan order, in a fresh copy of the current folder (in a git repo: HEAD
 plus your uncommitted changes, without ignored files), as event "manual". A job whose need
 did not succeed is skipped. Prints each job's log prefixed with its name, then a summary.
 Exits 0 when every job succeeded, 1 when one did not, 2 on bad usage.
@@ -44,6 +45,9 @@ export async function main(argv: string[]): Promise<number> {
   const only = parsed.values.job === undefined ? null : selectJobs(plan, parsed.values.job);
   if (only instanceof Error) return usage(only.message);
 
+  // Bad agent settings stop here, before anything is made, with their one-line reason.
+  const dockerConfig = loadDockerConfig({}, process.env, { cwd: process.cwd(), workDir: tmpdir() });
+  const baseEnv = pickBaseEnv(process.env, { passthrough: parseEnvPassthrough('KILN_AGENT_ENV_PASSTHROUGH', process.env.KILN_AGENT_ENV_PASSTHROUGH) });
   const source = await describeSource(process.cwd());
   const root = await mkdtemp(join(tmpdir(), 'kiln-run-'));
   const abort = new AbortController();
@@ -53,11 +57,10 @@ export async function main(argv: string[]): Promise<number> {
   const width = Math.max(...plan.jobs.filter((j) => !only || only.has(j.name)).map((j) => j.name.length));
   const secrets = (job: PlannedJob) => Object.fromEntries(job.secrets.flatMap((n) => (process.env[n] ? [[n, process.env[n]!]] : [])));
   let results: LocalJobResult[];
-  const dockerConfig = loadDockerConfig({}, process.env);
   const needsDocker = plan.jobs.some((j) => (!only || only.has(j.name)) && (j.image !== null || j.services.length > 0 || j.docker !== null));
   const logger = pino({ level: 'warn' }, pino.destination({ dest: 2, sync: true }));
   const docker = needsDocker ? await connectDocker(dockerConfig, `kiln-run-${process.pid}`, logger) : null;
-  const choice = { docker, config: dockerConfig, agentName: `kiln-run-${process.pid}`, baseEnv: pickBaseEnv(process.env) };
+  const choice = { docker, config: dockerConfig, agentName: `kiln-run-${process.pid}`, baseEnv };
   try {
     results = await runPlanLocally({
       plan, only, workspaceRoot: root, signal: abort.signal, executorFor: (request) => chooseExecutor(choice, request),

@@ -23,7 +23,8 @@ export interface ProcessProviderOptions {
   logger: Logger;
   /**
    * The environment agents start from. The server's own KILN_* variables (tokens, ports) are
-   * left out; KILN_LOG_LEVEL and the agents' Docker settings (KILN_DOCKER*, KILN_DIND_*) pass.
+   * left out; KILN_LOG_LEVEL, KILN_AGENT_ENV_PASSTHROUGH and the agents' Docker settings
+   * (KILN_DOCKER*: the CA bundle and volumes too; KILN_DIND_*) pass.
    * Default: the server's.
    */
   env?: Readonly<Record<string, string | undefined>>;
@@ -45,7 +46,7 @@ export function createProcessProvider(options: ProcessProviderOptions): AgentPro
   const killGraceMs = options.killGraceMs ?? 10_000;
   const keepLogs = options.keepLogs ?? 20;
   const baseEnv = Object.fromEntries(Object.entries(options.env ?? process.env)
-    .filter(([key, value]) => value !== undefined && (!key.startsWith('KILN_') || key === 'KILN_LOG_LEVEL' || key.startsWith('KILN_DOCKER') || key.startsWith('KILN_DIND_'))));
+    .filter(([key, value]) => value !== undefined && (!key.startsWith('KILN_') || key === 'KILN_LOG_LEVEL' || key === 'KILN_AGENT_ENV_PASSTHROUGH' || key.startsWith('KILN_DOCKER') || key.startsWith('KILN_DIND_'))));
   const poolDir = (pool: string) => join(dataDir, 'pools', pool);
   // Why outside the agents' work folders: those are deleted when an agent is gone (forgetRecord).
   const gitCache = join(dataDir, 'agent-cache', 'git');

@@ -23,7 +23,8 @@ import { removeJobResources } from './cleanup.js';
 import { execCommand } from './exec-command.js';
 import { runExecStep } from './exec-step.js';
 import { ensureImage } from './images.js';
-import { jobContainerName, runsAsRoot, startJobContainer } from './job-container.js';
+import type { DockerVolume } from '../../job-env-config.js';
+import { describeAgentMounts, jobContainerName, runsAsRoot, startJobContainer } from './job-container.js';
 import { jobLabels } from './labels.js';
 import { startSidecars, type DindSecurity, type Sidecars } from './sidecars.js';
 import { makeStepDir, STEP_DIR, type StepDir } from './step-files.js';
@@ -45,8 +46,10 @@ export interface DockerExecutorOptions {
   drainMs?: number;
   /** System lines for the job log (pull progress, container ids), one line each, no newline. */
   log(text: string): void;
-  /** A host CA bundle mounted over the image's (and NODE_EXTRA_CA_CERTS), or null. */
+  /** A host CA bundle mounted over the image's (and NODE_EXTRA_CA_CERTS, SSL_CERT_FILE), or null. */
   caBundle?: string | null;
+  /** Host paths the agent's owner allows (`--docker-volumes`), mounted in the job container only. */
+  volumes?: readonly DockerVolume[];
   /** The job's cancel: aborts a pull or sidecars still starting in setup. */
   signal?: AbortSignal;
 }
@@ -81,9 +84,11 @@ export function createDockerExecutor(o: DockerExecutorOptions): Executor {
       container = await startJobContainer({
         docker: o.docker, image, imageInfo, name: jobContainerName(o.agentName, o.jobId), user: o.job.user,
         workspace: ctx.workspace, env: { ...env, ...sidecars.env }, labels, networkMode: sidecars.network,
-        binds: [`${stepDir.hostPath}:${STEP_DIR}`, ...sidecars.binds], extraHosts: sidecars.extraHosts, caBundle: o.caBundle ?? null,
+        binds: [`${stepDir.hostPath}:${STEP_DIR}`, ...sidecars.binds], extraHosts: sidecars.extraHosts, caBundle: o.caBundle ?? null, volumes: o.volumes ?? [],
       });
       o.log(`job container ${container.id.slice(0, 12)} from ${image}${o.job.user ? ` as ${o.job.user}` : ''}`);
+      const mounts = describeAgentMounts(o.caBundle ?? null, o.volumes ?? []);
+      if (mounts) o.log(`the agent mounts ${mounts}`);
       asRoot = runsAsRoot(o.job.user, imageInfo);
       if (!asRoot) await openWorkspace(container, ctx.workspace, o.log);
       job = ctx;

@@ -2,6 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import type Docker from 'dockerode';
 import { KilnError } from '../../../shared/errors.js';
+import { CA_BUNDLE_PATH, type DockerVolume } from '../../job-env-config.js';
 import { daemonMessage } from './images.js';
 import { declaredVolumeMounts } from './sidecars-containers.js';
 
@@ -12,7 +13,7 @@ import { declaredVolumeMounts } from './sidecars-containers.js';
  */
 export const KEEP_ALIVE = ['sh', '-c', 'trap "exit 0" TERM; while :; do sleep 3600 & wait; done'];
 
-const CA_PATH = '/etc/ssl/certs/ca-certificates.crt';
+const CA_PATH = CA_BUNDLE_PATH;
 
 export interface JobContainerOptions {
   docker: Docker;
@@ -31,6 +32,8 @@ export interface JobContainerOptions {
   extraHosts: string[];
   /** A host CA bundle to mount over the image's, for registries behind an intercepting proxy. */
   caBundle: string | null;
+  /** The agent's volumes (`--docker-volumes`): a pipeline has no way to add any. */
+  volumes: readonly DockerVolume[];
 }
 
 /** A Docker-safe container name for a job: `kiln-<agent>-job<id>-<random>`. */
@@ -45,10 +48,13 @@ export function jobContainerName(agentName: string, jobId: number): string {
  */
 export async function startJobContainer(o: JobContainerOptions): Promise<Docker.Container> {
   const env = { ...o.env };
-  const binds = [`${o.workspace}:${o.workspace}`, ...o.binds];
+  const binds = [`${o.workspace}:${o.workspace}`, ...o.binds, ...o.volumes.map((v) => `${v.host}:${v.container}:${v.readOnly ? 'ro' : 'rw'}`)];
   if (o.caBundle) {
+    // Node keeps its own CA store (hence NODE_EXTRA_CA_CERTS); OpenSSL-based tools of images
+    // whose bundle lives elsewhere (Fedora, RHEL) find it by SSL_CERT_FILE. A job's own values win.
     binds.push(`${o.caBundle}:${CA_PATH}:ro`);
     env.NODE_EXTRA_CA_CERTS ??= CA_PATH;
+    env.SSL_CERT_FILE ??= CA_PATH;
   }
   let container: Docker.Container | null = null;
   try {
@@ -66,7 +72,8 @@ export async function startJobContainer(o: JobContainerOptions): Promise<Docker.
         Binds: binds,
         ExtraHosts: o.extraHosts,
         // Volumes the image declares get our labels, so a crashed agent's cleanup finds them.
-        Mounts: declaredVolumeMounts(o.imageInfo, o.labels, [o.workspace]),
+        // Those at a path mounted here (the workspace, an agent volume) would clash with it: Docker refuses duplicate mount points.
+        Mounts: declaredVolumeMounts(o.imageInfo, o.labels, [o.workspace, ...o.volumes.map((v) => v.container), ...(o.caBundle ? [CA_PATH] : [])]),
       },
     });
     await container.start();
@@ -75,6 +82,13 @@ export async function startJobContainer(o: JobContainerOptions): Promise<Docker.
     await container?.remove({ force: true, v: true }).catch(() => undefined);
     throw new KilnError('internal', `cannot start the job container from ${o.image}: ${daemonMessage(err)}`, { cause: err });
   }
+}
+
+/** `the CA bundle /etc/ssl/certs/ca-certificates.crt, /srv/ref at /ref (read-only)`, or '' when the agent mounts nothing. */
+export function describeAgentMounts(caBundle: string | null, volumes: readonly DockerVolume[]): string {
+  const parts = caBundle ? [`the CA bundle ${caBundle} at ${CA_PATH}`] : [];
+  for (const v of volumes) parts.push(`${v.host} at ${v.container} (${v.readOnly ? 'read-only' : 'read-write'})`);
+  return parts.join(', ');
 }
 
 /** Whether steps run as root: `user:` if set, else the image's user. */

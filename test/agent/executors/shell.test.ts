@@ -1,7 +1,8 @@
 // The shell executor: the conformance suite on host processes, and what is particular to it.
 import { readdir } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
-import { createShellExecutor, pickBaseEnv } from '../../../agent/executors/shell.js';
+import { pickBaseEnv } from '../../../agent/executors/host-env.js';
+import { createShellExecutor } from '../../../agent/executors/shell.js';
 import { plannedStep } from '../../helpers/plan.js';
 import { useTempDirs } from '../../helpers/tmp.js';
 import { describeExecutorConformance } from './conformance.js';

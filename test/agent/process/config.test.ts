@@ -11,9 +11,10 @@ describe('agent configuration', () => {
     expect(load(base)).toEqual({
       serverUrl: 'http://ci:8080', token: 'tok', labels: ['linux'], capacity: 1, name: 'build-3-8000',
       pool: null, workDir: '/home/ci/.kiln-agent', once: false, logLevel: 'info',
-      docker: { enabled: true, host: null, defaultHost: null, tls: false, network: 'bridge', dind: { privileged: true } },
+      docker: { enabled: true, host: null, defaultHost: null, tls: false, network: 'bridge', dind: { privileged: true }, caBundle: null, volumes: [] },
       gitCache: null,
       orphanTimeoutMs: 600_000,
+      envPassthrough: [],
     });
     expect(loadAgentConfig({ flags: base, env: {}, cwd: '/srv', homeDir: null, hostname: 'h' }).workDir).toBe('/srv/.kiln-agent');
   });
@@ -29,6 +30,7 @@ describe('agent configuration', () => {
     expect(load(base, env).docker).toEqual({
       enabled: true, host: 'tcp://build-3:2375', defaultHost: null, tls: false, network: 'host',
       dind: { privileged: false, capAdd: ['SYS_ADMIN'], securityOpt: ['seccomp=unconfined', 'apparmor=unconfined', 'systempaths=unconfined'] },
+      caBundle: null, volumes: [],
     });
     expect(load({ ...base, noDocker: true }).docker.enabled).toBe(false);
     expect(() => load({ ...base, dockerNetwork: 'overlay' })).toThrow('--docker-network: expected bridge or host, got "overlay"');

@@ -9,8 +9,12 @@ import { createRepo, isolateGit, removeTempDirs, type TestRepo } from '../../hel
 const KILN = join(import.meta.dirname, '../../../dist/bundle/kiln.js');
 
 async function kilnRun(cwd: string, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return kilnRunWith({}, cwd, ...args);
+}
+
+async function kilnRunWith(env: Record<string, string>, cwd: string, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, [KILN, 'run', ...args], { cwd });
+    const { stdout, stderr } = await promisify(execFile)(process.execPath, [KILN, 'run', ...args], { cwd, env: { ...process.env, ...env } });
     return { code: 0, stdout, stderr };
   } catch (error) {
     const e = error as { code: number; stdout: string; stderr: string };
@@ -63,6 +67,15 @@ describe('kiln run', () => {
     expect(result.stdout).toMatch(/✖ build +failed[^\n]*: step "[^\n]+" failed \(exit 4\)\n/);
     expect(result.stdout).toMatch(/○ test +skipped: a job it needs did not succeed/);
     expect(result.stdout).toMatch(/✔ lint +success/);
+  });
+
+  it("passes the agent's KILN_AGENT_ENV_PASSTHROUGH to host jobs, and stops with one line on a bad one", async () => {
+    await writeFile(join(repo.path, 'env.yml'), 'jobs:\n  show:\n    steps: [{ run: \'echo "[$JOBENV_SEEN][${OTHER_JOBENV:-}]"\' }]\n');
+    const env = { JOBENV_SEEN: 'seen', OTHER_JOBENV: 'hidden' };
+    expect((await kilnRunWith(env, repo.path, 'env.yml')).stdout).toContain('show │ [][]');
+    expect((await kilnRunWith({ ...env, KILN_AGENT_ENV_PASSTHROUGH: 'JOBENV_*' }, repo.path, 'env.yml')).stdout).toContain('show │ [seen][]');
+    const bad = await kilnRunWith({ KILN_AGENT_ENV_PASSTHROUGH: 'KILN_*' }, repo.path, 'env.yml');
+    expect(bad).toMatchObject({ code: 1, stdout: '', stderr: 'kiln: KILN_AGENT_ENV_PASSTHROUGH: "KILN_*": kiln\'s own variables (KILN_*, its tokens and settings) are never passed to jobs\n' });
   });
 
   it('--job runs that job and what it needs, nothing else', async () => {

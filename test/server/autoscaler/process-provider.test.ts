@@ -53,7 +53,10 @@ async function setup(over: Partial<ProcessProviderOptions> = {}) {
   await mkdir(out);
   const options: ProcessProviderOptions = {
     dataDir, nodePath: process.execPath, kilnScript, logger: pino({ level: 'silent' }),
-    env: { PATH: process.env.PATH, STANDIN_OUT: out, KILN_ADMIN_TOKEN: 'admin-secret', KILN_LOG_LEVEL: 'debug' }, ...over,
+    env: {
+      PATH: process.env.PATH, STANDIN_OUT: out, KILN_ADMIN_TOKEN: 'admin-secret', KILN_LOG_LEVEL: 'debug',
+      KILN_AGENT_ENV_PASSTHROUGH: 'SSL_*', KILN_DOCKER_CA_BUNDLE: '/etc/ssl/certs/ca-certificates.crt', KILN_DOCKER_VOLUMES: '/srv/ref:/ref:ro',
+    }, ...over,
   };
   const started = (name: string) => JSON.parse(readFileSync(join(out, `${name}.started.json`), 'utf8')) as { args: string[]; execArgv: string[]; env: Record<string, string>; pid: number; cwd: string };
   const whenStarted = async (instances: Instance[]) => {
@@ -78,7 +81,10 @@ describe('the process provider', () => {
     expect(seen.args).toEqual(['agent', '--server', 'http://127.0.0.1:8080', '--labels', 'linux,local', '--capacity', '2', '--pool', 'local', '--name', first!.name, '--work-dir', workDir, '--git-cache', join(dataDir, 'agent-cache', 'git')]);
     expect(seen.execArgv).toEqual(['--max-semi-space-size=1', '--heap-growing-percent=20']); // AGENT_NODE_FLAGS
     expect(seen.args.join(' ')).not.toContain('agent-secret');
-    expect(seen.env).toMatchObject({ KILN_AGENT_TOKEN: 'agent-secret', KILN_LOG_LEVEL: 'debug' });
+    expect(seen.env).toMatchObject({
+      KILN_AGENT_TOKEN: 'agent-secret', KILN_LOG_LEVEL: 'debug',
+      KILN_AGENT_ENV_PASSTHROUGH: 'SSL_*', KILN_DOCKER_CA_BUNDLE: '/etc/ssl/certs/ca-certificates.crt', KILN_DOCKER_VOLUMES: '/srv/ref:/ref:ro',
+    });
     expect(seen.env.KILN_ADMIN_TOKEN).toBeUndefined();
     expect(seen.cwd).toBe(workDir);
     if (process.platform === 'linux') expect(processGroup(seen.pid)).toBe(seen.pid); // its own process group
