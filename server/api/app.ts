@@ -9,6 +9,7 @@ import { createJobRoutes } from './routes/jobs.js';
 import { createMetaRoutes } from './routes/meta.js';
 import { createRepoRoutes } from './routes/repos.js';
 import { createRunRoutes } from './routes/runs.js';
+import { createSecretRoutes } from './routes/secrets.js';
 
 export type { ApiOptions } from './http.js';
 
@@ -27,6 +28,7 @@ export function createApi(options: ApiOptions): Hono {
 
   app.route('/', createMetaRoutes(options));
   app.route('/', createRepoRoutes(options));
+  app.route('/', createSecretRoutes(options));
   app.route('/', createRunRoutes(options));
   app.route('/', createJobRoutes(options));
   app.route('/', createAgentRoutes(options));

@@ -17,6 +17,16 @@ const forge = z.strictObject({
   api_url: z.url({ protocol: /^https?$/ }),
   token: z.string().min(1).max(8192),
 });
+/** A secret's scopes: each absent (any), or at least one entry. */
+const glob = z.string().min(1, { error: 'a glob is not empty' }).max(200);
+const scopeList = <T extends z.ZodType>(item: T, what: string) => z.array(item).min(1, { error: `give at least one ${what}, or leave the key out for any` }).max(100).optional();
+const secretScopes = {
+  branches: scopeList(glob, 'branch glob'),
+  events: scopeList(z.enum(['push', 'tag', 'pull_request', 'cron', 'manual', 'api'], { error: 'an event is push, tag, pull_request, cron, manual or api' }), 'event'),
+  environments: scopeList(glob, 'environment glob'),
+};
+const secretValue = z.string().max(64 * 1024);
+
 /** A remote repo's settings: in a registration, and (each nullable: null clears it) in a PATCH. */
 const remoteSettings = {
   poll: poll.optional(),
@@ -45,7 +55,9 @@ export const bodies = {
     sha: z.string().regex(/^[0-9a-f]{7,40}$/, { error: 'sha must be a hex commit id' }).optional(),
     env: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/), z.string()).optional(),
   }),
-  secret: z.strictObject({ value: z.string().max(64 * 1024) }),
+  secret: z.strictObject({ value: secretValue, ...secretScopes }),
+  // Values this short would mask common text in every log, and are easy to guess.
+  serverSecret: z.strictObject({ value: secretValue.min(6, { error: 'a secret value is at least 6 characters' }), ...secretScopes }),
   rerun: z.strictObject({ failed_only: z.boolean().optional() }),
 };
 

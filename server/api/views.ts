@@ -1,5 +1,5 @@
 // The API's JSON shapes (SPEC §3): store types in, the fixed snake_case names out.
-import type { Agent, Job, JobWithSteps, Repo, Run, RunDetail, Step } from '../store/index.js';
+import type { Agent, Job, JobWithSteps, Repo, Run, RunDetail, SecretInfo, Step } from '../store/index.js';
 
 export function runView(run: Run) {
   return {
@@ -59,5 +59,13 @@ export function repoView(repo: Repo, lastRuns: Run[]) {
     ...repoSettingsView(repo),
     branches: Object.fromEntries(lastRuns.filter((r) => r.branch !== null).map((r) => [r.branch!, runView(r)])),
     last_runs: lastRuns.map(runView),
+  };
+}
+
+/** A secret as the API shows it: where it may be used, never its value (null: any). */
+export function secretView(secret: SecretInfo) {
+  return {
+    name: secret.name, level: secret.level, branches: secret.branches, events: secret.events,
+    environments: secret.environments, updated_at: secret.updatedAt,
   };
 }

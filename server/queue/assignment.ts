@@ -1,17 +1,29 @@
-// What an agent receives for a job: the plan, the commit, and the environment the SPEC promises.
+// What an agent receives for a job: the plan, the commit, the environment the SPEC promises,
+// and the secrets it names that their scopes let it have (secret-scopes.ts).
 import type { JobAssignment } from '../../shared/protocol/messages.js';
 import type { Claim, Store } from '../store/index.js';
+import { refusalOf } from './secret-scopes.js';
 
 export interface AssignmentOptions {
   serverUrl: string;
   logCapBytes: number;
 }
 
-export function buildAssignment(store: Store, claim: Claim, options: AssignmentOptions): JobAssignment {
+/** The assignment, or why the job cannot start (a secret it names is refused to it by a scope). */
+export type AssignmentResult = { ok: true; assignment: JobAssignment } | { ok: false; reason: string };
+
+export function buildAssignment(store: Store, claim: Claim, options: AssignmentOptions): AssignmentResult {
   const job = claim.job;
   const run = store.runs.getRunSummary(job.runId)!;
   // Why a fork's pull request gets none: its code is not the repo's, and anyone can open one.
-  const secrets = run.pullRequest?.fromFork ? {} : store.secrets.getSecretValues(run.repoId, job.plan.secrets);
+  // A named secret that does not exist is left unset, as before scopes.
+  const named = run.pullRequest?.fromFork ? [] : store.secrets.resolveSecrets(run.repoId, job.plan.secrets);
+  const use = { event: run.event, branch: run.branch, tag: run.tag, environment: job.plan.environment };
+  for (const secret of named) {
+    const reason = refusalOf(secret.name, secret, use);
+    if (reason !== null) return { ok: false, reason };
+  }
+  const secrets: Record<string, string> = Object.fromEntries(named.map((s) => [s.name, s.open()]));
   const pr = run.pullRequest;
   const env: Record<string, string> = {
     ...run.env,
@@ -32,7 +44,7 @@ export function buildAssignment(store: Store, claim: Claim, options: AssignmentO
     KILN_SERVER_URL: options.serverUrl,
     ...secrets,
   };
-  return {
+  return { ok: true, assignment: {
     jobId: job.id,
     runId: run.id,
     attempt: job.attempt,
@@ -45,5 +57,5 @@ export function buildAssignment(store: Store, claim: Claim, options: AssignmentO
     env,
     secrets: Object.values(secrets).filter((v) => v.length > 0),
     logCapBytes: options.logCapBytes,
-  };
+  } };
 }

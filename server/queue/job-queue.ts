@@ -167,8 +167,28 @@ export function createJobQueue(options: JobQueueOptions): JobQueue {
     },
   };
 
+  // A job that cannot start (a scope refuses a secret it names) ends failed at once, with the
+  // reason in its log; the agent never sees it, and no retry is spent: it would fail the same way.
+  const refuse = (slot: AgentSlot, claim: Claim, reason: string) => {
+    const job = claim.job;
+    slot.jobs.delete(job.id);
+    const at = now();
+    const line = { t: at, stream: 'system' as const, text: reason, step: null };
+    const logged = store.logs.appendLogLines({ jobId: job.id, attempt: job.attempt, seq: 0, lines: [line], at });
+    if (!logged.duplicate) bus.publish({ type: 'log', jobId: job.id, attempt: job.attempt, firstLine: logged.firstLine, lines: logged.lines });
+    store.leases.completeJob(job.id, claim.token, { status: 'failed', exitCode: null, reason }, at);
+    slot.log.info({ jobId: job.id, runId: job.runId, job: job.name, reason }, 'job cannot start');
+    publishAgent(slot);
+    runChanged(job.runId, [job.id]);
+  };
+
   const assign = (slot: AgentSlot, claim: Claim): boolean => {
-    const sent = slot.link.send({ type: 'job', assignment: buildAssignment(store, claim, { serverUrl: options.serverUrl(), logCapBytes: options.logCapBytes }) });
+    const built = buildAssignment(store, claim, { serverUrl: options.serverUrl(), logCapBytes: options.logCapBytes });
+    if (!built.ok) {
+      refuse(slot, claim, built.reason);
+      return true;
+    }
+    const sent = slot.link.send({ type: 'job', assignment: built.assignment });
     if (!sent) {
       // The socket closed under us: the job never left, so it goes back unstarted.
       slot.jobs.delete(claim.job.id);

@@ -302,4 +302,22 @@ ALTER TABLE runs ADD COLUMN cancel_reason TEXT;
 CREATE INDEX runs_open ON runs (repo_id, number) WHERE status IN ('queued','blocked','running');
 `;
 
-export const MIGRATIONS: readonly string[] = [V1, V2, V3, V4, V5, V6, V7, V8, V9];
+// Secret scopes (issue 11): a secret may be limited to branches (globs), events and
+// environments (globs), each a JSON array, NULL for any; and secrets at the server level,
+// for every repo, which a repo's own secret of the same name replaces. Values sealed as the
+// repo's are, for the context `server-secret:<name>`.
+const V10 = `
+ALTER TABLE secrets ADD COLUMN branches TEXT;
+ALTER TABLE secrets ADD COLUMN events TEXT;
+ALTER TABLE secrets ADD COLUMN environments TEXT;
+CREATE TABLE server_secrets (
+  name         TEXT PRIMARY KEY,
+  value        TEXT NOT NULL,
+  branches     TEXT,
+  events       TEXT,
+  environments TEXT,
+  updated_at   INTEGER NOT NULL
+) STRICT, WITHOUT ROWID;
+`;
+
+export const MIGRATIONS: readonly string[] = [V1, V2, V3, V4, V5, V6, V7, V8, V9, V10];

@@ -25,11 +25,12 @@ export interface Sealing {
 }
 
 export const secretContext = (repoId: number, name: string) => `secret:${repoId}:${name}`;
+export const serverSecretContext = (name: string) => `server-secret:${name}`;
 
 export function createSealing(db: Sqlite): Sealing {
   const stmt = {
     // Every column with sealed values counts here.
-    anySealed: db.prepare<[], number>(`SELECT EXISTS (SELECT 1 FROM secrets WHERE sealed = 1)
+    anySealed: db.prepare<[], number>(`SELECT EXISTS (SELECT 1 FROM secrets WHERE sealed = 1) OR EXISTS (SELECT 1 FROM server_secrets)
       OR EXISTS (SELECT 1 FROM repos WHERE webhook_secret IS NOT NULL OR credentials IS NOT NULL OR forge_token IS NOT NULL)`).pluck(),
     keyCheck: db.prepare<[], string>('SELECT sealed FROM key_check WHERE id = 1').pluck(),
     recordKeyCheck: db.prepare<[string]>('INSERT INTO key_check (id, sealed) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET sealed = excluded.sealed'),

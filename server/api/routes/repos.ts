@@ -1,6 +1,6 @@
-// `/api/repos`: listing and registering repos, their runs (list, start one) and their secrets.
+// `/api/repos`: listing and registering repos, and their runs (list, start one). Their secrets: routes/secrets.ts.
 import { Hono } from 'hono';
-import { badInput, KilnError } from '../../../shared/errors.js';
+import { badInput } from '../../../shared/errors.js';
 import { parseDuration } from '../../../shared/pipeline/duration.js';
 import type { RepoSettingsInput } from '../../store/repos.js';
 import type { Bodies } from '../bodies.js';
@@ -66,18 +66,5 @@ export function createRepoRoutes({ store, service, tokenKind }: ApiOptions): Hon
     return c.json(runDetailView(run), 201);
   });
 
-  app.put('/api/repos/:repo/secrets/:name', admin, async (c) => {
-    const repo = repoNamed(store, param(c, 'repo'));
-    const name = param(c, 'name');
-    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) throw new KilnError('bad_input', 'a secret name is letters, digits and _');
-    store.secrets.setSecret(repo.id, name, (await readJson(c, 'secret')).value);
-    return c.json({ name }, 200);
-  });
-  app.delete('/api/repos/:repo/secrets/:name', admin, (c) => {
-    const repo = repoNamed(store, param(c, 'repo'));
-    if (!store.secrets.deleteSecret(repo.id, param(c, 'name'))) throw new KilnError('not_found', `no secret ${param(c, 'name')}`);
-    return c.body(null, 204);
-  });
-  app.get('/api/repos/:repo/secrets', admin, (c) => c.json(store.secrets.listSecretNames(repoNamed(store, param(c, 'repo')).id)));
   return app;
 }

@@ -1,0 +1,56 @@
+// Secrets through the API, at both levels: `/api/secrets/:name` (the server's, for every repo)
+// and `/api/repos/:repo/secrets/:name` (a repo's, which wins over the server's of the same
+// name). All need the admin token; values are written, never read back.
+import type { Context } from 'hono';
+import { Hono } from 'hono';
+import { KilnError, notFound } from '../../../shared/errors.js';
+import type { SecretScopes } from '../../store/index.js';
+import type { Bodies } from '../bodies.js';
+import { param, readJson, repoNamed, requireAdmin, type ApiOptions } from '../http.js';
+import { secretView } from '../views.js';
+
+function secretName(c: Context): string {
+  const name = param(c, 'name');
+  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) throw new KilnError('bad_input', 'a secret name is letters, digits and _');
+  return name;
+}
+
+/** Absent keys: any (a PUT replaces the whole secret, scopes included). */
+const scopesOf = (body: Bodies['secret']): SecretScopes => ({
+  branches: body.branches ?? null, events: body.events ?? null, environments: body.environments ?? null,
+});
+
+export function createSecretRoutes({ store, tokenKind }: ApiOptions): Hono {
+  const app = new Hono();
+  const admin = requireAdmin(tokenKind);
+
+  app.get('/api/secrets', admin, (c) => c.json(store.secrets.listServerSecrets().map(secretView)));
+  app.put('/api/secrets/:name', admin, async (c) => {
+    const name = secretName(c);
+    const body = await readJson(c, 'serverSecret');
+    return c.json(secretView(store.secrets.setServerSecret(name, body.value, scopesOf(body))), 200);
+  });
+  app.delete('/api/secrets/:name', admin, (c) => {
+    if (!store.secrets.deleteServerSecret(param(c, 'name'))) throw notFound(`no server secret ${param(c, 'name')}`);
+    return c.body(null, 204);
+  });
+
+  app.get('/api/repos/:repo/secrets', admin, (c) => c.json(store.secrets.listSecretNames(repoNamed(store, param(c, 'repo')).id)));
+  app.get('/api/repos/:repo/secrets/:name', admin, (c) => {
+    const secret = store.secrets.getSecret(repoNamed(store, param(c, 'repo')).id, param(c, 'name'));
+    if (!secret) throw notFound(`no secret ${param(c, 'name')}`);
+    return c.json(secretView(secret));
+  });
+  app.put('/api/repos/:repo/secrets/:name', admin, async (c) => {
+    const repo = repoNamed(store, param(c, 'repo'));
+    const name = secretName(c);
+    const body = await readJson(c, 'secret');
+    return c.json(secretView(store.secrets.setSecret(repo.id, name, body.value, scopesOf(body))), 200);
+  });
+  app.delete('/api/repos/:repo/secrets/:name', admin, (c) => {
+    const repo = repoNamed(store, param(c, 'repo'));
+    if (!store.secrets.deleteSecret(repo.id, param(c, 'name'))) throw notFound(`no secret ${param(c, 'name')}`);
+    return c.body(null, 204);
+  });
+  return app;
+}
