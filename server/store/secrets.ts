@@ -33,6 +33,7 @@ export interface SecretStore {
   setSecret(repoId: number, name: string, value: string, scopes?: SecretScopes): SecretInfo;
   deleteSecret(repoId: number, name: string): boolean;
   listSecretNames(repoId: number): string[];
+  listSecrets(repoId: number): SecretInfo[];
   getSecret(repoId: number, name: string): SecretInfo | null;
   /** The values of those of `names` that exist at the repo level, by name (scopes not applied). */
   getSecretValues(repoId: number, names: readonly string[]): Record<string, string>;
@@ -65,6 +66,7 @@ export function createSecretStore(db: Sqlite, clock: Clock, sealing: Sealing): S
     ),
     remove: db.prepare<[number, string]>('DELETE FROM secrets WHERE repo_id = ? AND name = ?'),
     names: db.prepare<[number], string>('SELECT name FROM secrets WHERE repo_id = ? ORDER BY name').pluck(),
+    all: db.prepare<[number], Row>('SELECT name, value, branches, events, environments, updated_at FROM secrets WHERE repo_id = ? ORDER BY name'),
     one: db.prepare<[number, string], Row>('SELECT name, value, branches, events, environments, updated_at FROM secrets WHERE repo_id = ? AND name = ?'),
     named: db.prepare<[number, string], Row>(
       'SELECT name, value, branches, events, environments, updated_at FROM secrets WHERE repo_id = ? AND name IN (SELECT value FROM json_each(?))',
@@ -90,6 +92,7 @@ export function createSecretStore(db: Sqlite, clock: Clock, sealing: Sealing): S
     },
     deleteSecret: (repoId, name) => stmt.remove.run(repoId, name).changes === 1,
     listSecretNames: (repoId) => stmt.names.all(repoId),
+    listSecrets: (repoId) => stmt.all.all(repoId).map((row) => toInfo(row, 'repo')),
     getSecret: (repoId, name) => {
       const row = stmt.one.get(repoId, name);
       return row ? toInfo(row, 'repo') : null;

@@ -2,7 +2,7 @@
 // and bad input refused in one line with nothing changed. Values are never read back.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRepo, isolateGit, removeTempDirs } from '../helpers/git.js';
-import { AGENT_TOKEN, killAll, startServer, type ServerProcess } from '../helpers/kiln.js';
+import { ADMIN_TOKEN, AGENT_TOKEN, killAll, startServer, type ServerProcess } from '../helpers/kiln.js';
 
 const VALUE = 'api-secret-value-5a5a';
 let server: ServerProcess;
@@ -75,5 +75,27 @@ describe('the secrets API', () => {
     expect(await server.api('PUT', '/api/secrets/DEPLOY_KEY', 'not json')).toEqual({ status: 400, body: { error: 'the body is not JSON' } });
     expect(JSON.stringify([(await server.api('GET', '/api/secrets')).body, (await server.api('GET', '/api/repos/web/secrets/SCOPED')).body])).toBe(before);
     expect(server.output()).not.toContain(VALUE);
+  });
+});
+
+describe('the repo page', () => {
+  const page = async (path: string, init: RequestInit = {}) => (await fetch(`${server.url}${path}`, { redirect: 'manual', ...init })).text();
+
+  it("lists the secrets a repo's jobs can name, with their scopes, to an admin session only", async () => {
+    await server.api('PUT', '/api/secrets/SCOPED', { value: VALUE, branches: ['main'] });
+    const login = await fetch(`${server.url}/login`, {
+      method: 'POST', redirect: 'manual', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ token: ADMIN_TOKEN, next: '/' }).toString(),
+    });
+    const cookie = login.headers.get('set-cookie')!.split(';')[0]!;
+    const html = await page('/repos/web', { headers: { cookie } });
+    expect(html).toContain('data-secret="repo:SCOPED"');
+    expect(html).toContain('data-secret="server:SCOPED"');
+    expect(html).toContain('server (the repo&#39;s wins)');
+    expect(html).toContain('<code>stag*</code>');
+    expect(html).toContain('data-secret="server:DEPLOY_KEY"');
+    expect(html).not.toContain(VALUE);
+    const anonymous = await page('/repos/web');
+    expect(anonymous).not.toContain('data-secrets');
+    expect(anonymous).not.toContain('SCOPED');
   });
 });

@@ -1,9 +1,40 @@
-// `/repos/:repo`: the repo's runs, newest first, and a form to run a branch.
-import type { Repo, Run } from '../../store/index.js';
+// `/repos/:repo`: the repo's runs, newest first, a form to run a branch, and (for an admin
+// session) the secrets its jobs can name, with their scopes, never their values.
+import type { Repo, Run, SecretInfo } from '../../store/index.js';
 import { ActionButton, ago, duration, shortSha, StatusPill, type Viewer } from '../layout.js';
 import type { Page } from './page.js';
 
-export function repoPage(repo: Repo, runs: Run[], viewer: Viewer, nowMs: number, error: string | null, statusFailure: { error: string; at: string } | null = null): Page {
+const scope = (list: readonly string[] | null) => (list === null ? <span class="muted">any</span> : <code>{list.join(', ')}</code>);
+
+/** The repo's secrets, then the server's; a server one the repo replaces says so. */
+function SecretsTable({ secrets, nowMs }: { secrets: SecretInfo[]; nowMs: number }) {
+  const own = new Set(secrets.filter((s) => s.level === 'repo').map((s) => s.name));
+  return (
+    <details data-secrets>
+      <summary>{`Secrets (${secrets.length})`}</summary>
+      {secrets.length === 0 ? <p class="muted">No secrets: set them with PUT /api/repos/:repo/secrets/:name or /api/secrets/:name.</p> : (
+        <table>
+          <thead><tr><th>name</th><th>level</th><th>branches</th><th>events</th><th>environments</th><th>updated</th></tr></thead>
+          <tbody>
+            {secrets.map((s) => (
+              <tr data-secret={`${s.level}:${s.name}`}>
+                <td><code>{s.name}</code></td>
+                <td>{s.level === 'server' && own.has(s.name) ? <span class="muted">server (the repo's wins)</span> : s.level}</td>
+                <td>{scope(s.branches)}</td>
+                <td>{scope(s.events)}</td>
+                <td>{scope(s.environments)}</td>
+                <td class="muted">{ago(s.updatedAt, nowMs)}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+    </details>
+  );
+}
+
+/** `secrets`: null unless the viewer is an admin (secret names are not for every reader). */
+export function repoPage(repo: Repo, runs: Run[], viewer: Viewer, nowMs: number, error: string | null, statusFailure: { error: string; at: string } | null = null, secrets: SecretInfo[] | null = null): Page {
   const name = encodeURIComponent(repo.name);
   return {
     title: repo.name,
@@ -39,6 +70,7 @@ export function repoPage(repo: Repo, runs: Run[], viewer: Viewer, nowMs: number,
             <input type="text" name="branch" value={repo.defaultBranch} aria-label="branch" />{' '}
           </ActionButton>
         </div>
+        {secrets ? <SecretsTable secrets={secrets} nowMs={nowMs} /> : null}
         {runs.length === 0 ? (
           <p class="muted">No runs yet.</p>
         ) : (

@@ -35,7 +35,10 @@ export function createPageRoutes({ store, service, auth, render, samples, now }:
   app.get('/repos/:repo', (c) => {
     const repo = store.repos.getRepoByName(c.req.param('repo'));
     if (!repo) return render(c, notFoundPage(`no repo named ${c.req.param('repo')}`));
-    return render(c, repoPage(repo, store.runs.listRuns(repo.id, { limit: 50 }), auth.viewerOf(c), now(), c.req.query('error') ?? null, store.statuses.lastFailure(repo.id)));
+    const secrets = auth.sessionOf(c)?.kind === 'admin'
+      ? [...store.secrets.listSecrets(repo.id), ...store.secrets.listServerSecrets()]
+      : null;
+    return render(c, repoPage(repo, store.runs.listRuns(repo.id, { limit: 50 }), auth.viewerOf(c), now(), c.req.query('error') ?? null, store.statuses.lastFailure(repo.id), secrets));
   });
   app.get('/runs/:id/jobs/:jobId', (c) => {
     const runId = positiveId(c.req.param('id'));
