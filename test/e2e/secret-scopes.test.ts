@@ -4,7 +4,7 @@
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRepo, isolateGit, removeTempDirs, type TestRepo } from '../helpers/git.js';
-import { jobLog, jobOf, killAll, runEnded, runOfCommit, startAgent, startServer, type ServerProcess } from '../helpers/kiln.js';
+import { eventually, jobLog, killAll, runEnded, runOfCommit, startAgent, startServer, type ServerProcess } from '../helpers/kiln.js';
 
 const SERVER_VALUE = 'server-level-deploy-key-4f1a';
 const REPO_VALUE = 'repo-level-deploy-key-9c2e';
@@ -106,5 +106,22 @@ describe('secret scopes', () => {
     expect(answers[2]!.body).toMatchObject({ name: 'ENV_KEY', level: 'repo', environments: ['stag*'] });
     expectNoValues(JSON.stringify(answers.map((a) => a.body)));
     expectNoValues(server.output());
+  });
+
+  it('refuse a branch-scoped secret to a tag run (it has no branch), and give it one scoped to the tag event', async () => {
+    expect((await server.api('PUT', '/api/secrets/RELEASE_KEY', { value: REPO_VALUE, events: ['tag'] })).status).toBe(200);
+    const sha = await repo.commit({
+      'pipeline.yml': `on:\n  push: {}\n  tags: ["v*"]\njobs:\n  deploy:\n    secrets: [DEPLOY_KEY]\n    steps: [{ run: 'echo must not run' }]\n`
+        + `  release:\n    secrets: [RELEASE_KEY]\n    steps: [{ run: 'test "$(printf %s "$RELEASE_KEY" | sha256sum | cut -d" " -f1)" = ${digest(REPO_VALUE)}' }]\n`,
+    });
+    const push = await ended(sha);
+    expect(push.byName.release).toMatchObject({ status: 'failed', reason: 'secret RELEASE_KEY is not available to event push' });
+    expect(push.byName.deploy).toMatchObject({ status: 'success' }); // main
+    await repo.git('tag', 'v1.0.0');
+    const tagRun = await eventually(async () => (await server.api('GET', '/api/repos/web/runs')).body.find((r: { event: string }) => r.event === 'tag'), 5000, 'the tag run');
+    const run = await runEnded(server, tagRun.id);
+    const byName = Object.fromEntries(run.jobs.map((j: { name: string }) => [j.name, j]));
+    expect(byName.deploy).toMatchObject({ status: 'failed', reason: 'secret DEPLOY_KEY is not available to tag v1.0.0' });
+    expect(byName.release).toMatchObject({ status: 'success' });
   });
 });
