@@ -91,7 +91,7 @@ const jobShape = {
   services: z.record(z.string().regex(JOB_NAME_PATTERN, { error: 'a service name is letters, digits, _, . and -' }), service, { error: 'expected a mapping of name: service' }),
   docker: z.enum(['dood', 'dind'], { error: 'expected dood or dind' }).meta({ description: 'dood: the host\'s Docker socket; dind: a private Docker daemon' }),
   env: envMap,
-  secrets: z.array(z.string().regex(ENV_NAME_PATTERN, { error: 'a secret name is letters, digits and _' }), { error: 'expected a list of secret names' }).meta({ description: 'Repo secrets injected as env vars and masked in logs' }),
+  secrets: z.array(z.string().regex(ENV_NAME_PATTERN, { error: 'a secret name is letters, digits and _' }), { error: 'expected a list of secret names' }).meta({ description: 'Secrets (the repo\'s, else the server\'s) injected as env vars and masked in logs, where their scopes allow; a refused one fails the job at start' }),
   cache: z.strictObject({ key: text('Cache key'), paths: z.array(z.string(), { error: 'expected a list of paths' }) }),
   steps: z.array(step, { error: 'expected a list of steps' }).min(1, { error: 'a job needs at least one step' }),
   artifacts: z.strictObject({
