@@ -9,6 +9,11 @@ export interface LineSplitterOptions {
   now(): number;
   /** `t` is when the line's first byte arrived. */
   onLine(text: string, t: number): void;
+  /**
+   * Sees each whole line before it is masked; a line it returns false for is dropped (a
+   * `::add-mask::` command). Not asked for the pieces of an overlong line.
+   */
+  keep?(line: string): boolean;
 }
 
 export interface LineSplitter {
@@ -25,12 +30,14 @@ export interface LineSplitter {
  */
 export function createLineSplitter(o: LineSplitterOptions): LineSplitter {
   const decoder = new StringDecoder('utf8');
-  const holdChars = Math.max(0, o.masker.longest - 1);
+  // Read at each use: `::add-mask::` can make the longest form longer mid-job.
+  const holdChars = () => Math.max(0, o.masker.longest - 1);
   let pending = '';
   let since = 0;
 
   // A whole line: mask it, then cut it if it is too long.
   function emit(line: string, t: number) {
+    if (o.keep && !o.keep(line)) return;
     let rest = o.masker.mask(line);
     while (rest.length > o.maxLineChars) {
       const cut = cutIndex(rest, o.maxLineChars);
@@ -42,9 +49,9 @@ export function createLineSplitter(o: LineSplitterOptions): LineSplitter {
 
   // An unfinished line that grew too long: emit its head, keep enough tail to mask later.
   function cutOverlong() {
-    while (pending.length >= o.maxLineChars + holdChars) {
+    while (pending.length >= o.maxLineChars + holdChars()) {
       pending = o.masker.mask(pending);
-      if (pending.length < o.maxLineChars + holdChars) return;
+      if (pending.length < o.maxLineChars + holdChars()) return;
       const cut = cutIndex(pending, o.maxLineChars);
       o.onLine(pending.slice(0, cut), since);
       pending = pending.slice(cut);
