@@ -82,6 +82,15 @@ describe('masking in the job log', () => {
     expect(other.texts()).toEqual(['only-in-this-job']);
   });
 
+  it('takes `::add-mask::` only at the start of a line, not in the tail of an overlong one, and drops an overlong command whole', () => {
+    const { log, texts } = recorder({ maxLineChars: 20 });
+    log.write(0, 'stdout', `${'a'.repeat(20)}::add-mask::not-a-command\n`);
+    log.write(0, 'stdout', `::add-mask::${'v'.repeat(30)}`);
+    log.write(0, 'stdout', `${'w'.repeat(30)}\nafter ${'v'.repeat(30)}\n`);
+    log.close();
+    expect(texts().join('|')).toBe(`${'a'.repeat(20)}|::add-mask::not-a-co|mmand|after ***`);
+  });
+
   it('reads the value of an add-mask line', () => {
     expect(addMaskValue('::add-mask::abc def \r')).toBe('abc def');
     expect(addMaskValue('echo ::add-mask::x')).toBeNull();
