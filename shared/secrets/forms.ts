@@ -25,15 +25,7 @@ export function secretForms(value: string): string[] {
   const forms = new Set<string>([value]);
   const lines = value.split(/\r?\n|\r/);
   if (lines.length > 1) for (const line of lines) forms.add(line.trim());
-  const bytes = Buffer.from(value, 'utf8');
-  const whole = bytes.toString('base64');
-  forms.add(whole);
-  forms.add(bytes.toString('base64url'));
-  for (const offset of [0, 1, 2]) {
-    const inner = base64Inner(bytes, offset);
-    forms.add(inner);
-    forms.add(inner.replace(/\+/g, '-').replace(/\//g, '_'));
-  }
+  for (const form of base64Forms(value)) forms.add(form);
   const uri = encodeURIComponent(value);
   forms.add(uri);
   forms.add(uri.replace(/%20/g, '+'));
@@ -42,6 +34,21 @@ export function secretForms(value: string): string[] {
   forms.add(json);
   forms.add(json.replace(/[\u0080-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`));
   return [value, ...[...forms].filter((form) => form !== value && form.length >= SECRET_MIN_CHARS)];
+}
+
+/**
+ * The base64 and base64url of `value` alone (padding included), and the stable characters of
+ * its base64 and base64url at each byte offset of a longer stream (base64Inner).
+ */
+export function base64Forms(value: string): string[] {
+  const bytes = Buffer.from(value, 'utf8');
+  const forms = new Set<string>([bytes.toString('base64'), bytes.toString('base64url')]);
+  for (const offset of [0, 1, 2]) {
+    const inner = base64Inner(bytes, offset);
+    forms.add(inner);
+    forms.add(inner.replace(/\+/g, '-').replace(/\//g, '_'));
+  }
+  return [...forms].filter((form) => form.length >= SECRET_MIN_CHARS);
 }
 
 /**

@@ -1,6 +1,6 @@
 // End to end: a step prints its secrets in every form kiln masks (plain, base64 at three
 // byte offsets, base64url, URL-encoded, JSON-escaped, a multi-line value, and cut across two
-// writes), and a value of its own through `::add-mask::`. None of them is in the stored log,
+// writes, and base64 wrapped over lines), and a value of its own through `::add-mask::`. None of them is in the stored log,
 // the lines API, the events stream, or any file of the server's data folder or the agent's
 // work folder.
 import { createHash } from 'node:crypto';
@@ -44,6 +44,7 @@ const PIPELINE = (gate: string) => `jobs:
           printf 'url='; node -e 'process.stdout.write(encodeURIComponent(process.env.TOKEN))'; echo
           printf 'json='; node -e 'process.stdout.write(JSON.stringify({ token: process.env.TOKEN }))'; echo
           echo "key follows"; printf '%s\\n' "$KEY"
+          echo "wrapped follows"; printf 'xy%s' "$KEY" | base64; echo "$TOKEN" | base64
           printf 'split='; printf %s "\${TOKEN:0:5}"; sleep 0.1; printf %s "\${TOKEN:5}"; echo
       - name: mask a value made at run time
         run: |
@@ -101,6 +102,14 @@ describe('secret masking', () => {
     expect(log.slice(log.indexOf('key follows') + 1, log.indexOf('key follows') + 5)).toEqual(['***', '***', '***', '***']);
     expect(log.some((l) => l.includes('add-mask'))).toBe(false);
     expect(found(log.join('\n'), values)).toEqual([]);
+    // Base64 that `base64` wrapped over lines: no 12 characters of it are left, even with the lines joined.
+    const unwrapped = log.join('');
+    for (const offset of [0, 1, 2]) {
+      for (const value of [TOKEN, KEY]) {
+        const inner = base64Inner(Buffer.from(value), offset);
+        for (let at = 0; at + 12 <= inner.length; at++) expect(unwrapped).not.toContain(inner.slice(at, at + 12));
+      }
+    }
 
     const lines = await server.api('GET', `/api/jobs/${jobId}/lines?from=1&limit=1000`);
     expect(lines.status).toBe(200);

@@ -74,6 +74,29 @@ describe('createMasker', () => {
     }
   });
 
+  it('masks base64 wrapped over lines (`base64` at 76 columns, PEM at 64), at every offset and every wrap position', () => {
+    const value = 'a-long-secret-value-that-spans-more-than-one-line-of-base64-output: 0123456789abcdefghijklmnopqrstuvwxyz';
+    const m = createMasker([value]);
+    for (const width of [76, 64]) {
+      for (let before = 0; before < 80; before++) {
+        const stream = b64(`${'P'.repeat(before)}${value}\n`);
+        const lines = stream.match(new RegExp(`.{1,${width}}`, 'g'))!;
+        const masked = lines.map((line) => m.mask(line));
+        const joined = masked.join('');
+        const inner = base64Inner(Buffer.from(value), before % 3);
+        for (let at = 0; at + 8 <= inner.length; at++) expect(joined, `${width}/${before}`).not.toContain(inner.slice(at, at + 8));
+        // Lines before the value's are left as they were.
+        const untouched = Math.floor(((before * 4) / 3 - 4) / width);
+        expect(masked.slice(0, Math.max(0, untouched))).toEqual(lines.slice(0, Math.max(0, untouched)));
+      }
+    }
+  });
+
+  it('leaves ordinary base64 lines and single words alone', () => {
+    const m = createMasker(['some-secret-value']);
+    for (const line of ['Done', 'PASS', 'aGVsbG8gd29ybGQ=', 'sha512-AbCdEfGhIjKlMnOpQrStUvWxYz0123456789+/==', 'node_modules']) expect(m.mask(line)).toBe(line);
+  });
+
   it('masks unicode values and their encodings', () => {
     const value = 'пароль-密码-🔑';
     const m = createMasker([value]);
