@@ -15,8 +15,8 @@ export function secretValueProblem(value: string): string | null {
  * Every text to mask for `value`: the value; each of its lines (trimmed, of at least
  * SECRET_MIN_CHARS characters: a `}` alone would mask every brace); the stable part of its
  * base64 and base64url when it starts at byte 0, 1 or 2 of a longer stream (and the whole
- * base64 of the value alone, padding included); encodeURIComponent, form-encoded (`+` for a
- * space) and JSON-escaped (and JSON with `\uXXXX` for non-ASCII, as Python writes it).
+ * base64 of the value alone, padding included); encodeURIComponent (and with `!'()*` encoded
+ * too, as RFC 3986 and curl do), form-encoded (`+` for a space) and JSON-escaped (and JSON with `\uXXXX` for non-ASCII, as Python writes it).
  * The value itself is always a form (a secret stored before the minimum still is masked);
  * other forms shorter than SECRET_MIN_CHARS are left out.
  */
@@ -29,6 +29,7 @@ export function secretForms(value: string): string[] {
   const uri = encodeURIComponent(value);
   forms.add(uri);
   forms.add(uri.replace(/%20/g, '+'));
+  forms.add(uri.replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`)); // RFC 3986, as curl --data-urlencode
   forms.add(new URLSearchParams({ v: value }).toString().slice(2));
   const json = JSON.stringify(value).slice(1, -1);
   forms.add(json);

@@ -33,6 +33,10 @@ describe('secretForms', () => {
     }
   });
 
+  it('holds the strict RFC 3986 encoding too (curl --data-urlencode encodes !\'()*)', () => {
+    expect(secretForms("it's (a) secret!*")).toContain('it%27s%20%28a%29%20secret%21%2A');
+  });
+
   it('holds each line of a multi-line value, trimmed, when it is long enough to be told apart', () => {
     const forms = secretForms('-----BEGIN KEY-----\r\n  MIIEvQIBADANBg\n}\n-----END KEY-----');
     expect(forms).toEqual(expect.arrayContaining(['-----BEGIN KEY-----', 'MIIEvQIBADANBg', '-----END KEY-----']));
