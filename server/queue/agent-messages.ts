@@ -62,7 +62,7 @@ export function onLog(ctx: MessageContext, slot: AgentSlot, m: Message<'log'>): 
   if (counter.bytes > ctx.logCapBytes + 256 * 1024) return; // the agent ignored the cap
   // Defence in depth: the agent masked these lines already; an agent that did not (or an older one) is caught here.
   const masker = ctx.maskerFor(m.jobId, m.attempt);
-  const lines = m.lines.map((line) => {
+  const lines = masker.longest === 0 ? m.lines : m.lines.map((line) => {
     const text = masker.mask(line.text);
     return text === line.text ? line : { ...line, text };
   });
