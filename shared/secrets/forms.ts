@@ -1,6 +1,6 @@
 // The forms in which a secret value can reach a log: the value, its lines, and its encodings.
 
-/** A secret value (and a `::add-mask::` value) has at least this many characters. */
+/** A stored secret value has at least this many characters (a `::add-mask::` value may be shorter). */
 export const SECRET_MIN_CHARS = 6;
 
 /** Why `value` cannot be a secret, or null when it can. */
@@ -16,8 +16,9 @@ export function secretValueProblem(value: string): string | null {
  * SECRET_MIN_CHARS characters: a `}` alone would mask every brace); the stable part of its
  * base64 and base64url when it starts at byte 0, 1 or 2 of a longer stream (and the whole
  * base64 of the value alone, padding included); encodeURIComponent (and with `!'()*` encoded
- * too, as RFC 3986 and curl do), form-encoded (`+` for a space) and JSON-escaped (and JSON with `\uXXXX` for non-ASCII, as Python writes it).
- * The value itself is always a form (a secret stored before the minimum still is masked);
+ * too, as RFC 3986 and curl do), form-encoded (`+` for a space); JSON-escaped (and with
+ * `\uXXXX` for non-ASCII, as Python writes it); single-quoted for a shell (`'\''` for a
+ * quote, as `set -x` traces it). The value itself is always a form (a secret stored before the minimum still is masked);
  * other forms shorter than SECRET_MIN_CHARS are left out.
  */
 export function secretForms(value: string): string[] {
@@ -34,6 +35,7 @@ export function secretForms(value: string): string[] {
   const json = JSON.stringify(value).slice(1, -1);
   forms.add(json);
   forms.add(json.replace(/[\u0080-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`));
+  if (value.includes("'")) forms.add(value.replace(/'/g, "'\\''"));
   return [value, ...[...forms].filter((form) => form !== value && form.length >= SECRET_MIN_CHARS)];
 }
 

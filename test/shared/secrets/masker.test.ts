@@ -37,6 +37,11 @@ describe('secretForms', () => {
     expect(secretForms("it's (a) secret!*")).toContain('it%27s%20%28a%29%20secret%21%2A');
   });
 
+  it('holds a value with quotes as a shell traces it (`set -x`)', () => {
+    const m = createMasker(["it's-a-secret"]);
+    expect(m.mask("+ echo 'it'\\''s-a-secret'")).toBe("+ echo '***'");
+  });
+
   it('holds each line of a multi-line value, trimmed, when it is long enough to be told apart', () => {
     const forms = secretForms('-----BEGIN KEY-----\r\n  MIIEvQIBADANBg\n}\n-----END KEY-----');
     expect(forms).toEqual(expect.arrayContaining(['-----BEGIN KEY-----', 'MIIEvQIBADANBg', '-----END KEY-----']));
