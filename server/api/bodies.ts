@@ -3,6 +3,7 @@
 // a server that has only answered reads has not paid for zod.
 import * as z from 'zod';
 import { DURATION_PATTERN } from '../../shared/pipeline/duration.js';
+import { secretValueProblem } from '../../shared/secrets/forms.js';
 import { REMOTE_URL, REMOTE_URL_RULE } from '../git/remote-url.js';
 
 const remoteUrl = z.string().max(2048).regex(REMOTE_URL, { error: REMOTE_URL_RULE });
@@ -45,7 +46,13 @@ export const bodies = {
     sha: z.string().regex(/^[0-9a-f]{7,40}$/, { error: 'sha must be a hex commit id' }).optional(),
     env: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/), z.string()).optional(),
   }),
-  secret: z.strictObject({ value: z.string().max(64 * 1024) }),
+  // Why a minimum: a short value (`abc`) would be masked as `***` wherever it appears in any log.
+  secret: z.strictObject({
+    value: z.string().max(64 * 1024).check((ctx) => {
+      const problem = secretValueProblem(ctx.value);
+      if (problem) ctx.issues.push({ code: 'custom', message: problem, input: ctx.value });
+    }),
+  }),
   rerun: z.strictObject({ failed_only: z.boolean().optional() }),
 };
 

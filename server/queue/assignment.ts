@@ -1,6 +1,6 @@
 // What an agent receives for a job: the plan, the commit, and the environment the SPEC promises.
 import type { JobAssignment } from '../../shared/protocol/messages.js';
-import type { Claim, Store } from '../store/index.js';
+import type { Claim, Job, Run, Store } from '../store/index.js';
 
 export interface AssignmentOptions {
   serverUrl: string;
@@ -10,8 +10,7 @@ export interface AssignmentOptions {
 export function buildAssignment(store: Store, claim: Claim, options: AssignmentOptions): JobAssignment {
   const job = claim.job;
   const run = store.runs.getRunSummary(job.runId)!;
-  // Why a fork's pull request gets none: its code is not the repo's, and anyone can open one.
-  const secrets = run.pullRequest?.fromFork ? {} : store.secrets.getSecretValues(run.repoId, job.plan.secrets);
+  const secrets = jobSecrets(store, run, job);
   const pr = run.pullRequest;
   const env: Record<string, string> = {
     ...run.env,
@@ -46,4 +45,17 @@ export function buildAssignment(store: Store, claim: Claim, options: AssignmentO
     secrets: Object.values(secrets).filter((v) => v.length > 0),
     logCapBytes: options.logCapBytes,
   };
+}
+
+/** The secrets a job of `run` gets, by name. */
+export function jobSecrets(store: Store, run: Run, job: Job): Record<string, string> {
+  // Why a fork's pull request gets none: its code is not the repo's, and anyone can open one.
+  return run.pullRequest?.fromFork ? {} : store.secrets.getSecretValues(run.repoId, job.plan.secrets);
+}
+
+/** The secret values a job gets (to mask its log), read from the store. */
+export function jobSecretValues(store: Store, jobId: number): string[] {
+  const job = store.jobs.getJob(jobId);
+  const run = job ? store.runs.getRunSummary(job.runId) : null;
+  return job && run ? Object.values(jobSecrets(store, run, job)).filter((v) => v.length > 0) : [];
 }
