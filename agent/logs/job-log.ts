@@ -6,7 +6,7 @@ import { createMasker } from './mask.js';
 export interface JobLogOptions {
   jobId: number;
   attempt: number;
-  /** Values replaced by `***` in every line. */
+  /** Values replaced by `***` in every line, in every form (shared/secrets/forms.ts). */
   secrets?: readonly string[];
   /** Receives each chunk once, in `seq` order (0, 1, 2…); usually spool.append + send. */
   onChunk(chunk: LogChunk): void;
@@ -26,7 +26,8 @@ export interface JobLogOptions {
 /**
  * `write(step, stream, data)` takes raw output; a partial line is held until its newline,
  * until `endStep(step)`, until another step writes, or until `close()`. Lines keep their
- * bytes (ANSI, `\r`), with secrets masked. Past the cap, one `system` line says so and later
+ * bytes (ANSI, `\r`), with secrets masked. A step's line `::add-mask::VALUE` is dropped (it
+ * never reaches a chunk) and VALUE is masked in the job's later lines. Past the cap, one `system` line says so and later
  * output is dropped; the job itself goes on. After `close()`, writes are ignored.
  */
 export interface JobLog {
@@ -97,12 +98,21 @@ export function createJobLog(o: JobLogOptions): JobLog {
     }
   }
 
+  // A step's `::add-mask::VALUE`: the value is masked from now on, and the line is not kept.
+  function keepLine(line: string): boolean {
+    const value = addMaskValue(line);
+    if (value === null) return true;
+    masker.add(value);
+    return false;
+  }
+
   function splitterFor(step: number | null, stream: LogStream): LineSplitter {
     const key = `${step}:${stream}`;
     let entry = splitters.get(key);
     if (!entry) {
       const onLine = (text: string, t: number) => addLine({ t, stream, step, text });
-      entry = { step, splitter: createLineSplitter({ maxLineChars: o.maxLineChars ?? 64 * 1024, masker, now, onLine }) };
+      const keep = stream === 'system' ? undefined : keepLine;
+      entry = { step, splitter: createLineSplitter({ maxLineChars: o.maxLineChars ?? 64 * 1024, masker, now, onLine, keep }) };
       splitters.set(key, entry);
     }
     return entry.splitter;
@@ -128,6 +138,14 @@ export function createJobLog(o: JobLogOptions): JobLog {
       return truncated;
     },
   };
+}
+
+const ADD_MASK = /^\s*::add-mask::(.*)$/s;
+
+/** The value of a `::add-mask::VALUE` line (surrounding blanks and a `\r` trimmed), or null. */
+export function addMaskValue(line: string): string | null {
+  const m = ADD_MASK.exec(line);
+  return m ? m[1]!.trim() : null;
 }
 
 function truncationText(capBytes: number): string {

@@ -9,6 +9,11 @@ export interface LineSplitterOptions {
   now(): number;
   /** `t` is when the line's first byte arrived. */
   onLine(text: string, t: number): void;
+  /**
+   * Sees each whole line before it is masked; a line it returns false for is dropped (a
+   * `::add-mask::` command). Not asked for the pieces of an overlong line.
+   */
+  keep?(line: string): boolean;
 }
 
 export interface LineSplitter {
@@ -25,12 +30,20 @@ export interface LineSplitter {
  */
 export function createLineSplitter(o: LineSplitterOptions): LineSplitter {
   const decoder = new StringDecoder('utf8');
-  const holdChars = Math.max(0, o.masker.longest - 1);
+  // Read at each use: `::add-mask::` can make the longest form longer mid-job.
+  const holdChars = () => Math.max(0, o.masker.longest - 1);
   let pending = '';
   let since = 0;
+  let continued = false; // `pending` continues a line whose head was emitted (an overlong one)
+  let dropping = false;  // the rest of an overlong `keep`-refused line is dropped until its newline
 
-  // A whole line: mask it, then cut it if it is too long.
+  // The end of a line: mask it, then cut it if it is too long. Only a line's start is a command.
   function emit(line: string, t: number) {
+    const wasContinued = continued;
+    const wasDropping = dropping;
+    continued = false;
+    dropping = false;
+    if (wasDropping || (!wasContinued && o.keep && !o.keep(line))) return;
     let rest = o.masker.mask(line);
     while (rest.length > o.maxLineChars) {
       const cut = cutIndex(rest, o.maxLineChars);
@@ -40,14 +53,21 @@ export function createLineSplitter(o: LineSplitterOptions): LineSplitter {
     o.onLine(rest, t);
   }
 
-  // An unfinished line that grew too long: emit its head, keep enough tail to mask later.
+  // An unfinished line that grew too long: emit its head, keep enough tail to mask later. A
+  // command that long (`::add-mask::` of a huge value) is taken as far as it goes and dropped.
   function cutOverlong() {
-    while (pending.length >= o.maxLineChars + holdChars) {
+    while (pending.length >= o.maxLineChars + holdChars()) {
+      if (!continued && o.keep && !o.keep(pending)) {
+        dropping = true;
+        pending = '';
+        return;
+      }
       pending = o.masker.mask(pending);
-      if (pending.length < o.maxLineChars + holdChars) return;
+      if (pending.length < o.maxLineChars + holdChars()) return;
       const cut = cutIndex(pending, o.maxLineChars);
       o.onLine(pending.slice(0, cut), since);
       pending = pending.slice(cut);
+      continued = true;
       since = o.now();
     }
   }
@@ -69,11 +89,13 @@ export function createLineSplitter(o: LineSplitterOptions): LineSplitter {
         pending = pending.slice(start);
         since = now;
       }
-      cutOverlong();
+      if (dropping) pending = '';
+      else cutOverlong();
     },
     end() {
       pending += decoder.end();
-      if (pending.length > 0) emit(pending, since);
+      if (pending.length > 0 || dropping) emit(pending, since);
+      continued = false;
       pending = '';
     },
   };

@@ -3,6 +3,7 @@
 // a server that has only answered reads has not paid for zod.
 import * as z from 'zod';
 import { DURATION_PATTERN } from '../../shared/pipeline/duration.js';
+import { secretValueProblem } from '../../shared/secrets/forms.js';
 import { REMOTE_URL, REMOTE_URL_RULE } from '../git/remote-url.js';
 
 const remoteUrl = z.string().max(2048).regex(REMOTE_URL, { error: REMOTE_URL_RULE });
@@ -25,7 +26,11 @@ const secretScopes = {
   events: scopeList(z.enum(['push', 'tag', 'pull_request', 'cron', 'manual', 'api'], { error: 'an event is push, tag, pull_request, cron, manual or api' }), 'event'),
   environments: scopeList(glob, 'environment glob'),
 };
-const secretValue = z.string().max(64 * 1024);
+// Why a minimum: a short value (`abc`) would be masked as `***` wherever it appears in any log.
+const secretValue = z.string().max(64 * 1024).check((ctx) => {
+  const problem = secretValueProblem(ctx.value);
+  if (problem) ctx.issues.push({ code: 'custom', message: problem, input: ctx.value });
+});
 
 /** A remote repo's settings: in a registration, and (each nullable: null clears it) in a PATCH. */
 const remoteSettings = {
@@ -56,8 +61,7 @@ export const bodies = {
     env: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/), z.string()).optional(),
   }),
   secret: z.strictObject({ value: secretValue, ...secretScopes }),
-  // Values this short would mask common text in every log, and are easy to guess.
-  serverSecret: z.strictObject({ value: secretValue.min(6, { error: 'a secret value is at least 6 characters' }), ...secretScopes }),
+  serverSecret: z.strictObject({ value: secretValue, ...secretScopes }),
   rerun: z.strictObject({ failed_only: z.boolean().optional() }),
 };
 

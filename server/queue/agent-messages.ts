@@ -5,6 +5,7 @@
 import type { Logger } from 'pino';
 import type { AgentMessage } from '../../shared/protocol/messages.js';
 import { isFinal } from '../../shared/status.js';
+import type { Masker } from '../../shared/secrets/masker.js';
 import type { EventBus } from '../events.js';
 import type { Job, Store } from '../store/index.js';
 import type { AgentSlot } from './agents.js';
@@ -17,6 +18,8 @@ export interface MessageContext {
   logger: Logger;
   now(): number;
   logCapBytes: number;
+  /** The job attempt's secrets, to mask its lines again before they are stored (job-maskers.ts). */
+  maskerFor(jobId: number, attempt: number): Masker;
   /**
    * A job's attempt ended here (done, retry, refusal): the queue publishes `slot` (the agent
    * it left, if any) and moves the run on, which hands out the freed slot in one dispatch.
@@ -57,7 +60,13 @@ export function onLog(ctx: MessageContext, slot: AgentSlot, m: Message<'log'>): 
     return;
   }
   if (counter.bytes > ctx.logCapBytes + 256 * 1024) return; // the agent ignored the cap
-  const result = store.logs.appendLogLines({ jobId: m.jobId, attempt: m.attempt, seq: m.seq, lines: m.lines });
+  // Defence in depth: the agent masked these lines already; an agent that did not (or an older one) is caught here.
+  const masker = ctx.maskerFor(m.jobId, m.attempt);
+  const lines = masker.longest === 0 ? m.lines : m.lines.map((line) => {
+    const text = masker.mask(line.text);
+    return text === line.text ? line : { ...line, text };
+  });
+  const result = store.logs.appendLogLines({ jobId: m.jobId, attempt: m.attempt, seq: m.seq, lines });
   if (!result.duplicate) ctx.bus.publish({ type: 'log', jobId: m.jobId, attempt: m.attempt, firstLine: result.firstLine, lines: result.lines });
 }
 

@@ -1,7 +1,7 @@
 // What an agent receives for a job: the plan, the commit, the environment the SPEC promises,
 // and the secrets it names that their scopes let it have (secret-scopes.ts).
 import type { JobAssignment } from '../../shared/protocol/messages.js';
-import type { Claim, Store } from '../store/index.js';
+import type { Claim, Job, Run, Store } from '../store/index.js';
 import { refusalOf } from './secret-scopes.js';
 
 export interface AssignmentOptions {
@@ -15,15 +15,9 @@ export type AssignmentResult = { ok: true; assignment: JobAssignment } | { ok: f
 export function buildAssignment(store: Store, claim: Claim, options: AssignmentOptions): AssignmentResult {
   const job = claim.job;
   const run = store.runs.getRunSummary(job.runId)!;
-  // Why a fork's pull request gets none: its code is not the repo's, and anyone can open one.
-  // A named secret that does not exist is left unset, as before scopes.
-  const named = run.pullRequest?.fromFork ? [] : store.secrets.resolveSecrets(run.repoId, job.plan.secrets);
-  const use = { event: run.event, branch: run.branch, tag: run.tag, environment: job.plan.environment };
-  for (const secret of named) {
-    const reason = refusalOf(secret.name, secret, use);
-    if (reason !== null) return { ok: false, reason };
-  }
-  const secrets: Record<string, string> = Object.fromEntries(named.map((s) => [s.name, s.open()]));
+  const granted = jobSecrets(store, run, job);
+  if (!granted.ok) return granted;
+  const secrets = granted.secrets;
   const pr = run.pullRequest;
   const env: Record<string, string> = {
     ...run.env,
@@ -58,4 +52,25 @@ export function buildAssignment(store: Store, claim: Claim, options: AssignmentO
     secrets: Object.values(secrets).filter((v) => v.length > 0),
     logCapBytes: options.logCapBytes,
   } };
+}
+
+/** The secrets a job of `run` gets, by name; or why it cannot start (a scope refuses one it names). */
+export function jobSecrets(store: Store, run: Run, job: Job): { ok: true; secrets: Record<string, string> } | { ok: false; reason: string } {
+  // Why a fork's pull request gets none: its code is not the repo's, and anyone can open one.
+  // A named secret that does not exist is left unset, as before scopes.
+  const named = run.pullRequest?.fromFork ? [] : store.secrets.resolveSecrets(run.repoId, job.plan.secrets);
+  const use = { event: run.event, branch: run.branch, tag: run.tag, environment: job.plan.environment };
+  for (const secret of named) {
+    const reason = refusalOf(secret.name, secret, use);
+    if (reason !== null) return { ok: false, reason };
+  }
+  return { ok: true, secrets: Object.fromEntries(named.map((s) => [s.name, s.open()])) };
+}
+
+/** The secret values a job gets (to mask its log), read from the store. */
+export function jobSecretValues(store: Store, jobId: number): string[] {
+  const job = store.jobs.getJob(jobId);
+  const run = job ? store.runs.getRunSummary(job.runId) : null;
+  const granted = job && run ? jobSecrets(store, run, job) : null;
+  return granted?.ok ? Object.values(granted.secrets).filter((v) => v.length > 0) : [];
 }

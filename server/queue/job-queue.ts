@@ -16,7 +16,8 @@ import type { EventBus } from '../events.js';
 import type { AgentHello, Claim, Job, QueuedJob, Run, Store } from '../store/index.js';
 import { statusOf, type AgentLink, type AgentSlot } from './agents.js';
 import { onDone, onLog, onStep, type MessageContext } from './agent-messages.js';
-import { buildAssignment } from './assignment.js';
+import { buildAssignment, jobSecretValues } from './assignment.js';
+import { createJobMaskers } from './job-maskers.js';
 import { dispatchPass } from './dispatch.js';
 import { expireLeases } from './expiry.js';
 import { createReadyIndex } from './ready-index.js';
@@ -150,10 +151,13 @@ export function createJobQueue(options: JobQueueOptions): JobQueue {
     requestDispatch();
   });
 
+  const maskers = createJobMaskers({ valuesOf: (jobId) => jobSecretValues(store, jobId) });
   const ctx: MessageContext = {
     store, bus, logger, now, logCapBytes: options.logCapBytes,
+    maskerFor: maskers.maskerFor,
     // One dispatch per finished job: runChanged's, after the agent's freed slot is published.
     jobEnded: (job, outcome, slot) => {
+      maskers.forget(job.id);
       if (slot) publishAgent(slot);
       if (outcome !== 'ended') {
         const again = store.jobs.getJob(job.id);
@@ -188,7 +192,9 @@ export function createJobQueue(options: JobQueueOptions): JobQueue {
       refuse(slot, claim, built.reason);
       return true;
     }
-    const sent = slot.link.send({ type: 'job', assignment: built.assignment });
+    const assignment = built.assignment;
+    maskers.remember(assignment.jobId, assignment.attempt, assignment.secrets);
+    const sent = slot.link.send({ type: 'job', assignment });
     if (!sent) {
       // The socket closed under us: the job never left, so it goes back unstarted.
       slot.jobs.delete(claim.job.id);

@@ -97,6 +97,15 @@ describe('the API', () => {
     expect(await server.api('DELETE', '/api/repos/web/secrets/DEPLOY_KEY')).toMatchObject({ status: 404 });
   });
 
+  it('refuses a secret value shorter than 6 characters, saying why, and keeps nothing of it', async () => {
+    const error = 'value: a secret value has at least 6 characters (a shorter one would mask ordinary text in every log)';
+    expect(await server.api('PUT', '/api/repos/web/secrets/SHORT', { value: 'abc12' })).toMatchObject({ status: 400, body: { error } });
+    expect(await server.api('PUT', '/api/repos/web/secrets/SHORT', { value: '🔑🔑🔑🔑🔑' })).toMatchObject({ status: 400, body: { error } });
+    expect((await server.api('GET', '/api/repos/web/secrets')).body).toEqual([]);
+    expect(await server.api('PUT', '/api/repos/web/secrets/SHORT', { value: 'abc123' })).toMatchObject({ status: 200 });
+    expect(await server.api('DELETE', '/api/repos/web/secrets/SHORT')).toMatchObject({ status: 204 });
+  });
+
   it('serves the pipeline JSON Schema', async () => {
     const { status, body } = await server.api('GET', '/schema/pipeline.json', undefined, null);
     expect(status).toBe(200);

@@ -61,7 +61,8 @@ describe('the secrets API', () => {
   it('refuses bad input in one line and changes nothing', async () => {
     const before = JSON.stringify([(await server.api('GET', '/api/secrets')).body, (await server.api('GET', '/api/repos/web/secrets/SCOPED')).body]);
     const bad: Array<[string, unknown, string]> = [
-      ['/api/secrets/DEPLOY_KEY', { value: 'short' }, 'value: a secret value is at least 6 characters'],
+      ['/api/secrets/DEPLOY_KEY', { value: 'short' }, 'value: a secret value has at least 6 characters (a shorter one would mask ordinary text in every log)'],
+      ['/api/repos/web/secrets/SCOPED', { value: 'short' }, 'value: a secret value has at least 6 characters (a shorter one would mask ordinary text in every log)'],
       ['/api/secrets/DEPLOY_KEY', { value: VALUE, events: ['merge'] }, 'events.0: an event is push, tag, pull_request, cron, manual or api'],
       ['/api/secrets/DEPLOY_KEY', { value: VALUE, branches: [] }, 'branches: give at least one branch glob, or leave the key out for any'],
       ['/api/secrets/DEPLOY_KEY', { value: VALUE, environments: [''] }, 'environments.0: a glob is not empty'],
