@@ -2,6 +2,7 @@
 // refuses ends failed at its claim, with the reason as its one log line, no retry spent and no
 // frame sent; the agent's slot goes to the next job in the same pass.
 import { describe, expect, it } from 'vitest';
+import { jobSecretValues } from '../../../server/queue/assignment.js';
 import { newRun, plan, plannedJob } from '../store/fixtures.js';
 import { queueFixture } from './queue-fixture.js';
 
@@ -52,5 +53,16 @@ describe('a scope-refused secret', () => {
     const [assignment] = fx.agent('a').link.jobs();
     expect(assignment!.env).not.toHaveProperty('DEPLOY_KEY');
     expect(fx.job(run.id, 'deploy')).toMatchObject({ status: 'running' });
+  });
+
+  it("masks a server-level secret in the server's pass, also when its values are read again from the store", () => {
+    const fx = queueFixture();
+    fx.store.secrets.setServerSecret('DEPLOY_KEY', VALUE, { branches: ['main'], events: null, environments: null });
+    fx.run(plannedJob('deploy', { secrets: ['DEPLOY_KEY'] }));
+    const agent = fx.agent('a');
+    const a = agent.link.jobs()[0]!;
+    fx.log(agent.link, a, 0, `in clear ${VALUE}`);
+    expect(fx.logText(a.jobId)).toBe('in clear ***\n');
+    expect(jobSecretValues(fx.store, a.jobId)).toEqual([VALUE]); // what a restarted server masks with
   });
 });
