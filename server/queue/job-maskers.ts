@@ -25,18 +25,27 @@ export interface JobMaskers {
 
 export function createJobMaskers(o: JobMaskersOptions): JobMaskers {
   const max = o.max ?? 4096;
-  const maskers = new Map<string, { jobId: number; masker: Masker }>();
-  const key = (jobId: number, attempt: number) => `${jobId}.${attempt}`;
+  // By job, then attempt: `forget` runs for every job that ends, and must not walk them all.
+  const byJob = new Map<number, Map<number, Masker>>();
+  let size = 0;
   const keep = (jobId: number, attempt: number, masker: Masker) => {
-    if (maskers.size >= max) maskers.delete(maskers.keys().next().value!);
-    maskers.set(key(jobId, attempt), { jobId, masker });
+    if (size >= max) {
+      const [oldest, attempts] = byJob.entries().next().value!;
+      size -= attempts.size;
+      byJob.delete(oldest);
+    }
+    let attempts = byJob.get(jobId);
+    if (!attempts) byJob.set(jobId, (attempts = new Map()));
+    if (!attempts.has(attempt)) size++;
+    attempts.set(attempt, masker);
     return masker;
   };
   return {
     remember: (jobId, attempt, values) => void keep(jobId, attempt, createMasker(values)),
-    maskerFor: (jobId, attempt) => maskers.get(key(jobId, attempt))?.masker ?? keep(jobId, attempt, createMasker(o.valuesOf(jobId))),
+    maskerFor: (jobId, attempt) => byJob.get(jobId)?.get(attempt) ?? keep(jobId, attempt, createMasker(o.valuesOf(jobId))),
     forget(jobId) {
-      for (const [k, entry] of maskers) if (entry.jobId === jobId) maskers.delete(k);
+      size -= byJob.get(jobId)?.size ?? 0;
+      byJob.delete(jobId);
     },
   };
 }
