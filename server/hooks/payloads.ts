@@ -8,6 +8,14 @@ import type { ForgeKind } from './verify.js';
 
 export type PullRequestAction = 'opened' | 'synchronize' | 'reopened' | 'closed';
 
+// Each forge's names for the pull-request actions kiln acts on. Looked up as own keys only: a
+// payload's `action` of "constructor" must not find Object.prototype's.
+const GITHUB_ACTIONS = new Map<string, PullRequestAction>([['opened', 'opened'], ['synchronize', 'synchronize'], ['reopened', 'reopened'], ['closed', 'closed']]);
+const GITEA_ACTIONS = new Map<string, PullRequestAction>([['opened', 'opened'], ['synchronized', 'synchronize'], ['reopened', 'reopened'], ['closed', 'closed']]);
+const BITBUCKET_ACTIONS = new Map<string, PullRequestAction>([
+  ['pullrequest:created', 'opened'], ['pullrequest:updated', 'synchronize'], ['pullrequest:fulfilled', 'closed'], ['pullrequest:rejected', 'closed'],
+]);
+
 export type HookEvent =
   | { kind: 'push'; ref: string; before: string | null; after: string }
   | { kind: 'tag'; ref: string; after: string }
@@ -125,7 +133,7 @@ export function parseDelivery(forge: ForgeKind, event: string, body: unknown): P
       if (event === 'pull_request') {
         const p = read(githubPull);
         if (failed(p)) return { ok: false, error: p.error };
-        const action = ({ opened: 'opened', synchronize: 'synchronize', reopened: 'reopened', closed: 'closed' } as const)[p.action as 'opened'];
+        const action = GITHUB_ACTIONS.get(p.action);
         if (!action) return ignored(`pull_request ${p.action}`);
         const pr = p.pull_request;
         return events({
@@ -172,7 +180,7 @@ export function parseDelivery(forge: ForgeKind, event: string, body: unknown): P
       if (event === 'pull_request') {
         const p = read(giteaPull);
         if (failed(p)) return { ok: false, error: p.error };
-        const action = ({ opened: 'opened', synchronized: 'synchronize', reopened: 'reopened', closed: 'closed' } as const)[p.action as 'opened'];
+        const action = GITEA_ACTIONS.get(p.action);
         if (!action) return ignored(`pull_request ${p.action}`);
         const pr = p.pull_request;
         return events({
@@ -194,7 +202,7 @@ export function parseDelivery(forge: ForgeKind, event: string, body: unknown): P
           return refUpdate(name(change.new), change.old?.target.hash ?? null, change.new.target.hash);
         }));
       }
-      const action = ({ 'pullrequest:created': 'opened', 'pullrequest:updated': 'synchronize', 'pullrequest:fulfilled': 'closed', 'pullrequest:rejected': 'closed' } as const)[event as 'pullrequest:created'];
+      const action = BITBUCKET_ACTIONS.get(event);
       if (action) {
         const p = read(bitbucketPull);
         if (failed(p)) return { ok: false, error: p.error };

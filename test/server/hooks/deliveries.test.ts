@@ -141,6 +141,14 @@ describe('webhook payloads', () => {
     expect(parseDelivery('github', 'issues', { action: 'opened' })).toEqual({ ok: true, events: [], ignored: 'issues events' });
   });
 
+  it("ignores a pull-request action it does not know, even one named like an object's own property", () => {
+    const opened = fixture('github', 'pr-opened').json as Record<string, unknown>;
+    for (const action of ['labeled', 'constructor', 'toString', '__proto__']) {
+      expect(parseDelivery('github', 'pull_request', { ...opened, action })).toEqual({ ok: true, events: [], ignored: `pull_request ${action}` });
+    }
+    expect(parseDelivery('bitbucket', 'constructor', fixture('bitbucket', 'pr-declined').json)).toMatchObject({ ok: true, events: [] });
+  });
+
   it('refuses, in one line, a body that is not the event its headers claim', () => {
     expect(parseDelivery('github', 'push', fixture('github', 'pr-opened').json)).toEqual({ ok: false, error: 'not a push event: ref: Invalid input: expected string, received undefined' });
     expect(parseDelivery('gitlab', 'Push Hook', { object_kind: 'push', ref: 'refs/heads/main', before: 'x', after: AFTER })).toEqual({ ok: false, error: 'not a Push Hook event: before: not a commit id' });
