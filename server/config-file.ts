@@ -7,6 +7,7 @@ import { formatPath } from '../shared/pipeline/paths.js';
 import { DURATION_PATTERN } from '../shared/pipeline/duration.js';
 import { JOB_NAME_PATTERN } from '../shared/pipeline/names.js';
 import { KilnError } from '../shared/errors.js';
+import { parseSize } from '../shared/size.js';
 import { REMOTE_URL, REMOTE_URL_RULE } from './git/remote-url.js';
 
 const duration = z.string().regex(DURATION_PATTERN, { error: 'expected a duration such as 30s or 2m' });
@@ -49,6 +50,9 @@ const repoSchema = z.union([
     cancel_superseded: z.boolean().optional(),
   }),
 ], { error: 'a repo is { name, path, cancel_superseded? } or { name, url, poll?, webhook_secret_env?, webhook?, credentials?, forge?, cancel_superseded? }' });
+const size = z.union([z.int().min(1), z.string().refine((text) => (parseSize(text) ?? 0) > 0)], {
+  error: 'expected a size such as 1GiB, 500MB or a number of bytes',
+});
 const fileSchema = z.strictObject({
   server: z.strictObject({
     host: z.string().optional(),
@@ -58,6 +62,10 @@ const fileSchema = z.strictObject({
     private: z.boolean().optional(),
     lease_timeout: duration.optional(),
     log_cap: z.int().min(1024).optional(),
+    artifact_max: size.optional(),
+    artifact_expire: duration.optional(),
+    cache_max: size.optional(),
+    protected_branches: z.array(z.string().min(1), { error: 'expected a list of branch globs' }).optional(),
   }).optional(),
   repos: z.array(repoSchema).optional(),
   pools: z.array(poolSchema).optional(),

@@ -6,6 +6,7 @@ import { resolve } from 'node:path';
 // kiln.yml's schema (zod) and parser (yaml) load only when there is a kiln.yml.
 import { parseDuration } from '../shared/pipeline/duration.js';
 import { KilnError } from '../shared/errors.js';
+import { parseSize } from '../shared/size.js';
 import type { ConfigFile } from './config-file.js';
 import type { RepoSettingsInput } from './store/repos.js';
 
@@ -45,6 +46,14 @@ export interface ServerConfig {
   dockerHost: string;
   leaseMs: number;
   logCapBytes: number;
+  /** Largest artifact archive the server takes (server.artifact_max, default 1 GiB). */
+  artifactMaxBytes: number;
+  /** How long an artifact without its own `expire` is kept (server.artifact_expire, default 30d). */
+  artifactExpireMs: number;
+  /** The caches' total size before least-recently-used entries go (server.cache_max, default 10 GiB). */
+  cacheMaxBytes: number;
+  /** Branch globs whose caches every run of the repo reads; null: the repo's default branch and release/*. */
+  protectedBranches: string[] | null;
   logLevel: string;
   configFile: string | null;
   cwd: string;
@@ -81,6 +90,10 @@ export async function loadServerConfig({ env, cwd, cpus }: LoadConfigOptions): P
     dockerHost: env.DOCKER_HOST || 'unix:///var/run/docker.sock',
     leaseMs: parseDuration(server.lease_timeout ?? '30s')!,
     logCapBytes: server.log_cap ?? 16 * 1024 * 1024,
+    artifactMaxBytes: server.artifact_max !== undefined ? parseSize(server.artifact_max)! : 1024 ** 3,
+    artifactExpireMs: parseDuration(server.artifact_expire ?? '30d')!,
+    cacheMaxBytes: server.cache_max !== undefined ? parseSize(server.cache_max)! : 10 * 1024 ** 3,
+    protectedBranches: server.protected_branches ?? null,
     logLevel: env.KILN_LOG_LEVEL ?? 'info',
     configFile,
     cwd,

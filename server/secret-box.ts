@@ -5,7 +5,7 @@
 // copied into another row does not open there.
 //
 //   sealed = "k1." base64url( iv (12 bytes) | tag (16 bytes) | ciphertext )
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHmac, randomBytes } from 'node:crypto';
 import { closeSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { KilnError } from '../shared/errors.js';
 
@@ -20,12 +20,15 @@ export interface SecretBox {
   seal(plain: string, context: string): string;
   /** The plain text; throws a KilnError when the value was not sealed with this key for this context. */
   open(sealed: string, context: string): string;
+  /** A key of 32 bytes for one purpose (e.g. `job-files`), derived from this one: never the key itself. */
+  derive(purpose: string): Buffer;
 }
 
 export function createSecretBox(key: Buffer, source: string): SecretBox {
   if (key.length !== KEY_BYTES) throw new KilnError('bad_input', `${source}: a secret key is ${KEY_BYTES} bytes, this one has ${key.length}`);
   return {
     source,
+    derive: (purpose) => createHmac('sha256', key).update(`kiln-derived-key\0${purpose}`).digest(),
     seal(plain, context) {
       const iv = randomBytes(IV_BYTES);
       const cipher = createCipheriv('aes-256-gcm', key, iv);

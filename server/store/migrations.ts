@@ -320,4 +320,41 @@ CREATE TABLE server_secrets (
 ) STRICT, WITHOUT ROWID;
 `;
 
-export const MIGRATIONS: readonly string[] = [V1, V2, V3, V4, V5, V6, V7, V8, V9, V10];
+// Artifacts and caches (issue 11). Their archives are files named by sha256 under
+// <data>/artifacts and <data>/caches; a row points at one, and several rows may share it.
+// An artifact belongs to its job (one per name, the latest attempt's); a cache entry to its
+// repo and trust scope: '' for protected branches (read by every run of the repo), else
+// 'branch:<name>', 'pr:<number>' or 'tag:<name>' (read by that scope only).
+const V11 = `
+CREATE TABLE artifacts (
+  id          INTEGER PRIMARY KEY,
+  job_id      INTEGER NOT NULL REFERENCES jobs(id) ON DELETE CASCADE,
+  run_id      INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+  attempt     INTEGER NOT NULL,
+  name        TEXT NOT NULL,
+  size        INTEGER NOT NULL,
+  sha256      TEXT NOT NULL,
+  created_at  INTEGER NOT NULL,
+  expires_at  INTEGER,
+  UNIQUE (job_id, name)
+) STRICT;
+CREATE INDEX artifacts_by_run ON artifacts (run_id);
+CREATE INDEX artifacts_by_digest ON artifacts (sha256);
+CREATE INDEX artifacts_expiry ON artifacts (expires_at) WHERE expires_at IS NOT NULL;
+CREATE TABLE caches (
+  id           INTEGER PRIMARY KEY,
+  repo_id      INTEGER NOT NULL REFERENCES repos(id) ON DELETE CASCADE,
+  scope        TEXT NOT NULL,
+  key          TEXT NOT NULL,
+  size         INTEGER NOT NULL,
+  sha256       TEXT NOT NULL,
+  job_id       INTEGER,
+  created_at   INTEGER NOT NULL,
+  last_used_at INTEGER NOT NULL,
+  UNIQUE (repo_id, scope, key)
+) STRICT;
+CREATE INDEX caches_lru ON caches (last_used_at);
+CREATE INDEX caches_by_digest ON caches (sha256);
+`;
+
+export const MIGRATIONS: readonly string[] = [V1, V2, V3, V4, V5, V6, V7, V8, V9, V10, V11];

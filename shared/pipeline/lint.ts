@@ -67,7 +67,8 @@ function lintNeeds(jobs: Dict, defaults: Dict, names: Map<string, string[]>, pro
     const needs = jobValue(raw, defaults, 'needs');
     const viaDefaults = !(isDict(raw) && 'needs' in raw);
     const targets: string[] = [];
-    asList(needs).forEach((need, i) => {
+    asList(needs).forEach((item, i) => {
+      const need = isDict(item) ? item.job : item;
       if (typeof need !== 'string' || need.includes('${{')) return;
       const path: PathSegment[] = viaDefaults ? ['defaults', 'needs'] : ['jobs', key, 'needs'];
       if (Array.isArray(needs)) path.push(i);

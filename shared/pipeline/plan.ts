@@ -20,8 +20,10 @@ export function planPipeline(input: PipelineInput): Plan {
     namesByKey.set(key, planned.map((j) => j.name));
     expanded.push(...planned);
   }
+  const expand = (names: string[]) => [...new Set(names.flatMap((need) => namesByKey.get(need) ?? [need]))];
   for (const job of expanded) {
-    job.needs = [...new Set(job.needs.flatMap((need) => namesByKey.get(need) ?? [need]))];
+    job.needs = expand(job.needs);
+    job.noArtifactsFrom = expand(job.noArtifactsFrom ?? []);
   }
   const { ordered, stages } = topologicalOrder(expanded);
   return { name: input.name ?? null, triggers: planTriggers(input.on), jobs: ordered, stages };
@@ -35,7 +37,8 @@ function planJob(key: string, matrix: MatrixValues | null, job: JobInput, pipeli
     name: matrixJobName(key, matrix),
     key,
     matrix,
-    needs: list(j.needs),
+    needs: needNames(j.needs),
+    noArtifactsFrom: needObjects(j.needs).filter((n) => n.artifacts === false).map((n) => n.job),
     runsOn: list(j['runs-on']),
     image: j.image ?? null,
     pull: j.pull ?? 'if-not-present',
@@ -52,8 +55,13 @@ function planJob(key: string, matrix: MatrixValues | null, job: JobInput, pipeli
     env: { ...pipelineEnv, ...envStrings(j.env) },
     secrets: j.secrets ?? [],
     steps: (j.steps ?? []).map(planStep),
-    cache: j.cache ? { key: j.cache.key, paths: j.cache.paths } : null,
-    artifacts: j.artifacts ? { paths: j.artifacts.paths, expireMs: j.artifacts.expire ? parseDuration(j.artifacts.expire) : null } : null,
+    cache: j.cache ? { key: j.cache.key, paths: j.cache.paths, restoreKeys: j.cache.restore_keys ?? [], policy: j.cache.policy ?? 'pull-push' } : null,
+    artifacts: j.artifacts ? {
+      name: j.artifacts.name ?? matrixJobName(key, matrix),
+      paths: j.artifacts.paths,
+      expireMs: j.artifacts.expire ? parseDuration(j.artifacts.expire) : null,
+      when: j.artifacts.when ?? 'on_success',
+    } : null,
     retry: j.retry ?? 0,
     timeoutMs: j.timeout ? parseDuration(j.timeout) : null,
     allowFailure: j.allow_failure ?? false,
@@ -63,6 +71,17 @@ function planJob(key: string, matrix: MatrixValues | null, job: JobInput, pipeli
     concurrency: j.concurrency ?? null,
     checkout: planCheckout(j.checkout),
   };
+}
+
+type NeedsInput = JobInput['needs'];
+
+function needObjects(needs: NeedsInput): Array<{ job: string; artifacts?: boolean }> {
+  const all = needs === undefined ? [] : typeof needs === 'string' ? [needs] : needs;
+  return all.map((n) => (typeof n === 'string' ? { job: n } : n));
+}
+
+function needNames(needs: NeedsInput): string[] {
+  return needObjects(needs).map((n) => n.job);
 }
 
 function planCheckout(checkout: JobInput['checkout']): PlannedCheckout {

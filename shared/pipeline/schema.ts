@@ -75,8 +75,17 @@ const service = z
   })
   .meta({ description: 'A sidecar container reachable from the steps by its name' });
 
+const need = z.union([
+  z.string({ error: 'expected a job name' }),
+  z.strictObject({
+    job: text('The job that must finish first'),
+    artifacts: flag('Unpack its artifacts into this job\'s workspace (default true)').optional(),
+  }, { error: 'expected a job name or {job, artifacts}' }),
+], { error: 'expected a job name or {job, artifacts}' });
+
 const jobShape = {
-  needs: strings('Jobs that must finish first'),
+  needs: z.union([z.string(), z.array(need)], { error: 'expected a job name or a list of them' })
+    .meta({ description: 'Jobs that must finish first; their artifacts are unpacked into the workspace unless `{job: NAME, artifacts: false}`' }),
   matrix: z
     .record(
       z.string().regex(ENV_NAME_PATTERN, { error: 'a matrix axis name is letters, digits and _' }),
@@ -92,11 +101,21 @@ const jobShape = {
   docker: z.enum(['dood', 'dind'], { error: 'expected dood or dind' }).meta({ description: 'dood: the host\'s Docker socket; dind: a private Docker daemon' }),
   env: envMap,
   secrets: z.array(z.string().regex(ENV_NAME_PATTERN, { error: 'a secret name is letters, digits and _' }), { error: 'expected a list of secret names' }).meta({ description: 'Secrets (the repo\'s, else the server\'s) injected as env vars and masked in logs, where their scopes allow; a refused one fails the job at start' }),
-  cache: z.strictObject({ key: text('Cache key'), paths: z.array(z.string(), { error: 'expected a list of paths' }) }),
+  cache: z.strictObject({
+    key: text('Cache key; may use ${{ hashFiles(\'glob\') }}'),
+    paths: z.array(z.string(), { error: 'expected a list of paths' }).meta({ description: 'Files and folders of the workspace to keep' }),
+    restore_keys: z.array(z.string(), { error: 'expected a list of key prefixes' })
+      .meta({ description: 'Without an exact hit, the newest cache whose key starts with one of these, in order' }).optional(),
+    policy: z.enum(['pull', 'push', 'pull-push'], { error: 'expected pull, push or pull-push' })
+      .meta({ description: 'pull: restore only; push: save only; pull-push (default): both' }).optional(),
+  }),
   steps: z.array(step, { error: 'expected a list of steps' }).min(1, { error: 'a job needs at least one step' }),
   artifacts: z.strictObject({
-    paths: z.array(z.string(), { error: 'expected a list of paths' }),
-    expire: duration('Delete after this long, e.g. 7d').optional(),
+    paths: z.array(z.string(), { error: 'expected a list of paths' }).meta({ description: 'Files, folders and globs of the workspace to keep' }),
+    expire: duration('Delete after this long, e.g. 7d (default 30d)').optional(),
+    when: z.enum(['on_success', 'on_failure', 'always'], { error: 'expected on_success, on_failure or always' })
+      .meta({ description: 'Upload after a successful job (default), a failed one, or always' }).optional(),
+    name: text('The artifact\'s name; default: the job\'s name').optional(),
   }),
   retry: count('Extra attempts after a failure or a lost agent'),
   timeout: timeout(`Stop the job after this long (at most ${MAX_TIMEOUT_TEXT})`),

@@ -41,6 +41,25 @@ export interface PlannedService {
   ports: number[];
 }
 
+export type CachePolicy = 'pull' | 'push' | 'pull-push';
+export type ArtifactsWhen = 'on_success' | 'on_failure' | 'always';
+
+export interface PlannedCache {
+  key: string;                          // may still hold `${{ hashFiles() }}` / `${{ env.X }}` (agent expands)
+  paths: string[];
+  /** Key prefixes tried in order without an exact hit; absent in plans stored before. */
+  restoreKeys?: string[];
+  policy?: CachePolicy;                 // absent: pull-push
+}
+
+export interface PlannedArtifacts {
+  /** Default: the job's name. Absent in plans stored before. */
+  name?: string;
+  paths: string[];
+  expireMs: number | null;              // null: the server's default
+  when?: ArtifactsWhen;                 // absent: on_success
+}
+
 export interface PlannedJob {
   name: string;                         // unique; `test (node=18)` after matrix expansion
   key: string;                          // the key under `jobs:` it came from
@@ -55,8 +74,10 @@ export interface PlannedJob {
   env: Record<string, string>;          // pipeline env layered with the job's
   secrets: string[];
   steps: PlannedStep[];
-  cache: { key: string; paths: string[] } | null;
-  artifacts: { paths: string[]; expireMs: number | null } | null;
+  cache: PlannedCache | null;
+  artifacts: PlannedArtifacts | null;
+  /** Needed jobs (planned names) whose artifacts are not unpacked (`{job, artifacts: false}`); absent in plans stored before. */
+  noArtifactsFrom?: string[];
   retry: number;
   timeoutMs: number | null;
   allowFailure: boolean;

@@ -45,8 +45,9 @@ const KNOWN_KEYS: Array<[RegExp, string[]]> = [
   [/\.steps\.\d+$/, ['name', 'run', 'env', 'timeout', 'continue_on_error', 'shell', 'when']],
   [/\.when$/, ['branch', 'event', 'status', 'paths']],
   [/\.services\.[^.]+$/, ['image', 'env', 'command', 'entrypoint', 'ports']],
-  [/\.cache$/, ['key', 'paths']],
-  [/\.artifacts$/, ['paths', 'expire']],
+  [/\.cache$/, ['key', 'paths', 'restore_keys', 'policy']],
+  [/\.artifacts$/, ['paths', 'expire', 'when', 'name']],
+  [/\.needs\.\d+$/, ['job', 'artifacts']],
 ];
 
 function schemaProblems(issue: z.core.$ZodIssue, doc: unknown): RawProblem[] {

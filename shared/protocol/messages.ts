@@ -42,6 +42,31 @@ export interface JobAssignment {
   env: Record<string, string>;  // KILN_* variables and secrets, layered under the job's own env
   secrets: string[];            // values to mask in the log
   logCapBytes: number;
+  /** Artifacts and caches over HTTP (docs/artifacts.md); absent from servers before them. */
+  files?: JobFiles;
+}
+
+/**
+ * What a job moves over HTTP, beside the WebSocket. `token` authenticates this job's transfers
+ * only (`Authorization: Bearer <token>` on `/api/jobs/:id/artifacts/:name`, `/api/jobs/:id/cache`,
+ * `/api/artifacts/:id`, `/api/caches/:id`); it is worth nothing once the job's lease ends.
+ */
+export interface JobFiles {
+  token: string;
+  /** The server refuses a larger artifact (`server.artifact_max`); the agent checks first. */
+  artifactMaxBytes: number;
+  /** The server refuses a larger cache archive (`server.cache_max`). */
+  cacheMaxBytes: number;
+  /** The artifacts of the jobs this one needs (minus `artifacts: false`), to unpack before the first step. */
+  artifacts: NeededArtifact[];
+}
+
+export interface NeededArtifact {
+  id: number;
+  job: string;      // the job that made it
+  name: string;
+  size: number;     // bytes of the archive (.tar.gz)
+  sha256: string;   // hex digest of the archive
 }
 
 export type ServerMessage =

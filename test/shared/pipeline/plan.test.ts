@@ -154,8 +154,8 @@ describe('planning a pipeline', () => {
     `).jobs[0]!;
     expect(job).toMatchObject({
       services: [{ name: 'db', image: 'postgres:16', env: { POSTGRES_PASSWORD: 'pw' }, command: null, entrypoint: null, ports: [5432] }],
-      cache: { key: 'npm', paths: ['.npm'] },
-      artifacts: { paths: ['coverage/'], expireMs: 7 * 86_400_000 },
+      cache: { key: 'npm', paths: ['.npm'], restoreKeys: [], policy: 'pull-push' },
+      artifacts: { name: 'deploy', paths: ['coverage/'], expireMs: 7 * 86_400_000, when: 'on_success' },
       secrets: ['DEPLOY_KEY'],
       environment: 'production',
       approval: true,
@@ -165,6 +165,34 @@ describe('planning a pipeline', () => {
       pull: 'if-not-present',
     });
     expect(job.steps[0]).toMatchObject({ continueOnError: true, shell: 'bash -e', when: { status: ['always'] } });
+  });
+
+  it('plans artifacts and caches with their defaults, and needs that opt out of artifacts', () => {
+    const plan = planOf(yaml`
+      jobs:
+        build:
+          matrix: { node: [18, 20] }
+          cache: { key: "npm-\${{ hashFiles('package-lock.json') }}", paths: [.npm], restore_keys: [npm-] }
+          artifacts: { paths: [dist/] }
+          steps: [{ run: make }]
+        lint:
+          artifacts: { name: report, paths: [report.xml], when: always, expire: 1h }
+          cache: { key: lint, paths: [.eslintcache], policy: pull }
+          steps: [{ run: make lint }]
+        test:
+          needs: [{ job: build, artifacts: false }, lint]
+          steps: [{ run: make test }]
+    `);
+    const byName = new Map(plan.jobs.map((j) => [j.name, j]));
+    expect(byName.get('build (node=18)')).toMatchObject({
+      artifacts: { name: 'build (node=18)', paths: ['dist/'], expireMs: null, when: 'on_success' },
+      cache: { key: "npm-\${{ hashFiles('package-lock.json') }}", paths: ['.npm'], restoreKeys: ['npm-'], policy: 'pull-push' },
+    });
+    expect(byName.get('lint')).toMatchObject({
+      artifacts: { name: 'report', when: 'always', expireMs: 3_600_000 },
+      cache: { restoreKeys: [], policy: 'pull' },
+    });
+    expect(byName.get('test')).toMatchObject({ needs: ['build (node=18)', 'build (node=20)', 'lint'], noArtifactsFrom: ['build (node=18)', 'build (node=20)'] });
   });
 
   it('splits a service command written as one string into words, as Compose does', () => {
