@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 
 const benches = [
   'idle-rss', 'run-latency', 'run-burst', 'trigger-path', 'fleet', 'dispatch-latency', 'throughput', 'log-ingest',
-  'agent-memory', 'checkout', 'bursty-day',
+  'agent-memory', 'checkout', 'bursty-day', 'cache-npm',
 ];
 const needDocker = ['container-overhead'];
 const dockerAnswers = spawnSync('docker', ['version'], { stdio: 'ignore' }).status === 0;

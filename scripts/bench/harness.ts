@@ -14,6 +14,7 @@ const ADMIN = 'bench-admin-token';
 const AGENT = 'bench-agent-token';
 /** The agent token the bench servers accept (for simulated agents). */
 export const AGENT_TOKEN = AGENT;
+export const ADMIN_TOKEN = ADMIN;
 const processes = new Set<ChildProcess>();
 const folders: string[] = [];
 const dataDirs: string[] = [];
