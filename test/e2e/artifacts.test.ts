@@ -1,0 +1,197 @@
+// End to end: artifacts between jobs on a real server and agent. A build job's output reaches
+// the job that needs it byte for byte (a symlink inside kept), downloads through the API match
+// their sha256 (whole and by Range), paths that leave the workspace fail their job with the
+// reason, an expired artifact is gone (row and file), and a server killed in the middle of an
+// upload keeps no half file while the agent sends the archive again.
+import { createHash } from 'node:crypto';
+import { existsSync, readdirSync, watch } from 'node:fs';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import * as tar from 'tar';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createRepo, isolateGit, makeTempDir, removeTempDirs, type TestRepo } from '../helpers/git.js';
+import { eventually, freePort, jobLog, killAll, runEnded, startAgent, startServer, type ServerProcess } from '../helpers/kiln.js';
+
+const sha256 = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
+
+const PIPELINE = (outside: string) => `jobs:
+  build:
+    steps:
+      - run: |
+          mkdir -p dist/sub
+          head -c 300000 /dev/urandom > dist/app.bin
+          echo "hello" > dist/sub/note.txt
+          ln -s app.bin dist/link
+          echo "built=$(sha256sum dist/app.bin | cut -c1-64)"
+    artifacts:
+      name: web-dist
+      paths: [dist/]
+      expire: 7d
+  test:
+    needs: [build]
+    steps:
+      - run: |
+          echo "got=$(sha256sum dist/app.bin | cut -c1-64)"
+          echo "link=$(readlink dist/link) note=$(cat dist/sub/note.txt)"
+  lint:
+    needs: [{ job: build, artifacts: false }]
+    steps:
+      - run: if [ -e dist ]; then echo "lint sees dist"; else echo "lint sees no dist"; fi
+  report:
+    steps:
+      - run: echo "report" > report.txt; exit 3
+    artifacts: { paths: [report.txt], when: on_failure, expire: 2s }
+    allow_failure: true
+  escape-dotdot:
+    steps: [{ run: "true" }]
+    artifacts: { paths: ["../outside.txt"] }
+    allow_failure: true
+  escape-absolute:
+    steps: [{ run: "true" }]
+    artifacts: { paths: [/etc/hostname] }
+    allow_failure: true
+  escape-symlink:
+    steps: [{ run: "mkdir -p out && ln -s /etc out/etc" }]
+    artifacts: { paths: [out/] }
+    allow_failure: true
+  escape-hardlink:
+    steps: [{ run: "mkdir -p out && ln ${outside} out/stolen" }]
+    artifacts: { paths: [out/] }
+    allow_failure: true
+`;
+
+let repo: TestRepo;
+let server: ServerProcess;
+let outside: string;
+
+beforeAll(async () => {
+  await isolateGit();
+  repo = await createRepo();
+  // A file on the agent's host, outside any workspace, that a step hard-links into its workspace.
+  outside = join(await makeTempDir('kiln-outside-'), 'host-secret.txt');
+  await writeFile(outside, 'not for artifacts\n');
+  await repo.commit({ 'pipeline.yml': PIPELINE(outside) });
+  server = await startServer({ repos: { web: repo.path } });
+  await startAgent(server);
+});
+afterAll(async () => {
+  await killAll();
+  await removeTempDirs();
+});
+
+const lineOf = async (jobId: number, prefix: string) => (await jobLog(server, jobId)).find((l) => l.startsWith(prefix)) ?? '(no line)';
+const jobNamed = (run: { jobs: Array<{ name: string; id: number; status: string; reason: string | null }> }, name: string) => run.jobs.find((j) => j.name === name)!;
+
+describe('artifacts', () => {
+  let run: any;
+
+  beforeAll(async () => {
+    const { body } = await server.api('POST', '/api/repos/web/runs', {});
+    run = await runEnded(server, body.id, 60_000);
+  }, 90_000);
+
+  it('reach the job that needs them byte for byte, a symlink kept as a symlink; artifacts: false opts out', async () => {
+    const build = jobNamed(run, 'build');
+    const test = jobNamed(run, 'test');
+    expect(build.status).toBe('success');
+    expect(test.status).toBe('success');
+    const built = (await lineOf(build.id, 'built=')).slice('built='.length);
+    expect(built).toMatch(/^[0-9a-f]{64}$/);
+    expect(await lineOf(test.id, 'got=')).toBe(`got=${built}`);
+    expect(await lineOf(test.id, 'link=')).toBe('link=app.bin note=hello');
+    expect((await jobLog(server, test.id)).some((l) => /^kiln: artifact "web-dist" from build: [\d.]+ (KiB|MiB|bytes) in [\d.]+ s$/.test(l))).toBe(true);
+    expect(await lineOf(jobNamed(run, 'lint').id, 'lint sees')).toBe('lint sees no dist');
+  });
+
+  it('are listed and downloaded through the API with their sha256, whole and by Range', async () => {
+    const build = jobNamed(run, 'build');
+    const { status, body } = await server.api('GET', `/api/jobs/${build.id}/artifacts`);
+    expect(status).toBe(200);
+    expect(body.artifacts).toEqual([expect.objectContaining({ name: 'web-dist', size: expect.any(Number), sha256: expect.stringMatching(/^[0-9a-f]{64}$/), expires_at: expect.any(String) })]);
+    const artifact = body.artifacts[0];
+    expect(Date.parse(artifact.expires_at) - Date.now()).toBeGreaterThan(6.9 * 86_400_000);
+    const whole = await fetch(`${server.url}/api/artifacts/${artifact.id}`);
+    expect(whole.status).toBe(200);
+    const bytes = Buffer.from(await whole.arrayBuffer());
+    expect(bytes.length).toBe(artifact.size);
+    expect(sha256(bytes)).toBe(artifact.sha256);
+    const part = await fetch(`${server.url}/api/artifacts/${artifact.id}`, { headers: { range: 'bytes=10-99' } });
+    expect(part.status).toBe(206);
+    expect(part.headers.get('content-range')).toBe(`bytes 10-99/${artifact.size}`);
+    expect(Buffer.from(await part.arrayBuffer())).toEqual(bytes.subarray(10, 100));
+    expect((await fetch(`${server.url}/api/artifacts/${artifact.id}`, { headers: { range: `bytes=${artifact.size + 10}-` } })).status).toBe(416);
+    // The archive holds the files as the job left them.
+    const dir = await makeTempDir('kiln-unpacked-');
+    await writeFile(join(dir, 'a.tar.gz'), bytes);
+    await mkdir(join(dir, 'x'));
+    await tar.x({ file: join(dir, 'a.tar.gz'), cwd: join(dir, 'x') });
+    expect(sha256(await readFile(join(dir, 'x', 'dist', 'app.bin')))).toBe((await lineOf(build.id, 'built=')).slice('built='.length));
+    const listed = await server.api('GET', `/api/runs/${run.id}/artifacts`);
+    expect(listed.body.artifacts.map((a: { name: string }) => a.name).sort()).toEqual(['report', 'web-dist']);
+  });
+
+  it('refuse paths that leave the workspace: the job fails with the reason, and nothing is stored', async () => {
+    for (const [name, why] of [
+      ['escape-dotdot', /\.\./],
+      ['escape-absolute', /absolute|\/etc\/hostname/],
+      ['escape-symlink', /symlink|symbolic link/],
+      ['escape-hardlink', /hard link/],
+    ] as const) {
+      const job = jobNamed(run, name);
+      expect(job.status, name).toBe('failed');
+      expect(job.reason, name).toMatch(why);
+      expect((await jobLog(server, job.id)).some((l) => l.startsWith('✖ artifact') && why.test(l)), name).toBe(true);
+      expect((await server.api('GET', `/api/jobs/${job.id}/artifacts`)).body.artifacts).toEqual([]);
+    }
+    expect(run.status).toBe('success'); // they allow failure: the run went on
+  });
+
+  it('are kept by `when`, and an expired one is gone with its file', async () => {
+    const report = jobNamed(run, 'report');
+    expect(report.status).toBe('failed');
+    const [artifact] = (await server.api('GET', `/api/jobs/${report.id}/artifacts`)).body.artifacts;
+    expect(artifact.name).toBe('report');
+    const file = join(server.dataDir, 'artifacts', 'sha256', artifact.sha256.slice(0, 2), artifact.sha256);
+    expect(existsSync(file)).toBe(true);
+    await eventually(async () => (await fetch(`${server.url}/api/artifacts/${artifact.id}`)).status === 404, 10_000, 'the artifact to expire');
+    // The sweeper runs at start: a restart removes the row and the file at once.
+    await server.kill('SIGTERM');
+    server = await startServer({ port: server.port, dataDir: server.dataDir, repos: { web: repo.path } });
+    await eventually(() => !existsSync(file), 10_000, 'the expired file to be deleted');
+    expect((await server.api('GET', `/api/jobs/${report.id}/artifacts`)).body.artifacts).toEqual([]);
+    await startAgent(server);
+  }, 30_000);
+});
+
+describe('an upload cut by a server restart', () => {
+  it('leaves no half file, and the agent sends the archive again', async () => {
+    const big = await createRepo();
+    await big.commit({ 'pipeline.yml': `jobs:\n  big:\n    steps:\n      - run: head -c 60000000 /dev/urandom > big.bin; sha256sum big.bin | cut -c1-64 > big.sum\n    artifacts: { paths: [big.bin, big.sum] }\n` });
+    const port = await freePort();
+    let kiln = await startServer({ port, repos: { big: big.path } });
+    await startAgent(kiln);
+    const tmp = join(kiln.dataDir, 'artifacts', 'tmp');
+    const partialSeen = new Promise<void>((resolve) => {
+      const watcher = watch(tmp, () => {
+        if (readdirSync(tmp).length > 0) {
+          watcher.close();
+          resolve();
+        }
+      });
+    });
+    const { body } = await kiln.api('POST', '/api/repos/big/runs', {});
+    await partialSeen;
+    await kiln.kill('SIGKILL');
+    kiln = await startServer({ port, dataDir: kiln.dataDir, repos: { big: big.path } });
+    const ended = await runEnded(kiln, body.id, 90_000);
+    expect(ended.status).toBe('success');
+    expect(readdirSync(tmp)).toEqual([]);
+    const [artifact] = (await kiln.api('GET', `/api/jobs/${ended.jobs[0].id}/artifacts`)).body.artifacts;
+    const bytes = Buffer.from(await (await fetch(`${kiln.url}/api/artifacts/${artifact.id}`)).arrayBuffer());
+    expect(sha256(bytes)).toBe(artifact.sha256);
+    const dir = await makeTempDir('kiln-big-');
+    await writeFile(join(dir, 'a.tgz'), bytes);
+    await tar.x({ file: join(dir, 'a.tgz'), cwd: dir });
+    expect(sha256(await readFile(join(dir, 'big.bin')))).toBe((await readFile(join(dir, 'big.sum'), 'utf8')).trim());
+  }, 120_000);
+});
