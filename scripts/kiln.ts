@@ -13,6 +13,7 @@ const COMMANDS: Record<string, Command> = {
   validate: { summary: 'check a pipeline.yml offline', load: () => import('./cli/validate.js') },
   trigger: { summary: 'start a run of a repo through the server', load: () => import('./cli/trigger.js') },
   logs: { summary: "print a run's or a job's log (--follow to stream)", load: () => import('./cli/logs.js') },
+  artifacts: { summary: "list a run's artifacts, or download them (--download DIR)", load: () => import('./cli/artifacts.js') },
   status: { summary: 'repos and their last runs', load: () => import('./cli/status.js') },
   schema: { summary: 'print the JSON Schema of pipeline.yml', load: () => import('./cli/schema.js') },
   agent: { summary: 'connect to a server and run its jobs', load: () => import('./cli/agent.js') },

@@ -3,14 +3,18 @@
 // their sha256 (whole and by Range), paths that leave the workspace fail their job with the
 // reason, an expired artifact is gone (row and file), and a server killed in the middle of an
 // upload keeps no half file while the agent sends the archive again.
+import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, watch } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import * as tar from 'tar';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRepo, isolateGit, makeTempDir, removeTempDirs, type TestRepo } from '../helpers/git.js';
-import { eventually, freePort, jobLog, killAll, runEnded, startAgent, startServer, type ServerProcess } from '../helpers/kiln.js';
+import { ADMIN_TOKEN, KILN, eventually, freePort, jobLog, killAll, runEnded, startAgent, startServer, type ServerProcess } from '../helpers/kiln.js';
+
+const exec = promisify(execFile);
 
 const sha256 = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
 
@@ -128,6 +132,20 @@ describe('artifacts', () => {
     expect(sha256(await readFile(join(dir, 'x', 'dist', 'app.bin')))).toBe((await lineOf(build.id, 'built=')).slice('built='.length));
     const listed = await server.api('GET', `/api/runs/${run.id}/artifacts`);
     expect(listed.body.artifacts.map((a: { name: string }) => a.name).sort()).toEqual(['report', 'web-dist']);
+  });
+
+  it('are listed and downloaded by `kiln artifacts`, checked and unpacked', async () => {
+    const env = { ...process.env, KILN_SERVER: server.url, KILN_TOKEN: ADMIN_TOKEN };
+    const list = await exec(process.execPath, [KILN, 'artifacts', `${run.id}/build`], { env });
+    expect(list.stdout).toMatch(/^NAME\s+JOB\s+SIZE\s+SHA256\s+EXPIRES\nweb-dist\s+build\s+[\d.]+ KiB\s+[0-9a-f]{16}\s+\d{4}-/);
+    const dir = await makeTempDir('kiln-download-');
+    const got = await exec(process.execPath, [KILN, 'artifacts', `web#${run.number}`, '--download', dir], { env });
+    expect(got.stdout).toContain(`web-dist: `);
+    const built = (await lineOf(jobNamed(run, 'build').id, 'built=')).slice('built='.length);
+    expect(sha256(await readFile(join(dir, 'web-dist', 'dist', 'app.bin')))).toBe(built);
+    expect(await readFile(join(dir, 'report', 'report.txt'), 'utf8')).toBe('report\n');
+    const missing = await exec(process.execPath, [KILN, 'artifacts', `${run.id}/nope`], { env }).catch((error: { stderr: string; code: number }) => error);
+    expect(missing).toMatchObject({ code: 1, stderr: expect.stringContaining('has no job named "nope"') });
   });
 
   it('refuse paths that leave the workspace: the job fails with the reason, and nothing is stored', async () => {
