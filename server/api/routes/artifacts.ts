@@ -34,6 +34,17 @@ export function createArtifactRoutes(options: ApiOptions & { files: JobFilesOpti
   const app = new Hono();
 
   app.put('/api/jobs/:id/artifacts/:name', async (c) => {
+    try {
+      return await receive(c);
+    } catch (error) {
+      // Why close: the rest of a refused body (up to artifact_max, or a length announced over
+      // it) would otherwise be read before the connection could carry another request.
+      c.header('connection', 'close');
+      throw error;
+    }
+  });
+
+  const receive = async (c: Context) => {
     const jobId = idParam(c);
     requireTransferToken(c, store, files.transfer, jobId);
     const name = param(c, 'name');
@@ -62,7 +73,7 @@ export function createArtifactRoutes(options: ApiOptions & { files: JobFilesOpti
     }));
     logger.info({ runId: job.runId, jobId, artifact: name, size: formatSize(stored.size) }, 'artifact stored');
     return c.json({ artifact: artifactView(artifact) }, 201);
-  });
+  };
 
   app.get('/api/jobs/:id/artifacts', (c) => {
     const jobId = idParam(c);
