@@ -32,8 +32,8 @@ export interface BlobDownload {
   what: string;
 }
 
-/** Streams the blob (never read whole into memory); a file gone from disk is a 404. */
-export async function blobResponse(blobs: BlobStore, range: string | undefined, d: BlobDownload): Promise<Response> {
+/** Streams the blob (never read whole into memory); a file gone from disk is a 404. HEAD: the headers only. */
+export async function blobResponse(blobs: BlobStore, method: string, range: string | undefined, d: BlobDownload): Promise<Response> {
   // Opened first: a sweeper that removes the file afterwards does not cut the answer short.
   const file = await open(blobs.path(d.sha256), 'r').catch((error: NodeJS.ErrnoException) => {
     if (error.code === 'ENOENT') throw new KilnError('not_found', `the file of ${d.what} is gone`);
@@ -63,7 +63,7 @@ export async function blobResponse(blobs: BlobStore, range: string | undefined, 
   const { start, end } = wanted === 'whole' ? { start: 0, end: size - 1 } : wanted;
   headers['content-length'] = String(end - start + 1);
   if (wanted !== 'whole') headers['content-range'] = `bytes ${start}-${end}/${size}`;
-  const body = size === 0 ? null : Readable.toWeb(file.createReadStream({ start, end, autoClose: true })) as ReadableStream;
+  const body = size === 0 || method === 'HEAD' ? null : Readable.toWeb(file.createReadStream({ start, end, autoClose: true })) as ReadableStream;
   if (body === null) await file.close();
   return new Response(body, { status: wanted === 'whole' ? 200 : 206, headers });
 }

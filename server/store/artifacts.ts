@@ -26,8 +26,8 @@ export interface NewArtifact {
   name: string;
   size: number;
   sha256: string;
-  /** ms since epoch; null: never. */
-  expiresAtMs: number | null;
+  /** Kept this long from now (the row's created_at); null: until its run goes. */
+  expireMs: number | null;
 }
 
 /** Times are ms since epoch. */
@@ -84,7 +84,8 @@ export function createArtifactStore(db: Sqlite, clock: Clock): ArtifactStore {
   };
   return {
     recordArtifact(a) {
-      const { id } = stmt.upsert.get(a.jobId, a.runId, a.attempt, a.name, a.size, a.sha256, clock.now(), a.expiresAtMs)!;
+      const now = clock.now();
+      const { id } = stmt.upsert.get(a.jobId, a.runId, a.attempt, a.name, a.size, a.sha256, now, a.expireMs === null ? null : now + a.expireMs)!;
       return toArtifact(stmt.one.get(id)!);
     },
     getArtifact: (id) => {

@@ -69,7 +69,7 @@ export function createArtifactRoutes(options: ApiOptions & { files: JobFilesOpti
     const job = store.jobs.getJob(jobId)!;
     const expireMs = job.plan.artifacts?.expireMs ?? files.artifactExpireMs;
     const artifact = store.transaction(() => store.artifacts.recordArtifact({
-      jobId, runId: job.runId, attempt: job.attempt, name, size: stored.size, sha256: stored.sha256, expiresAtMs: Date.now() + expireMs,
+      jobId, runId: job.runId, attempt: job.attempt, name, size: stored.size, sha256: stored.sha256, expireMs,
     }));
     logger.info({ runId: job.runId, jobId, artifact: name, size: formatSize(stored.size) }, 'artifact stored');
     return c.json({ artifact: artifactView(artifact) }, 201);
@@ -92,7 +92,7 @@ export function createArtifactRoutes(options: ApiOptions & { files: JobFilesOpti
     const artifact = store.artifacts.getArtifact(id);
     if (!artifact) throw new KilnError('not_found', `no artifact ${id}`);
     mayDownload(c, options, artifact);
-    return blobResponse(files.artifacts, c.req.header('range'), { sha256: artifact.sha256, filename: `${artifact.name}.tar.gz`, what: `artifact ${id}` });
+    return blobResponse(files.artifacts, c.req.method, c.req.header('range'), { sha256: artifact.sha256, filename: `${artifact.name}.tar.gz`, what: `artifact ${id}` });
   });
   return app;
 }

@@ -19,8 +19,8 @@ async function fixture() {
   const run = store.runs.createRun(newRun(repo.id, { plan: plan(plannedJob('build'), plannedJob('docs')) }));
   const [build, docs] = store.runs.getRun(run.id)!.jobs;
   const put = async (text: string) => blobs.put(Readable.from([Buffer.from(text)]), { sha256: sha256(text), maxBytes: 1024, what: 'test', limitName: 'limit' });
-  const record = (jobId: number, name: string, blob: { sha256: string; size: number }, expiresAtMs: number | null) =>
-    store.artifacts.recordArtifact({ jobId, runId: run.id, attempt: 1, name, size: blob.size, sha256: blob.sha256, expiresAtMs });
+  const record = (jobId: number, name: string, blob: { sha256: string; size: number }, expireMs: number | null) =>
+    store.artifacts.recordArtifact({ jobId, runId: run.id, attempt: 1, name, size: blob.size, sha256: blob.sha256, expireMs });
   const sweeper = createArtifactSweeper({ store, blobs, logger: pino({ level: 'silent' }), now: clock.now });
   return { store, clock, blobs, repo, build: build!, docs: docs!, put, record, sweeper };
 }
@@ -30,9 +30,9 @@ describe('the artifact sweeper', () => {
     const f = await fixture();
     const shared = await f.put('shared bytes');
     const own = await f.put('own bytes');
-    const expired = f.record(f.build.id, 'dist', shared, f.clock.now() + HOUR);
-    const alsoExpired = f.record(f.build.id, 'report', own, f.clock.now() + HOUR);
-    const kept = f.record(f.docs.id, 'site', shared, f.clock.now() + 48 * HOUR);
+    const expired = f.record(f.build.id, 'dist', shared, HOUR);
+    const alsoExpired = f.record(f.build.id, 'report', own, HOUR);
+    const kept = f.record(f.docs.id, 'site', shared, 48 * HOUR);
     const forever = f.record(f.docs.id, 'forever', own, null);
     f.store.artifacts.deleteArtifact(forever.id);
 

@@ -9,15 +9,15 @@ function fixture() {
   const repo = store.repos.addRepo({ name: 'web', path: '/srv/git/web' });
   const run = store.runs.createRun(newRun(repo.id, { plan: plan(plannedJob('build'), plannedJob('test')) }));
   const [build, test] = store.runs.getRun(run.id)!.jobs;
-  const record = (jobId: number, name: string, sha: string, expiresAtMs: number | null = null, attempt = 1) =>
-    store.artifacts.recordArtifact({ jobId, runId: run.id, attempt, name, size: 3, sha256: sha, expiresAtMs });
+  const record = (jobId: number, name: string, sha: string, expireMs: number | null = null, attempt = 1) =>
+    store.artifacts.recordArtifact({ jobId, runId: run.id, attempt, name, size: 3, sha256: sha, expireMs });
   return { store, clock, repo, run, build: build!, test: test!, record };
 }
 
 describe('the artifact store', () => {
   it('records an artifact with its job\'s name and ISO times', () => {
     const f = fixture();
-    expect(f.record(f.build.id, 'dist', digest('a'), T0 + 1000)).toEqual({
+    expect(f.record(f.build.id, 'dist', digest('a'), 1000)).toEqual({
       id: expect.any(Number), jobId: f.build.id, runId: f.run.id, job: 'build', attempt: 1, name: 'dist', size: 3,
       sha256: digest('a'), createdAt: new Date(T0).toISOString(), expiresAt: new Date(T0 + 1000).toISOString(),
     });
@@ -38,7 +38,7 @@ describe('the artifact store', () => {
     const f = fixture();
     const report = f.record(f.test.id, 'report', digest('c'));
     const dist = f.record(f.build.id, 'dist', digest('a'));
-    const docs = f.record(f.build.id, 'docs', digest('b'), T0 + 10);
+    const docs = f.record(f.build.id, 'docs', digest('b'), 10);
     expect(f.store.artifacts.listRunArtifacts(f.run.id)).toEqual([dist, docs, report]);
     expect(f.store.artifacts.listJobArtifacts(f.test.id)).toEqual([report]);
     expect(f.store.artifacts.listNeededArtifacts(f.run.id, ['build'], T0)).toEqual([dist, docs]);
@@ -49,8 +49,8 @@ describe('the artifact store', () => {
 
   it('lists the expired (expires_at ≤ now, oldest first), deletes, and forgets with the run', () => {
     const f = fixture();
-    const later = f.record(f.build.id, 'b', digest('b'), T0 + 20);
-    const sooner = f.record(f.build.id, 'a', digest('a'), T0 + 10);
+    const later = f.record(f.build.id, 'b', digest('b'), 20);
+    const sooner = f.record(f.build.id, 'a', digest('a'), 10);
     f.record(f.test.id, 'kept', digest('c'));
     expect(f.store.artifacts.listExpiredArtifacts(T0 + 9)).toEqual([]);
     expect(f.store.artifacts.listExpiredArtifacts(T0 + 20)).toEqual([sooner, later]);
