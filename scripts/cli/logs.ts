@@ -34,7 +34,8 @@ export async function main(argv: string[]): Promise<number> {
   return 0;
 }
 
-async function findRun(options: ClientOptions, ref: string): Promise<RunJson> {
+/** A run by id or REPO#NUMBER, with its jobs. */
+export async function findRun(options: ClientOptions, ref: string): Promise<RunJson> {
   const hash = ref.indexOf('#');
   if (hash === -1) {
     if (!/^\d+$/.test(ref)) throw new ClientError(`"${ref}" is not a run id or REPO#NUMBER`);
