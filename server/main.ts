@@ -17,7 +17,7 @@ import { createApi } from './api/app.js';
 import { createEventsSocket } from './api/events-socket.js';
 import { createDashboard } from './dashboard/index.js';
 import { bearer, ensureTokens, registerTokens, tokenKind } from './auth.js';
-import { loadSecretBox } from './secret-box.js';
+import { loadSecretBox, type SecretBox } from './secret-box.js';
 import type { ServerConfig } from './config.js';
 import { createEventBus } from './events.js';
 import { createArtifactSweeper } from './files/artifact-sweeper.js';
@@ -57,7 +57,7 @@ export async function startServer(config: ServerConfig, { logger, kilnScript }: 
   store.leases.extendLeases(Date.now(), config.leaseMs);
   for (const agent of store.agents.listAgents()) store.agents.setAgentStatus(agent.id, 'offline');
   // Sealed values need their key: a data folder that has some and no key file stops the start.
-  let box: ReturnType<typeof loadSecretBox>;
+  let box: SecretBox;
   try {
     box = loadSecretBox(config.secretKeyFile
       ? { file: config.secretKeyFile, mayCreate: false, describe: `KILN_SECRET_KEY_FILE (${config.secretKeyFile})` }

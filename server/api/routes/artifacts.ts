@@ -61,7 +61,7 @@ export function createArtifactRoutes(options: ApiOptions & { files: JobFilesOpti
     const stored = await files.artifacts.put(body, { sha256, maxBytes: files.artifactMaxBytes, what, limitName: 'server.artifact_max' })
       .catch((error: unknown) => {
         if (error instanceof KilnError) throw error;
-        throw new KilnError('bad_input', `${what}: the upload ended before its end`, { cause: error });
+        throw new KilnError('bad_input', `${what}: the upload was cut off (${error instanceof Error ? error.message : String(error)})`, { cause: error });
       });
     // The lease may have ended while the body came in: such an upload is not recorded (its
     // file, referred to by no row, goes at the next sweep).

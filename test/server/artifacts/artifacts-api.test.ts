@@ -2,8 +2,10 @@
 // downloads with ranges; every refusal answers one JSON line and leaves nothing behind.
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { eventually } from '../../helpers/kiln.js';
 import { plannedJob } from '../store/fixtures.js';
 import { ADMIN, AGENT, dataDir, http, rawHead, sha256, startKiln, upload } from './fixture.js';
 
@@ -112,6 +114,20 @@ describe('artifact uploads and downloads', () => {
     expect(announced).toMatch(/\r\nconnection: close\r\n/i);
     // At the limit it is taken.
     expect((await upload(k.url, jobId, 'dist', big.subarray(0, 1024), token)).status).toBe(201);
+  });
+
+  it('keeps nothing of an upload whose connection is cut off in the middle', async () => {
+    const k = await startKiln();
+    const { jobId, token } = k.claim(k.run(plannedJob('build')).id, 'build');
+    const socket = connect(k.server.port, '127.0.0.1');
+    await new Promise((resolve) => socket.once('connect', resolve));
+    socket.write([`PUT /api/jobs/${jobId}/artifacts/dist HTTP/1.1`, 'Host: kiln', `Authorization: Bearer ${token}`, `X-Kiln-Sha256: ${sha256('x')}`, 'Content-Length: 100000', '', 'first bytes'].join('\r\n'));
+    await eventually(() => files(k.data, 'tmp').length === 1, 5000, 'the upload under way');
+    socket.destroy();
+    await eventually(() => files(k.data, 'tmp').length === 0, 5000, 'the partial file removed');
+    expect(files(k.data, 'sha256')).toEqual([]);
+    expect(k.store.artifacts.listJobArtifacts(jobId)).toEqual([]);
+    expect((await http(k.url, 'GET', '/healthz')).status).toBe(200);
   });
 
   it('takes an archive larger than the API body limit of 1 MiB', async () => {
