@@ -23,7 +23,6 @@ export function artifactView(a: Artifact) {
 /** 1–200 characters, no path separators, NUL or control characters, not `.` or `..`. */
 export function artifactNameProblem(name: string): string | null {
   if (name.length === 0 || name.length > 200) return 'an artifact name is 1 to 200 characters';
-  // eslint-disable-next-line no-control-regex
   if (/[/\\\x00-\x1f\x7f]/.test(name)) return 'an artifact name has no /, \\ or control characters';
   if (name === '.' || name === '..') return `an artifact may not be named ${name}`;
   return null;
