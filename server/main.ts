@@ -17,9 +17,13 @@ import { createApi } from './api/app.js';
 import { createEventsSocket } from './api/events-socket.js';
 import { createDashboard } from './dashboard/index.js';
 import { bearer, ensureTokens, registerTokens, tokenKind } from './auth.js';
-import { loadSecretBox } from './secret-box.js';
+import { loadSecretBox, type SecretBox } from './secret-box.js';
 import type { ServerConfig } from './config.js';
 import { createEventBus } from './events.js';
+import { createArtifactSweeper } from './files/artifact-sweeper.js';
+import { createBlobStore } from './files/blob-store.js';
+import type { JobFilesOptions } from './files/job-files.js';
+import { createTransferTokens } from './files/transfer-token.js';
 import { createGitHttpBackend, requestToken } from './git/http-backend.js';
 import { createStatusSender } from './forge/outbox.js';
 import { createMirrors } from './git/mirror.js';
@@ -53,14 +57,29 @@ export async function startServer(config: ServerConfig, { logger, kilnScript }: 
   store.leases.extendLeases(Date.now(), config.leaseMs);
   for (const agent of store.agents.listAgents()) store.agents.setAgentStatus(agent.id, 'offline');
   // Sealed values need their key: a data folder that has some and no key file stops the start.
+  let box: SecretBox;
   try {
-    store.sealing.unlock(loadSecretBox(config.secretKeyFile
+    box = loadSecretBox(config.secretKeyFile
       ? { file: config.secretKeyFile, mayCreate: false, describe: `KILN_SECRET_KEY_FILE (${config.secretKeyFile})` }
-      : { file: join(config.dataDir, 'secret.key'), mayCreate: !store.sealing.hasSealedValues() }));
+      : { file: join(config.dataDir, 'secret.key'), mayCreate: !store.sealing.hasSealedValues() });
+    store.sealing.unlock(box);
   } catch (error) {
     store.close();
     throw error;
   }
+  // Artifacts and caches (notes/files-contract.md): archives on disk by digest, and per-job
+  // transfer tokens keyed by this server's secret.
+  const files: JobFilesOptions = {
+    transfer: createTransferTokens(box.derive('job-files')),
+    artifacts: createBlobStore(join(config.dataDir, 'artifacts')),
+    caches: createBlobStore(join(config.dataDir, 'caches')),
+    artifactMaxBytes: config.artifactMaxBytes,
+    artifactExpireMs: config.artifactExpireMs,
+    cacheMaxBytes: config.cacheMaxBytes,
+    protectedBranches: config.protectedBranches,
+  };
+  const partials = { artifacts: files.artifacts.discardPartials(), caches: files.caches.discardPartials() };
+  if (partials.artifacts + partials.caches > 0) logger.info(partials, 'partial uploads discarded');
   const tokens = ensureTokens(config.dataDir, { admin: config.adminToken, agent: config.agentToken });
   registerTokens(store, tokens);
   const kind = (token: string | null) => tokenKind(store, token);
@@ -87,7 +106,9 @@ export async function startServer(config: ServerConfig, { logger, kilnScript }: 
 
   const queue = createJobQueue({
     store, bus, logger: logger.child({ part: 'queue' }), leaseMs: config.leaseMs, logCapBytes: config.logCapBytes, serverUrl: url, tickMs,
+    files: { issueFilesToken: files.transfer.issue, artifactMaxBytes: files.artifactMaxBytes, cacheMaxBytes: files.cacheMaxBytes },
   });
+  const sweeper = createArtifactSweeper({ store, blobs: files.artifacts, logger: logger.child({ part: 'artifacts' }) });
   const hub = createHub({
     queue, logger: logger.child({ part: 'hub' }), pingMs: tickMs,
     authorize: (token) => ['agent', 'admin'].includes(kind(token) ?? ''),
@@ -120,7 +141,7 @@ export async function startServer(config: ServerConfig, { logger, kilnScript }: 
     authorize: (request) => ['agent', 'admin'].includes(kind(requestToken(request)) ?? ''),
     logger,
   }));
-  app.route('/', createApi({ store, bus, service, logger, tokenKind: kind, private: config.private }));
+  app.route('/', createApi({ store, bus, service, logger, tokenKind: kind, private: config.private, files }));
   const dashboard = createDashboard({ store, service, bus, logger: logger.child({ part: 'dashboard' }), tokenKind: kind, private: config.private });
   app.route('/', dashboard.app);
   const events = createEventsSocket({
@@ -151,6 +172,7 @@ export async function startServer(config: ServerConfig, { logger, kilnScript }: 
   statuses.start();
   hub.start();
   dashboard.start();
+  sweeper.start();
   // The embedded `local` pool's agents run on this host: they can take image jobs when its
   // Docker engine answers (configured pools list `docker` in their labels themselves). The
   // pools start once that is known, without holding up the server's start.
@@ -164,6 +186,7 @@ export async function startServer(config: ServerConfig, { logger, kilnScript }: 
   return {
     url: url(), port, store, service,
     stop: () => (stopping ??= (async () => {
+      await sweeper.stop();
       dashboard.stop();
       await poolsStarted;
       await pools.stop();

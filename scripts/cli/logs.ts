@@ -34,6 +34,7 @@ export async function main(argv: string[]): Promise<number> {
   return 0;
 }
 
+/** A run by id or REPO#NUMBER, with its jobs. */
 export async function findRun(options: ClientOptions, ref: string): Promise<RunJson> {
   const hash = ref.indexOf('#');
   if (hash === -1) {

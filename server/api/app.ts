@@ -3,7 +3,9 @@
 // The routes live in routes/<noun>.ts (full paths, mounted at '/'); the plumbing in http.ts.
 import { Hono } from 'hono';
 import { errorAnswer, limitBody, notFoundAnswer, requireAnyToken, type ApiOptions } from './http.js';
+import { isUpload } from '../files/job-files.js';
 import { createAgentRoutes } from './routes/agents.js';
+import { createArtifactRoutes } from './routes/artifacts.js';
 import { createHookRoutes } from './routes/hooks.js';
 import { createJobRoutes } from './routes/jobs.js';
 import { createMetaRoutes } from './routes/meta.js';
@@ -23,8 +25,10 @@ export function createApi(options: ApiOptions): Hono {
   const apiLimit = limitBody(1024 * 1024, (c) => c.json({ error: 'the body is larger than 1 MiB' }, 413));
   // Forges send large pushes (GitHub caps its payloads at 25 MiB).
   const hookLimit = limitBody(25 * 1024 * 1024, (c) => c.json({ error: 'the body is larger than 25 MiB' }, 413));
-  app.use('*', (c, next) => (c.req.path.startsWith('/hooks/') ? hookLimit(c, next) : apiLimit(c, next)));
-  if (options.private) app.use('/api/*', requireAnyToken(options.tokenKind));
+  // Artifact and cache uploads stream to disk under their own limits (the routes check them).
+  app.use('*', (c, next) => (c.req.path.startsWith('/hooks/') ? hookLimit(c, next)
+    : options.files && isUpload(c.req.method, c.req.path) ? next() : apiLimit(c, next)));
+  if (options.private) app.use('/api/*', requireAnyToken(options));
 
   app.route('/', createMetaRoutes(options));
   app.route('/', createRepoRoutes(options));
@@ -33,5 +37,6 @@ export function createApi(options: ApiOptions): Hono {
   app.route('/', createJobRoutes(options));
   app.route('/', createAgentRoutes(options));
   app.route('/', createHookRoutes(options));
+  if (options.files) app.route('/', createArtifactRoutes({ ...options, files: options.files }));
   return app;
 }

@@ -9,6 +9,7 @@ import type { EventBus } from '../events.js';
 import type { KilnService } from '../service.js';
 import type { Repo, Store } from '../store/index.js';
 import { bearer } from '../auth.js';
+import { opensToTransferToken, transferJob, type JobFilesOptions } from '../files/job-files.js';
 
 export interface ApiOptions {
   store: Store;
@@ -18,6 +19,8 @@ export interface ApiOptions {
   /** The kind of a presented bearer token, or null. */
   tokenKind(token: string | null): 'admin' | 'agent' | 'user' | null;
   private: boolean;
+  /** Artifacts and caches (server/files/); absent: their routes are not served. */
+  files?: JobFilesOptions;
 }
 
 const STATUS: Record<ErrorCode, 400 | 401 | 403 | 404 | 409 | 413 | 500> = {
@@ -67,10 +70,15 @@ export function limitBody(maxBytes: number, tooLarge: (c: Context) => Response |
   };
 }
 
-/** On a private server every /api/* route needs some known token. */
-export function requireAnyToken(tokenKind: ApiOptions['tokenKind']): MiddlewareHandler {
+/**
+ * On a private server every /api/* route needs some known token. A job's transfer token
+ * (server/files/) counts only on the routes it opens; they check whose it is.
+ */
+export function requireAnyToken({ tokenKind, store, files }: Pick<ApiOptions, 'tokenKind' | 'store' | 'files'>): MiddlewareHandler {
   return async (c, next) => {
-    if (tokenKind(bearerToken(c)) === null) throw new KilnError('unauthorized', 'this server is private: send a token');
+    const known = tokenKind(bearerToken(c)) !== null
+      || (files !== undefined && opensToTransferToken(c.req.method, c.req.path) && transferJob(c, store, files.transfer) !== null);
+    if (!known) throw new KilnError('unauthorized', 'this server is private: send a token');
     await next();
   };
 }

@@ -1,12 +1,25 @@
 // What an agent receives for a job: the plan, the commit, the environment the SPEC promises,
-// and the secrets it names that their scopes let it have (secret-scopes.ts).
-import type { JobAssignment } from '../../shared/protocol/messages.js';
+// the secrets it names that their scopes let it have (secret-scopes.ts), and what it moves over
+// HTTP (its transfer token, the size limits, the artifacts of the jobs it needs).
+import type { JobAssignment, JobFiles } from '../../shared/protocol/messages.js';
 import type { Claim, Job, Run, Store } from '../store/index.js';
 import { refusalOf } from './secret-scopes.js';
 
 export interface AssignmentOptions {
   serverUrl: string;
   logCapBytes: number;
+  /** Absent: the assignment carries no `files` (artifacts and caches are off). */
+  files?: AssignmentFiles | undefined;
+  /** ms since epoch, for which needed artifacts have expired (default Date.now()). */
+  now?: number;
+}
+
+/** What the queue needs to fill `assignment.files`, without knowing how tokens are made. */
+export interface AssignmentFiles {
+  /** The job's transfer token while it holds lease `leaseToken` (server/files/transfer-token.ts). */
+  issueFilesToken(jobId: number, leaseToken: string): string;
+  artifactMaxBytes: number;
+  cacheMaxBytes: number;
 }
 
 /** The assignment, or why the job cannot start (a secret it names is refused to it by a scope). */
@@ -51,7 +64,23 @@ export function buildAssignment(store: Store, claim: Claim, options: AssignmentO
     env,
     secrets: Object.values(secrets).filter((v) => v.length > 0),
     logCapBytes: options.logCapBytes,
+    ...(options.files ? { files: jobFiles(store, claim, options.files, options.now ?? Date.now()) } : {}),
   } };
+}
+
+/** The job's token and limits, and the artifacts of the jobs it needs (one query, only when it needs some). */
+function jobFiles(store: Store, claim: Claim, files: AssignmentFiles, now: number): JobFiles {
+  const { job } = claim;
+  const skipped = new Set(job.plan.noArtifactsFrom ?? []);
+  const from = job.plan.needs.filter((name) => !skipped.has(name));
+  const artifacts = from.length === 0 ? [] : store.artifacts.listNeededArtifacts(job.runId, from, now)
+    .map((a) => ({ id: a.id, job: a.job, name: a.name, size: a.size, sha256: a.sha256 }));
+  return {
+    token: files.issueFilesToken(job.id, claim.token),
+    artifactMaxBytes: files.artifactMaxBytes,
+    cacheMaxBytes: files.cacheMaxBytes,
+    artifacts,
+  };
 }
 
 /** The secrets a job of `run` gets, by name; or why it cannot start (a scope refuses one it names). */

@@ -16,7 +16,7 @@ import type { EventBus } from '../events.js';
 import type { AgentHello, Claim, Job, QueuedJob, Run, Store } from '../store/index.js';
 import { statusOf, type AgentLink, type AgentSlot } from './agents.js';
 import { onDone, onLog, onStep, type MessageContext } from './agent-messages.js';
-import { buildAssignment, jobSecretValues } from './assignment.js';
+import { buildAssignment, jobSecretValues, type AssignmentFiles } from './assignment.js';
 import { createJobMaskers } from './job-maskers.js';
 import { dispatchPass } from './dispatch.js';
 import { expireLeases } from './expiry.js';
@@ -38,6 +38,8 @@ export interface JobQueueOptions {
   now?: () => number;
   /** Between ticks of `start()`'s timer (default leaseMs / 4, within 200 ms … 5 s). */
   tickMs?: number;
+  /** Fills each assignment's `files` (transfer token, limits, needed artifacts); absent: none. */
+  files?: AssignmentFiles;
 }
 
 export interface HelloRequest extends AgentHello {
@@ -187,7 +189,7 @@ export function createJobQueue(options: JobQueueOptions): JobQueue {
   };
 
   const assign = (slot: AgentSlot, claim: Claim): boolean => {
-    const built = buildAssignment(store, claim, { serverUrl: options.serverUrl(), logCapBytes: options.logCapBytes });
+    const built = buildAssignment(store, claim, { serverUrl: options.serverUrl(), logCapBytes: options.logCapBytes, files: options.files, now: now() });
     if (!built.ok) {
       refuse(slot, claim, built.reason);
       return true;

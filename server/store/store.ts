@@ -2,6 +2,7 @@
 
 import type { Sqlite } from './db.js';
 import { createAgentStore, type AgentStore } from './agents.js';
+import { createArtifactStore, type ArtifactStore } from './artifacts.js';
 import { createJobEffects } from './job-effects.js';
 import { createJobStore, type JobStore } from './jobs.js';
 import { createLeaseStore, type LeaseStore } from './leases.js';
@@ -36,6 +37,7 @@ export interface Store {
   readonly tokens: TokenStore;
   readonly secrets: SecretStore;
   readonly hooks: HookStore;
+  readonly artifacts: ArtifactStore;
   readonly statuses: StatusOutbox;
   /** Holds the secret key once the server unlocks it; secrets and repo credentials need it. */
   readonly sealing: Sealing;
@@ -106,6 +108,7 @@ export function createStore(db: Sqlite, { clock = systemClock }: StoreOptions = 
     tokens: createTokenStore(db, clock),
     secrets: createSecretStore(db, clock, sealing),
     hooks: createHookStore(db, clock),
+    artifacts: createArtifactStore(db, clock),
     statuses: createStatusOutbox(db, clock),
     transaction: <T>(work: () => T): T => {
       if (db.inTransaction || !perTurn) return (db.inTransaction ? unit(work) : unit.immediate(work)) as T;

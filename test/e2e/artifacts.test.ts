@@ -137,7 +137,7 @@ describe('artifacts', () => {
   it('are listed and downloaded by `kiln artifacts`, checked and unpacked', async () => {
     const env = { ...process.env, KILN_SERVER: server.url, KILN_TOKEN: ADMIN_TOKEN };
     const list = await exec(process.execPath, [KILN, 'artifacts', `${run.id}/build`], { env });
-    expect(list.stdout).toMatch(/^NAME\s+JOB\s+SIZE\s+SHA256\s+EXPIRES\nweb-dist\s+build\s+[\d.]+ KiB\s+[0-9a-f]{16}\s+\d{4}-/);
+    expect(list.stdout).toMatch(/^NAME\s+JOB\s+SIZE\s+SHA256\s+EXPIRES\nweb-dist\s+build\s+[\d.]+ KiB\s+[0-9a-f]{12}\s+\d{4}-/);
     const dir = await makeTempDir('kiln-download-');
     const got = await exec(process.execPath, [KILN, 'artifacts', `web#${run.number}`, '--download', dir], { env });
     expect(got.stdout).toContain(`web-dist: `);

@@ -3,11 +3,12 @@
 // /api/events); this page gives it a container, and `#L120` in the URL scrolls to line 120.
 // The page sets no `live` kinds: a swap of <main> would throw the viewer away; the viewer
 // updates the status and step pills itself from `job` and `step` events.
-import { shownAttempt, type JobWithSteps, type Run } from '../../store/index.js';
+import { shownAttempt, type Artifact, type JobWithSteps, type Run } from '../../store/index.js';
+import { ArtifactList } from './artifacts.js';
 import { ActionButton, duration, StatusPill, type Viewer } from '../layout.js';
 import type { Page } from './page.js';
 
-export function jobLogPage(job: JobWithSteps, run: Run, viewer: Viewer, nowMs: number): Page {
+export function jobLogPage(job: JobWithSteps, run: Run, viewer: Viewer, nowMs: number, artifacts: readonly Artifact[] = []): Page {
   const attempt = shownAttempt(job); // the attempt the log viewer shows (the lines API picks the same)
   return {
     title: `${job.name} · ${run.repo} #${run.number}`,
@@ -36,6 +37,7 @@ export function jobLogPage(job: JobWithSteps, run: Run, viewer: Viewer, nowMs: n
             </li>
           ))}
         </ol>
+        <ArtifactList artifacts={artifacts} byJob={false} />
         <section class="log-viewer" data-log-viewer data-job={String(job.id)} data-run={String(run.id)}>
           <div class="log-bar">
             <label><input type="checkbox" class="log-follow" checked /> follow</label>

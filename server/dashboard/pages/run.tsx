@@ -1,11 +1,12 @@
 // `/runs/:id`: the run, its jobs as a graph, each job's steps, and the buttons.
 import { isFinal } from '../../../shared/status.js';
-import type { RunDetail } from '../../store/index.js';
+import type { Artifact, RunDetail } from '../../store/index.js';
+import { ArtifactList } from './artifacts.js';
 import { RunGraph } from '../graph.js';
 import { ActionButton, ago, duration, shortSha, StatusPill, type Viewer } from '../layout.js';
 import type { Page } from './page.js';
 
-export function runPage(run: RunDetail, viewer: Viewer, nowMs: number, error: string | null): Page {
+export function runPage(run: RunDetail, viewer: Viewer, nowMs: number, error: string | null, artifacts: readonly Artifact[] = []): Page {
   const repo = encodeURIComponent(run.repo);
   return {
     title: `${run.repo} #${run.number}`,
@@ -70,6 +71,7 @@ export function runPage(run: RunDetail, viewer: Viewer, nowMs: number, error: st
             ))}
           </tbody>
         </table>
+        <ArtifactList artifacts={artifacts} byJob />
       </>
     ),
   };

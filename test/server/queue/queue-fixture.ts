@@ -4,7 +4,7 @@ import { pino } from 'pino';
 import type { ServerMessage } from '../../../shared/protocol/messages.js';
 import { PROTOCOL_VERSION } from '../../../shared/protocol/messages.js';
 import { createEventBus, type KilnEvent } from '../../../server/events.js';
-import { createJobQueue, type AgentLink } from '../../../server/queue/job-queue.js';
+import { createJobQueue, type AgentLink, type JobQueueOptions } from '../../../server/queue/job-queue.js';
 import type { JobAssignment } from '../../../shared/protocol/messages.js';
 import { newRun, plan, tempStore } from '../store/fixtures.js';
 import type { PlannedJob } from '../../../shared/pipeline/types.js';
@@ -19,7 +19,7 @@ export interface TestLink extends AgentLink {
   jobs(): JobAssignment[];
 }
 
-export function queueFixture() {
+export function queueFixture(over: Partial<JobQueueOptions> = {}) {
   const { store, clock } = tempStore();
   const repo = store.repos.addRepo({ name: 'web', path: '/srv/git/web' });
   const bus = createEventBus();
@@ -27,7 +27,7 @@ export function queueFixture() {
   bus.subscribe((e) => events.push(e));
   const queue = createJobQueue({
     store, bus, logger: pino({ level: 'silent' }), leaseMs: LEASE_MS, logCapBytes: 1024 * 1024,
-    serverUrl: () => 'http://127.0.0.1:1', now: clock.now,
+    serverUrl: () => 'http://127.0.0.1:1', now: clock.now, ...over,
   });
 
   const link = (open = true): TestLink => {
