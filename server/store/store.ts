@@ -2,6 +2,7 @@
 
 import type { Sqlite } from './db.js';
 import { createAgentStore, type AgentStore } from './agents.js';
+import { createCacheStore, type CacheStore } from './caches.js';
 import { createJobEffects } from './job-effects.js';
 import { createJobStore, type JobStore } from './jobs.js';
 import { createLeaseStore, type LeaseStore } from './leases.js';
@@ -37,6 +38,7 @@ export interface Store {
   readonly secrets: SecretStore;
   readonly hooks: HookStore;
   readonly statuses: StatusOutbox;
+  readonly caches: CacheStore;
   /** Holds the secret key once the server unlocks it; secrets and repo credentials need it. */
   readonly sealing: Sealing;
   /**
@@ -107,6 +109,7 @@ export function createStore(db: Sqlite, { clock = systemClock }: StoreOptions = 
     secrets: createSecretStore(db, clock, sealing),
     hooks: createHookStore(db, clock),
     statuses: createStatusOutbox(db, clock),
+    caches: createCacheStore(db, clock),
     transaction: <T>(work: () => T): T => {
       if (db.inTransaction || !perTurn) return (db.inTransaction ? unit(work) : unit.immediate(work)) as T;
       db.exec('BEGIN IMMEDIATE');
