@@ -7,6 +7,7 @@ import type { Bodies } from './bodies.js';
 import { KilnError, type ErrorCode } from '../../shared/errors.js';
 import type { EventBus } from '../events.js';
 import type { KilnService } from '../service.js';
+import type { JobFilesOptions } from '../files/job-files.js';
 import type { Repo, Store } from '../store/index.js';
 import { bearer } from '../auth.js';
 
@@ -18,6 +19,8 @@ export interface ApiOptions {
   /** The kind of a presented bearer token, or null. */
   tokenKind(token: string | null): 'admin' | 'agent' | 'user' | null;
   private: boolean;
+  /** Artifacts and caches (server/files); without it their routes are not mounted. */
+  files?: JobFilesOptions;
 }
 
 const STATUS: Record<ErrorCode, 400 | 401 | 403 | 404 | 409 | 413 | 500> = {
@@ -67,10 +70,24 @@ export function limitBody(maxBytes: number, tooLarge: (c: Context) => Response |
   };
 }
 
-/** On a private server every /api/* route needs some known token. */
-export function requireAnyToken(tokenKind: ApiOptions['tokenKind']): MiddlewareHandler {
+/** The routes whose body is an archive streamed to disk: the API's 1 MiB body limit is not theirs. */
+export function isUploadRoute(method: string, path: string): boolean {
+  return method === 'PUT' && /^\/api\/jobs\/\d+\/(?:cache|artifacts\/[^/]+)$/.test(path);
+}
+
+/** The routes a job's transfer token may call (files-contract.md); each checks the token itself. */
+export function isTransferRoute(method: string, path: string): boolean {
+  if (isUploadRoute(method, path)) return true;
+  return (method === 'GET' || method === 'HEAD') && /^\/api\/(?:artifacts\/\d+|caches\/\d+|jobs\/\d+\/cache)$/.test(path);
+}
+
+/**
+ * On a private server every /api/* route needs some known token; `admits` may let a request
+ * through that carries none of those kinds (a transfer token on its routes).
+ */
+export function requireAnyToken(tokenKind: ApiOptions['tokenKind'], admits?: (c: Context) => boolean): MiddlewareHandler {
   return async (c, next) => {
-    if (tokenKind(bearerToken(c)) === null) throw new KilnError('unauthorized', 'this server is private: send a token');
+    if (tokenKind(bearerToken(c)) === null && !admits?.(c)) throw new KilnError('unauthorized', 'this server is private: send a token');
     await next();
   };
 }

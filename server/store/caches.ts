@@ -43,8 +43,8 @@ export interface CacheStore {
    */
   findCache(repoId: number, scopes: readonly string[], key: string, prefixes: readonly string[]): CacheHit | null;
   getCache(id: number): CacheEntry | null;
-  /** Marks the entry used now (LRU order). */
-  touchCache(id: number): void;
+  /** Marks the entry used now (LRU order); returns that time. */
+  touchCache(id: number): string;
   /** Saves an entry; a `conflict` KilnError naming the key when (repo, scope, key) exists. */
   addCache(entry: NewCacheEntry): CacheEntry;
   /** Bytes of all distinct archives that entries point at (every repo). */
@@ -55,6 +55,9 @@ export interface CacheStore {
   /** Whether any entry still points at this archive. */
   isCacheBlobReferenced(sha256: string): boolean;
 }
+
+/** The answer to saving a key that exists (caches are immutable). */
+export const cacheExists = (key: string) => conflict(`cache "${key}" exists (caches are immutable: save under a new key)`);
 
 interface Row { id: number; repo_id: number; scope: string; key: string; size: number; sha256: string; job_id: number | null; created_at: number; last_used_at: number }
 
@@ -107,11 +110,15 @@ export function createCacheStore(db: Sqlite, clock: Clock): CacheStore {
       const row = stmt.byId.get(id);
       return row ? toEntry(row) : null;
     },
-    touchCache: (id) => void stmt.touch.run(clock.now(), id),
+    touchCache(id) {
+      const now = clock.now();
+      stmt.touch.run(now, id);
+      return isoAlways(now);
+    },
     addCache({ repoId, scope, key, size, sha256, jobId }) {
       const now = clock.now();
       const row = stmt.insert.get(repoId, scope, key, size, sha256, jobId, now, now);
-      if (!row) throw conflict(`cache ${key} exists (caches are immutable: save under a new key)`);
+      if (!row) throw cacheExists(key);
       return toEntry(row);
     },
     totalCacheBytes: () => stmt.total.get()!,

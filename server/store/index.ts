@@ -5,7 +5,7 @@ export { createStore, type Store, type StoreOptions } from './store.js';
 export { MIGRATIONS } from './migrations.js';
 export { hashToken, type NewToken, type TokenStore } from './tokens.js';
 export type { AgentHello, AgentStore } from './agents.js';
-export type { CacheEntry, CacheHit, CacheStore, NewCacheEntry } from './caches.js';
+export { cacheExists, type CacheEntry, type CacheHit, type CacheStore, type NewCacheEntry } from './caches.js';
 export type { CancelledJob, JobChange, JobStore, ReadyJob } from './jobs.js';
 export type { Claim, JobOutcome, LeaseStore, RequeueResult } from './leases.js';
 export type { AppendResult, LogCounter, LogStore, LogText, NewLogLines, ReadLogOptions } from './logs.js';
