@@ -14,6 +14,7 @@ const COMMANDS: Record<string, Command> = {
   trigger: { summary: 'start a run of a repo through the server', load: () => import('./cli/trigger.js') },
   logs: { summary: "print a run's or a job's log (--follow to stream)", load: () => import('./cli/logs.js') },
   status: { summary: 'repos and their last runs', load: () => import('./cli/status.js') },
+  secret: { summary: "set, list or delete the server's or a repo's secrets", load: () => import('./cli/secret.js') },
   schema: { summary: 'print the JSON Schema of pipeline.yml', load: () => import('./cli/schema.js') },
   agent: { summary: 'connect to a server and run its jobs', load: () => import('./cli/agent.js') },
   run: { summary: "run the current folder's pipeline locally", load: () => import('./cli/run.js') },
