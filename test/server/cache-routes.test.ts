@@ -7,6 +7,7 @@ import { readdirSync } from 'node:fs';
 import { request as httpRequest, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
+import { Writable } from 'node:stream';
 import { createAdaptorServer } from '@hono/node-server';
 import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -40,8 +41,10 @@ async function setup({ cacheMaxBytes = 64 * 1024 * 1024, private: isPrivate = fa
     caches: createBlobStore(join(dir, 'caches')),
     artifactMaxBytes: 1024 ** 3, artifactExpireMs: 86_400_000, cacheMaxBytes, protectedBranches,
   };
+  const logged: Array<{ level: number; msg: string; [key: string]: unknown }> = [];
+  const logger = pino({ level: 'info' }, new Writable({ write: (line, _enc, done) => void (logged.push(JSON.parse(String(line))), done()) }));
   const app = createApi({
-    store: ctx.store, bus: createEventBus(), service: {} as KilnService, logger: pino({ level: 'silent' }), private: isPrivate,
+    store: ctx.store, bus: createEventBus(), service: {} as KilnService, logger, private: isPrivate,
     tokenKind: (token) => (token === ADMIN ? 'admin' : token === AGENT ? 'agent' : null), files,
   });
   const http = createAdaptorServer({ fetch: app.fetch }) as Server;
@@ -80,7 +83,7 @@ async function setup({ cacheMaxBytes = 64 * 1024 * 1024, private: isPrivate = fa
     pullRequest: { number, sourceBranch: branch, targetBranch: 'main', fromFork: true },
   });
   const branch = (name: string): Partial<NewRun> => ({ ref: `refs/heads/${name}`, branch: name });
-  return { ...ctx, files, url, job, call, lookup, save, download, stored, partials, pr, branch };
+  return { ...ctx, files, url, logged, job, call, lookup, save, download, stored, partials, pr, branch };
 }
 
 const MAIN_BYTES = Buffer.from('main bytes');
@@ -155,6 +158,8 @@ describe('saving a cache', () => {
     expect(again).toMatchObject({ status: 409, body: { error: 'cache "deps-1" exists (caches are immutable: save under a new key)' } });
     expect(s.store.caches.getCache(first.id)?.sha256).toBe(sha(MAIN_BYTES));
     expect(s.stored()).toEqual([sha(MAIN_BYTES)]);
+    expect(s.logged.map((l) => l.msg)).toEqual(['cache saved']);
+    expect(s.logged[0]).toMatchObject({ key: 'deps-1', scope: '', repo: 'web', size: '10 bytes' });
   });
 
   it('evicts the least recently used entries past cache_max, files too; a shared file stays until its last entry goes', async () => {
@@ -177,6 +182,7 @@ describe('saving a cache', () => {
     expect(s.store.caches.getCache(shared.id)).toBeNull();
     expect(s.stored()).toEqual([sha(a!), sha(c!)].sort());
     expect(s.store.caches.getCache(ea.id)).not.toBeNull();
+    expect(s.logged.filter((l) => l.msg === 'caches evicted')).toEqual([expect.objectContaining({ evicted: 2, freed: '100 bytes', maxBytes: '250 bytes' })]);
 
     // With the file shared: evicting one of its entries keeps the file for the other.
     s.clock.advance(1000);
@@ -229,6 +235,30 @@ describe('saving a cache', () => {
     expect(s.partials()).toEqual([]);
   });
 
+  it('keeps nothing of an upload cut short', async () => {
+    const s = await setup();
+    const main = s.job();
+    const whole = randomBytes(256 * 1024);
+    const abort = new AbortController();
+    const cut = fetch(`${s.url}/api/jobs/${main.id}/cache?key=cut`, {
+      method: 'PUT', duplex: 'half', signal: abort.signal, headers: { authorization: `Bearer ${main.token}`, 'x-kiln-sha256': sha(whole) },
+      body: new ReadableStream({
+        start(controller) {
+          controller.enqueue(whole.subarray(0, 64 * 1024));
+          setTimeout(() => abort.abort(), 100);
+        },
+      }),
+    } as RequestInit);
+    await expect(cut).rejects.toThrow();
+    for (let i = 0; i < 50 && s.partials().length > 0; i++) await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(s.partials()).toEqual([]);
+    expect(s.stored()).toEqual([]);
+    expect((await s.lookup(main, 'cut')).body).toEqual({ entry: null });
+    expect(s.logged.map((l) => [l.level, l.msg])).toEqual([[30, 'cache upload cut short']]);
+    // The same upload again, whole, is taken.
+    expect((await s.save(main, 'cut', whole)).status).toBe(201);
+  });
+
   it('streams a body far over the API\'s 1 MiB limit to disk', async () => {
     const s = await setup();
     const big = randomBytes(5 * 1024 * 1024);
@@ -250,6 +280,8 @@ describe('saving a cache', () => {
     expect(await put('?key=ok', {})).toMatchObject({ status: 400, body: { error: 'X-Kiln-Sha256: give the archive\'s sha256 (64 hex digits)' } });
     expect(await put('?key=ok', { 'x-kiln-sha256': 'abc' })).toMatchObject({ status: 400 });
     expect(await s.call('GET', `/api/jobs/${main.id}/cache?key=ok&restore_key=`, main.token)).toMatchObject({ status: 400, body: { error: 'restore_key: a cache key is 1 to 512 characters without control characters' } });
+    const many = Array.from({ length: 33 }, (_, i) => `restore_key=p${i}`).join('&');
+    expect(await s.call('GET', `/api/jobs/${main.id}/cache?key=ok&${many}`, main.token)).toMatchObject({ status: 400, body: { error: 'restore_key: at most 32 restore keys' } });
     expect(await put(`?key=${'k'.repeat(512)}`)).toMatchObject({ status: 201 });
     expect(s.store.caches.leastRecentlyUsedCaches(10)).toHaveLength(1);
   });

@@ -20,6 +20,7 @@ import { cacheExists, type CacheEntry, type CacheHit } from '../../store/index.j
 import { idParam, type ApiOptions } from '../http.js';
 import { sendBlob } from '../ranges.js';
 
+const MAX_RESTORE_KEYS = 32;
 const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
 
 /** A cache key or restore prefix from the query: 1 to 512 characters, none of them a control character. */
@@ -35,6 +36,12 @@ function digestOf(c: Context): string {
   const digest = c.req.header('x-kiln-sha256')?.trim().toLowerCase();
   if (!digest || !SHA256_HEX.test(digest)) throw new KilnError('bad_input', 'X-Kiln-Sha256: give the archive\'s sha256 (64 hex digits)');
   return digest;
+}
+
+/** The sender went before the body ended (the blob store kept nothing). */
+function isCut(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return !(error instanceof KilnError) && (code === 'ECONNRESET' || code === 'ERR_STREAM_PREMATURE_CLOSE' || code === 'ABORT_ERR');
 }
 
 function entryView(entry: CacheEntry, hit?: Omit<CacheHit, 'entry'>) {
@@ -70,6 +77,7 @@ export function createCacheRoutes({ store, logger }: ApiOptions, files: JobFiles
     requireTransferToken(c, store, files.transfer, jobId);
     const key = keyOf(c.req.query('key'), 'key');
     const prefixes = (c.req.queries('restore_key') ?? []).map((p) => keyOf(p, 'restore_key'));
+    if (prefixes.length > MAX_RESTORE_KEYS) throw new KilnError('bad_input', `restore_key: at most ${MAX_RESTORE_KEYS} restore keys`);
     const { repo, scope } = placeOf(jobId);
     const hit = store.caches.findCache(repo.id, visibleScopes(scope), key, prefixes);
     if (!hit) return c.json({ entry: null });
@@ -98,6 +106,11 @@ export function createCacheRoutes({ store, logger }: ApiOptions, files: JobFiles
       evictCaches({ store, blobs: files.caches, maxBytes: files.cacheMaxBytes, keep: (d) => uploading.has(d), logger: log });
       return c.json({ entry: entryView(entry) }, 201);
     } catch (error) {
+      if (isCut(error)) {
+        // The agent went (a cancelled job, a lost connection); it sends the archive again if it can.
+        log.info({ jobId, key }, 'cache upload cut short');
+        throw new KilnError('bad_input', `the upload of ${what} was cut short`, { cause: error });
+      }
       // A conflict after the upload (two jobs of one scope at once): the file may be nobody's.
       if (error instanceof KilnError && error.code === 'conflict' && uploading.get(sha256) === 1 && !store.caches.isCacheBlobReferenced(sha256)) {
         files.caches.remove(sha256);
