@@ -7,9 +7,9 @@ import type { Bodies } from './bodies.js';
 import { KilnError, type ErrorCode } from '../../shared/errors.js';
 import type { EventBus } from '../events.js';
 import type { KilnService } from '../service.js';
-import type { JobFilesOptions } from '../files/job-files.js';
 import type { Repo, Store } from '../store/index.js';
 import { bearer } from '../auth.js';
+import { opensToTransferToken, transferJob, type JobFilesOptions } from '../files/job-files.js';
 
 export interface ApiOptions {
   store: Store;
@@ -19,7 +19,7 @@ export interface ApiOptions {
   /** The kind of a presented bearer token, or null. */
   tokenKind(token: string | null): 'admin' | 'agent' | 'user' | null;
   private: boolean;
-  /** Artifacts and caches (server/files); without it their routes are not mounted. */
+  /** Artifacts and caches (server/files/); absent: their routes are not served. */
   files?: JobFilesOptions;
 }
 
@@ -70,24 +70,15 @@ export function limitBody(maxBytes: number, tooLarge: (c: Context) => Response |
   };
 }
 
-/** The routes whose body is an archive streamed to disk: the API's 1 MiB body limit is not theirs. */
-export function isUploadRoute(method: string, path: string): boolean {
-  return method === 'PUT' && /^\/api\/jobs\/\d+\/(?:cache|artifacts\/[^/]+)$/.test(path);
-}
-
-/** The routes a job's transfer token may call (files-contract.md); each checks the token itself. */
-export function isTransferRoute(method: string, path: string): boolean {
-  if (isUploadRoute(method, path)) return true;
-  return (method === 'GET' || method === 'HEAD') && /^\/api\/(?:artifacts\/\d+|caches\/\d+|jobs\/\d+\/cache)$/.test(path);
-}
-
 /**
- * On a private server every /api/* route needs some known token; `admits` may let a request
- * through that carries none of those kinds (a transfer token on its routes).
+ * On a private server every /api/* route needs some known token. A job's transfer token
+ * (server/files/) counts only on the routes it opens; they check whose it is.
  */
-export function requireAnyToken(tokenKind: ApiOptions['tokenKind'], admits?: (c: Context) => boolean): MiddlewareHandler {
+export function requireAnyToken({ tokenKind, store, files }: Pick<ApiOptions, 'tokenKind' | 'store' | 'files'>): MiddlewareHandler {
   return async (c, next) => {
-    if (tokenKind(bearerToken(c)) === null && !admits?.(c)) throw new KilnError('unauthorized', 'this server is private: send a token');
+    const known = tokenKind(bearerToken(c)) !== null
+      || (files !== undefined && opensToTransferToken(c.req.method, c.req.path) && transferJob(c, store, files.transfer) !== null);
+    if (!known) throw new KilnError('unauthorized', 'this server is private: send a token');
     await next();
   };
 }

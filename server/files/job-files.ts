@@ -29,3 +29,21 @@ export function requireTransferToken(c: Context, store: Store, transfer: Transfe
   if (holder === null) throw new KilnError('unauthorized', 'this needs the job\'s transfer token (the assignment carries it; it ends with the job)');
   if (holder !== jobId) throw new KilnError('forbidden', `this token belongs to job ${holder}, not job ${jobId}`);
 }
+
+// The routes a transfer token may open (each route then checks whose it is). Method and raw path.
+const TRANSFER_ROUTES: ReadonlyArray<[string[], RegExp]> = [
+  [['PUT'], /^\/api\/jobs\/\d+\/artifacts\/[^/]+$/],
+  [['GET', 'HEAD'], /^\/api\/artifacts\/\d+$/],
+  [['GET', 'PUT'], /^\/api\/jobs\/\d+\/cache$/],
+  [['GET', 'HEAD'], /^\/api\/caches\/\d+$/],
+];
+
+/** True for the routes a transfer token opens: a private server's any-token check lets such a token through to them. */
+export function opensToTransferToken(method: string, path: string): boolean {
+  return TRANSFER_ROUTES.some(([methods, pattern]) => methods.includes(method) && pattern.test(path));
+}
+
+/** The uploads: streamed to a BlobStore under their own limit (artifact_max, cache_max), not the API's 1 MiB. */
+export function isUpload(method: string, path: string): boolean {
+  return method === 'PUT' && opensToTransferToken(method, path);
+}

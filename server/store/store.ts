@@ -2,11 +2,11 @@
 
 import type { Sqlite } from './db.js';
 import { createAgentStore, type AgentStore } from './agents.js';
-import { createCacheStore, type CacheStore } from './caches.js';
 import { createJobEffects } from './job-effects.js';
 import { createJobStore, type JobStore } from './jobs.js';
 import { createLeaseStore, type LeaseStore } from './leases.js';
 import { createLogStore, type LogStore } from './logs.js';
+import { createCacheStore, type CacheStore } from './caches.js';
 import { createRepoStore, type RepoStore } from './repos.js';
 import { createRunStore, type RunStore } from './runs.js';
 import { createSecretStore, type SecretStore } from './secrets.js';

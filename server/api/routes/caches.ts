@@ -12,13 +12,13 @@ import type { Context } from 'hono';
 import { Hono } from 'hono';
 import { KilnError, notFound } from '../../../shared/errors.js';
 import { formatSize } from '../../../shared/size.js';
+import { blobResponse } from '../../files/blob-download.js';
 import { SHA256_HEX } from '../../files/blob-store.js';
 import { evictCaches } from '../../files/cache-eviction.js';
 import { cacheScope, visibleScopes } from '../../files/cache-scope.js';
 import { requireTransferToken, transferJob, type JobFilesOptions } from '../../files/job-files.js';
 import { cacheExists, type CacheEntry, type CacheHit } from '../../store/index.js';
 import { idParam, type ApiOptions } from '../http.js';
-import { sendBlob } from '../ranges.js';
 
 const MAX_RESTORE_KEYS = 32;
 const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
@@ -129,7 +129,7 @@ export function createCacheRoutes({ store, logger }: ApiOptions, files: JobFiles
     if (!entry) throw notFound(`no cache ${id}`);
     const { repo, scope } = placeOf(holder);
     if (entry.repoId !== repo.id || !visibleScopes(scope).includes(entry.scope)) throw new KilnError('forbidden', `job ${holder} may not read cache ${id}`);
-    return sendBlob(c, { file: files.caches.path(entry.sha256), sha256: entry.sha256, contentType: 'application/gzip', what: `cache ${id}` });
+    return blobResponse(files.caches, c.req.header('range'), { sha256: entry.sha256, filename: `cache-${entry.id}.tar.gz`, what: `cache ${id}` });
   });
   return app;
 }
