@@ -259,6 +259,25 @@ describe('saving a cache', () => {
     expect((await s.save(main, 'cut', whole)).status).toBe(201);
   });
 
+  it('records nothing, and keeps no file, when the job\'s lease ends while the body comes in', async () => {
+    const s = await setup();
+    const main = s.job();
+    const bytes = randomBytes(64 * 1024);
+    let send!: ReadableStreamDefaultController<Uint8Array>;
+    const answer = fetch(`${s.url}/api/jobs/${main.id}/cache?key=late`, {
+      method: 'PUT', duplex: 'half', headers: { authorization: `Bearer ${main.token}`, 'x-kiln-sha256': sha(bytes) },
+      body: new ReadableStream({ start: (controller) => void (send = controller) }),
+    } as RequestInit);
+    send.enqueue(bytes.subarray(0, 1000));
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(s.store.leases.completeJob(main.id, main.lease, { status: 'cancelled' }, T0 + 1)).toBe(true);
+    send.enqueue(bytes.subarray(1000));
+    send.close();
+    expect((await answer).status).toBe(401);
+    expect(s.store.caches.leastRecentlyUsedCaches(10)).toEqual([]);
+    expect(s.stored()).toEqual([]);
+  });
+
   it('streams a body far over the API\'s 1 MiB limit to disk', async () => {
     const s = await setup();
     const big = randomBytes(5 * 1024 * 1024);

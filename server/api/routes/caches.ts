@@ -101,6 +101,9 @@ export function createCacheRoutes({ store, logger }: ApiOptions, files: JobFiles
     try {
       const body = c.req.raw.body ? Readable.fromWeb(c.req.raw.body as NodeReadableStream) : Readable.from([]);
       const blob = await files.caches.put(body, { sha256, maxBytes: files.cacheMaxBytes, what, limitName: 'server.cache_max' });
+      // The lease may have ended while the body came in (the job was cancelled, or lost): then
+      // nothing is recorded, and the file goes below when no entry has it.
+      requireTransferToken(c, store, files.transfer, jobId);
       const entry = store.transaction(() => store.caches.addCache({ repoId: repo.id, scope, key, size: blob.size, sha256, jobId }));
       log.info({ jobId, repo: repo.name, scope, key, size: formatSize(blob.size) }, 'cache saved');
       evictCaches({ store, blobs: files.caches, maxBytes: files.cacheMaxBytes, keep: (d) => uploading.has(d), logger: log });
@@ -111,8 +114,9 @@ export function createCacheRoutes({ store, logger }: ApiOptions, files: JobFiles
         log.info({ jobId, key }, 'cache upload cut short');
         throw new KilnError('bad_input', `the upload of ${what} was cut short`, { cause: error });
       }
-      // A conflict after the upload (two jobs of one scope at once): the file may be nobody's.
-      if (error instanceof KilnError && error.code === 'conflict' && uploading.get(sha256) === 1 && !store.caches.isCacheBlobReferenced(sha256)) {
+      // A conflict after the upload (two jobs of one scope at once), or a lease that ended: the file may be nobody's.
+      const unrecorded = error instanceof KilnError && (error.code === 'conflict' || error.code === 'unauthorized' || error.code === 'forbidden');
+      if (unrecorded && uploading.get(sha256) === 1 && files.caches.has(sha256) && !store.caches.isCacheBlobReferenced(sha256)) {
         files.caches.remove(sha256);
       }
       throw error;
