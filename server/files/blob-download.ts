@@ -19,10 +19,9 @@ export function parseRange(header: string | undefined, size: number): { start: n
     return { start: Math.max(0, size - suffix), end: size - 1 };
   }
   const start = Number(first);
-  const end = last === '' ? size - 1 : Number(last);
-  if (end < start) return 'whole'; // an invalid range-spec: the header is ignored (RFC 9110 §14.2)
+  if (last !== '' && Number(last) < start) return 'whole'; // an invalid range-spec: the header is ignored (RFC 9110 §14.2)
   if (start >= size) return 'unsatisfiable';
-  return { start, end: Math.min(end, size - 1) };
+  return { start, end: last === '' ? size - 1 : Math.min(Number(last), size - 1) };
 }
 
 export interface BlobDownload {

@@ -156,6 +156,7 @@ describe('saving a cache', () => {
     const first = (await s.save(s.job(), 'deps-1', MAIN_BYTES)).body.entry;
     const again = await s.save(s.job(), 'deps-1', Buffer.from('other bytes'));
     expect(again).toMatchObject({ status: 409, body: { error: 'cache "deps-1" exists (caches are immutable: save under a new key)' } });
+    expect(again.headers.get('connection')).toBe('close');
     expect(s.store.caches.getCache(first.id)?.sha256).toBe(sha(MAIN_BYTES));
     expect(s.stored()).toEqual([sha(MAIN_BYTES)]);
     expect(s.logged.map((l) => l.msg)).toEqual(['cache saved']);

@@ -86,6 +86,17 @@ export function createCacheRoutes({ store, logger }: ApiOptions, files: JobFiles
   });
 
   app.put('/api/jobs/:id/cache', async (c) => {
+    try {
+      return await save(c);
+    } catch (error) {
+      // Why close: the rest of a refused body (up to cache_max, or a length announced over it)
+      // would otherwise be read before the connection could carry another request.
+      c.header('connection', 'close');
+      throw error;
+    }
+  });
+
+  const save = async (c: Context) => {
     const jobId = idParam(c);
     requireTransferToken(c, store, files.transfer, jobId);
     const key = keyOf(c.req.query('key'), 'key');
@@ -123,7 +134,7 @@ export function createCacheRoutes({ store, logger }: ApiOptions, files: JobFiles
     } finally {
       hold(sha256, -1);
     }
-  });
+  };
 
   app.get('/api/caches/:id', async (c) => {
     const id = idParam(c);
