@@ -12,6 +12,7 @@ import { createMetaRoutes } from './routes/meta.js';
 import { createRepoRoutes } from './routes/repos.js';
 import { createRunRoutes } from './routes/runs.js';
 import { createSecretRoutes } from './routes/secrets.js';
+import { createCacheRoutes } from './routes/caches.js';
 
 export type { ApiOptions } from './http.js';
 
@@ -34,6 +35,7 @@ export function createApi(options: ApiOptions): Hono {
   app.route('/', createRepoRoutes(options));
   app.route('/', createSecretRoutes(options));
   app.route('/', createRunRoutes(options));
+  if (options.files) app.route('/', createCacheRoutes(options, options.files));
   app.route('/', createJobRoutes(options));
   app.route('/', createAgentRoutes(options));
   app.route('/', createHookRoutes(options));

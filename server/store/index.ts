@@ -9,6 +9,7 @@ export type { Artifact, ArtifactStore, NewArtifact } from './artifacts.js';
 export type { CancelledJob, JobChange, JobStore, ReadyJob } from './jobs.js';
 export type { Claim, JobOutcome, LeaseStore, RequeueResult } from './leases.js';
 export type { AppendResult, LogCounter, LogStore, LogText, NewLogLines, ReadLogOptions } from './logs.js';
+export { cacheExists, type CacheEntry, type CacheHit, type CacheStore, type NewCacheEntry } from './caches.js';
 export { shownAttempt } from './shown-attempt.js';
 export { parseLines, type StoredLine } from './log-format.js';
 export type { NewRepo, RepoStore } from './repos.js';

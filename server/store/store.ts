@@ -7,6 +7,7 @@ import { createJobEffects } from './job-effects.js';
 import { createJobStore, type JobStore } from './jobs.js';
 import { createLeaseStore, type LeaseStore } from './leases.js';
 import { createLogStore, type LogStore } from './logs.js';
+import { createCacheStore, type CacheStore } from './caches.js';
 import { createRepoStore, type RepoStore } from './repos.js';
 import { createRunStore, type RunStore } from './runs.js';
 import { createSecretStore, type SecretStore } from './secrets.js';
@@ -39,6 +40,7 @@ export interface Store {
   readonly hooks: HookStore;
   readonly artifacts: ArtifactStore;
   readonly statuses: StatusOutbox;
+  readonly caches: CacheStore;
   /** Holds the secret key once the server unlocks it; secrets and repo credentials need it. */
   readonly sealing: Sealing;
   /**
@@ -110,6 +112,7 @@ export function createStore(db: Sqlite, { clock = systemClock }: StoreOptions = 
     hooks: createHookStore(db, clock),
     artifacts: createArtifactStore(db, clock),
     statuses: createStatusOutbox(db, clock),
+    caches: createCacheStore(db, clock),
     transaction: <T>(work: () => T): T => {
       if (db.inTransaction || !perTurn) return (db.inTransaction ? unit(work) : unit.immediate(work)) as T;
       db.exec('BEGIN IMMEDIATE');
