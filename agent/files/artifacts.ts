@@ -15,8 +15,8 @@ export async function unpackNeededArtifacts(c: TransferContext): Promise<string 
     const started = c.now();
     const temp = c.tempPath();
     try {
-      await c.client.download(`/api/artifacts/${artifact.id}`, temp);
-      await unpackArchive(temp, artifact.sha256, c.workspace);
+      const digest = await c.client.download(`/api/artifacts/${artifact.id}`, temp);
+      await unpackArchive(temp, artifact.sha256, c.workspace, digest);
     } catch (err) {
       if (c.signal.aborted) throw err;
       return fitReason(`artifact "${artifact.name}" from ${artifact.job}: ${message(err)}`);

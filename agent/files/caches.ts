@@ -69,8 +69,8 @@ async function unpackEntry(c: TransferContext, entry: CacheEntry): Promise<void>
   }
   const temp = c.tempPath();
   try {
-    await c.client.download(`/api/caches/${entry.id}`, temp);
-    await unpackArchive(temp, entry.sha256, c.workspace);
+    const digest = await c.client.download(`/api/caches/${entry.id}`, temp);
+    await unpackArchive(temp, entry.sha256, c.workspace, digest);
     await keepLocal(c, temp, entry.sha256);
   } finally {
     await rm(temp, { force: true });

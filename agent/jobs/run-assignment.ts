@@ -12,7 +12,7 @@ import type { Executor } from '../executors/executor.js';
 import { runJob } from '../executors/run-job.js';
 import { DEFAULT_CHECKOUT } from '../../shared/pipeline/types.js';
 import type { Checkout, CheckoutResult } from '../git/checkout.js';
-import type { JobTransfers, TransferSettings } from '../files/job-transfers.js';
+import type { JobTransferRequest, JobTransfers, TransferSettings } from '../files/job-transfers.js';
 import { createJobLog, type JobLog } from '../logs/job-log.js';
 import type { DoneMessage } from './job-records.js';
 import type { JobOutbox, Outbox } from './outbox.js';
@@ -116,7 +116,11 @@ async function runInWorkspace({ a, workspace, signal, system, jobLog, out, o, lo
     return { status: 'error', exitCode: null, reason: `checkout failed: ${message(err)}` };
   }
   const env = { ...a.env, KILN_WORKSPACE: workspace };
-  const transfers = await transfersOf(a, { workspace, env, system, signal, o, log });
+  // Why the check here and the module loaded on demand: most jobs move no files, and for them
+  // this costs one test and no import.
+  const transfers = o.transfers && a.files && (a.files.artifacts.length > 0 || a.job.artifacts || a.job.cache)
+    ? await loadTransfers(o.transfers, { a: { ...a, files: a.files }, workspace, env: { ...a.job.env, ...env }, system, signal, log, now })
+    : null;
   const before = transfers ? await transfers.beforeSteps() : null;
   if (before !== null) return before;
   const result = await runJob({
@@ -135,19 +139,10 @@ async function runInWorkspace({ a, workspace, signal, system, jobLog, out, o, lo
   return transfers ? transfers.afterSteps(end) : end;
 }
 
-/**
- * The job's artifact and cache work, or null. Why the check here and the module loaded on
- * demand: most jobs have none, and for them this costs one test and no import.
- */
-async function transfersOf(
-  a: JobAssignment, r: { workspace: string; env: Record<string, string>; system(text: string): void; signal: AbortSignal; o: JobRunnerOptions; log: Logger },
-): Promise<JobTransfers | null> {
-  const files = a.files;
-  if (files === undefined || r.o.transfers === undefined || (files.artifacts.length === 0 && !a.job.artifacts && !a.job.cache)) return null;
+/** The artifact and cache work of a job that has some (agent/files/job-transfers.ts). */
+async function loadTransfers(settings: TransferSettings, request: JobTransferRequest): Promise<JobTransfers> {
   const { createJobTransfers } = await import('../files/job-transfers.js');
-  return createJobTransfers(r.o.transfers, {
-    a: { ...a, files }, workspace: r.workspace, env: { ...a.job.env, ...r.env }, system: r.system, signal: r.signal, log: r.log, now: r.o.now ?? Date.now,
-  });
+  return createJobTransfers(settings, request);
 }
 
 /** `kiln: checked out 1a2b3c4d5e6f in 0.09 s (reused workspace, no fetch)`. */
