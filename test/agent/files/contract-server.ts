@@ -13,8 +13,8 @@ export interface StoredBlob {
   createdAt: number;
 }
 
-export interface ContractServer {
-  url: string;
+/** The routes' state; `handle` answers one request (mount it in another server with `handle`). */
+export interface ContractRoutes {
   artifacts: StoredBlob[];
   caches: StoredBlob[];
   /** `METHOD path` of every request, in order. */
@@ -23,10 +23,15 @@ export interface ContractServer {
   tokenOf(jobId: number): string;
   artifactMaxBytes: number;
   cacheMaxBytes: number;
+  handle(req: IncomingMessage, res: ServerResponse): Promise<void>;
+}
+
+export interface ContractServer extends ContractRoutes {
+  url: string;
   close(): Promise<void>;
 }
 
-export async function startContractServer(): Promise<ContractServer> {
+export function createContractRoutes(): ContractRoutes {
   let nextId = 1;
   const json = (res: ServerResponse, status: number, body: unknown) => res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
   const tokenOf = (jobId: number) => `${jobId}.mac-of-${jobId}`;
@@ -40,11 +45,11 @@ export async function startContractServer(): Promise<ContractServer> {
     ? res.writeHead(200, { 'content-type': 'application/gzip', 'content-length': blob.data.length, etag: `"${blob.sha256}"`, 'x-kiln-sha256': blob.sha256 }).end(blob.data)
     : json(res, 404, { error: 'not found' });
 
-  const s: ContractServer = {
-    url: '', artifacts: [], caches: [], requests: [], tokenOf, artifactMaxBytes: 1024 ** 3, cacheMaxBytes: 10 * 1024 ** 3,
-    close: () => new Promise<void>((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }),
+  const s: ContractRoutes = {
+    artifacts: [], caches: [], requests: [], tokenOf, artifactMaxBytes: 1024 ** 3, cacheMaxBytes: 10 * 1024 ** 3,
+    handle: async (req, res) => void (await answer(req, res)),
   };
-  const server = createServer(async (req, res) => {
+  const answer = async (req: IncomingMessage, res: ServerResponse): Promise<unknown> => {
     const url = new URL(req.url ?? '/', 'http://x');
     s.requests.push(`${req.method} ${url.pathname}${url.search}`);
     const holder = jobOf(req);
@@ -83,8 +88,16 @@ export async function startContractServer(): Promise<ContractServer> {
       return json(res, 200, { entry: hit ? { id: hit.id, key: hit.name, size: hit.data.length, sha256: hit.sha256, exact: hit === exact, prefix: prefix ?? null } : null });
     }
     return json(res, 404, { error: `no route ${req.method} ${url.pathname}` });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  s.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  };
   return s;
+}
+
+export async function startContractServer(): Promise<ContractServer> {
+  const routes = createContractRoutes();
+  const server = createServer((req, res) => void routes.handle(req, res));
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return Object.assign(routes, {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    close: () => new Promise<void>((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }),
+  });
 }
