@@ -80,6 +80,8 @@ export function createFilesClient(o: FilesClientOptions): FilesClient {
         reject(new TransferError(`cannot read ${file}: ${err.message}`, null));
         req.destroy();
       });
+      // pipe() leaves the file open when the request dies (a dropped connection): close it then.
+      req.once('close', () => source.destroy());
       source.pipe(req);
     });
 
