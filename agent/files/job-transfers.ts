@@ -49,7 +49,6 @@ export interface JobTransfers {
   afterSteps(end: Outcome): Promise<Outcome>;
 }
 
-
 const CANCELLED: Outcome = { status: 'cancelled', exitCode: null, reason: 'cancelled' };
 
 export function createJobTransfers(settings: TransferSettings, r: JobTransferRequest): JobTransfers {
@@ -75,7 +74,8 @@ export function createJobTransfers(settings: TransferSettings, r: JobTransferReq
           c.system(`✖ ${failure}`);
           return { status: 'error', exitCode: null, reason: failure };
         }
-        if (r.a.job.cache !== null) {
+        // Truthiness, not `!== null`: plans stored before a key existed may lack it.
+        if (r.a.job.cache) {
           cache = await expandCacheKeys(r.a.job.cache, r.env, r.workspace);
           await restoreCache(c, cache);
         }
@@ -89,7 +89,7 @@ export function createJobTransfers(settings: TransferSettings, r: JobTransferReq
       let outcome = end;
       try {
         const plan = r.a.job.artifacts;
-        if (plan !== null && uploadsFor(plan.when, end.status)) {
+        if (plan && uploadsFor(plan.when, end.status)) {
           const failure = await uploadArtifact(c);
           if (failure !== null) {
             c.system(`✖ ${failure}`);
