@@ -3,6 +3,7 @@
 import { join, resolve } from 'node:path';
 import { KilnError } from '../shared/errors.js';
 import { parseDuration } from '../shared/pipeline/duration.js';
+import { parseSize } from '../shared/size.js';
 import { CA_BUNDLE_PATH, parseCaBundle, parseEnvPassthrough, parseVolumes, statPathKind, type DockerVolume, type PathKind } from './job-env-config.js';
 
 export type { DockerVolume } from './job-env-config.js';
@@ -28,6 +29,8 @@ export interface AgentConfig {
   orphanTimeoutMs: number;
   /** Names or globs of the agent's variables that host jobs see besides PATH, HOME, locale and proxies (never KILN_*). */
   envPassthrough: string[];
+  /** Bytes of cache archives kept in `<workDir>/cache-blobs` to skip downloads (`--cache-local-max`); the least recently used go first. */
+  cacheLocalMaxBytes: number;
 }
 
 /** How the agent uses Docker for jobs with `image`, `services` or `docker:`. */
@@ -67,6 +70,7 @@ export interface AgentFlags {
   dockerCaBundle?: string;
   dockerVolumes?: string;
   envPassthrough?: string;
+  cacheLocalMax?: string;
 }
 
 export interface LoadAgentConfigOptions {
@@ -112,7 +116,15 @@ export function loadAgentConfig(o: LoadAgentConfigOptions): AgentConfig {
     gitCache: pickPath(pick(flags.gitCache, env.KILN_GIT_CACHE), o.cwd),
     orphanTimeoutMs: parseOrphanTimeout(pick(flags.orphanTimeout, env.KILN_ORPHAN_TIMEOUT) ?? '10m'),
     envPassthrough: parseEnvPassthrough(source(flags.envPassthrough, '--env-passthrough', 'KILN_AGENT_ENV_PASSTHROUGH'), pick(flags.envPassthrough, env.KILN_AGENT_ENV_PASSTHROUGH)),
+    cacheLocalMaxBytes: parseCacheLocalMax(source(flags.cacheLocalMax, '--cache-local-max', 'KILN_CACHE_LOCAL_MAX'), pick(flags.cacheLocalMax, env.KILN_CACHE_LOCAL_MAX) ?? '5GiB'),
   };
+}
+
+/** `--cache-local-max 5GiB`: a size (`500MiB`, `2 GB`, bytes); 0 keeps no local copies. */
+function parseCacheLocalMax(name: string, text: string): number {
+  const bytes = parseSize(text);
+  if (bytes === null) throw bad(`${name}: expected a size such as 5GiB, 500MiB or 0, got "${text}"`);
+  return bytes;
 }
 
 const pickPath = (text: string | undefined, cwd: string) => (text?.trim() ? resolve(cwd, text.trim()) : null);

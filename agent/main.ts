@@ -54,6 +54,7 @@ export async function runAgent(o: AgentMainOptions): Promise<number> {
     const choice = { docker, config: config.docker, agentName: config.name, baseEnv };
     const run = createJobRunner({
       workspacesDir: dirs.workspaces, checkout, outbox, logger, now: () => clock.now(),
+      transfers: { serverUrl: config.serverUrl, transfersDir: dirs.transfers, cacheBlobsDir: dirs.cacheBlobs, cacheLocalMaxBytes: config.cacheLocalMaxBytes },
       executorFor: (request) => chooseExecutor(choice, request),
     });
     const slots = createJobSlots({ capacity: config.capacity, run, logger, onEnded: () => controller?.changed() });

@@ -2,15 +2,17 @@
 //
 //   job lifecycle on the agent:
 //
-//   assigned ─▶ workspace taken ─▶ checkout ─▶ steps (runJob) ─▶ log closed ─▶ workspace given back ─▶ slot freed ─▶ done recorded
-//                                     │ fails        ▲ cancel: tree stopped, rest skipped
-//                                     └──────────────┴─▶ done error / cancelled
+//   assigned ─▶ workspace taken ─▶ checkout ─▶ [artifacts in, cache restored] ─▶ steps (runJob) ─▶ [artifacts up, cache saved]
+//                                     │ fails        ▲ cancel: tree stopped, rest skipped           ─▶ log closed ─▶ workspace given back
+//                                     └──────────────┴─▶ done error / cancelled                     ─▶ slot freed ─▶ done recorded
+//   [ … ]: only for assignments with `files` and artifacts, a cache or needed artifacts (agent/files/job-transfers.ts).
 import type { Logger } from 'pino';
 import type { JobAssignment } from '../../shared/protocol/messages.js';
 import type { Executor } from '../executors/executor.js';
 import { runJob } from '../executors/run-job.js';
 import { DEFAULT_CHECKOUT } from '../../shared/pipeline/types.js';
 import type { Checkout, CheckoutResult } from '../git/checkout.js';
+import type { JobTransferRequest, JobTransfers, TransferSettings } from '../files/job-transfers.js';
 import { createJobLog, type JobLog } from '../logs/job-log.js';
 import type { DoneMessage } from './job-records.js';
 import type { JobOutbox, Outbox } from './outbox.js';
@@ -26,6 +28,8 @@ export interface JobRunnerOptions {
   logger: Logger;
   /** The executor for a job (shell or docker); throws a KilnError when none can run it. */
   executorFor(request: { job: JobAssignment['job']; jobId: number; log(text: string): void; signal: AbortSignal }): Executor;
+  /** Artifacts and caches over HTTP; absent: the assignments' `files` are ignored. */
+  transfers?: TransferSettings;
   now?: () => number;
 }
 
@@ -111,11 +115,19 @@ async function runInWorkspace({ a, workspace, signal, system, jobLog, out, o, lo
     system(`✖ checkout failed: ${message(err)}`);
     return { status: 'error', exitCode: null, reason: `checkout failed: ${message(err)}` };
   }
+  const env = { ...a.env, KILN_WORKSPACE: workspace };
+  // Why the check here and the module loaded on demand: most jobs move no files, and for them
+  // this costs one test and no import.
+  const transfers = o.transfers && a.files && (a.files.artifacts.length > 0 || a.job.artifacts || a.job.cache)
+    ? await loadTransfers(o.transfers, { a: { ...a, files: a.files }, workspace, env: { ...a.job.env, ...env }, system, signal, log, now })
+    : null;
+  const before = transfers ? await transfers.beforeSteps() : null;
+  if (before !== null) return before;
   const result = await runJob({
     job: a.job,
     executor,
     workspace,
-    env: { ...a.env, KILN_WORKSPACE: workspace },
+    env,
     output: jobLog,
     signal,
     clock: { now },
@@ -123,7 +135,14 @@ async function runInWorkspace({ a, workspace, signal, system, jobLog, out, o, lo
     onStepEnd: (s) => out.step({ index: s.index, status: s.status === 'skipped' ? 'skipped' : finalStatus(s.status), exitCode: s.exitCode, at: s.finishedAt ?? now() }),
     onTeardownError: (err) => log.warn({ err }, 'executor teardown failed'),
   });
-  return { status: finalStatus(result.status), exitCode: result.exitCode, reason: result.reason };
+  const end: JobEnd = { status: finalStatus(result.status), exitCode: result.exitCode, reason: result.reason };
+  return transfers ? transfers.afterSteps(end) : end;
+}
+
+/** The artifact and cache work of a job that has some (agent/files/job-transfers.ts). */
+async function loadTransfers(settings: TransferSettings, request: JobTransferRequest): Promise<JobTransfers> {
+  const { createJobTransfers } = await import('../files/job-transfers.js');
+  return createJobTransfers(settings, request);
 }
 
 /** `kiln: checked out 1a2b3c4d5e6f in 0.09 s (reused workspace, no fetch)`. */

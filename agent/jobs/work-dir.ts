@@ -1,4 +1,5 @@
-// The agent's folder: workspaces/ (kept for reuse), git/ (the mirror cache, unless shared), spool/, and a lock so two agents never share it.
+// The agent's folder: workspaces/ (kept for reuse), git/ (the mirror cache, unless shared), spool/,
+// cache-blobs/ (local copies of caches), transfers/ (archives on their way), and a lock so two agents never share it.
 import { access, constants, mkdir, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { KilnError } from '../../shared/errors.js';
@@ -10,6 +11,10 @@ export interface WorkDir {
   workspaces: string;
   gitCache: string;
   spool: string;
+  /** Local copies of cache archives, `<sha256>.tgz` (agent/files/local-cache.ts). */
+  cacheBlobs: string;
+  /** Archives being packed, uploaded or downloaded; emptied at start. */
+  transfers: string;
   /** Why the shared git cache given could not be used (then gitCache is the agent's own), or null. */
   gitCacheProblem: string | null;
   /** Broken workspaces removed at start (paths). */
@@ -39,9 +44,12 @@ export function workspacePath(workspaces: string, repo: string, n: number, mode:
  * agents of the host (`--git-cache`); when it cannot be made or written, the agent's own is used.
  */
 export async function openWorkDir(root: string, pid = process.pid, sharedGitCache: string | null = null): Promise<WorkDir> {
-  const dir = { root, workspaces: join(root, 'workspaces'), gitCache: join(root, 'git'), spool: join(root, 'spool') };
+  const dir = {
+    root, workspaces: join(root, 'workspaces'), gitCache: join(root, 'git'), spool: join(root, 'spool'),
+    cacheBlobs: join(root, 'cache-blobs'), transfers: join(root, 'transfers'),
+  };
   try {
-    await Promise.all([dir.workspaces, dir.spool].map((d) => mkdir(d, { recursive: true })));
+    await Promise.all([dir.workspaces, dir.spool, dir.cacheBlobs, dir.transfers].map((d) => mkdir(d, { recursive: true })));
   } catch (error) {
     throw new KilnError('bad_input', `--work-dir: cannot make ${root}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
   }
@@ -63,6 +71,8 @@ export async function openWorkDir(root: string, pid = process.pid, sharedGitCach
   }
   await writeFile(lock, String(pid));
   const removed = await removeBrokenWorkspaces(dir.workspaces);
+  // A crash leaves half-written archives behind; nothing reads them again.
+  for (const name of await readdir(dir.transfers)) await rm(join(dir.transfers, name), { recursive: true, force: true });
   return {
     ...dir,
     gitCacheProblem,

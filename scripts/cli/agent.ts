@@ -22,6 +22,8 @@ Options (each also read from the environment variable shown):
                     <work-dir>/git); pools pass one that outlives agents
   --orphan-timeout  with --pool: exit after the server was unreachable     KILN_ORPHAN_TIMEOUT
                     this long, cancelling running jobs (default 10m; 90s, 1h30m…)
+  --cache-local-max cache archives kept on this host to skip downloads    KILN_CACHE_LOCAL_MAX
+                    (default 5GiB, least recently used removed first; 0: none)
   --once            take one job, finish it, and exit
   --no-docker       take no image jobs even when a Docker engine answers  KILN_DOCKER=0
   --docker-host H   the engine (default $DOCKER_HOST or the local socket) KILN_DOCKER_HOST
@@ -65,6 +67,7 @@ export async function main(argv: string[]): Promise<number> {
     'docker-ca-bundle': { type: 'string' },
     'docker-volumes': { type: 'string' },
     'env-passthrough': { type: 'string' },
+    'cache-local-max': { type: 'string' },
   }, USAGE);
   if (!parsed) return 0;
   if (parsed.positionals.length > 0) {
@@ -73,11 +76,12 @@ export async function main(argv: string[]): Promise<number> {
   }
   const {
     'work-dir': workDir, 'no-docker': noDocker, 'docker-host': dockerHost, 'docker-network': dockerNetwork, 'git-cache': gitCache,
-    'orphan-timeout': orphanTimeout, 'docker-ca-bundle': dockerCaBundle, 'docker-volumes': dockerVolumes, 'env-passthrough': envPassthrough, ...flags
+    'orphan-timeout': orphanTimeout, 'docker-ca-bundle': dockerCaBundle, 'docker-volumes': dockerVolumes, 'env-passthrough': envPassthrough,
+    'cache-local-max': cacheLocalMax, ...flags
   } = parsed.values;
   try {
     const config = loadAgentConfig({
-      flags: { ...flags, workDir, noDocker, dockerHost, dockerNetwork, gitCache, orphanTimeout, dockerCaBundle, dockerVolumes, envPassthrough },
+      flags: { ...flags, workDir, noDocker, dockerHost, dockerNetwork, gitCache, orphanTimeout, dockerCaBundle, dockerVolumes, envPassthrough, cacheLocalMax },
       env: process.env, cwd: process.cwd(), homeDir: homedir() || null, hostname: hostname(),
     });
     const { runAgent } = await import('../../agent/main.js');

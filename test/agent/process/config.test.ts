@@ -15,6 +15,7 @@ describe('agent configuration', () => {
       gitCache: null,
       orphanTimeoutMs: 600_000,
       envPassthrough: [],
+      cacheLocalMaxBytes: 5 * 1024 ** 3,
     });
     expect(loadAgentConfig({ flags: base, env: {}, cwd: '/srv', homeDir: null, hostname: 'h' }).workDir).toBe('/srv/.kiln-agent');
   });
@@ -39,6 +40,12 @@ describe('agent configuration', () => {
   it('reads the shared git cache folder from --git-cache or KILN_GIT_CACHE, relative to the working folder', () => {
     expect(load(base, { KILN_GIT_CACHE: 'cache/git' }).gitCache).toBe('/srv/cache/git');
     expect(load({ ...base, gitCache: '/var/cache/kiln-git' }, { KILN_GIT_CACHE: 'other' }).gitCache).toBe('/var/cache/kiln-git');
+  });
+
+  it('reads the size of local cache copies from --cache-local-max or KILN_CACHE_LOCAL_MAX', () => {
+    expect(load(base, { KILN_CACHE_LOCAL_MAX: '500MiB' }).cacheLocalMaxBytes).toBe(500 * 1024 ** 2);
+    expect(load({ ...base, cacheLocalMax: '0' }, { KILN_CACHE_LOCAL_MAX: '1GiB' }).cacheLocalMaxBytes).toBe(0);
+    expect(() => load(base, { KILN_CACHE_LOCAL_MAX: 'lots' })).toThrow('KILN_CACHE_LOCAL_MAX: expected a size such as 5GiB, 500MiB or 0, got "lots"');
   });
 
   it('reads the orphan timeout as a duration, from the flag or KILN_ORPHAN_TIMEOUT', () => {

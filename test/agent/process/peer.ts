@@ -1,6 +1,6 @@
 // A real server-side peer for agent tests: HTTP on 127.0.0.1 port 0, the `/agent` WebSocket
 // (decoded with the shared schema), and the repos' smart-HTTP git under `/git`.
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { getRequestListener } from '@hono/node-server';
 import { Hono } from 'hono';
 import { WebSocketServer, type WebSocket } from 'ws';
@@ -20,6 +20,8 @@ export interface PeerOptions {
   leaseMs?: number;
   /** Listen on this port of 127.0.0.1 (a peer back after an outage); default: any free port. */
   port?: number;
+  /** Answers `/api/…` requests (the artifact and cache routes: test/agent/files/contract-server.ts). */
+  api?: (req: IncomingMessage, res: ServerResponse) => void;
 }
 
 /** One accepted agent socket. Acks log chunks and dones as a server would, unless `autoAck` is off. */
@@ -56,7 +58,8 @@ export interface Peer {
 export async function startPeer(o: PeerOptions): Promise<Peer> {
   const app = new Hono();
   app.route('/git', createGitHttpBackend({ mirrorDir: (name) => o.mirrors?.[name] ?? null, authorize: (req) => requestToken(req) === o.token }));
-  const server: Server = createServer(getRequestListener(app.fetch));
+  const listener = getRequestListener(app.fetch);
+  const server: Server = createServer((req, res) => (o.api && req.url?.startsWith('/api/') ? o.api(req, res) : void listener(req, res)));
   const wss = new WebSocketServer({ noServer: true });
   const waiting: Array<(c: PeerConnection) => void> = [];
   let handedOut = 0; // connections already returned by nextConnection
