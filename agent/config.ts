@@ -31,6 +31,8 @@ export interface AgentConfig {
   envPassthrough: string[];
   /** Bytes of cache archives kept in `<workDir>/cache-blobs` to skip downloads (`--cache-local-max`); the least recently used go first. */
   cacheLocalMaxBytes: number;
+  /** A folder of cache copies shared with the host's other agents (`--cache-local-dir`); null: `<workDir>/cache-blobs`. */
+  cacheLocalDir: string | null;
 }
 
 /** How the agent uses Docker for jobs with `image`, `services` or `docker:`. */
@@ -71,6 +73,7 @@ export interface AgentFlags {
   dockerVolumes?: string;
   envPassthrough?: string;
   cacheLocalMax?: string;
+  cacheLocalDir?: string;
 }
 
 export interface LoadAgentConfigOptions {
@@ -117,6 +120,7 @@ export function loadAgentConfig(o: LoadAgentConfigOptions): AgentConfig {
     orphanTimeoutMs: parseOrphanTimeout(pick(flags.orphanTimeout, env.KILN_ORPHAN_TIMEOUT) ?? '10m'),
     envPassthrough: parseEnvPassthrough(source(flags.envPassthrough, '--env-passthrough', 'KILN_AGENT_ENV_PASSTHROUGH'), pick(flags.envPassthrough, env.KILN_AGENT_ENV_PASSTHROUGH)),
     cacheLocalMaxBytes: parseCacheLocalMax(source(flags.cacheLocalMax, '--cache-local-max', 'KILN_CACHE_LOCAL_MAX'), pick(flags.cacheLocalMax, env.KILN_CACHE_LOCAL_MAX) ?? '5GiB'),
+    cacheLocalDir: pickPath(pick(flags.cacheLocalDir, env.KILN_CACHE_LOCAL_DIR), o.cwd),
   };
 }
 

@@ -1,5 +1,6 @@
 // The agent's composition root: builds its parts from the configuration, installs the signal
 // handlers, and resolves with the process's exit code.
+import { mkdir } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import type { Logger } from 'pino';
 import type { AgentConfig } from './config.js';
@@ -54,7 +55,7 @@ export async function runAgent(o: AgentMainOptions): Promise<number> {
     const choice = { docker, config: config.docker, agentName: config.name, baseEnv };
     const run = createJobRunner({
       workspacesDir: dirs.workspaces, checkout, outbox, logger, now: () => clock.now(),
-      transfers: { serverUrl: config.serverUrl, transfersDir: dirs.transfers, cacheBlobsDir: dirs.cacheBlobs, cacheLocalMaxBytes: config.cacheLocalMaxBytes },
+      transfers: { serverUrl: config.serverUrl, transfersDir: dirs.transfers, cacheBlobsDir: await sharedOr(config.cacheLocalDir, dirs.cacheBlobs), cacheLocalMaxBytes: config.cacheLocalMaxBytes },
       executorFor: (request) => chooseExecutor(choice, request),
     });
     const slots = createJobSlots({ capacity: config.capacity, run, logger, onEnded: () => controller?.changed() });
@@ -117,4 +118,10 @@ function onSignals(controller: AgentController, logger: Logger): () => void {
     process.off('SIGTERM', handler);
     process.off('SIGINT', handler);
   };
+}
+
+/** The shared folder of cache copies when it can be made, else the agent's own. */
+async function sharedOr(shared: string | null, own: string): Promise<string> {
+  if (shared === null) return own;
+  return mkdir(shared, { recursive: true }).then(() => shared, () => own);
 }

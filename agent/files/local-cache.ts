@@ -1,5 +1,5 @@
 // The agent's local copies of cache archives, `<dir>/<sha256>.tgz`: a restore on this host skips the download.
-import { readdir, rename, rm, stat, utimes } from 'node:fs/promises';
+import { copyFile, readdir, rename, rm, stat, utimes } from 'node:fs/promises';
 import { join } from 'node:path';
 
 /**
@@ -45,7 +45,13 @@ export function createLocalCache(o: LocalCacheOptions): LocalCache {
         return;
       }
       const path = pathOf(sha256);
-      await rename(file, path);
+      // A shared folder may sit on another file system than the agent's transfers/.
+      await rename(file, path).catch(async (error: NodeJS.ErrnoException) => {
+        if (error.code !== 'EXDEV') throw error;
+        await copyFile(file, `${path}.${process.pid}.part`);
+        await rename(`${path}.${process.pid}.part`, path);
+        await rm(file, { force: true });
+      });
       const seen = new Date(now());
       await utimes(path, seen, seen);
       await trim(o.dir, o.maxBytes, path);

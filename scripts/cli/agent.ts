@@ -24,6 +24,8 @@ Options (each also read from the environment variable shown):
                     this long, cancelling running jobs (default 10m; 90s, 1h30m…)
   --cache-local-max cache archives kept on this host to skip downloads    KILN_CACHE_LOCAL_MAX
                     (default 5GiB, least recently used removed first; 0: none)
+  --cache-local-dir DIR  those copies, shared by the host's agents        KILN_CACHE_LOCAL_DIR
+                    (default <work-dir>/cache-blobs); pools pass one that outlives agents
   --once            take one job, finish it, and exit
   --no-docker       take no image jobs even when a Docker engine answers  KILN_DOCKER=0
   --docker-host H   the engine (default $DOCKER_HOST or the local socket) KILN_DOCKER_HOST
@@ -68,6 +70,7 @@ export async function main(argv: string[]): Promise<number> {
     'docker-volumes': { type: 'string' },
     'env-passthrough': { type: 'string' },
     'cache-local-max': { type: 'string' },
+    'cache-local-dir': { type: 'string' },
   }, USAGE);
   if (!parsed) return 0;
   if (parsed.positionals.length > 0) {
@@ -77,11 +80,11 @@ export async function main(argv: string[]): Promise<number> {
   const {
     'work-dir': workDir, 'no-docker': noDocker, 'docker-host': dockerHost, 'docker-network': dockerNetwork, 'git-cache': gitCache,
     'orphan-timeout': orphanTimeout, 'docker-ca-bundle': dockerCaBundle, 'docker-volumes': dockerVolumes, 'env-passthrough': envPassthrough,
-    'cache-local-max': cacheLocalMax, ...flags
+    'cache-local-max': cacheLocalMax, 'cache-local-dir': cacheLocalDir, ...flags
   } = parsed.values;
   try {
     const config = loadAgentConfig({
-      flags: { ...flags, workDir, noDocker, dockerHost, dockerNetwork, gitCache, orphanTimeout, dockerCaBundle, dockerVolumes, envPassthrough, cacheLocalMax },
+      flags: { ...flags, workDir, noDocker, dockerHost, dockerNetwork, gitCache, orphanTimeout, dockerCaBundle, dockerVolumes, envPassthrough, cacheLocalMax, cacheLocalDir },
       env: process.env, cwd: process.cwd(), homeDir: homedir() || null, hostname: hostname(),
     });
     const { runAgent } = await import('../../agent/main.js');

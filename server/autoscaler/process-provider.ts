@@ -46,7 +46,7 @@ export function createProcessProvider(options: ProcessProviderOptions): AgentPro
   const killGraceMs = options.killGraceMs ?? 10_000;
   const keepLogs = options.keepLogs ?? 20;
   const baseEnv = Object.fromEntries(Object.entries(options.env ?? process.env)
-    .filter(([key, value]) => value !== undefined && (!key.startsWith('KILN_') || key === 'KILN_LOG_LEVEL' || key === 'KILN_AGENT_ENV_PASSTHROUGH' || key.startsWith('KILN_DOCKER') || key.startsWith('KILN_DIND_'))));
+    .filter(([key, value]) => value !== undefined && (!key.startsWith('KILN_') || key === 'KILN_LOG_LEVEL' || key === 'KILN_AGENT_ENV_PASSTHROUGH' || key === 'KILN_CACHE_LOCAL_MAX' || key.startsWith('KILN_DOCKER') || key.startsWith('KILN_DIND_'))));
   const poolDir = (pool: string) => join(dataDir, 'pools', pool);
   // Why outside the agents' work folders: those are deleted when an agent is gone (forgetRecord).
   const gitCache = join(dataDir, 'agent-cache', 'git');
@@ -59,7 +59,7 @@ export function createProcessProvider(options: ProcessProviderOptions): AgentPro
     const log = join(dir, `${name}.log`);
     await mkdir(workDir, { recursive: true });
     const args = [...AGENT_NODE_FLAGS, kilnScript, 'agent', '--server', spec.serverUrl, '--labels', spec.labels.join(','),
-      '--capacity', String(spec.capacity), '--pool', pool.name, '--name', name, '--work-dir', workDir, '--git-cache', gitCache];
+      '--capacity', String(spec.capacity), '--pool', pool.name, '--name', name, '--work-dir', workDir, '--git-cache', gitCache, '--cache-local-dir', join(dataDir, 'agent-cache', 'caches')];
     const out = openSync(log, 'a', 0o600);
     let pid: number;
     try {
