@@ -46,6 +46,11 @@ export interface ArtifactStore {
   isDigestReferenced(sha256: string): boolean;
 }
 
+/** The artifacts not expired at `nowMs`: an expired one is gone for readers before the sweeper deletes it. */
+export function unexpired(artifacts: Artifact[], nowMs: number): Artifact[] {
+  return artifacts.filter((a) => a.expiresAt === null || Date.parse(a.expiresAt) > nowMs);
+}
+
 interface Row {
   id: number; job_id: number; run_id: number; job: string; attempt: number; name: string;
   size: number; sha256: string; created_at: number; expires_at: number | null;

@@ -6,6 +6,7 @@ export { MIGRATIONS } from './migrations.js';
 export { hashToken, type NewToken, type TokenStore } from './tokens.js';
 export type { AgentHello, AgentStore } from './agents.js';
 export type { Artifact, ArtifactStore, NewArtifact } from './artifacts.js';
+export { unexpired } from './artifacts.js';
 export type { CancelledJob, JobChange, JobStore, ReadyJob } from './jobs.js';
 export type { Claim, JobOutcome, LeaseStore, RequeueResult } from './leases.js';
 export type { AppendResult, LogCounter, LogStore, LogText, NewLogLines, ReadLogOptions } from './logs.js';

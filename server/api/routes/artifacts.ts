@@ -9,7 +9,7 @@ import { formatSize } from '../../../shared/size.js';
 import { SHA256_HEX } from '../../files/blob-store.js';
 import { blobResponse } from '../../files/blob-download.js';
 import { requireTransferToken, transferJob, type JobFilesOptions } from '../../files/job-files.js';
-import type { Artifact } from '../../store/index.js';
+import { unexpired, type Artifact } from '../../store/index.js';
 import { bearerToken, idParam, param, type ApiOptions } from '../http.js';
 
 /** An artifact as the API shows it. */
@@ -77,19 +77,20 @@ export function createArtifactRoutes(options: ApiOptions & { files: JobFilesOpti
   app.get('/api/jobs/:id/artifacts', (c) => {
     const jobId = idParam(c);
     if (!store.jobs.getJob(jobId)) throw new KilnError('not_found', `no job ${jobId}`);
-    return c.json({ artifacts: store.artifacts.listJobArtifacts(jobId).map(artifactView) });
+    return c.json({ artifacts: unexpired(store.artifacts.listJobArtifacts(jobId), Date.now()).map(artifactView) });
   });
 
   app.get('/api/runs/:id/artifacts', (c) => {
     const runId = idParam(c);
     if (!store.runs.getRunSummary(runId)) throw new KilnError('not_found', `no run ${runId}`);
-    return c.json({ artifacts: store.artifacts.listRunArtifacts(runId).map(artifactView) });
+    return c.json({ artifacts: unexpired(store.artifacts.listRunArtifacts(runId), Date.now()).map(artifactView) });
   });
 
   app.get('/api/artifacts/:id', async (c) => {
     const id = idParam(c);
     const artifact = store.artifacts.getArtifact(id);
     if (!artifact) throw new KilnError('not_found', `no artifact ${id}`);
+    if (unexpired([artifact], Date.now()).length === 0) throw new KilnError('not_found', `artifact ${id} expired at ${artifact.expiresAt}`);
     mayDownload(c, options, artifact);
     return blobResponse(files.artifacts, c.req.method, c.req.header('range'), { sha256: artifact.sha256, filename: `${artifact.name}.tar.gz`, what: `artifact ${id}` });
   });
