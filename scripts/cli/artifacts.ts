@@ -35,7 +35,7 @@ export async function main(argv: string[]): Promise<number> {
   const run = await findRun(options, slash === -1 ? target : target.slice(0, slash));
   const jobName = slash === -1 ? null : target.slice(slash + 1);
   if (jobName !== null && !(run.jobs ?? []).some((j) => j.name === jobName)) throw new ClientError(`run ${run.id} has no job named "${jobName}"`);
-  const { artifacts } = await getJson<{ artifacts: ArtifactJson[] }>(options, `/api/runs/${run.id}/artifacts`);
+  const artifacts = await getJson<ArtifactJson[]>(options, `/api/runs/${run.id}/artifacts`);
   const shown = artifacts.filter((a) => jobName === null || a.job === jobName);
   if (shown.length === 0) {
     console.log(`run ${run.id}${jobName ? ` job ${jobName}` : ''} has no artifacts`);

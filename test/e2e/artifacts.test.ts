@@ -111,8 +111,8 @@ describe('artifacts', () => {
     const build = jobNamed(run, 'build');
     const { status, body } = await server.api('GET', `/api/jobs/${build.id}/artifacts`);
     expect(status).toBe(200);
-    expect(body.artifacts).toEqual([expect.objectContaining({ name: 'web-dist', size: expect.any(Number), sha256: expect.stringMatching(/^[0-9a-f]{64}$/), expires_at: expect.any(String) })]);
-    const artifact = body.artifacts[0];
+    expect(body).toEqual([expect.objectContaining({ name: 'web-dist', size: expect.any(Number), sha256: expect.stringMatching(/^[0-9a-f]{64}$/), expires_at: expect.any(String) })]);
+    const artifact = body[0];
     expect(Date.parse(artifact.expires_at) - Date.now()).toBeGreaterThan(6.9 * 86_400_000);
     const whole = await fetch(`${server.url}/api/artifacts/${artifact.id}`);
     expect(whole.status).toBe(200);
@@ -131,7 +131,7 @@ describe('artifacts', () => {
     await tar.x({ file: join(dir, 'a.tar.gz'), cwd: join(dir, 'x') });
     expect(sha256(await readFile(join(dir, 'x', 'dist', 'app.bin')))).toBe((await lineOf(build.id, 'built=')).slice('built='.length));
     const listed = await server.api('GET', `/api/runs/${run.id}/artifacts`);
-    expect(listed.body.artifacts.map((a: { name: string }) => a.name).sort()).toEqual(['report', 'web-dist']);
+    expect(listed.body.map((a: { name: string }) => a.name).sort()).toEqual(['report', 'web-dist']);
   });
 
   it('are listed and downloaded by `kiln artifacts`, checked and unpacked', async () => {
@@ -159,7 +159,7 @@ describe('artifacts', () => {
       expect(job.status, name).toBe('failed');
       expect(job.reason, name).toMatch(why);
       expect((await jobLog(server, job.id)).some((l) => l.startsWith('✖ artifact') && why.test(l)), name).toBe(true);
-      expect((await server.api('GET', `/api/jobs/${job.id}/artifacts`)).body.artifacts).toEqual([]);
+      expect((await server.api('GET', `/api/jobs/${job.id}/artifacts`)).body).toEqual([]);
     }
     expect(run.status).toBe('success'); // they allow failure: the run went on
   });
@@ -167,7 +167,7 @@ describe('artifacts', () => {
   it('are kept by `when`, and an expired one is gone with its file', async () => {
     const report = jobNamed(run, 'report');
     expect(report.status).toBe('failed');
-    const [artifact] = (await server.api('GET', `/api/jobs/${report.id}/artifacts`)).body.artifacts;
+    const [artifact] = (await server.api('GET', `/api/jobs/${report.id}/artifacts`)).body;
     expect(artifact.name).toBe('report');
     const file = join(server.dataDir, 'artifacts', 'sha256', artifact.sha256.slice(0, 2), artifact.sha256);
     expect(existsSync(file)).toBe(true);
@@ -176,7 +176,7 @@ describe('artifacts', () => {
     await server.kill('SIGTERM');
     server = await startServer({ port: server.port, dataDir: server.dataDir, repos: { web: repo.path } });
     await eventually(() => !existsSync(file), 10_000, 'the expired file to be deleted');
-    expect((await server.api('GET', `/api/jobs/${report.id}/artifacts`)).body.artifacts).toEqual([]);
+    expect((await server.api('GET', `/api/jobs/${report.id}/artifacts`)).body).toEqual([]);
     await startAgent(server);
   }, 30_000);
 });
@@ -204,7 +204,7 @@ describe('an upload cut by a server restart', () => {
     const ended = await runEnded(kiln, body.id, 90_000);
     expect(ended.status).toBe('success');
     expect(readdirSync(tmp)).toEqual([]);
-    const [artifact] = (await kiln.api('GET', `/api/jobs/${ended.jobs[0].id}/artifacts`)).body.artifacts;
+    const [artifact] = (await kiln.api('GET', `/api/jobs/${ended.jobs[0].id}/artifacts`)).body;
     const bytes = Buffer.from(await (await fetch(`${kiln.url}/api/artifacts/${artifact.id}`)).arrayBuffer());
     expect(sha256(bytes)).toBe(artifact.sha256);
     const dir = await makeTempDir('kiln-big-');

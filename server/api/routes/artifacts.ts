@@ -77,13 +77,13 @@ export function createArtifactRoutes(options: ApiOptions & { files: JobFilesOpti
   app.get('/api/jobs/:id/artifacts', (c) => {
     const jobId = idParam(c);
     if (!store.jobs.getJob(jobId)) throw new KilnError('not_found', `no job ${jobId}`);
-    return c.json({ artifacts: unexpired(store.artifacts.listJobArtifacts(jobId), Date.now()).map(artifactView) });
+    return c.json(unexpired(store.artifacts.listJobArtifacts(jobId), Date.now()).map(artifactView));
   });
 
   app.get('/api/runs/:id/artifacts', (c) => {
     const runId = idParam(c);
     if (!store.runs.getRunSummary(runId)) throw new KilnError('not_found', `no run ${runId}`);
-    return c.json({ artifacts: unexpired(store.artifacts.listRunArtifacts(runId), Date.now()).map(artifactView) });
+    return c.json(unexpired(store.artifacts.listRunArtifacts(runId), Date.now()).map(artifactView));
   });
 
   app.get('/api/artifacts/:id', async (c) => {

@@ -16,6 +16,7 @@ describe('agent configuration', () => {
       orphanTimeoutMs: 600_000,
       envPassthrough: [],
       cacheLocalMaxBytes: 5 * 1024 ** 3,
+      cacheLocalDir: null,
     });
     expect(loadAgentConfig({ flags: base, env: {}, cwd: '/srv', homeDir: null, hostname: 'h' }).workDir).toBe('/srv/.kiln-agent');
   });
@@ -44,6 +45,7 @@ describe('agent configuration', () => {
 
   it('reads the size of local cache copies from --cache-local-max or KILN_CACHE_LOCAL_MAX', () => {
     expect(load(base, { KILN_CACHE_LOCAL_MAX: '500MiB' }).cacheLocalMaxBytes).toBe(500 * 1024 ** 2);
+    expect(load(base, { KILN_CACHE_LOCAL_DIR: '/srv/kiln-caches' }).cacheLocalDir).toBe('/srv/kiln-caches');
     expect(load({ ...base, cacheLocalMax: '0' }, { KILN_CACHE_LOCAL_MAX: '1GiB' }).cacheLocalMaxBytes).toBe(0);
     expect(() => load(base, { KILN_CACHE_LOCAL_MAX: 'lots' })).toThrow('KILN_CACHE_LOCAL_MAX: expected a size such as 5GiB, 500MiB or 0, got "lots"');
   });

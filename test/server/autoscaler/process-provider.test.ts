@@ -78,7 +78,7 @@ describe('the process provider', () => {
     const [first] = made;
     const seen = started(first!.name);
     const workDir = join(dataDir, 'pools', 'local', first!.name);
-    expect(seen.args).toEqual(['agent', '--server', 'http://127.0.0.1:8080', '--labels', 'linux,local', '--capacity', '2', '--pool', 'local', '--name', first!.name, '--work-dir', workDir, '--git-cache', join(dataDir, 'agent-cache', 'git')]);
+    expect(seen.args).toEqual(['agent', '--server', 'http://127.0.0.1:8080', '--labels', 'linux,local', '--capacity', '2', '--pool', 'local', '--name', first!.name, '--work-dir', workDir, '--git-cache', join(dataDir, 'agent-cache', 'git'), '--cache-local-dir', join(dataDir, 'agent-cache', 'caches')]);
     expect(seen.execArgv).toEqual(['--max-semi-space-size=1', '--heap-growing-percent=20']); // AGENT_NODE_FLAGS
     expect(seen.args.join(' ')).not.toContain('agent-secret');
     expect(seen.env).toMatchObject({
