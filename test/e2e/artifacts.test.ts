@@ -213,3 +213,54 @@ describe('an upload cut by a server restart', () => {
     expect(sha256(await readFile(join(dir, 'big.bin')))).toBe((await readFile(join(dir, 'big.sum'), 'utf8')).trim());
   }, 120_000);
 });
+
+describe('limits and damage', () => {
+  const PIPELINE_LIMITS = `jobs:
+  too-big:
+    steps: [{ run: "head -c 200000 /dev/urandom > big.bin" }]
+    artifacts: { paths: [big.bin] }
+    allow_failure: true
+  nothing:
+    steps: [{ run: "true" }]
+    artifacts: { paths: [missing/] }
+  small:
+    steps: [{ run: "echo small > small.txt" }]
+    artifacts: { paths: [small.txt] }
+  reader:
+    needs: [small]
+    approval: true
+    steps: [{ run: cat small.txt }]
+`;
+
+  it('an artifact over server.artifact_max fails its job with the reason while the run goes on; no match warns; a damaged download fails the job that needs it', async () => {
+    const limited = await createRepo();
+    await limited.commit({ 'pipeline.yml': PIPELINE_LIMITS });
+    const kiln = await startServer({ config: `repos:\n  - { name: lim, path: ${JSON.stringify(limited.path)} }\npools: []\nserver:\n  lease_timeout: 5s\n  artifact_max: 64KiB\n` });
+    await startAgent(kiln);
+    const { body } = await kiln.api('POST', '/api/repos/lim/runs', {});
+    const small = await eventually(async () => {
+      const job = (await kiln.api('GET', `/api/runs/${body.id}`)).body.jobs.find((j: { name: string }) => j.name === 'small');
+      return job.status === 'success' ? job : null;
+    }, 30_000, 'the small job');
+    // The archive on the server is damaged before the job that needs it starts.
+    const [artifact] = (await kiln.api('GET', `/api/jobs/${small.id}/artifacts`)).body;
+    await writeFile(join(kiln.dataDir, 'artifacts', 'sha256', artifact.sha256.slice(0, 2), artifact.sha256), 'not the archive');
+    const reader = (await kiln.api('GET', `/api/runs/${body.id}`)).body.jobs.find((j: { name: string }) => j.name === 'reader');
+    expect((await kiln.api('POST', `/api/jobs/${reader.id}/approve`, {})).status).toBe(200);
+    const run = await runEnded(kiln, body.id, 60_000);
+    const jobs = Object.fromEntries(run.jobs.map((j: { name: string }) => [j.name, j]));
+
+    expect(jobs['too-big'].status).toBe('failed');
+    expect(jobs['too-big'].reason).toMatch(/artifact "too-big" is over server\.artifact_max \(64\.0 KiB\)/);
+    expect(await kiln.api('GET', `/api/jobs/${jobs['too-big'].id}/artifacts`).then((r) => r.body)).toEqual([]);
+    expect((await jobLog(kiln, jobs['too-big'].id)).some((l) => l.startsWith('✖') && l.includes('server.artifact_max'))).toBe(true);
+
+    expect(jobs.nothing.status).toBe('success');
+    expect(await jobLog(kiln, jobs.nothing.id)).toContain('kiln: artifact "nothing": no files matched missing/');
+
+    expect(jobs.reader.status).toBe('error');
+    expect(jobs.reader.reason).toMatch(/sha256/);
+    expect(await jobLog(kiln, jobs.reader.id)).not.toContain('small');
+    expect(readdirSync(join(kiln.dataDir, 'artifacts', 'tmp'))).toEqual([]);
+  }, 90_000);
+});
