@@ -47,3 +47,19 @@ export function opensToTransferToken(method: string, path: string): boolean {
 export function isUpload(method: string, path: string): boolean {
   return method === 'PUT' && opensToTransferToken(method, path);
 }
+
+/**
+ * An upload route whose refusal also closes the connection. Why: the rest of a refused body
+ * (up to the limit, or a length announced over it) would otherwise be read before the
+ * connection could carry another request.
+ */
+export function closingOnRefusal(handler: (c: Context) => Promise<Response>): (c: Context) => Promise<Response> {
+  return async (c) => {
+    try {
+      return await handler(c);
+    } catch (error) {
+      c.header('connection', 'close');
+      throw error;
+    }
+  };
+}

@@ -8,7 +8,7 @@ import { KilnError } from '../../../shared/errors.js';
 import { formatSize } from '../../../shared/size.js';
 import { SHA256_HEX } from '../../files/blob-store.js';
 import { blobResponse } from '../../files/blob-download.js';
-import { requireTransferToken, transferJob, type JobFilesOptions } from '../../files/job-files.js';
+import { closingOnRefusal, requireTransferToken, transferJob, type JobFilesOptions } from '../../files/job-files.js';
 import { unexpired, type Artifact } from '../../store/index.js';
 import { bearerToken, idParam, param, type ApiOptions } from '../http.js';
 
@@ -32,16 +32,7 @@ export function createArtifactRoutes(options: ApiOptions & { files: JobFilesOpti
   const { store, files, logger } = options;
   const app = new Hono();
 
-  app.put('/api/jobs/:id/artifacts/:name', async (c) => {
-    try {
-      return await receive(c);
-    } catch (error) {
-      // Why close: the rest of a refused body (up to artifact_max, or a length announced over
-      // it) would otherwise be read before the connection could carry another request.
-      c.header('connection', 'close');
-      throw error;
-    }
-  });
+  app.put('/api/jobs/:id/artifacts/:name', closingOnRefusal((c) => receive(c)));
 
   const receive = async (c: Context) => {
     const jobId = idParam(c);

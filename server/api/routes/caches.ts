@@ -16,7 +16,7 @@ import { blobResponse } from '../../files/blob-download.js';
 import { SHA256_HEX } from '../../files/blob-store.js';
 import { evictCaches } from '../../files/cache-eviction.js';
 import { cacheScope, visibleScopes } from '../../files/cache-scope.js';
-import { requireTransferToken, transferJob, type JobFilesOptions } from '../../files/job-files.js';
+import { closingOnRefusal, requireTransferToken, transferJob, type JobFilesOptions } from '../../files/job-files.js';
 import { cacheExists, type CacheEntry, type CacheHit } from '../../store/index.js';
 import { idParam, type ApiOptions } from '../http.js';
 
@@ -85,16 +85,7 @@ export function createCacheRoutes({ store, logger }: ApiOptions, files: JobFiles
     return c.json({ entry: entryView({ ...hit.entry, lastUsedAt }, hit) });
   });
 
-  app.put('/api/jobs/:id/cache', async (c) => {
-    try {
-      return await save(c);
-    } catch (error) {
-      // Why close: the rest of a refused body (up to cache_max, or a length announced over it)
-      // would otherwise be read before the connection could carry another request.
-      c.header('connection', 'close');
-      throw error;
-    }
-  });
+  app.put('/api/jobs/:id/cache', closingOnRefusal((c) => save(c)));
 
   const save = async (c: Context) => {
     const jobId = idParam(c);

@@ -87,10 +87,13 @@ describe('an API trigger of a remote repo', () => {
     const one = await remote.commit({ 'pipeline.yml': PIPELINE }, 'remote one');
     await parts.triggers.register({ name: 'far', path: undefined, url: `file://${remote.path}`, pollMs: null });
     const two = await remote.commit({ 'c.txt': 'c' }, 'remote two');
+    // Fetches of this repo's mirror only: the web repo's watcher may still sync the commits
+    // the test before made to it.
+    const farFetches = () => git.calls().filter((c) => c.includes(' fetch ') && c.includes('far.git'));
     git.reset();
     expect(await parts.api.trigger('far', { event: 'api', sha: one })).toMatchObject({ sha: one });
-    expect(git.calls().filter((c) => c.includes(' fetch '))).toEqual([]);
+    expect(farFetches()).toEqual([]);
     expect(await parts.api.trigger('far', { event: 'api' })).toMatchObject({ sha: two });
-    expect(git.calls().filter((c) => c.includes(' fetch '))).toHaveLength(1);
+    expect(farFetches(), git.calls().join('\n')).toHaveLength(1);
   });
 });
