@@ -19,8 +19,8 @@ const outdir = `${root}dist/bundle`;
 rmSync(outdir, { recursive: true, force: true });
 const result = await build({
   absWorkingDir: root,
-  // The agent's unpacking thread is a file of its own (agent/files/unpack.ts starts it beside itself).
-  entryPoints: { kiln: 'dist/scripts/kiln.js', 'unpack-worker': 'dist/agent/files/unpack-worker.js' },
+  // The agent's tar thread is a file of its own (agent/files/tar-thread.ts starts it beside itself).
+  entryPoints: { kiln: 'dist/scripts/kiln.js', 'tar-worker': 'dist/agent/files/tar-worker.js' },
   outdir,
   bundle: true,
   // One chunk per command's own code, loaded when the command runs: `kiln validate` does not

@@ -97,7 +97,7 @@ export async function saveCache(c: TransferContext, cache: JobCache, succeeded: 
     if (collected.entries.length === 0) return c.system(`kiln: cache not saved: no files matched ${cache.plan.paths.join(', ')}`);
     // Why files and links only: a restore's cost is per entry (tar makes each file's folders
     // as it goes), and a cache's folders need no entries of their own.
-    const digest = await packEntries(c.workspace, collected.entries.filter((e) => e.kind !== 'dir'), temp);
+    const digest = await packEntries(c.workspace, collected.entries.filter((e) => e.kind !== 'dir'), temp, 1);
     if (digest.size > c.a.files.cacheMaxBytes) return c.system(`kiln: cache not saved: ${cache.key} is over server.cache_max (${formatSize(c.a.files.cacheMaxBytes)})`);
     await c.client.put(`/api/jobs/${c.a.jobId}/cache?${new URLSearchParams({ key: cache.key })}`, temp, digest);
     c.system(`kiln: cache saved ${cache.key} (${formatSize(digest.size)}, ${seconds(c.now() - started)})`);
