@@ -1,5 +1,6 @@
 // The agent's configuration: command-line flags over the environment over defaults. The only
 // module of the agent that reads the environment (it is passed in).
+import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { KilnError } from '../shared/errors.js';
 import { parseDuration } from '../shared/pipeline/duration.js';
@@ -74,6 +75,7 @@ export interface AgentFlags {
   envPassthrough?: string;
   cacheLocalMax?: string;
   cacheLocalDir?: string;
+  tokenFile?: string;
 }
 
 export interface LoadAgentConfigOptions {
@@ -100,8 +102,7 @@ export function loadAgentConfig(o: LoadAgentConfigOptions): AgentConfig {
   const { flags, env } = o;
   const server = pick(flags.server, env.KILN_SERVER);
   if (!server) throw bad('--server (or KILN_SERVER) is required: the URL of the kiln server, e.g. http://ci:8080');
-  const token = pick(flags.token, env.KILN_AGENT_TOKEN);
-  if (!token) throw bad('--token (or KILN_AGENT_TOKEN) is required: the agent token of the server (<data>/agent.token)');
+  const token = agentToken(flags, env, o.cwd);
   const workDir = pick(flags.workDir, env.KILN_AGENT_DIR);
   const random = o.random ?? Math.random;
   const resolvedWorkDir = workDir ? resolve(o.cwd, workDir) : join(o.homeDir ?? o.cwd, '.kiln-agent');
@@ -122,6 +123,31 @@ export function loadAgentConfig(o: LoadAgentConfigOptions): AgentConfig {
     cacheLocalMaxBytes: parseCacheLocalMax(source(flags.cacheLocalMax, '--cache-local-max', 'KILN_CACHE_LOCAL_MAX'), pick(flags.cacheLocalMax, env.KILN_CACHE_LOCAL_MAX) ?? '5GiB'),
     cacheLocalDir: pickPath(pick(flags.cacheLocalDir, env.KILN_CACHE_LOCAL_DIR), o.cwd),
   };
+}
+
+/**
+ * The agent token: `--token-file` / KILN_AGENT_TOKEN_FILE (kept out of the process list and
+ * of `docker inspect`), else `--token` / KILN_AGENT_TOKEN. A flag wins over the environment.
+ */
+function agentToken(flags: AgentFlags, env: LoadAgentConfigOptions['env'], cwd: string): string {
+  if (flags.token !== undefined && flags.tokenFile !== undefined) throw bad('give --token or --token-file, not both');
+  const file = flags.token !== undefined ? undefined : pick(flags.tokenFile, env.KILN_AGENT_TOKEN_FILE);
+  if (file !== undefined) {
+    const name = flags.tokenFile !== undefined ? '--token-file' : 'KILN_AGENT_TOKEN_FILE';
+    let text: string;
+    try {
+      text = readFileSync(resolve(cwd, file), 'utf8');
+    } catch (error) {
+      throw bad(`${name}: cannot read ${file} (${(error as NodeJS.ErrnoException).code ?? String(error)})`);
+    }
+    const token = text.trim();
+    if (!token) throw bad(`${name}: ${file} is empty; it should hold the server's agent token (<data>/agent.token)`);
+    if (/\s/.test(token)) throw bad(`${name}: ${file} holds more than one word; it should hold only the server's agent token`);
+    return token;
+  }
+  const token = pick(flags.token, env.KILN_AGENT_TOKEN);
+  if (!token) throw bad('--token-file or --token (or KILN_AGENT_TOKEN_FILE, KILN_AGENT_TOKEN) is required: the agent token of the server (<data>/agent.token)');
+  return token;
 }
 
 /** `--cache-local-max 5GiB`: a size (`500MiB`, `2 GB`, bytes); 0 keeps no local copies. */

@@ -12,7 +12,10 @@ the label \`docker\`).
 
 Options (each also read from the environment variable shown):
   --server URL      the server, e.g. http://ci:8080                      KILN_SERVER (required)
-  --token TOKEN     the server's agent token (<data>/agent.token)        KILN_AGENT_TOKEN (required)
+  --token-file FILE a file holding the server's agent token             KILN_AGENT_TOKEN_FILE
+                    (<data>/agent.token); kept out of the process list
+  --token TOKEN     the token itself (seen by \`ps\`: prefer --token-file)  KILN_AGENT_TOKEN
+                    one of the two is required
   --labels A,B      labels jobs can ask for with runs-on (default linux) KILN_LABELS
   --capacity N      jobs run at once (default 1)                         KILN_CAPACITY
   --name NAME       how the server shows this agent (default host-xxxx)  KILN_AGENT_NAME
@@ -55,6 +58,7 @@ export async function main(argv: string[]): Promise<number> {
   const parsed = parseCommand(argv, {
     server: { type: 'string' },
     token: { type: 'string' },
+    'token-file': { type: 'string' },
     labels: { type: 'string' },
     capacity: { type: 'string' },
     name: { type: 'string' },
@@ -80,11 +84,11 @@ export async function main(argv: string[]): Promise<number> {
   const {
     'work-dir': workDir, 'no-docker': noDocker, 'docker-host': dockerHost, 'docker-network': dockerNetwork, 'git-cache': gitCache,
     'orphan-timeout': orphanTimeout, 'docker-ca-bundle': dockerCaBundle, 'docker-volumes': dockerVolumes, 'env-passthrough': envPassthrough,
-    'cache-local-max': cacheLocalMax, 'cache-local-dir': cacheLocalDir, ...flags
+    'cache-local-max': cacheLocalMax, 'cache-local-dir': cacheLocalDir, 'token-file': tokenFile, ...flags
   } = parsed.values;
   try {
     const config = loadAgentConfig({
-      flags: { ...flags, workDir, noDocker, dockerHost, dockerNetwork, gitCache, orphanTimeout, dockerCaBundle, dockerVolumes, envPassthrough, cacheLocalMax, cacheLocalDir },
+      flags: { ...flags, workDir, noDocker, dockerHost, dockerNetwork, gitCache, orphanTimeout, dockerCaBundle, dockerVolumes, envPassthrough, cacheLocalMax, cacheLocalDir, tokenFile },
       env: process.env, cwd: process.cwd(), homeDir: homedir() || null, hostname: hostname(),
     });
     const { runAgent } = await import('../../agent/main.js');

@@ -1,4 +1,7 @@
 // The agent's configuration: flags over environment over defaults, and one-line errors.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadAgentConfig, type AgentFlags } from '../../../agent/config.js';
 
@@ -7,6 +10,20 @@ const load = (flags: AgentFlags, env: Record<string, string> = {}) =>
 const base = { server: 'http://ci:8080/', token: 'tok' };
 
 describe('agent configuration', () => {
+  it('reads the token from --token-file or KILN_AGENT_TOKEN_FILE (a flag first), and refuses an empty or odd file', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kiln-token-'));
+    const file = (name: string, text: string) => (writeFileSync(join(dir, name), text), join(dir, name));
+    const good = file('agent.token', 'from-the-file\n');
+    const other = file('other.token', 'from-the-env-file');
+    expect(load({ server: 'http://ci', tokenFile: good }).token).toBe('from-the-file');
+    expect(load({ server: 'http://ci' }, { KILN_AGENT_TOKEN_FILE: other, KILN_AGENT_TOKEN: 'plain' }).token).toBe('from-the-env-file');
+    expect(load({ server: 'http://ci', tokenFile: good }, { KILN_AGENT_TOKEN_FILE: other }).token).toBe('from-the-file');
+    expect(load({ server: 'http://ci', token: 'flag' }, { KILN_AGENT_TOKEN_FILE: other }).token).toBe('flag');
+    expect(() => load({ server: 'http://ci', tokenFile: file('empty', ' \n') })).toThrow(`--token-file: ${join(dir, 'empty')} is empty; it should hold the server's agent token (<data>/agent.token)`);
+    expect(() => load({ server: 'http://ci' }, { KILN_AGENT_TOKEN_FILE: file('two', 'a b\n') })).toThrow(`KILN_AGENT_TOKEN_FILE: ${join(dir, 'two')} holds more than one word; it should hold only the server's agent token`);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
   it('has defaults for everything but the server and the token', () => {
     expect(load(base)).toEqual({
       serverUrl: 'http://ci:8080', token: 'tok', labels: ['linux'], capacity: 1, name: 'build-3-8000',
@@ -61,7 +78,9 @@ describe('agent configuration', () => {
     [{ ...base, orphanTimeout: '0s' }, '--orphan-timeout: expected a duration from 1s to 365d such as 90s, 10m or 1h30m, got "0s"'],
     [{ ...base, orphanTimeout: '366d' }, '--orphan-timeout: expected a duration from 1s to 365d such as 90s, 10m or 1h30m, got "366d"'],
     [{ token: 't' }, '--server (or KILN_SERVER) is required: the URL of the kiln server, e.g. http://ci:8080'],
-    [{ server: 'http://ci' }, '--token (or KILN_AGENT_TOKEN) is required: the agent token of the server (<data>/agent.token)'],
+    [{ server: 'http://ci' }, '--token-file or --token (or KILN_AGENT_TOKEN_FILE, KILN_AGENT_TOKEN) is required: the agent token of the server (<data>/agent.token)'],
+    [{ ...base, tokenFile: '/t' }, 'give --token or --token-file, not both'],
+    [{ server: 'http://ci', tokenFile: '/nonexistent/agent.token' }, '--token-file: cannot read /nonexistent/agent.token (ENOENT)'],
     [{ ...base, server: 'ci:8080' }, '--server: expected an http:// or https:// URL, got "ci:8080"'],
     [{ ...base, server: 'http://u:p@ci' }, '--server: put the token in --token, not in the URL'],
     [{ ...base, capacity: '1.5' }, '--capacity: expected a whole number of jobs from 1 to 256, got "1.5"'],
