@@ -38,11 +38,10 @@ export function createArtifactSweeper({ store, blobs, logger, intervalMs = 60_00
     // Why after the commit: a file removed while its row's delete could still roll back would
     // leave a row whose download is gone.
     await store.committed();
-    // Why no await from here on: an upload records its row in the same turn as it renames its
-    // file into place, so between two digests of this loop no new file can lack its row.
+    // A digest an upload holds (its file renamed into place, its row not yet recorded) stays.
     let files = 0;
     for (const digest of blobs.digests()) {
-      if (!store.artifacts.isDigestReferenced(digest)) {
+      if (blobs.held(digest) === 0 && !store.artifacts.isDigestReferenced(digest)) {
         blobs.remove(digest);
         files++;
       }

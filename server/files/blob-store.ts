@@ -45,6 +45,13 @@ export interface BlobStore {
   digests(): string[];
   /** Removes what interrupted uploads left; returns how many. For the start. */
   discardPartials(): number;
+  /**
+   * Marks a digest as being uploaded, from before its `put` until its row is recorded: sweeps
+   * and evictions leave its file alone meanwhile. Returns the release; holds are counted.
+   */
+  hold(sha256: string): () => void;
+  /** How many uploads hold this digest now. */
+  held(sha256: string): number;
 }
 
 export function createBlobStore(dir: string): BlobStore {
@@ -56,9 +63,24 @@ export function createBlobStore(dir: string): BlobStore {
     if (!SHA256_HEX.test(sha256)) throw new KilnError('bad_input', `not a sha256 digest: ${sha256.slice(0, 80)}`);
     return join(root, sha256.slice(0, 2), sha256);
   };
+  const holds = new Map<string, number>();
+  const add = (sha256: string, by: 1 | -1) => {
+    const count = (holds.get(sha256) ?? 0) + by;
+    if (count > 0) holds.set(sha256, count);
+    else holds.delete(sha256);
+  };
   return {
     dir,
     path,
+    hold(sha256) {
+      add(sha256, 1);
+      let released = false;
+      return () => {
+        if (!released) add(sha256, -1);
+        released = true;
+      };
+    },
+    held: (sha256) => holds.get(sha256) ?? 0,
     has: (sha256) => SHA256_HEX.test(sha256) && existsSync(path(sha256)),
     async put(body, o) {
       const target = path(o.sha256);

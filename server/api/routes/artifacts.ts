@@ -48,21 +48,28 @@ export function createArtifactRoutes(options: ApiOptions & { files: JobFilesOpti
     if (length !== undefined && Number(length) > files.artifactMaxBytes) throw tooLarge;
     const raw = c.req.raw.body;
     const body = raw ? Readable.fromWeb(raw as import('node:stream/web').ReadableStream) : Readable.from([]);
-    const stored = await files.artifacts.put(body, { sha256, maxBytes: files.artifactMaxBytes, what, limitName: 'server.artifact_max' })
-      .catch((error: unknown) => {
-        if (error instanceof KilnError) throw error;
-        throw new KilnError('bad_input', `${what}: the upload was cut off (${error instanceof Error ? error.message : String(error)})`, { cause: error });
-      });
-    // The lease may have ended while the body came in: such an upload is not recorded (its
-    // file, referred to by no row, goes at the next sweep).
-    requireTransferToken(c, store, files.transfer, jobId);
-    const job = store.jobs.getJob(jobId)!;
-    const expireMs = job.plan.artifacts?.expireMs ?? files.artifactExpireMs;
-    const artifact = store.transaction(() => store.artifacts.recordArtifact({
-      jobId, runId: job.runId, attempt: job.attempt, name, size: stored.size, sha256: stored.sha256, expireMs,
-    }));
-    logger.info({ runId: job.runId, jobId, artifact: name, size: formatSize(stored.size) }, 'artifact stored');
-    return c.json({ artifact: artifactView(artifact) }, 201);
+    // Held from before the file's rename until its row is recorded: a sweep between the two
+    // would otherwise find the file referred to by no row and remove it.
+    const release = files.artifacts.hold(sha256);
+    try {
+      const stored = await files.artifacts.put(body, { sha256, maxBytes: files.artifactMaxBytes, what, limitName: 'server.artifact_max' })
+        .catch((error: unknown) => {
+          if (error instanceof KilnError) throw error;
+          throw new KilnError('bad_input', `${what}: the upload was cut off (${error instanceof Error ? error.message : String(error)})`, { cause: error });
+        });
+      // The lease may have ended while the body came in: such an upload is not recorded (its
+      // file, referred to by no row, goes at the next sweep).
+      requireTransferToken(c, store, files.transfer, jobId);
+      const job = store.jobs.getJob(jobId)!;
+      const expireMs = job.plan.artifacts?.expireMs ?? files.artifactExpireMs;
+      const artifact = store.transaction(() => store.artifacts.recordArtifact({
+        jobId, runId: job.runId, attempt: job.attempt, name, size: stored.size, sha256: stored.sha256, expireMs,
+      }));
+      logger.info({ runId: job.runId, jobId, artifact: name, size: formatSize(stored.size) }, 'artifact stored');
+      return c.json({ artifact: artifactView(artifact) }, 201);
+    } finally {
+      release();
+    }
   };
 
   app.get('/api/jobs/:id/artifacts', (c) => {

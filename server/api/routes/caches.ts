@@ -55,13 +55,6 @@ function entryView(entry: CacheEntry, hit?: Omit<CacheHit, 'entry'>) {
 export function createCacheRoutes({ store, logger }: ApiOptions, files: JobFilesOptions): Hono {
   const app = new Hono();
   const log = logger.child({ part: 'caches' });
-  // Digests between their file's rename and their row's insert: eviction must not remove those files.
-  const uploading = new Map<string, number>();
-  const hold = (sha256: string, by: 1 | -1) => {
-    const count = (uploading.get(sha256) ?? 0) + by;
-    if (count > 0) uploading.set(sha256, count);
-    else uploading.delete(sha256);
-  };
 
   /** The job's repo and own scope. */
   const placeOf = (jobId: number) => {
@@ -99,7 +92,8 @@ export function createCacheRoutes({ store, logger }: ApiOptions, files: JobFiles
     const { repo, scope } = placeOf(jobId);
     // Before the upload, so an agent that lost a race learns it without sending the archive.
     if (store.caches.findCache(repo.id, [scope], key, [])) throw cacheExists(key);
-    hold(sha256, 1);
+    // Held between the file's rename and the row's insert: eviction must not remove that file.
+    const release = files.caches.hold(sha256);
     try {
       const body = c.req.raw.body ? Readable.fromWeb(c.req.raw.body as NodeReadableStream) : Readable.from([]);
       const blob = await files.caches.put(body, { sha256, maxBytes: files.cacheMaxBytes, what, limitName: 'server.cache_max' });
@@ -108,7 +102,7 @@ export function createCacheRoutes({ store, logger }: ApiOptions, files: JobFiles
       requireTransferToken(c, store, files.transfer, jobId);
       const entry = store.transaction(() => store.caches.addCache({ repoId: repo.id, scope, key, size: blob.size, sha256, jobId }));
       log.info({ jobId, repo: repo.name, scope, key, size: formatSize(blob.size) }, 'cache saved');
-      evictCaches({ store, blobs: files.caches, maxBytes: files.cacheMaxBytes, keep: (d) => uploading.has(d), logger: log });
+      evictCaches({ store, blobs: files.caches, maxBytes: files.cacheMaxBytes, keep: (d) => files.caches.held(d) > 0, logger: log });
       return c.json({ entry: entryView(entry) }, 201);
     } catch (error) {
       if (isCut(error)) {
@@ -118,12 +112,12 @@ export function createCacheRoutes({ store, logger }: ApiOptions, files: JobFiles
       }
       // A conflict after the upload (two jobs of one scope at once), or a lease that ended: the file may be nobody's.
       const unrecorded = error instanceof KilnError && (error.code === 'conflict' || error.code === 'unauthorized' || error.code === 'forbidden');
-      if (unrecorded && uploading.get(sha256) === 1 && files.caches.has(sha256) && !store.caches.isCacheBlobReferenced(sha256)) {
+      if (unrecorded && files.caches.held(sha256) === 1 && files.caches.has(sha256) && !store.caches.isCacheBlobReferenced(sha256)) {
         files.caches.remove(sha256);
       }
       throw error;
     } finally {
-      hold(sha256, -1);
+      release();
     }
   };
 

@@ -46,6 +46,19 @@ describe('the artifact sweeper', () => {
     expect(f.blobs.has(own.sha256)).toBe(false);
   });
 
+  it('leaves the file of an upload that holds its digest (renamed into place, its row not yet recorded)', async () => {
+    const f = await fixture();
+    const uploading = 'e'.repeat(64);
+    const release = f.blobs.hold(uploading);
+    mkdirSync(join(f.blobs.dir, 'sha256', 'ee'), { recursive: true });
+    writeFileSync(f.blobs.path(uploading), 'an upload between its rename and its row');
+    expect(await f.sweeper.sweep()).toEqual({ rows: 0, files: 0 });
+    expect(f.blobs.has(uploading)).toBe(true);
+    release();
+    expect(await f.sweeper.sweep()).toEqual({ rows: 0, files: 1 });
+    expect(f.blobs.has(uploading)).toBe(false);
+  });
+
   it('removes files whose rows went by a cascade delete, and files no row ever named', async () => {
     const f = await fixture();
     const blob = await f.put('bytes of a removed repo');
