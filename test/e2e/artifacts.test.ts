@@ -9,6 +9,7 @@ import { existsSync, readdirSync, watch } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import Database from 'better-sqlite3';
 import * as tar from 'tar';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRepo, isolateGit, makeTempDir, removeTempDirs, type TestRepo } from '../helpers/git.js';
@@ -44,7 +45,11 @@ const PIPELINE = (outside: string) => `jobs:
   report:
     steps:
       - run: echo "report" > report.txt; exit 3
-    artifacts: { paths: [report.txt], when: on_failure, expire: 2s }
+    artifacts: { paths: [report.txt], when: on_failure }
+    allow_failure: true
+  not-kept:
+    steps: [{ run: "echo kept > kept.txt; exit 3" }]
+    artifacts: { paths: [kept.txt] }
     allow_failure: true
   escape-dotdot:
     steps: [{ run: "true" }]
@@ -65,6 +70,7 @@ const PIPELINE = (outside: string) => `jobs:
 `;
 
 let repo: TestRepo;
+let briefRepo: TestRepo;
 let server: ServerProcess;
 let outside: string;
 
@@ -75,7 +81,9 @@ beforeAll(async () => {
   outside = join(await makeTempDir('kiln-outside-'), 'host-secret.txt');
   await writeFile(outside, 'not for artifacts\n');
   await repo.commit({ 'pipeline.yml': PIPELINE(outside) });
-  server = await startServer({ repos: { web: repo.path } });
+  briefRepo = await createRepo();
+  await briefRepo.commit({ 'pipeline.yml': 'jobs:\n  brief:\n    steps: [{ run: "echo brief > brief.txt" }]\n    artifacts: { paths: [brief.txt], expire: 1s }\n' });
+  server = await startServer({ repos: { web: repo.path, brief: briefRepo.path } });
   await startAgent(server);
 });
 afterAll(async () => {
@@ -164,19 +172,43 @@ describe('artifacts', () => {
     expect(run.status).toBe('success'); // they allow failure: the run went on
   });
 
-  it('are kept by `when`, and an expired one is gone with its file', async () => {
+  it('are kept by `when`: on_failure keeps a failed job\'s, the default on_success does not', async () => {
     const report = jobNamed(run, 'report');
     expect(report.status).toBe('failed');
     const [artifact] = (await server.api('GET', `/api/jobs/${report.id}/artifacts`)).body;
-    expect(artifact.name).toBe('report');
-    const file = join(server.dataDir, 'artifacts', 'sha256', artifact.sha256.slice(0, 2), artifact.sha256);
+    expect(artifact).toMatchObject({ name: 'report', job: 'report' });
+    const notKept = jobNamed(run, 'not-kept');
+    expect(notKept.status).toBe('failed');
+    expect((await server.api('GET', `/api/jobs/${notKept.id}/artifacts`)).body).toEqual([]);
+  });
+
+  it('expire: an expired one is listed nowhere, answers 404, and a restart deletes its row and file', async () => {
+    // Its own repo, so its second of life races no other test's listing.
+    const { body } = await server.api('POST', '/api/repos/brief/runs', {});
+    const briefRun = await runEnded(server, body.id, 20_000);
+    const brief = jobNamed(briefRun, 'brief');
+    expect(brief.status).toBe('success');
+    expect(await lineOf(brief.id, 'kiln: artifact "brief" uploaded')).toMatch(/uploaded: \d+ bytes in/);
+    // The API no longer names an expired artifact, so its row is read from the server's database.
+    const row = () => {
+      const db = new Database(join(server.dataDir, 'kiln.db'), { readonly: true, fileMustExist: true });
+      try {
+        return db.prepare('SELECT id, sha256 FROM artifacts WHERE job_id = ?').get(brief.id) as { id: number; sha256: string } | undefined;
+      } finally {
+        db.close();
+      }
+    };
+    const stored = row()!;
+    const file = join(server.dataDir, 'artifacts', 'sha256', stored.sha256.slice(0, 2), stored.sha256);
     expect(existsSync(file)).toBe(true);
-    await eventually(async () => (await fetch(`${server.url}/api/artifacts/${artifact.id}`)).status === 404, 10_000, 'the artifact to expire');
+    await eventually(async () => (await fetch(`${server.url}/api/artifacts/${stored.id}`)).status === 404, 10_000, 'the artifact to expire');
+    expect((await server.api('GET', `/api/jobs/${brief.id}/artifacts`)).body).toEqual([]);
+    expect((await server.api('GET', `/api/runs/${briefRun.id}/artifacts`)).body).toEqual([]);
     // The sweeper runs at start: a restart removes the row and the file at once.
     await server.kill('SIGTERM');
-    server = await startServer({ port: server.port, dataDir: server.dataDir, repos: { web: repo.path } });
+    server = await startServer({ port: server.port, dataDir: server.dataDir, repos: { web: repo.path, brief: briefRepo.path } });
     await eventually(() => !existsSync(file), 10_000, 'the expired file to be deleted');
-    expect((await server.api('GET', `/api/jobs/${report.id}/artifacts`)).body).toEqual([]);
+    expect(row()).toBeUndefined();
     await startAgent(server);
   }, 30_000);
 });
