@@ -4,7 +4,6 @@
 import type { Logger } from 'pino';
 import { conflict, notFound } from '../shared/errors.js';
 import { isFinal } from '../shared/status.js';
-import type { Plan } from '../shared/pipeline/types.js';
 import type { JobQueue } from './queue/job-queue.js';
 import type { Job, QueuedJob, Repo, Run, RunDetail, Store } from './store/index.js';
 import { createApiTrigger } from './triggers/api-trigger.js';
@@ -42,7 +41,10 @@ export interface KilnService {
   updateRepo(repoId: number, settings: RepoSettingsInput): Repo;
   triggerRun(repoName: string, request: { ref?: string; sha?: string; env?: Record<string, string>; event: 'api' | 'manual' }): Promise<RunDetail>;
   cancelRun(runId: number): RunDetail;
-  rerun(runId: number, failedOnly: boolean): Promise<RunDetail>;
+  /** A new attempt of the same run: every job, or the failed ones, with what needs them. */
+  rerun(runId: number, failedOnly: boolean): RunDetail;
+  /** A new attempt of the job's run with the job and what needs it. */
+  retryJob(jobId: number): RunDetail;
   approveJob(jobId: number): Job;
   queue(): QueueEntry[];
   pools(): unknown[];
@@ -70,19 +72,15 @@ export function createKilnService(options: KilnServiceOptions): KilnService {
       queue.cancelRun(runId);
       return store.runs.getRun(runId)!;
     },
-    async rerun(runId, failedOnly) {
-      const run = store.runs.getRun(runId);
-      if (!run) throw notFound(`no run ${runId}`);
-      if (!run.plan) throw conflict(`run ${runId} has no valid pipeline to re-run`);
-      if (failedOnly && !isFinal(run.status)) throw conflict(`run ${runId} has not ended yet`);
-      const plan = failedOnly ? failedPart(run.plan, run) : run.plan;
-      if (plan.jobs.length === 0) throw conflict(`run ${runId} has no failed jobs`);
-      const repo = store.repos.getRepo(run.repoId)!;
-      const created = await starter.startRun(repo, {
-        event: run.event, ref: run.ref, sha: run.sha, changedPaths: run.changedPaths, env: run.env, rerunOf: run.id, plan,
-        pullRequest: run.pullRequest, // a fork's re-run gets no secrets either
-      });
-      return store.runs.getRun(created!.id)!;
+    rerun(runId, failedOnly) {
+      queue.rerun(runId, failedOnly ? { kind: 'failed' } : { kind: 'all' });
+      return store.runs.getRun(runId)!;
+    },
+    retryJob(jobId) {
+      const job = store.jobs.getJob(jobId);
+      if (!job) throw notFound(`no job ${jobId}`);
+      queue.rerun(job.runId, { kind: 'job', jobId });
+      return store.runs.getRun(job.runId)!;
     },
     approveJob: (jobId) => queue.approveJob(jobId),
     queue() {
@@ -96,13 +94,4 @@ export function createKilnService(options: KilnServiceOptions): KilnService {
     },
     pools: () => options.pools?.pools() ?? [],
   };
-}
-
-/** The failed, cancelled or errored jobs of a run and everything downstream of them. */
-function failedPart(plan: Plan, run: RunDetail): Plan {
-  const redo = new Set(run.jobs.filter((j) => ['failed', 'cancelled', 'error'].includes(j.status)).map((j) => j.name));
-  for (const job of plan.jobs) if (job.needs.some((n) => redo.has(n))) redo.add(job.name);
-  const jobs = plan.jobs.filter((j) => redo.has(j.name)).map((j) => ({ ...j, needs: j.needs.filter((n) => redo.has(n)) }));
-  const stages = plan.stages.map((s) => s.filter((n) => redo.has(n))).filter((s) => s.length > 0);
-  return { ...plan, jobs, stages };
 }

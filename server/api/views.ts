@@ -1,11 +1,11 @@
 // The API's JSON shapes (SPEC §3): store types in, the fixed snake_case names out.
-import type { Agent, Job, JobWithSteps, Repo, Run, RunDetail, SecretInfo, Step } from '../store/index.js';
+import type { Agent, Job, JobWithSteps, Repo, Run, RunAttempt, RunDetail, SecretInfo, Step } from '../store/index.js';
 
 export function runView(run: Run) {
   return {
     id: run.id, repo: run.repo, number: run.number, status: run.status, event: run.event, ref: run.ref,
     branch: run.branch, tag: run.tag, sha: run.sha, message: run.message, error: run.error, rerun_of: run.rerunOf,
-    cancel_reason: run.cancelReason,
+    attempt: run.attempt, cancel_reason: run.cancelReason,
     created_at: run.createdAt, started_at: run.startedAt, finished_at: run.finishedAt,
     pull_request: run.pullRequest && {
       number: run.pullRequest.number, source_branch: run.pullRequest.sourceBranch,
@@ -14,14 +14,19 @@ export function runView(run: Run) {
   };
 }
 
-export function runDetailView(run: RunDetail) {
-  return { ...runView(run), jobs: run.jobs.map(jobView) };
+/** `attempts`: the run's attempts (store.attempts.listRunAttempts), shown with the run. */
+export function runDetailView(run: RunDetail, attempts: readonly RunAttempt[]) {
+  return { ...runView(run), attempts: attempts.map(runAttemptView), jobs: run.jobs.map(jobView) };
+}
+
+export function runAttemptView(a: RunAttempt) {
+  return { attempt: a.attempt, status: a.status, jobs: a.jobs, created_at: a.createdAt, started_at: a.startedAt, finished_at: a.finishedAt };
 }
 
 export function jobView(job: Job | JobWithSteps) {
   return {
     id: job.id, run_id: job.runId, name: job.name, status: job.status, needs: job.needs, agent: job.agent,
-    attempt: job.attempt, exit_code: job.exitCode, reason: job.reason, runs_on: job.runsOn,
+    attempt: job.attempt, run_attempt: job.runAttempt, exit_code: job.exitCode, reason: job.reason, runs_on: job.runsOn,
     allow_failure: job.allowFailure, approval: job.approval, environment: job.plan.environment,
     image: job.plan.image, queued_at: job.queuedAt, started_at: job.startedAt, finished_at: job.finishedAt,
     ...('steps' in job ? { steps: job.steps.map(stepView) } : {}),

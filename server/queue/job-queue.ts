@@ -21,11 +21,13 @@ import { createJobMaskers } from './job-maskers.js';
 import { dispatchPass } from './dispatch.js';
 import { expireLeases } from './expiry.js';
 import { createReadyIndex } from './ready-index.js';
+import { jobsToRerun, type RerunChoice } from './rerun.js';
 import { advanceRun } from './scheduler.js';
 import { supersededBy } from './supersede.js';
 import { classifyWait, explainWait, type PoolsExplain } from './wait-reason.js';
 
 export type { AgentLink, AgentSlot } from './agents.js';
+export type { RerunChoice } from './rerun.js';
 
 export interface JobQueueOptions {
   store: Store;
@@ -78,6 +80,11 @@ export interface JobQueue {
   cancelRun(runId: number, reason?: string): void;
   /** Lets a `blocked` job go on; throws not_found / conflict. */
   approveJob(jobId: number): Job;
+  /**
+   * Starts the next attempt of an ended run: every job, the failed ones, or one job, each with
+   * what needs it (see rerun.ts). Answers the new attempt's number; throws not_found / conflict.
+   */
+  rerun(runId: number, choice: RerunChoice): number;
   /** Asks an agent to finish its jobs, take no more, and exit. False when it is not connected. */
   drain(agentId: number): boolean;
   /** The connected agents (the autoscaler's view of the fleet). */
@@ -344,6 +351,16 @@ export function createJobQueue(options: JobQueueOptions): JobQueue {
       runChanged(job.runId, [jobId]);
       return store.jobs.getJob(jobId)!;
     },
+    rerun: (runId, choice) => store.transaction(() => {
+      const run = store.runs.getRunSummary(runId);
+      if (!run) throw notFound(`no run ${runId}`);
+      const jobIds = jobsToRerun(run, store.jobs.listJobStates(runId), choice);
+      const attempt = store.attempts.startAttempt(runId, jobIds);
+      if (attempt === null) throw conflict(`run ${run.repo}#${run.number} cannot be re-run now`);
+      logger.info({ repo: run.repo, runId, number: run.number, attempt, jobs: jobIds.length, choice: choice.kind }, 'run re-run');
+      runChanged(runId);
+      return attempt;
+    }),
     drain(agentId) {
       const slot = agents.get(agentId);
       if (!slot) return false;

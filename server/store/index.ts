@@ -7,6 +7,7 @@ export { hashToken, type NewToken, type TokenStore } from './tokens.js';
 export type { AgentHello, AgentStore } from './agents.js';
 export type { Artifact, ArtifactStore, NewArtifact } from './artifacts.js';
 export { unexpired } from './artifacts.js';
+export { jobsAsOfAttempt, onlyAttempt, type AttemptStore } from './attempts.js';
 export type { CancelledJob, JobChange, JobStore, ReadyJob } from './jobs.js';
 export type { Claim, JobOutcome, LeaseStore, RequeueResult } from './leases.js';
 export type { AppendResult, LogCounter, LogStore, LogText, NewLogLines, ReadLogOptions } from './logs.js';

@@ -19,6 +19,7 @@ export interface JobRow {
   approval: number;
   agent: string | null;
   attempt: number;
+  run_attempt: number;
   retries_left: number;
   exit_code: number | null;
   reason: string | null;
@@ -54,6 +55,7 @@ export function toJob(row: JobRow): Job {
     approval: bool(row.approval),
     agent: row.agent,
     attempt: row.attempt,
+    runAttempt: row.run_attempt,
     retriesLeft: row.retries_left,
     exitCode: row.exit_code,
     reason: row.reason,

@@ -357,4 +357,38 @@ CREATE INDEX caches_lru ON caches (last_used_at);
 CREATE INDEX caches_by_digest ON caches (sha256);
 `;
 
-export const MIGRATIONS: readonly string[] = [V1, V2, V3, V4, V5, V6, V7, V8, V9, V10, V11];
+// Attempts inside a run (issue 12): re-running a run, its failed jobs or one job adds attempt
+// N + 1 to the same run. `runs.attempt` is the current one and `jobs.run_attempt` the one a job
+// last ran in. What the earlier attempts were is kept when the next one starts: a row per
+// attempt in run_attempts (written from the first re-run on: a run never re-run has none, its
+// attempt 1 is the run itself), and each reset job's outcome in job_attempts, under the run
+// attempt it belonged to, with `attempt` the job's own attempt (its log) it ended on.
+const V12 = `
+ALTER TABLE runs ADD COLUMN attempt INTEGER NOT NULL DEFAULT 1;
+ALTER TABLE jobs ADD COLUMN run_attempt INTEGER NOT NULL DEFAULT 1;
+CREATE TABLE run_attempts (
+  run_id      INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+  attempt     INTEGER NOT NULL,
+  status      TEXT ${STATUS_CHECK.replace('CHECK (status', 'CHECK (status IS NULL OR status')},
+  jobs        TEXT NOT NULL,
+  created_at  INTEGER NOT NULL,
+  started_at  INTEGER,
+  finished_at INTEGER,
+  PRIMARY KEY (run_id, attempt)
+) STRICT, WITHOUT ROWID;
+CREATE TABLE job_attempts (
+  job_id      INTEGER NOT NULL REFERENCES jobs(id) ON DELETE CASCADE,
+  run_attempt INTEGER NOT NULL,
+  attempt     INTEGER NOT NULL,
+  status      TEXT NOT NULL ${STATUS_CHECK},
+  exit_code   INTEGER,
+  reason      TEXT,
+  agent       TEXT,
+  started_at  INTEGER,
+  finished_at INTEGER,
+  steps       TEXT NOT NULL,
+  PRIMARY KEY (job_id, run_attempt)
+) STRICT, WITHOUT ROWID;
+`;
+
+export const MIGRATIONS: readonly string[] = [V1, V2, V3, V4, V5, V6, V7, V8, V9, V10, V11, V12];

@@ -3,6 +3,7 @@
 import type { Sqlite } from './db.js';
 import { createAgentStore, type AgentStore } from './agents.js';
 import { createArtifactStore, type ArtifactStore } from './artifacts.js';
+import { createAttemptStore, type AttemptStore } from './attempts.js';
 import { createJobEffects } from './job-effects.js';
 import { createJobStore, type JobStore } from './jobs.js';
 import { createLeaseStore, type LeaseStore } from './leases.js';
@@ -30,6 +31,7 @@ export interface StoreOptions {
 export interface Store {
   readonly repos: RepoStore;
   readonly runs: RunStore;
+  readonly attempts: AttemptStore;
   readonly jobs: JobStore;
   readonly steps: StepStore;
   readonly logs: LogStore;
@@ -102,6 +104,7 @@ export function createStore(db: Sqlite, { clock = systemClock }: StoreOptions = 
     sealing,
     repos: createRepoStore(db, clock, sealing),
     runs: createRunStore(db, clock, effects),
+    attempts: createAttemptStore(db, clock, effects),
     jobs: createJobStore(db, clock, effects),
     steps: createStepStore(db),
     logs: createLogStore(db, clock),

@@ -77,6 +77,8 @@ export interface Run {
   env: Record<string, string>;
   changedPaths: string[] | null;  // files the push changed; null when unknown
   rerunOf: number | null;
+  /** 1, then one more for each re-run (of the run, its failed jobs, or one job) inside the run. */
+  attempt: number;
   pullRequest: PullRequestInfo | null;
   /** Why the run's jobs were cancelled ("cancelled", "superseded by run #8"); null when they were not. */
   cancelReason: string | null;
@@ -103,6 +105,7 @@ export interface Job {
   approval: boolean;
   agent: string | null;     // name of the agent of the current or last attempt
   attempt: number;          // 0 until first claimed; every claim starts a new attempt
+  runAttempt: number;       // the run's attempt this job last ran (or waits to run) in
   retriesLeft: number;
   exitCode: number | null;
   reason: string | null;
@@ -111,6 +114,30 @@ export interface Job {
   startedAt: string | null;
   finishedAt: string | null;
   plan: PlannedJob;
+}
+
+/** An attempt of a run: the run itself for the current one, kept rows for the earlier ones. */
+export interface RunAttempt {
+  attempt: number;
+  status: Status;
+  jobs: string[];           // the jobs this attempt ran (all of them for attempt 1)
+  createdAt: string;
+  startedAt: string | null;
+  finishedAt: string | null;
+}
+
+/** How a job ended in an earlier run attempt, kept when a re-run put it back in the queue. */
+export interface JobAttempt {
+  jobId: number;
+  runAttempt: number;
+  attempt: number;          // the job's own attempt (its log) it ended on
+  status: Status;
+  exitCode: number | null;
+  reason: string | null;
+  agent: string | null;
+  startedAt: string | null;
+  finishedAt: string | null;
+  steps: Step[];
 }
 
 /** A job as the scheduler sees it: status and graph, no plan. */

@@ -174,10 +174,10 @@ describe('pull-request runs', () => {
     const ghRun = (await server.api('GET', `/api/runs/${ghDone.run_ids[0]}`)).body;
     expect(ghRun.pull_request).toEqual({ number: 8, source_branch: 'forked', target_branch: 'main', fork: true });
     expect(await shown(ghRun.id)).toBe('event=pull_request branch=forked pr=8 from=forked to=main key=none');
-    // A re-run of it gets none either.
+    // A re-run of it (attempt 2 of the same run) gets none either.
     const rerun = await server.api('POST', `/api/runs/${ghRun.id}/rerun`, {});
-    expect(rerun.status).toBe(201);
-    expect(await shown(rerun.body.id)).toBe('event=pull_request branch=forked pr=8 from=forked to=main key=none');
+    expect(rerun).toMatchObject({ status: 200, body: { id: ghRun.id, attempt: 2 } });
+    expect(await shown(ghRun.id)).toBe('event=pull_request branch=forked pr=8 from=forked to=main key=none');
 
     const bbSha = await commitOn('forked-bb', 'fork-bb.txt');
     await pushTo('sam/web', `${bbSha}:refs/heads/forked-bb`); // only the fork has it

@@ -179,8 +179,9 @@ export async function jobOf(server: Pick<ServerProcess, 'api'>, runId: number, n
 }
 
 /** `GET /api/jobs/:id/log` split into lines (without the empty string after the last newline). */
-export async function jobLog(server: Pick<ServerProcess, 'api'>, jobId: number): Promise<string[]> {
-  const { status, body } = await server.api('GET', `/api/jobs/${jobId}/log`);
+/** The job's log lines: its latest attempt, or `attempt`. */
+export async function jobLog(server: Pick<ServerProcess, 'api'>, jobId: number, attempt?: number): Promise<string[]> {
+  const { status, body } = await server.api('GET', `/api/jobs/${jobId}/log${attempt === undefined ? '' : `?attempt=${attempt}`}`);
   if (status !== 200) throw new Error(`log of job ${jobId}: ${status}`);
   const text = String(body);
   return text === '' ? [] : text.replace(/\n$/, '').split('\n');

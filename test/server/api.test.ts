@@ -81,11 +81,22 @@ describe('the API', () => {
     expect(await server.api('POST', `/api/runs/${run.id}/cancel`)).toMatchObject({ status: 409 });
   });
 
-  it('re-runs a run as a new run of the same commit', async () => {
-    const first = (await server.api('GET', '/api/repos/web/runs')).body.at(-1);
-    const { status, body } = await server.api('POST', `/api/runs/${first.id}/rerun`, {});
-    expect(status).toBe(201);
-    expect(body).toMatchObject({ sha: first.sha, rerun_of: first.id, status: 'queued' });
+  it('re-runs an ended run as attempt 2 of the same run, and refuses one that has not ended', async () => {
+    const open = (await server.api('GET', '/api/repos/web/runs')).body.at(-1);
+    expect(open.status).toBe('queued');
+    expect(await server.api('POST', `/api/runs/${open.id}/rerun`, {})).toMatchObject({ status: 409, body: { error: expect.stringMatching(/has not ended yet \(queued\)/) } });
+    const ended = (await server.api('GET', '/api/repos/web/runs')).body.find((r: { status: string }) => r.status === 'cancelled');
+    const before = (await server.api('GET', '/api/repos/web/runs')).body.length;
+    const { status, body } = await server.api('POST', `/api/runs/${ended.id}/rerun`, {});
+    expect(status).toBe(200);
+    expect(body).toMatchObject({ id: ended.id, number: ended.number, sha: ended.sha, attempt: 2, status: 'queued', cancel_reason: null });
+    expect(body.attempts).toEqual([
+      expect.objectContaining({ attempt: 1, status: 'cancelled', jobs: ['build', 'deploy'] }),
+      expect.objectContaining({ attempt: 2, status: 'queued', jobs: ['build', 'deploy'], finished_at: null }),
+    ]);
+    expect(body.jobs.map((j: { status: string; run_attempt: number }) => [j.status, j.run_attempt])).toEqual([['queued', 2], ['queued', 2]]);
+    expect((await server.api('GET', '/api/repos/web/runs')).body.length).toBe(before);
+    await server.api('POST', `/api/runs/${ended.id}/cancel`);
   });
 
   it('keeps secrets write-only', async () => {

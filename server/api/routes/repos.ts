@@ -3,6 +3,7 @@ import { Hono } from 'hono';
 import { badInput } from '../../../shared/errors.js';
 import { parseDuration } from '../../../shared/pipeline/duration.js';
 import type { RepoSettingsInput } from '../../store/repos.js';
+import { onlyAttempt } from '../../store/index.js';
 import type { Bodies } from '../bodies.js';
 import { param, readJson, repoNamed, requireAdmin, type ApiOptions } from '../http.js';
 import { repoView, runDetailView, runView } from '../views.js';
@@ -63,7 +64,7 @@ export function createRepoRoutes({ store, service, tokenKind }: ApiOptions): Hon
   app.post('/api/repos/:repo/runs', admin, async (c) => {
     const body = await readJson(c, 'run');
     const run = await service.triggerRun(param(c, 'repo'), { ...body, event: 'api' });
-    return c.json(runDetailView(run), 201);
+    return c.json(runDetailView(run, [onlyAttempt(run)]), 201); // a new run: its one attempt
   });
 
   return app;

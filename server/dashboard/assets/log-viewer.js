@@ -13,6 +13,8 @@ if (root) start(root);
 
 function start(root) {
   const jobId = Number(root.dataset.job);
+  // `data-attempt`: the page shows that attempt's log (?attempt=K), and stays on it.
+  const pinned = Number(root.dataset.attempt) || 0;
   const info = root.querySelector('.log-info');
   // What the parts share: follow mode, the #L line, folded steps, search matches.
   const view = {
@@ -31,7 +33,7 @@ function start(root) {
 
   function onLog(msg) {
     if (msg.job_id !== jobId) return;
-    if (msg.attempt > lines.attempt) return void reset(msg.attempt);
+    if (msg.attempt > lines.attempt && !pinned) return void reset(msg.attempt);
     if (msg.attempt !== lines.attempt) return;
     for (const line of msg.lines) {
       lines.put(line);
@@ -42,7 +44,7 @@ function start(root) {
     scroller.schedule();
   }
   function onJob(job) {
-    if (job.id !== jobId) return;
+    if (job.id !== jobId || pinned) return; // a pinned attempt's header is that attempt's
     showJobStatus(job);
     const shown = job.shown_attempt; // the server's one rule (shownAttempt) for the attempt a log shows
     if (ready && shown > lines.attempt && job.attempt > 0) reset(shown);
@@ -76,11 +78,11 @@ function start(root) {
       if (!ready && msg.type === 'log') return void pending.push(msg);
       if (msg.type === 'log') onLog(msg);
       else if (msg.type === 'job') onJob(msg.job);
-      else if (msg.type === 'step' && msg.job_id === jobId) showStepStatus(msg.step);
+      else if (msg.type === 'step' && msg.job_id === jobId && !pinned) showStepStatus(msg.step);
     },
     onReconnect() {
       if (ready) lines.refreshTail();
     },
   });
-  load(0);
+  load(pinned);
 }

@@ -3,13 +3,26 @@
 // /api/events); this page gives it a container, and `#L120` in the URL scrolls to line 120.
 // The page sets no `live` kinds: a swap of <main> would throw the viewer away; the viewer
 // updates the status and step pills itself from `job` and `step` events.
-import { shownAttempt, type Artifact, type JobWithSteps, type Run } from '../../store/index.js';
+import { isFinal } from '../../../shared/status.js';
+import { shownAttempt, type Artifact, type JobAttempt, type JobWithSteps, type Run } from '../../store/index.js';
 import { ArtifactList } from './artifacts.js';
 import { ActionButton, duration, StatusPill, type Viewer } from '../layout.js';
 import type { Page } from './page.js';
 
-export function jobLogPage(job: JobWithSteps, run: Run, viewer: Viewer, nowMs: number, artifacts: readonly Artifact[] = []): Page {
-  const attempt = shownAttempt(job); // the attempt the log viewer shows (the lines API picks the same)
+/** `asked`: the attempt in ?attempt= (its log, pinned); `kept`: how the job ended in the run's earlier attempts. */
+export interface JobAttempts {
+  asked: number | null;
+  kept: readonly JobAttempt[];
+}
+
+export function jobLogPage(job: JobWithSteps, run: Run, viewer: Viewer, nowMs: number, artifacts: readonly Artifact[] = [], attempts: JobAttempts = { asked: null, kept: [] }): Page {
+  const latest = shownAttempt(job);
+  const pinned = attempts.asked !== null && attempts.asked >= 1 && attempts.asked < latest ? attempts.asked : null;
+  const attempt = pinned ?? latest; // the attempt the log viewer shows (the lines API picks the same)
+  // An earlier attempt shows how it ended when a re-run kept that (a retry inside one run attempt keeps only its log).
+  const then = pinned === null ? null : attempts.kept.find((k) => k.attempt === pinned) ?? null;
+  const shown = then ? { ...job, ...then, steps: then.steps } : job;
+  const ended = (k: number) => attempts.kept.find((a) => a.attempt === k)?.status ?? (k === job.attempt ? job.status : null);
   return {
     title: `${job.name} · ${run.repo} #${run.number}`,
     body: (
@@ -18,19 +31,31 @@ export function jobLogPage(job: JobWithSteps, run: Run, viewer: Viewer, nowMs: n
         <div class="job-head">
           <h1>
             <a href={`/repos/${encodeURIComponent(run.repo)}`}>{run.repo}</a> <a href={`/runs/${run.id}`}>{`#${run.number}`}</a> · {job.name}{' '}
-            <span data-job-status={String(job.id)} class={`status ${job.status}`}>{job.status}</span>
+            {pinned !== null && !then ? null : <span data-job-status={String(job.id)} class={`status ${shown.status}`}>{shown.status}</span>}
           </h1>
           <span class="muted">
-            {job.agent ? `on ${job.agent}` : ''}
+            {shown.agent ? `on ${shown.agent}` : ''}
             {attempt > 1 ? ` · attempt ${attempt}` : ''}
-            {job.startedAt ? ` · ${duration(job.startedAt, job.finishedAt, nowMs)}` : ''}
-            {job.exitCode !== null ? ` · exit ${job.exitCode}` : ''}
+            {shown.startedAt ? ` · ${duration(shown.startedAt, shown.finishedAt, nowMs)}` : ''}
+            {shown.exitCode !== null ? ` · exit ${shown.exitCode}` : ''}
           </span>
           {job.status === 'blocked' ? <ActionButton viewer={viewer} action={`/jobs/${job.id}/approve`} label="Approve" kind="primary" /> : null}
+          {isFinal(job.status) && isFinal(run.status) ? <ActionButton viewer={viewer} action={`/jobs/${job.id}/retry`} label="Re-run job" /> : null}
         </div>
-        {job.reason ? <p class="muted">{job.reason}</p> : null}
+        {latest > 1 ? (
+          <nav class="attempts" aria-label="attempts">
+            attempts:{' '}
+            {Array.from({ length: latest }, (_, i) => i + 1).map((k) => {
+              const status = ended(k);
+              const label = `${k}${status ? ` ${status}` : ''}`;
+              return k === attempt ? <strong data-attempt={String(k)}>{label}</strong> : <a data-attempt={String(k)} href={k === latest ? `/runs/${run.id}/jobs/${job.id}` : `?attempt=${k}`}>{label}</a>;
+            })}
+          </nav>
+        ) : null}
+        {pinned !== null ? <p class="muted" data-pinned-attempt>{`An earlier attempt (${pinned} of ${latest}): its log as it was.`}</p> : null}
+        {shown.reason ? <p class="muted">{shown.reason}</p> : null}
         <ol class="job-steps">
-          {job.steps.map((step) => (
+          {(pinned !== null && !then ? [] : shown.steps).map((step) => (
             <li data-step-name={step.name} data-step-idx={String(step.idx)}>
               <StatusPill status={step.status} /> {step.name}{' '}
               <span class="muted">{duration(step.startedAt, step.finishedAt, nowMs)}</span>
@@ -38,7 +63,7 @@ export function jobLogPage(job: JobWithSteps, run: Run, viewer: Viewer, nowMs: n
           ))}
         </ol>
         <ArtifactList artifacts={artifacts} byJob={false} />
-        <section class="log-viewer" data-log-viewer data-job={String(job.id)} data-run={String(run.id)}>
+        <section class="log-viewer" data-log-viewer data-job={String(job.id)} data-run={String(run.id)} {...(pinned !== null ? { 'data-attempt': String(pinned) } : {})}>
           <div class="log-bar">
             <label><input type="checkbox" class="log-follow" checked /> follow</label>
             <button type="button" class="log-fold-all">fold / unfold steps</button>
@@ -60,7 +85,7 @@ export function jobLogPage(job: JobWithSteps, run: Run, viewer: Viewer, nowMs: n
           </noscript>
         </section>
         <p class="muted">
-          <a href={`/api/jobs/${job.id}/log`}>raw log</a>
+          <a href={`/api/jobs/${job.id}/log${pinned !== null ? `?attempt=${pinned}` : ''}`}>raw log</a>
         </p>
         <script type="module" src="/assets/log-viewer.js"></script>
       </>

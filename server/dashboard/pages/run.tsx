@@ -1,22 +1,34 @@
-// `/runs/:id`: the run, its jobs as a graph, each job's steps, and the buttons.
+// `/runs/:id`: the run, its jobs as a graph, each job's steps, and the buttons. A run re-run
+// has attempts: `?attempt=K` shows its jobs as they ended in attempt K (read only, not live).
 import { isFinal } from '../../../shared/status.js';
-import type { Artifact, RunDetail } from '../../store/index.js';
+import type { Artifact, RunAttempt, RunDetail } from '../../store/index.js';
 import { ArtifactList } from './artifacts.js';
 import { RunGraph } from '../graph.js';
 import { ActionButton, ago, duration, shortSha, StatusPill, type Viewer } from '../layout.js';
 import type { Page } from './page.js';
 
-export function runPage(run: RunDetail, viewer: Viewer, nowMs: number, error: string | null, artifacts: readonly Artifact[] = []): Page {
+/** The run's attempts, and the one shown (the run's current attempt unless ?attempt= asked for an earlier one). */
+export interface RunAttempts {
+  list: readonly RunAttempt[];
+  shown: number;
+}
+
+export function runPage(run: RunDetail, viewer: Viewer, nowMs: number, error: string | null, artifacts: readonly Artifact[] = [], attempts?: RunAttempts): Page {
   const repo = encodeURIComponent(run.repo);
+  const current = attempts === undefined || attempts.shown === run.attempt;
+  const shownAttempt = attempts?.list.find((a) => a.attempt === attempts.shown);
+  const status = current || !shownAttempt ? run.status : shownAttempt.status;
+  const mayRerun = current && isFinal(run.status);
   return {
-    title: `${run.repo} #${run.number}`,
-    live: 'run job step',
-    data: { run: String(run.id), jobs: run.jobs.map((j) => j.id).join(' '), ...(isFinal(run.status) ? {} : { poll: '5000' }) },
+    title: `${run.repo} #${run.number}${current ? '' : ` · attempt ${attempts!.shown}`}`,
+    ...(current ? { live: 'run job step' } : {}),
+    data: { run: String(run.id), jobs: run.jobs.map((j) => j.id).join(' '), ...(isFinal(run.status) || !current ? {} : { poll: '5000' }) },
     body: (
       <>
         <h1>
-          <a href={`/repos/${repo}`}>{run.repo}</a> {`#${run.number}`} <StatusPill status={run.status} />
+          <a href={`/repos/${repo}`}>{run.repo}</a> {`#${run.number}`} <StatusPill status={status} />
         </h1>
+        {attempts && attempts.list.length > 1 ? <AttemptNav runId={run.id} attempts={attempts} latest={run.attempt} /> : null}
         <p class="muted">
           {run.pullRequest ? <>{`pull request #${run.pullRequest.number}: ${run.pullRequest.sourceBranch} → ${run.pullRequest.targetBranch}`}{run.pullRequest.fromFork ? ' (from a fork: no secrets)' : ''}</> : run.branch ?? run.tag ?? run.ref ?? ''} · <code>{shortSha(run.sha)}</code> {run.message?.split('\n')[0] ?? ''} · {run.event} ·{' '}
           {ago(run.createdAt, nowMs)}
@@ -27,9 +39,9 @@ export function runPage(run: RunDetail, viewer: Viewer, nowMs: number, error: st
         {run.error ? <p class="error-box">{run.error}</p> : null}
         {run.cancelReason ? <p class="muted" data-cancel-reason>{`Cancelled: ${run.cancelReason}.`}</p> : null}
         <div class="actions">
-          {!isFinal(run.status) ? <ActionButton viewer={viewer} action={`/runs/${run.id}/cancel`} label="Cancel" kind="danger" /> : null}
-          {isFinal(run.status) ? <ActionButton viewer={viewer} action={`/runs/${run.id}/rerun`} label="Re-run" /> : null}
-          {isFinal(run.status) && run.jobs.some((j) => j.status === 'failed' || j.status === 'cancelled' || j.status === 'error') ? (
+          {current && !isFinal(run.status) ? <ActionButton viewer={viewer} action={`/runs/${run.id}/cancel`} label="Cancel" kind="danger" /> : null}
+          {mayRerun ? <ActionButton viewer={viewer} action={`/runs/${run.id}/rerun`} label="Re-run all jobs" /> : null}
+          {mayRerun && run.jobs.some((j) => j.status === 'failed' || j.status === 'cancelled' || j.status === 'error') ? (
             <ActionButton viewer={viewer} action={`/runs/${run.id}/rerun`} label="Re-run failed">
               <input type="hidden" name="failed_only" value="1" />
             </ActionButton>
@@ -43,13 +55,14 @@ export function runPage(run: RunDetail, viewer: Viewer, nowMs: number, error: st
             {run.jobs.map((job) => (
               <tr data-job={job.name}>
                 <td>
-                  <a href={`/runs/${run.id}/jobs/${job.id}`}>{job.name}</a>
+                  <a href={jobHref(run.id, job, current)}>{job.name}</a>
                   {job.plan.environment ? <div class="muted">{`→ ${job.plan.environment}`}</div> : null}
                   {job.needs.length ? <div class="muted">{`needs ${job.needs.join(', ')}`}</div> : null}
                 </td>
                 <td>
                   <StatusPill status={job.status} />
                   {job.reason ? <div class="muted">{job.reason}</div> : null}
+                  {attempts && job.runAttempt < attempts.shown ? <div class="muted" data-from-attempt={String(job.runAttempt)}>{`from attempt ${job.runAttempt}`}</div> : null}
                 </td>
                 <td>{job.agent ?? ''}</td>
                 <td>{duration(job.startedAt, job.finishedAt, nowMs)}</td>
@@ -64,8 +77,9 @@ export function runPage(run: RunDetail, viewer: Viewer, nowMs: number, error: st
                   </ul>
                 </td>
                 <td>
-                  {job.status === 'blocked' ? <ActionButton viewer={viewer} action={`/jobs/${job.id}/approve`} label="Approve" kind="primary" /> : null}
-                  <a href={`/runs/${run.id}/jobs/${job.id}`}>log</a>
+                  {current && job.status === 'blocked' ? <ActionButton viewer={viewer} action={`/jobs/${job.id}/approve`} label="Approve" kind="primary" /> : null}
+                  {mayRerun ? <ActionButton viewer={viewer} action={`/jobs/${job.id}/retry`} label="Re-run" /> : null}
+                  <a href={jobHref(run.id, job, current)}>log</a>
                 </td>
               </tr>
             ))}
@@ -75,4 +89,25 @@ export function runPage(run: RunDetail, viewer: Viewer, nowMs: number, error: st
       </>
     ),
   };
+}
+
+/** A job's page; for an earlier attempt of the run, pinned to the job's attempt that ended it. */
+function jobHref(runId: number, job: { id: number; attempt: number }, current: boolean): string {
+  return `/runs/${runId}/jobs/${job.id}${current || job.attempt === 0 ? '' : `?attempt=${job.attempt}`}`;
+}
+
+function AttemptNav({ runId, attempts, latest }: { runId: number; attempts: RunAttempts; latest: number }) {
+  return (
+    <nav class="attempts" aria-label="attempts">
+      attempts:{' '}
+      {attempts.list.map((a) => {
+        const label = <>{`${a.attempt} `}<StatusPill status={a.status} /></>;
+        const title = `attempt ${a.attempt}: ${a.jobs.length} job${a.jobs.length === 1 ? '' : 's'} (${a.jobs.join(', ')})`;
+        return a.attempt === attempts.shown
+          ? <strong data-attempt={String(a.attempt)} title={title}>{label}</strong>
+          : <a data-attempt={String(a.attempt)} title={title} href={a.attempt === latest ? `/runs/${runId}` : `/runs/${runId}?attempt=${a.attempt}`}>{label}</a>;
+      })}
+      {attempts.shown !== latest ? <span class="muted" data-earlier-attempt>{` · an earlier attempt: the jobs as they ended then`}</span> : null}
+    </nav>
+  );
 }

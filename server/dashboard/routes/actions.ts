@@ -1,4 +1,4 @@
-// The dashboard's buttons: cancel, re-run, approve, run a branch. Each needs a session and its
+// The dashboard's buttons: cancel, re-run (the run, its failed jobs, one job), approve, run a branch. Each needs a session and its
 // CSRF token, from this site; it answers 303 to a page (with ?error=<one line> when refused).
 import { Hono, type Context } from 'hono';
 import { KilnError } from '../../../shared/errors.js';
@@ -34,7 +34,11 @@ export function createActionRoutes({ store, service, auth }: { store: Store; ser
   };
 
   app.post('/runs/:id/cancel', action((c) => `/runs/${service.cancelRun(idParam(c)).id}`, (c) => `/runs/${c.req.param('id')}`));
-  app.post('/runs/:id/rerun', action(async (c, form) => `/runs/${(await service.rerun(idParam(c), form.failed_only === '1')).id}`, (c) => `/runs/${c.req.param('id')}`));
+  app.post('/runs/:id/rerun', action((c, form) => `/runs/${service.rerun(idParam(c), form.failed_only === '1').id}`, (c) => `/runs/${c.req.param('id')}`));
+  app.post('/jobs/:id/retry', action((c) => `/runs/${service.retryJob(idParam(c)).id}`, (c) => {
+    const job = store.jobs.getJob(positiveId(c.req.param('id')) ?? 0);
+    return job ? `/runs/${job.runId}` : '/';
+  }));
   app.post('/jobs/:id/approve', action((c) => `/runs/${service.approveJob(idParam(c)).runId}`, (c) => {
     const job = store.jobs.getJob(positiveId(c.req.param('id')) ?? 0);
     return job ? `/runs/${job.runId}` : '/queue';

@@ -2,7 +2,7 @@
 // is a file in pages/ and a route here (add its path to READ_PATHS if it is a new prefix).
 import { Hono } from 'hono';
 import type { KilnService } from '../../service.js';
-import { unexpired, type Store } from '../../store/index.js';
+import { jobsAsOfAttempt, unexpired, type Store } from '../../store/index.js';
 import type { DashboardAuth } from '../auth.js';
 import { agentsPage } from '../pages/agents.js';
 import { environmentsPage, type Deployment } from '../pages/environments.js';
@@ -46,13 +46,18 @@ export function createPageRoutes({ store, service, auth, render, samples, now }:
     const run = runId === null ? null : store.runs.getRun(runId);
     const job = jobId === null ? null : store.jobs.getJobWithSteps(jobId);
     if (!run || !job || job.runId !== run.id) return render(c, notFoundPage(`no job ${c.req.param('jobId')} in run ${c.req.param('id')}`));
-    return render(c, jobLogPage(job, run, auth.viewerOf(c), now(), unexpired(store.artifacts.listJobArtifacts(job.id), now())));
+    const kept = store.attempts.listJobAttempts(run.id).filter((a) => a.jobId === job.id);
+    const asked = positiveId(c.req.query('attempt') ?? '');
+    return render(c, jobLogPage(job, run, auth.viewerOf(c), now(), unexpired(store.artifacts.listJobArtifacts(job.id), now()), { asked, kept }));
   });
   app.get('/runs/:id', (c) => {
     const id = positiveId(c.req.param('id'));
     const run = id === null ? null : store.runs.getRun(id);
     if (!run) return render(c, notFoundPage(`no run ${c.req.param('id')}`));
-    return render(c, runPage(run, auth.viewerOf(c), now(), c.req.query('error') ?? null, unexpired(store.artifacts.listRunArtifacts(run.id), now())));
+    const asked = positiveId(c.req.query('attempt') ?? '');
+    const attempts = { list: store.attempts.listRunAttempts(run.id), shown: asked !== null && asked < run.attempt ? asked : run.attempt };
+    const shownRun = attempts.shown === run.attempt ? run : { ...run, jobs: jobsAsOfAttempt(run.jobs, store.attempts.listJobAttempts(run.id), attempts.shown) };
+    return render(c, runPage(shownRun, auth.viewerOf(c), now(), c.req.query('error') ?? null, unexpired(store.artifacts.listRunArtifacts(run.id), now()), attempts));
   });
   app.get('/agents', (c) => render(c, agentsPage(store.agents.listAgents(), now())));
   app.get('/pools', (c) => render(c, poolsPage(asPoolSummaries(service.pools()), samples(), now())));
