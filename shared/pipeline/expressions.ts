@@ -1,9 +1,10 @@
-// The only expressions pipeline.yml has: `${{ matrix.X }}`, `${{ env.X }}` and
+// The only expressions pipeline.yml has: `${{ matrix.X }}`, `${{ inputs.X }}`, `${{ env.X }}` and
 // `${{ hashFiles('glob', …) }}`. They are substituted as text; nothing is ever evaluated as code.
 
 export type Expression =
   | { kind: 'matrix'; name: string }
   | { kind: 'env'; name: string }
+  | { kind: 'inputs'; name: string }
   | { kind: 'hashFiles'; globs: string[] };
 
 export interface FoundExpression {
@@ -15,6 +16,7 @@ export interface FoundExpression {
 const OPEN = '${{';
 const CLOSE = '}}';
 const NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+export const INPUT_NAME = /^[A-Za-z_][A-Za-z0-9_-]*$/;
 const HASH_FILES = /^hashFiles\(\s*((?:'[^']*'|"[^"]*")(?:\s*,\s*(?:'[^']*'|"[^"]*"))*)\s*\)$/;
 
 /** Every `${{ … }}` in `text`, in order; an unclosed one is reported as invalid. */
@@ -41,6 +43,7 @@ export function parseExpression(body: string): Expression | { kind: 'invalid'; r
     const scope = body.slice(0, dot);
     const name = body.slice(dot + 1);
     if ((scope === 'matrix' || scope === 'env') && NAME.test(name)) return { kind: scope, name };
+    if (scope === 'inputs' && INPUT_NAME.test(name)) return { kind: scope, name };
   }
   const hash = HASH_FILES.exec(body);
   if (hash) {
@@ -49,7 +52,7 @@ export function parseExpression(body: string): Expression | { kind: 'invalid'; r
   }
   return {
     kind: 'invalid',
-    reason: `unsupported expression "\${{ ${body} }}": only matrix.NAME, env.NAME and hashFiles('glob') are allowed`,
+    reason: `unsupported expression "\${{ ${body} }}": only matrix.NAME, inputs.NAME, env.NAME and hashFiles('glob') are allowed`,
   };
 }
 
@@ -57,6 +60,12 @@ export function parseExpression(body: string): Expression | { kind: 'invalid'; r
 export function substituteMatrix(text: string, matrix: Readonly<Record<string, string>>): string {
   if (!text.includes(OPEN)) return text;
   return replaceExpressions(text, (e) => (e.kind === 'matrix' && e.name in matrix ? matrix[e.name]! : null));
+}
+
+/** Replaces `${{ inputs.X }}` with the run's input values (the server does it as it creates the run). */
+export function substituteInputs(text: string, inputs: Readonly<Record<string, string>>): string {
+  if (!text.includes(OPEN)) return text;
+  return replaceExpressions(text, (e) => (e.kind === 'inputs' && e.name in inputs ? inputs[e.name]! : null));
 }
 
 export interface RuntimeContext {

@@ -3,6 +3,7 @@
 // document (guarding every type), so a file with schema errors still gets all of these.
 import { validateDetailed } from 'node-cron';
 import { findExpressions } from './expressions.js';
+import { declaredInputNames, lintInputs } from './inputs.js';
 import { expandMatrix, matrixJobName, matrixSize } from './matrix.js';
 import { suggest } from './suggest.js';
 import type { PathSegment } from './parse.js';
@@ -29,7 +30,8 @@ export function lintPipeline(doc: unknown): RawProblem[] {
   lintNeeds(jobs, defaults, names, problems);
   lintSteps(jobs, defaults, problems);
   lintCron(doc.on, problems);
-  lintExpressions(doc, jobs, defaults, problems);
+  lintInputs(doc.on, problems);
+  lintExpressions(doc, jobs, defaults, declaredInputNames(doc.on), problems);
   return problems;
 }
 
@@ -148,7 +150,7 @@ export function isTimeZone(name: string): boolean {
 const SERVER_SIDE_KEYS = new Set(['runs-on', 'concurrency', 'environment', 'when']);
 const NO_EXPRESSION_KEYS = new Set(['needs', 'matrix']);
 
-function lintExpressions(doc: Dict, jobs: Dict, defaults: Dict, problems: RawProblem[]): void {
+function lintExpressions(doc: Dict, jobs: Dict, defaults: Dict, inputs: readonly string[], problems: RawProblem[]): void {
   type Mode = { allowed: 'none' | 'matrix' | 'all'; where: string };
   const check = (value: unknown, path: PathSegment[], axes: readonly string[] | null, mode: Mode): void => {
     walkStrings(value, path, (text, at) => {
@@ -156,8 +158,14 @@ function lintExpressions(doc: Dict, jobs: Dict, defaults: Dict, problems: RawPro
         const e = found.parsed;
         if (mode.allowed === 'none') problems.push({ path: at, message: `expressions are not allowed in ${mode.where}` });
         else if (e.kind === 'invalid') problems.push({ path: at, message: e.reason });
-        else if (e.kind !== 'matrix' && mode.allowed === 'matrix') {
-          problems.push({ path: at, message: `only \${{ matrix.NAME }} is allowed in ${mode.where}: the server reads it before any agent runs` });
+        else if (e.kind === 'inputs') {
+          // The server substitutes inputs as it creates the run, so they may stand wherever matrix values may.
+          if (!inputs.includes(e.name)) {
+            const declared = inputs.length === 0 ? ': `on.manual.inputs` declares none' : suggest(e.name, inputs);
+            problems.push({ path: at, message: `no input named "${e.name}"${declared}` });
+          }
+        } else if (e.kind !== 'matrix' && mode.allowed === 'matrix') {
+          problems.push({ path: at, message: `only \${{ matrix.NAME }} and \${{ inputs.NAME }} are allowed in ${mode.where}: the server reads it before any agent runs` });
         } else if (e.kind === 'matrix' && axes === null) {
           problems.push({ path: at, message: `\${{ matrix.${e.name} }} is only available in a job with a matrix` });
         } else if (e.kind === 'matrix' && !axes!.includes(e.name)) {

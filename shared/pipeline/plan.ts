@@ -2,6 +2,7 @@
 // `when` kept as data, jobs in topological order. A pure function: same input, same plan.
 import { parseDuration } from './duration.js';
 import { substituteMatrix } from './expressions.js';
+import { planInputs } from './inputs.js';
 import { expandMatrix, matrixJobName, type MatrixValues } from './matrix.js';
 import type { JobInput, PipelineInput, StepInput, WhenInput } from './schema.js';
 import { DEFAULT_CHECKOUT, type Plan, type PlannedCheckout, type PlannedJob, type PlannedService, type PlannedStep, type Triggers, type When } from './types.js';
@@ -26,7 +27,9 @@ export function planPipeline(input: PipelineInput): Plan {
     job.noArtifactsFrom = expand(job.noArtifactsFrom ?? []);
   }
   const { ordered, stages } = topologicalOrder(expanded);
-  return { name: input.name ?? null, triggers: planTriggers(input.on), jobs: ordered, stages };
+  const manual = input.on?.manual;
+  const inputs = typeof manual === 'object' ? planInputs(manual.inputs) : [];
+  return { name: input.name ?? null, triggers: planTriggers(input.on), inputs, jobs: ordered, stages };
 }
 
 function planJob(key: string, matrix: MatrixValues | null, job: JobInput, pipelineEnv: Record<string, string>): PlannedJob {
@@ -127,7 +130,7 @@ function planTriggers(on: PipelineInput['on']): Triggers {
       paths: pr.paths === undefined ? null : list(pr.paths),
     },
     cron: (on.cron ?? []).map((c) => ({ schedule: c.schedule, branch: c.branch ?? null, timezone: c.timezone ?? null })),
-    manual: on.manual ?? true,
+    manual: on.manual !== false,
   };
 }
 

@@ -4,6 +4,7 @@
 import * as z from 'zod';
 import { DURATION_PATTERN, MAX_TIMEOUT_MS, MAX_TIMEOUT_TEXT, parseDuration } from './duration.js';
 
+import { INPUT_NAME, INPUT_TYPES } from './inputs.js';
 import { JOB_NAME_PATTERN, UNICODE_JOB_NAME_PATTERN } from './names.js';
 
 export { DURATION_PATTERN, JOB_NAME_PATTERN, UNICODE_JOB_NAME_PATTERN };
@@ -148,6 +149,17 @@ const pullRequestFilter = z.strictObject({
   paths: strings('Run only if the pull request changes a matching file'),
 }).partial();
 
+const input = z
+  .strictObject({
+    type: z.enum(INPUT_TYPES, { error: `expected ${INPUT_TYPES.join(', ')}` }).meta({ description: 'string (default), number, boolean or choice' }).optional(),
+    description: text('Shown on the run form').optional(),
+    required: flag('A manual or API run must give a value (push and cron runs get the default)').optional(),
+    default: z.union([z.string(), z.number(), z.boolean()], { error: 'expected a string, number or true/false' }).meta({ description: 'The value when none is given' }).optional(),
+    options: z.array(z.union([z.string(), z.number(), z.boolean()]), { error: 'expected a list of values' })
+      .meta({ description: 'A choice\'s values' }).optional(),
+  }, { error: 'expected an input: a mapping with type, description, required, default, options' })
+  .meta({ description: 'One build parameter' });
+
 const trigger = z
   .strictObject({
     push: z.union([z.null(), z.boolean(), branchFilter], { error: 'expected true, false or a mapping with branches/paths' }),
@@ -162,7 +174,17 @@ const trigger = z
       }),
       { error: 'expected a list of { schedule, branch }' },
     ),
-    manual: flag('Allowed from the dashboard, the API and the CLI (default true)'),
+    manual: z.union([
+      z.boolean(),
+      z.strictObject({
+        inputs: z.record(
+          z.string().regex(INPUT_NAME, { error: 'an input name is letters, digits, _ and -, not starting with a digit or -' }),
+          input,
+          { error: 'expected a mapping of name: input' },
+        ).meta({ description: 'Typed build parameters, asked for by the run form, `kiln trigger --input` and the API' }),
+      }),
+    ], { error: 'expected true, false or a mapping with inputs' })
+      .meta({ description: 'Allowed from the dashboard, the API and the CLI (default true); `inputs` declares its parameters' }),
   })
   .partial()
   .meta({ description: 'Which events start a run; omitted = push to any branch + manual (no pull requests)' });

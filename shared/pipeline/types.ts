@@ -103,9 +103,24 @@ export interface Triggers {
   manual: boolean;                                                     // also governs `api`
 }
 
+export type InputType = 'string' | 'number' | 'boolean' | 'choice';
+export type InputValue = string | number | boolean;
+
+/** A typed build parameter (`on.manual.inputs`), as a run form or `kiln trigger --input` asks for it. */
+export interface PlannedInput {
+  name: string;
+  type: InputType;
+  description: string | null;
+  required: boolean;
+  default: InputValue | null;  // null: none (a boolean's is false)
+  options: string[];           // a choice's values; [] for the other types
+}
+
 export interface Plan {
   name: string | null;
   triggers: Triggers;
+  /** Declared inputs in file order; absent in plans stored before the key existed = none. */
+  inputs?: PlannedInput[];
   jobs: PlannedJob[];      // in topological order of `needs`
   stages: string[][];      // job names by depth in the DAG
 }

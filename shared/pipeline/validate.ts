@@ -41,6 +41,8 @@ const KNOWN_KEYS: Array<[RegExp, string[]]> = [
   [/^on\.push$/, ['branches', 'paths']],
   [/^on\.pull_request$/, ['branches', 'paths']],
   [/^on\.cron\.\d+$/, ['schedule', 'branch', 'timezone']],
+  [/^on\.manual$/, ['inputs']],
+  [/^on\.manual\.inputs\.[^.]+$/, ['type', 'description', 'required', 'default', 'options']],
   [/^(defaults|jobs\.[^.]+)$/, JOB_KEYS],
   [/\.steps\.\d+$/, ['name', 'run', 'env', 'timeout', 'continue_on_error', 'shell', 'when']],
   [/\.when$/, ['branch', 'event', 'status', 'paths']],
@@ -59,6 +61,11 @@ function schemaProblems(issue: z.core.$ZodIssue, doc: unknown): RawProblem[] {
   if (issue.code === 'invalid_key') {
     const key = String(path[path.length - 1]);
     return [{ path, at: 'key', message: `"${key}": ${issue.issues[0]?.message ?? issue.message}` }];
+  }
+  if (issue.code === 'invalid_union' && path.join('.') === 'on.manual') {
+    // `manual: {inputs: …}`: the mapping's own problems, not "expected true, false or a mapping".
+    const branch = issue.errors.find((issues) => issues.some((i) => i.path.length > 0 || i.code !== 'invalid_type'));
+    if (branch) return branch.flatMap((i) => schemaProblems({ ...i, path: [...issue.path, ...i.path] }, doc));
   }
   if (issue.code === 'invalid_type' && valueAt(doc, path) === undefined && path.length > 0) {
     return [{ path: path.slice(0, -1), message: `missing required key "${String(path[path.length - 1])}"` }];

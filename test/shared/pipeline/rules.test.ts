@@ -53,13 +53,13 @@ describe('lint rules', () => {
     ['a cron with four fields', 'on:\n  cron:\n    - schedule: "0 3 * *"\njobs:\n  a:\n    steps: [{run: x}]\n', 3, 17, 'on.cron[0].schedule: bad cron expression "0 3 * *": expected 5 or 6 fields but got 4'],
     ['a cron minute out of range', 'on:\n  cron:\n    - schedule: "61 3 * * *"\njobs:\n  a:\n    steps: [{run: x}]\n', 3, 17, 'on.cron[0].schedule: bad cron expression "61 3 * * *": 61 is a invalid expression for minute'],
     ['an unknown time zone', 'on:\n  cron:\n    - schedule: "0 3 * * *"\n      timezone: Mars/Olympus\njobs:\n  a:\n    steps: [{run: x}]\n', 4, 17, 'on.cron[0].timezone: unknown time zone "Mars/Olympus" (use an IANA name such as Europe/Paris)'],
-    ['a secrets expression', job('steps:\n  - run: echo ${{ secrets.KEY }}'), 4, 14, 'jobs.build.steps[0].run: unsupported expression "${{ secrets.KEY }}": only matrix.NAME, env.NAME and hashFiles(\'glob\') are allowed'],
-    ['a code expression', job('steps:\n  - run: echo ${{ 1 + 1 }}'), 4, 14, 'jobs.build.steps[0].run: unsupported expression "${{ 1 + 1 }}": only matrix.NAME, env.NAME and hashFiles(\'glob\') are allowed'],
+    ['a secrets expression', job('steps:\n  - run: echo ${{ secrets.KEY }}'), 4, 14, 'jobs.build.steps[0].run: unsupported expression "${{ secrets.KEY }}": only matrix.NAME, inputs.NAME, env.NAME and hashFiles(\'glob\') are allowed'],
+    ['a code expression', job('steps:\n  - run: echo ${{ 1 + 1 }}'), 4, 14, 'jobs.build.steps[0].run: unsupported expression "${{ 1 + 1 }}": only matrix.NAME, inputs.NAME, env.NAME and hashFiles(\'glob\') are allowed'],
     ['an unclosed expression', job('steps:\n  - run: echo ${{ env.A'), 4, 14, 'jobs.build.steps[0].run: an expression opened with ${{ is never closed with }}'],
     ['a matrix axis that does not exist', job('matrix: { node: ["18"] }\nimage: node:${{ matrix.nod }}\nsteps: [{run: x}]'), 4, 12, 'jobs.build.image: the matrix has no axis "nod" (did you mean "node"?)'],
     ['matrix in a job without one', job('steps:\n  - run: echo ${{ matrix.node }}'), 4, 14, 'jobs.build.steps[0].run: ${{ matrix.node }} is only available in a job with a matrix'],
     ['matrix in the pipeline env', 'env:\n  A: ${{ matrix.x }}\njobs:\n  a:\n    steps: [{run: x}]\n', 2, 6, 'env.A: ${{ matrix.x }} is only available in a job with a matrix'],
-    ['an env expression in runs-on', job('runs-on: ${{ env.POOL }}\nsteps: [{run: x}]'), 3, 14, 'jobs.build.runs-on: only ${{ matrix.NAME }} is allowed in `runs-on`: the server reads it before any agent runs'],
+    ['an env expression in runs-on', job('runs-on: ${{ env.POOL }}\nsteps: [{run: x}]'), 3, 14, 'jobs.build.runs-on: only ${{ matrix.NAME }} and ${{ inputs.NAME }} are allowed in `runs-on`: the server reads it before any agent runs'],
     ['an expression in needs', 'jobs:\n  a:\n    steps: [{run: x}]\n  b:\n    needs: ["${{ env.A }}"]\n    steps: [{run: x}]\n', 5, 13, 'jobs.b.needs[0]: expressions are not allowed in `needs`'],
     ['an expression in on', 'on:\n  push:\n    branches: ["${{ env.B }}"]\njobs:\n  a:\n    steps: [{run: x}]\n', 3, 16, 'on.push.branches[0]: expressions are not allowed in `on`'],
   ])('%s', (_rule, text, line, col, message) => {
@@ -86,7 +86,7 @@ describe('lint rules', () => {
       [6, 'jobs.a.timeout: expected a duration such as 90s, 5m or 1h30m'],
       [8, 'jobs.a.steps[0]: missing required key "run"'],
       [10, 'jobs.b.docker: expected dood or dind'],
-      [11, 'jobs.b.steps[0].run: unsupported expression "${{ nope }}": only matrix.NAME, env.NAME and hashFiles(\'glob\') are allowed'],
+      [11, 'jobs.b.steps[0].run: unsupported expression "${{ nope }}": only matrix.NAME, inputs.NAME, env.NAME and hashFiles(\'glob\') are allowed'],
     ]);
   });
 
