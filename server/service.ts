@@ -6,7 +6,7 @@ import { conflict, notFound } from '../shared/errors.js';
 import { isFinal } from '../shared/status.js';
 import type { JobQueue } from './queue/job-queue.js';
 import type { Job, QueuedJob, Repo, Run, RunDetail, Store } from './store/index.js';
-import { createApiTrigger } from './triggers/api-trigger.js';
+import { createApiTrigger, type TriggerRequest } from './triggers/api-trigger.js';
 import type { RepoInput, RepoTriggers } from './triggers/repos.js';
 import type { RepoSettingsInput } from './store/repos.js';
 import type { HookEvent } from './hooks/payloads.js';
@@ -39,7 +39,7 @@ export interface KilnService {
   receiveHook(repo: Repo, deliveryRow: number, events: HookEvent[]): void;
   /** Changes a remote repo's settings; a new poll interval applies at once. */
   updateRepo(repoId: number, settings: RepoSettingsInput): Repo;
-  triggerRun(repoName: string, request: { ref?: string; sha?: string; env?: Record<string, string>; event: 'api' | 'manual' }): Promise<RunDetail>;
+  triggerRun(repoName: string, request: TriggerRequest): Promise<RunDetail>;
   cancelRun(runId: number): RunDetail;
   /** A new attempt of the same run: every job, or the failed ones, with what needs them. */
   rerun(runId: number, failedOnly: boolean): RunDetail;

@@ -59,6 +59,7 @@ export const bodies = {
     ref: z.string().min(1).optional(),
     sha: z.string().regex(/^[0-9a-f]{7,40}$/, { error: 'sha must be a hex commit id' }).optional(),
     env: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/), z.string()).optional(),
+    inputs: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()]), { error: 'inputs: expected a mapping of name: string, number or boolean' }).optional(),
   }),
   secret: z.strictObject({ value: secretValue, ...secretScopes }),
   serverSecret: z.strictObject({ value: secretValue, ...secretScopes }),

@@ -4,7 +4,7 @@ import type { Agent, Job, JobWithSteps, Repo, Run, RunAttempt, RunDetail, Secret
 export function runView(run: Run) {
   return {
     id: run.id, repo: run.repo, number: run.number, status: run.status, event: run.event, ref: run.ref,
-    branch: run.branch, tag: run.tag, sha: run.sha, message: run.message, error: run.error, rerun_of: run.rerunOf,
+    branch: run.branch, tag: run.tag, sha: run.sha, message: run.message, error: run.error, inputs: run.inputs, rerun_of: run.rerunOf,
     attempt: run.attempt, cancel_reason: run.cancelReason,
     created_at: run.createdAt, started_at: run.startedAt, finished_at: run.finishedAt,
     pull_request: run.pullRequest && {

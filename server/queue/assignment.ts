@@ -3,6 +3,7 @@
 // HTTP (its transfer token, the size limits, the artifacts of the jobs it needs).
 import type { JobAssignment, JobFiles } from '../../shared/protocol/messages.js';
 import type { Claim, Job, Run, Store } from '../store/index.js';
+import { inputEnv } from '../../shared/pipeline/inputs.js';
 import { refusalOf } from './secret-scopes.js';
 
 export interface AssignmentOptions {
@@ -49,6 +50,7 @@ export function buildAssignment(store: Store, claim: Claim, options: AssignmentO
     KILN_PR_SOURCE_BRANCH: pr?.sourceBranch ?? '',
     KILN_PR_TARGET_BRANCH: pr?.targetBranch ?? '',
     KILN_SERVER_URL: options.serverUrl,
+    ...inputEnv(run.inputs),
     ...secrets,
   };
   return { ok: true, assignment: {

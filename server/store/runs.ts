@@ -2,7 +2,7 @@
 
 import { badInput, notFound } from '../../shared/errors.js';
 import { requiredLabels } from '../../shared/pipeline/labels.js';
-import type { Plan, PlannedJob } from '../../shared/pipeline/types.js';
+import type { InputValue, Plan, PlannedJob } from '../../shared/pipeline/types.js';
 import type { Status } from '../../shared/status.js';
 import type { Sqlite } from './db.js';
 import type { JobEffects } from './job-effects.js';
@@ -19,6 +19,8 @@ export interface NewRun {
   sha: string;
   message: string | null;
   env?: Record<string, string>;
+  /** Checked input values (shared/pipeline/inputs.ts). */
+  inputs?: Record<string, InputValue>;
   /** Files the push changed (for `when.paths`); null when unknown. */
   changedPaths?: string[] | null;
   /** The run this one re-runs, if any. */
@@ -69,19 +71,19 @@ export interface RunStore {
 interface RunRow {
   id: number; repo_id: number; repo: string; number: number; status: Status; event: RunEvent;
   ref: string | null; branch: string | null; tag: string | null; sha: string; message: string | null;
-  error: string | null; env: string; changed_paths: string | null; rerun_of: number | null; attempt: number; cancel_reason: string | null; created_at: number; started_at: number | null; finished_at: number | null;
+  error: string | null; env: string; inputs: string; changed_paths: string | null; rerun_of: number | null; attempt: number; cancel_reason: string | null; created_at: number; started_at: number | null; finished_at: number | null;
   pr_number: number | null; pr_source_branch: string | null; pr_target_branch: string | null; pr_fork: number | null;
 }
 
 const RUN = `SELECT r.id, r.repo_id, p.name AS repo, r.number, r.status, r.event, r.ref, r.branch, r.tag, r.sha,
-  r.message, r.error, r.env, r.changed_paths, r.rerun_of, r.attempt, r.cancel_reason, r.created_at, r.started_at, r.finished_at,
+  r.message, r.error, r.env, r.inputs, r.changed_paths, r.rerun_of, r.attempt, r.cancel_reason, r.created_at, r.started_at, r.finished_at,
   r.pr_number, r.pr_source_branch, r.pr_target_branch, r.pr_fork FROM runs r JOIN repos p ON p.id = r.repo_id`;
 
 function toRun(row: RunRow): Run {
   return {
     id: row.id, repoId: row.repo_id, repo: row.repo, number: row.number, status: row.status, event: row.event,
     ref: row.ref, branch: row.branch, tag: row.tag, sha: row.sha, message: row.message, error: row.error,
-    env: parseJson<Record<string, string>>(row.env),
+    env: parseJson<Record<string, string>>(row.env), inputs: parseJson<Record<string, InputValue>>(row.inputs),
     changedPaths: parseJsonOrNull<string[]>(row.changed_paths), rerunOf: row.rerun_of, attempt: row.attempt, cancelReason: row.cancel_reason,
     pullRequest: row.pr_number === null ? null : {
       number: row.pr_number, sourceBranch: row.pr_source_branch ?? '', targetBranch: row.pr_target_branch ?? '', fromFork: row.pr_fork === 1,
@@ -96,9 +98,9 @@ export function createRunStore(db: Sqlite, clock: Clock, effects: JobEffects): R
       'UPDATE repos SET last_run_number = last_run_number + 1 WHERE id = ? RETURNING last_run_number AS n',
     ),
     insertRun: db.prepare(
-      `INSERT INTO runs (repo_id, number, status, event, ref, branch, tag, sha, message, plan, error, env, changed_paths, rerun_of, created_at, finished_at,
+      `INSERT INTO runs (repo_id, number, status, event, ref, branch, tag, sha, message, plan, error, env, inputs, changed_paths, rerun_of, created_at, finished_at,
          pr_number, pr_source_branch, pr_target_branch, pr_fork)
-       VALUES (@repoId, @number, @status, @event, @ref, @branch, @tag, @sha, @message, @plan, @error, @env, @changedPaths, @rerunOf, @now, @finishedAt,
+       VALUES (@repoId, @number, @status, @event, @ref, @branch, @tag, @sha, @message, @plan, @error, @env, @inputs, @changedPaths, @rerunOf, @now, @finishedAt,
          @prNumber, @prSource, @prTarget, @prFork)`,
     ),
     insertJob: db.prepare(
@@ -168,7 +170,7 @@ export function createRunStore(db: Sqlite, clock: Clock, effects: JobEffects): R
       repoId: run.repoId, number: counter.n, status: run.plan ? 'queued' : 'error', event: run.event,
       ref: run.ref, branch: run.branch, tag: run.tag, sha: run.sha, message: run.message,
       plan: run.plan ? JSON.stringify(run.plan) : null, error: run.error ?? null,
-      env: JSON.stringify(run.env ?? {}), changedPaths: run.changedPaths ? JSON.stringify(run.changedPaths) : null,
+      env: JSON.stringify(run.env ?? {}), inputs: JSON.stringify(run.inputs ?? {}), changedPaths: run.changedPaths ? JSON.stringify(run.changedPaths) : null,
       rerunOf: run.rerunOf ?? null, now, finishedAt: run.plan ? null : now,
       prNumber: run.pullRequest?.number ?? null, prSource: run.pullRequest?.sourceBranch ?? null,
       prTarget: run.pullRequest?.targetBranch ?? null, prFork: run.pullRequest ? (run.pullRequest.fromFork ? 1 : 0) : null,

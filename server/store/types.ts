@@ -1,6 +1,6 @@
 // The store's domain types: camelCase objects, times as ISO-8601 UTC strings (or null).
 
-import type { PlannedJob, Plan, When } from '../../shared/pipeline/types.js';
+import type { InputValue, PlannedJob, Plan, When } from '../../shared/pipeline/types.js';
 import type { Status } from '../../shared/status.js';
 
 /** Where the store reads the time from for writes that carry no explicit `now` (ms since epoch). */
@@ -75,6 +75,8 @@ export interface Run {
   message: string | null;
   error: string | null;     // why the run is `error` before any job ran (e.g. invalid pipeline)
   env: Record<string, string>;
+  /** The values of the pipeline's `on.manual.inputs` (given, else their defaults); {} when it declares none. */
+  inputs: Record<string, InputValue>;
   changedPaths: string[] | null;  // files the push changed; null when unknown
   rerunOf: number | null;
   /** 1, then one more for each re-run (of the run, its failed jobs, or one job) inside the run. */

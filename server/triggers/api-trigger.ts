@@ -2,6 +2,7 @@
 // answered from the mirror's ref table and object reader, so a trigger of a current mirror
 // runs no git process.
 import { badInput, conflict, KilnError, notFound } from '../../shared/errors.js';
+import type { InputValue } from '../../shared/pipeline/types.js';
 import type { RefTable } from '../git/ref-table.js';
 import { assertSafeArg, assertSha } from '../git/run-git.js';
 import type { RunDetail, Store } from '../store/index.js';
@@ -14,6 +15,8 @@ export interface TriggerRequest {
   /** A commit (full or abbreviated); default: the head of `ref`. */
   sha?: string;
   env?: Record<string, string>;
+  /** Values for the pipeline's `on.manual.inputs`, as text or JSON-typed. */
+  inputs?: Record<string, InputValue>;
   event: 'api' | 'manual';
 }
 
@@ -27,7 +30,8 @@ export interface ApiTrigger {
   /**
    * Starts a run of `repoName` and resolves with it. Throws `not_found` for an unknown repo,
    * ref or commit, `bad_input` for a malformed ref or sha (or a sha given as `ref`), and
-   * `conflict` when the pipeline refuses the run (no pipeline.yml, `on.manual: false`).
+   * `conflict` when the pipeline refuses the run (no pipeline.yml, `on.manual: false`), and
+   * `bad_input` for inputs that do not fit its `on.manual.inputs`.
    */
   trigger(repoName: string, request: TriggerRequest): Promise<RunDetail>;
 }
@@ -47,7 +51,7 @@ export function createApiTrigger({ store, starter, triggers }: ApiTriggerOptions
       if (request.sha) sha = (await mirror.findCommit(request.sha).catch(() => null)) ?? undefined;
       else sha = refs.get(ref)?.commit;
       if (!sha) throw notFound(`ref ${request.sha ?? ref} not found`);
-      const run = await starter.startRun(repo, { event: request.event, ref, sha, changedPaths: null, env: request.env ?? {} });
+      const run = await starter.startRun(repo, { event: request.event, ref, sha, changedPaths: null, env: request.env ?? {}, inputs: request.inputs ?? {} });
       if (!run) throw conflict('the pipeline does not allow this run');
       return store.runs.getRun(run.id)!;
     },

@@ -4,7 +4,8 @@
 import type { Logger } from 'pino';
 import { KilnError } from '../../shared/errors.js';
 import { skipCiMarker, skipsEvent, triggerMatches } from '../../shared/pipeline/conditions.js';
-import type { Plan } from '../../shared/pipeline/types.js';
+import { defaultInputs, planWithInputs, resolveInputs } from '../../shared/pipeline/inputs.js';
+import type { InputValue, Plan } from '../../shared/pipeline/types.js';
 import type { Mirrors } from '../git/mirror.js';
 import type { PullRequestInfo, Repo, Run, RunEvent, Store } from '../store/index.js';
 import { createPlanCache, PIPELINE_FILE, type PlanCache, type PlanOutcome } from './plan-cache.js';
@@ -19,6 +20,8 @@ export interface RunRequest {
   pullRequest?: PullRequestInfo | null;
   changedPaths: string[] | null;
   env?: Record<string, string>;
+  /** Manual and API runs: the values given for `on.manual.inputs` (checked here). */
+  inputs?: Record<string, InputValue>;
   rerunOf?: number | null;
   /** Apply the pipeline's `on:` (push, tag, cron); manual and API runs check `on.manual` only. */
   plan?: Plan;                 // re-runs reuse the first run's plan
@@ -41,7 +44,8 @@ export interface RunStarter {
    * pull request or schedule, when a push's or pull request's head commit says `[skip ci]`
    * (see skipCiMarker; re-runs ignore it), or when the commit has no pipeline.yml. A pipeline
    * that does not validate gives a run with status `error` whose error holds every problem.
-   * Manual and API requests that the pipeline refuses throw `conflict`.
+   * Manual and API requests that the pipeline refuses throw `conflict`; inputs that do not fit
+   * its `on.manual.inputs` throw `bad_input` (and nothing is created). Other events get the defaults.
    */
   startRun(repo: Repo, request: RunRequest): Promise<Run | null>;
   /**
@@ -97,9 +101,15 @@ export function createRunStarter({ store, logger, mirrors, mirrorDir, onRunCreat
         logger.debug({ repo: repo.name, ref: request.ref, event: request.event }, 'on: does not take this event; no run');
         return null;
       }
-      return create({ ...base, plan });
+      const inputs = runInputs(plan, request);
+      return create({ ...base, plan: planWithInputs(plan, inputs), inputs });
     },
   };
+
+  function runInputs(plan: Plan, request: RunRequest): Record<string, InputValue> {
+    const declared = plan.inputs ?? [];
+    return request.event === 'manual' || request.event === 'api' ? resolveInputs(declared, request.inputs ?? {}) : defaultInputs(declared);
+  }
 
   function create(run: Parameters<Store['runs']['addRun']>[0]): Run {
     // One commit for the run and what the queue does with it at once (its first jobs leased).

@@ -107,9 +107,9 @@ export function defaultInputs(declared: readonly PlannedInput[]): Record<string,
   return values;
 }
 
-/** `KILN_INPUT_<NAME>` for every declared input (empty when it has no value). */
-export function inputEnv(declared: readonly PlannedInput[], values: Readonly<Record<string, InputValue>>): Record<string, string> {
-  return Object.fromEntries(declared.map((d) => [inputEnvName(d.name), d.name in values ? String(values[d.name]) : '']));
+/** `KILN_INPUT_<NAME>` for every input with a value (one with none is unset, as an empty `${{ inputs.NAME }}`). */
+export function inputEnv(values: Readonly<Record<string, InputValue>>): Record<string, string> {
+  return Object.fromEntries(Object.entries(values).map(([name, value]) => [inputEnvName(name), String(value)]));
 }
 
 /** The plan with `${{ inputs.NAME }}` replaced by the values in every string of every job. */

@@ -87,13 +87,14 @@ describe('a run\'s values', () => {
 
   it('become KILN_INPUT_* variables and are substituted into every job of the plan', () => {
     const values = resolveInputs(declared, { version: '1.2.0', target: 'production' });
-    expect(inputEnv(declared, values)).toEqual({
+    expect(inputEnv(values)).toEqual({
       KILN_INPUT_VERSION: '1.2.0', KILN_INPUT_TARGET: 'production', KILN_INPUT_DRY_RUN: 'false', KILN_INPUT_REPLICAS: '2',
     });
     const job = planWithInputs(plan, values).jobs[0]!;
     expect(job.steps[0]!.run).toBe('echo deploy 1.2.0 to production dry=false x2');
     expect(job.environment).toBe('production');
     expect(job.env.V).toBe('1.2.0');
-    expect(inputEnv(declared, defaultInputs(declared)).KILN_INPUT_VERSION).toBe('');
+    expect(inputEnv(defaultInputs(declared))).not.toHaveProperty('KILN_INPUT_VERSION');
+    expect(planWithInputs(plan, defaultInputs(declared)).jobs[0]!.steps[0]!.run).toBe('echo deploy  to staging dry=false x2');
   });
 });
