@@ -1,20 +1,21 @@
-// `kiln trigger REPO [--ref REF]`: starts a run through the API; --wait follows it to the end.
+// `kiln trigger REPO [--ref REF] [--input K=V]...`: starts a run through the API; --wait follows it to the end.
 import { parseCommand } from './args.js';
 import { clientOptions, FINAL, getJson, request, type RunJson } from './client.js';
 
-const USAGE = `Usage: kiln trigger REPO [--ref REF] [--sha SHA] [--env NAME=VALUE]... [--wait]
+const USAGE = `Usage: kiln trigger REPO [--ref REF] [--sha SHA] [--env NAME=VALUE]... [--input NAME=VALUE]... [--wait]
 
 Starts a run of REPO (default: its default branch). Needs the admin token in KILN_TOKEN.
   --ref REF     a branch or tag
   --sha SHA     an exact commit
   --env N=V     an extra environment variable for every job (repeatable)
+  --input N=V   a value for the pipeline's on.manual.inputs (repeatable; checked by the server)
   --wait        wait for the run to end; exit 0 only if it succeeded
   --server URL  default $KILN_SERVER or http://127.0.0.1:8080
   --token T     default $KILN_TOKEN`;
 
 export async function main(argv: string[]): Promise<number> {
   const parsed = parseCommand(argv, {
-    ref: { type: 'string' }, sha: { type: 'string' }, env: { type: 'string', multiple: true }, wait: { type: 'boolean' },
+    ref: { type: 'string' }, sha: { type: 'string' }, env: { type: 'string', multiple: true }, input: { type: 'string', multiple: true }, wait: { type: 'boolean' },
     server: { type: 'string' }, token: { type: 'string' },
   }, USAGE);
   if (!parsed) return 0;
@@ -23,17 +24,14 @@ export async function main(argv: string[]): Promise<number> {
     console.error('kiln trigger: give exactly one REPO (see --help)');
     return 2;
   }
-  const env: Record<string, string> = {};
-  for (const pair of parsed.values.env ?? []) {
-    const eq = pair.indexOf('=');
-    if (eq <= 0) {
-      console.error(`kiln trigger: --env takes NAME=VALUE, got "${pair}"`);
-      return 2;
-    }
-    env[pair.slice(0, eq)] = pair.slice(eq + 1);
-  }
+  const env = pairsOf('--env', parsed.values.env);
+  const inputs = pairsOf('--input', parsed.values.input);
+  if (!env || !inputs) return 2;
   const options = clientOptions(parsed.values);
-  const body = { ...(parsed.values.ref ? { ref: parsed.values.ref } : {}), ...(parsed.values.sha ? { sha: parsed.values.sha } : {}), ...(Object.keys(env).length ? { env } : {}) };
+  const body = {
+    ...(parsed.values.ref ? { ref: parsed.values.ref } : {}), ...(parsed.values.sha ? { sha: parsed.values.sha } : {}),
+    ...(Object.keys(env).length ? { env } : {}), ...(Object.keys(inputs).length ? { inputs } : {}),
+  };
   const run = (await (await request(options, 'POST', `/api/repos/${encodeURIComponent(repo)}/runs`, body)).json()) as RunJson;
   console.log(`${run.repo} run #${run.number} (id ${run.id}) ${run.status}: ${run.ref ?? ''} ${run.sha.slice(0, 12)} ${run.message ?? ''}`.trimEnd());
   if (!parsed.values.wait) return 0;
@@ -44,4 +42,18 @@ export async function main(argv: string[]): Promise<number> {
   }
   console.log(`run #${current.number} ${current.status}`);
   return current.status === 'success' ? 0 : 1;
+}
+
+/** `NAME=VALUE` flags as a mapping; null (said on stderr) when one has no name. */
+function pairsOf(flag: string, pairs: string[] | undefined): Record<string, string> | null {
+  const out: Record<string, string> = {};
+  for (const pair of pairs ?? []) {
+    const eq = pair.indexOf('=');
+    if (eq <= 0) {
+      console.error(`kiln trigger: ${flag} takes NAME=VALUE, got "${pair}"`);
+      return null;
+    }
+    out[pair.slice(0, eq)] = pair.slice(eq + 1);
+  }
+  return out;
 }
