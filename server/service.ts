@@ -4,6 +4,7 @@
 import type { Logger } from 'pino';
 import { conflict, notFound } from '../shared/errors.js';
 import { isFinal } from '../shared/status.js';
+import type { PlannedInput } from '../shared/pipeline/types.js';
 import type { JobQueue } from './queue/job-queue.js';
 import type { Job, QueuedJob, Repo, Run, RunDetail, Store } from './store/index.js';
 import { createApiTrigger, type TriggerRequest } from './triggers/api-trigger.js';
@@ -40,6 +41,8 @@ export interface KilnService {
   /** Changes a remote repo's settings; a new poll interval applies at once. */
   updateRepo(repoId: number, settings: RepoSettingsInput): Repo;
   triggerRun(repoName: string, request: TriggerRequest): Promise<RunDetail>;
+  /** What the run form asks for: the inputs declared at the head of the default branch. */
+  runInputs(repoName: string): Promise<PlannedInput[]>;
   cancelRun(runId: number): RunDetail;
   /** A new attempt of the same run: every job, or the failed ones, with what needs them. */
   rerun(runId: number, failedOnly: boolean): RunDetail;
@@ -65,6 +68,7 @@ export function createKilnService(options: KilnServiceOptions): KilnService {
       return repo;
     },
     triggerRun: (repoName, request) => apiTrigger.trigger(repoName, request),
+    runInputs: (repoName) => apiTrigger.inputsOf(repoName),
     cancelRun(runId) {
       const run = store.runs.getRun(runId);
       if (!run) throw notFound(`no run ${runId}`);

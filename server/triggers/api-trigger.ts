@@ -2,7 +2,7 @@
 // answered from the mirror's ref table and object reader, so a trigger of a current mirror
 // runs no git process.
 import { badInput, conflict, KilnError, notFound } from '../../shared/errors.js';
-import type { InputValue } from '../../shared/pipeline/types.js';
+import type { InputValue, PlannedInput } from '../../shared/pipeline/types.js';
 import type { RefTable } from '../git/ref-table.js';
 import { assertSafeArg, assertSha } from '../git/run-git.js';
 import type { RunDetail, Store } from '../store/index.js';
@@ -34,6 +34,8 @@ export interface ApiTrigger {
    * `bad_input` for inputs that do not fit its `on.manual.inputs`.
    */
   trigger(repoName: string, request: TriggerRequest): Promise<RunDetail>;
+  /** The inputs a run of the head of the repo's default branch asks for (none when it has no valid pipeline there). */
+  inputsOf(repoName: string): Promise<PlannedInput[]>;
 }
 
 export function createApiTrigger({ store, starter, triggers }: ApiTriggerOptions): ApiTrigger {
@@ -54,6 +56,14 @@ export function createApiTrigger({ store, starter, triggers }: ApiTriggerOptions
       const run = await starter.startRun(repo, { event: request.event, ref, sha, changedPaths: null, env: request.env ?? {}, inputs: request.inputs ?? {} });
       if (!run) throw conflict('the pipeline does not allow this run');
       return store.runs.getRun(run.id)!;
+    },
+    async inputsOf(repoName) {
+      const repo = store.repos.getRepoByName(repoName);
+      if (!repo) throw notFound(`no repo named ${repoName}`);
+      const refs = await triggers.mirror(repo).refs().catch((): RefTable => new Map());
+      const sha = refs.get(`refs/heads/${repo.defaultBranch}`)?.commit;
+      const outcome = sha ? await starter.pipelineAt(repo, sha).catch(() => null) : null;
+      return outcome?.ok ? outcome.plan.inputs ?? [] : [];
     },
   };
 }

@@ -28,6 +28,10 @@ code, .mono { font-family: ui-monospace, SFMono-Regular, Menlo, monospace; font-
 .status.cancelled { background: var(--cancelled); } .status.skipped { background: var(--skipped); color: var(--fg); }
 .actions { display: flex; gap: .5rem; flex-wrap: wrap; margin: .5rem 0 1rem; }
 .actions form { margin: 0; }
+.run-inputs { display: grid; gap: .3rem; margin: .5rem 0; border: 1px solid #d0d7de; border-radius: 6px; }
+.run-inputs label { margin-right: .4rem; }
+dl.inputs { display: grid; grid-template-columns: max-content auto; gap: .2rem 1rem; margin: .5rem 0; }
+dl.inputs dd { margin: 0; }
 button, input[type=submit] { font: inherit; padding: .25rem .8rem; border-radius: 6px; border: 1px solid var(--line); background: var(--panel); cursor: pointer; }
 button.primary { background: var(--success); color: #fff; border-color: var(--success); }
 button.danger { background: var(--failed); color: #fff; border-color: var(--failed); }

@@ -1,8 +1,10 @@
-// `/repos/:repo`: the repo's runs, newest first, a form to run a branch, and (for an admin
+// `/repos/:repo`: the repo's runs, newest first, a form to run a branch (with its inputs), and (for an admin
 // session) the secrets its jobs can name, with their scopes, never their values.
 import type { Repo, Run, SecretInfo } from '../../store/index.js';
-import { ActionButton, ago, duration, shortSha, StatusPill, type Viewer } from '../layout.js';
+import type { PlannedInput } from '../../../shared/pipeline/types.js';
+import { ago, duration, shortSha, StatusPill, type Viewer } from '../layout.js';
 import type { Page } from './page.js';
+import { RunForm, type RunFormValues } from './run-form.js';
 
 const scope = (list: readonly string[] | null) => (list === null ? <span class="muted">any</span> : <code>{list.join(', ')}</code>);
 
@@ -34,7 +36,7 @@ function SecretsTable({ secrets, nowMs }: { secrets: SecretInfo[]; nowMs: number
 }
 
 /** `secrets`: null unless the viewer is an admin (secret names are not for every reader). */
-export function repoPage(repo: Repo, runs: Run[], viewer: Viewer, nowMs: number, error: string | null, statusFailure: { error: string; at: string } | null = null, secrets: SecretInfo[] | null = null): Page {
+export function repoPage(repo: Repo, runs: Run[], viewer: Viewer, nowMs: number, error: string | null, statusFailure: { error: string; at: string } | null = null, secrets: SecretInfo[] | null = null, runForm: { inputs: PlannedInput[]; entered: RunFormValues | null } = { inputs: [], entered: null }): Page {
   const name = encodeURIComponent(repo.name);
   return {
     title: repo.name,
@@ -66,9 +68,7 @@ export function repoPage(repo: Repo, runs: Run[], viewer: Viewer, nowMs: number,
           </p>
         ) : null}
         <div class="actions">
-          <ActionButton viewer={viewer} action={`/repos/${name}/run`} label="Run branch" kind="primary">
-            <input type="text" name="branch" value={repo.defaultBranch} aria-label="branch" />{' '}
-          </ActionButton>
+          <RunForm viewer={viewer} action={`/repos/${name}/run`} inputs={runForm.inputs} branch={repo.defaultBranch} entered={runForm.entered} />
         </div>
         {secrets ? <SecretsTable secrets={secrets} nowMs={nowMs} /> : null}
         {runs.length === 0 ? (

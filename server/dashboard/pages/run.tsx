@@ -1,4 +1,4 @@
-// `/runs/:id`: the run, its jobs as a graph, each job's steps, and the buttons. A run re-run
+// `/runs/:id`: the run, its inputs, its jobs as a graph, each job's steps, and the buttons. A run re-run
 // has attempts: `?attempt=K` shows its jobs as they ended in attempt K (read only, not live).
 import { isFinal } from '../../../shared/status.js';
 import type { Artifact, RunAttempt, RunDetail } from '../../store/index.js';
@@ -35,6 +35,11 @@ export function runPage(run: RunDetail, viewer: Viewer, nowMs: number, error: st
           {run.startedAt ? ` · ${duration(run.startedAt, run.finishedAt, nowMs)}` : ''}
           {run.rerunOf !== null ? <> · re-run of <a href={`/runs/${run.rerunOf}`}>{`run ${run.rerunOf}`}</a></> : null}
         </p>
+        {Object.keys(run.inputs).length > 0 ? (
+          <dl class="inputs" data-inputs aria-label="inputs">
+            {Object.entries(run.inputs).map(([name, value]) => <><dt><code>{name}</code></dt><dd data-input={name}>{String(value)}</dd></>)}
+          </dl>
+        ) : null}
         {error ? <p class="error-box">{error}</p> : null}
         {run.error ? <p class="error-box">{run.error}</p> : null}
         {run.cancelReason ? <p class="muted" data-cancel-reason>{`Cancelled: ${run.cancelReason}.`}</p> : null}

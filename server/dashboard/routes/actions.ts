@@ -1,10 +1,11 @@
-// The dashboard's buttons: cancel, re-run (the run, its failed jobs, one job), approve, run a branch. Each needs a session and its
+// The dashboard's buttons: cancel, re-run (the run, its failed jobs, one job), approve, run a branch (with inputs). Each needs a session and its
 // CSRF token, from this site; it answers 303 to a page (with ?error=<one line> when refused).
 import { Hono, type Context } from 'hono';
 import { KilnError } from '../../../shared/errors.js';
 import type { KilnService } from '../../service.js';
 import type { Store } from '../../store/index.js';
 import { crossSite, type DashboardAuth } from '../auth.js';
+import { formInputs, INPUT_FIELD } from '../pages/run-form.js';
 import { positiveId } from '../render.js';
 import { sameToken } from '../session.js';
 
@@ -12,7 +13,7 @@ type Form = Record<string, unknown>;
 
 export function createActionRoutes({ store, service, auth }: { store: Store; service: KilnService; auth: DashboardAuth }): Hono {
   const app = new Hono();
-  const action = (handler: (c: Context, form: Form) => Promise<string> | string, back: (c: Context) => string) =>
+  const action = (handler: (c: Context, form: Form) => Promise<string> | string, back: (c: Context, form?: Form) => string) =>
     async (c: Context) => {
       const session = auth.sessionOf(c);
       if (crossSite(c)) return c.text('cross-site request refused', 403);
@@ -23,7 +24,7 @@ export function createActionRoutes({ store, service, auth }: { store: Store; ser
         return c.redirect(await handler(c, form), 303);
       } catch (error) {
         if (!(error instanceof KilnError) || error.code === 'internal') throw error;
-        const to = back(c);
+        const to = back(c, form);
         return c.redirect(`${to}${to.includes('?') ? '&' : '?'}error=${encodeURIComponent(error.message.split('\n')[0]!)}`, 303);
       }
     };
@@ -45,8 +46,13 @@ export function createActionRoutes({ store, service, auth }: { store: Store; ser
   }));
   app.post('/repos/:repo/run', action(async (c, form) => {
     const branch = typeof form.branch === 'string' ? form.branch.trim() : '';
-    const run = await service.triggerRun(c.req.param('repo') ?? '', { ...(branch ? { ref: branch } : {}), event: 'manual' });
+    const inputs = formInputs(form);
+    const run = await service.triggerRun(c.req.param('repo') ?? '', { ...(branch ? { ref: branch } : {}), ...(Object.keys(inputs).length ? { inputs } : {}), event: 'manual' });
     return `/runs/${run.id}`;
-  }, (c) => `/repos/${encodeURIComponent(c.req.param('repo') ?? '')}`));
+  }, (c, form) => {
+    // A refused run goes back to the form with what was entered, to fix rather than retype.
+    const entered = new URLSearchParams(form ? { branch: typeof form.branch === 'string' ? form.branch : '', ...Object.fromEntries(Object.entries(formInputs(form)).map(([k, v]) => [`${INPUT_FIELD}${k}`, v])) } : {});
+    return `/repos/${encodeURIComponent(c.req.param('repo') ?? '')}${form ? `?${entered}` : ''}`;
+  }));
   return app;
 }

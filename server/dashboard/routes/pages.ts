@@ -11,6 +11,7 @@ import { jobLogPage } from '../pages/job-log.js';
 import { asPoolSummaries, poolsPage } from '../pages/pools.js';
 import { queuePage } from '../pages/queue.js';
 import { repoPage } from '../pages/repo.js';
+import { formInputs } from '../pages/run-form.js';
 import { runPage } from '../pages/run.js';
 import { notFoundPage, positiveId, type Render } from '../render.js';
 import type { Sample } from '../samples.js';
@@ -32,13 +33,17 @@ export function createPageRoutes({ store, service, auth, render, samples, now }:
   for (const path of READ_PATHS) app.get(path, auth.readGuard);
 
   app.get('/', (c) => render(c, homePage(store.repos.listRepos().map((repo) => ({ repo, lastRuns: store.runs.listLastRunsByBranch(repo.id) })), now())));
-  app.get('/repos/:repo', (c) => {
+  app.get('/repos/:repo', async (c) => {
     const repo = store.repos.getRepoByName(c.req.param('repo'));
     if (!repo) return render(c, notFoundPage(`no repo named ${c.req.param('repo')}`));
     const secrets = auth.sessionOf(c)?.kind === 'admin'
       ? [...store.secrets.listSecrets(repo.id), ...store.secrets.listServerSecrets()]
       : null;
-    return render(c, repoPage(repo, store.runs.listRuns(repo.id, { limit: 50 }), auth.viewerOf(c), now(), c.req.query('error') ?? null, store.statuses.lastFailure(repo.id), secrets));
+    const error = c.req.query('error') ?? null;
+    // After a refusal the form shows what was entered (sent back in the query), else the defaults.
+    const entered = error === null ? null : { branch: c.req.query('branch') ?? repo.defaultBranch, inputs: formInputs(c.req.query()) };
+    const runForm = { inputs: await service.runInputs(repo.name), entered };
+    return render(c, repoPage(repo, store.runs.listRuns(repo.id, { limit: 50 }), auth.viewerOf(c), now(), error, store.statuses.lastFailure(repo.id), secrets, runForm));
   });
   app.get('/runs/:id/jobs/:jobId', (c) => {
     const runId = positiveId(c.req.param('id'));
