@@ -92,7 +92,7 @@ describe('typed inputs', () => {
 
   it('kiln trigger says in one line what is wrong with an input, and exits non-zero', async () => {
     const wrong = await kiln('trigger', 'web', '--input', 'version=1', '--input', 'target=qa');
-    expect(wrong.code).not.toBe(0);
+    expect(wrong.code).toBe(1);
     expect(wrong.stderr.trim()).toBe('kiln: 400: input "target": expected one of staging, production, got "qa"');
     const malformed = await kiln('trigger', 'web', '--input', 'version');
     expect(malformed.code).toBe(2);

@@ -189,7 +189,7 @@ describe('dashboard login and actions', () => {
     expect(runs[0]).toMatchObject({ event: 'manual', branch: 'main' });
     const missing = await page('/repos/web/run', form({ csrf, branch: 'no-such-branch' }, { cookie }));
     expect(missing.status).toBe(303);
-    expect(missing.headers.get('location')).toMatch(/^\/repos\/web\?error=/);
+    expect(missing.headers.get('location')).toMatch(/^\/repos\/web\?branch=no-such-branch&error=/); // the form keeps the branch entered
     for (const id of [runId, runs[0].id]) await server.api('POST', `/api/runs/${id}/cancel`);
   });
 
