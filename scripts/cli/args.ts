@@ -30,3 +30,14 @@ export function parseCommand<O extends NonNullable<ParseArgsConfig['options']>>(
 export class UsageError extends Error {
   override name = 'UsageError';
 }
+
+/** `NAME=VALUE` flags (`--env`, `--input`) as a mapping; throws UsageError for one without a name. */
+export function parsePairs(flag: string, pairs: readonly string[] | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const pair of pairs ?? []) {
+    const eq = pair.indexOf('=');
+    if (eq <= 0) throw new UsageError(`${flag} takes NAME=VALUE, got "${pair}"`);
+    out[pair.slice(0, eq)] = pair.slice(eq + 1);
+  }
+  return out;
+}

@@ -10,14 +10,16 @@ import { pickBaseEnv } from '../../agent/executors/host-env.js';
 import { parseEnvPassthrough } from '../../agent/job-env-config.js';
 import { runPlanLocally, type LocalJobResult } from '../../agent/jobs/local-run.js';
 import { describeSource, prepareLocalWorkspace } from '../../agent/jobs/local-workspace.js';
-import { formatProblem, validatePipeline, type Plan, type PlannedJob } from '../../shared/pipeline/index.js';
+import { KilnError } from '../../shared/errors.js';
+import { formatProblem, validatePipeline, type InputValue, type Plan, type PlannedJob } from '../../shared/pipeline/index.js';
+import { inputEnv, planWithInputs, resolveInputs } from '../../shared/pipeline/inputs.js';
 import { runStatusFromJobs } from '../../shared/status.js';
-import { parseCommand } from './args.js';
+import { parseCommand, parsePairs } from './args.js';
 
 // Required, not imported: see server/hub/hub.ts.
 const { pino } = createRequire(import.meta.url)('pino') as typeof import('pino');
 
-const USAGE = `Usage: kiln run [--job NAME] [FILE]
+const USAGE = `Usage: kiln run [--job NAME] [--input NAME=VALUE]... [FILE]
 
 Runs FILE (default ./pipeline.yml) on this machine, without a server, with the agent's
 executors (jobs with an image, services or dind in Docker, the rest as processes; the
@@ -27,10 +29,11 @@ did not succeed is skipped. Prints each job's log prefixed with its name, then a
 Exits 0 when every job succeeded, 1 when one did not, 2 on bad usage.
 
 Options:
-  --job NAME   run only this job and the jobs it needs (NAME may be a matrix job's key)`;
+  --job NAME   run only this job and the jobs it needs (NAME may be a matrix job's key)
+  --input N=V  a value of the pipeline's on.manual.inputs (repeatable; defaults fill in)`;
 
 export async function main(argv: string[]): Promise<number> {
-  const parsed = parseCommand(argv, { job: { type: 'string' } }, USAGE);
+  const parsed = parseCommand(argv, { job: { type: 'string' }, input: { type: 'string', multiple: true } }, USAGE);
   if (!parsed) return 0;
   if (parsed.positionals.length > 1) return usage('give at most one file');
   const file = parsed.positionals[0] ?? 'pipeline.yml';
@@ -41,7 +44,14 @@ export async function main(argv: string[]): Promise<number> {
     for (const problem of validated.problems) console.log(formatProblem(file, problem));
     return 1;
   }
-  const plan = validated.plan;
+  let inputs: Record<string, InputValue>;
+  try {
+    inputs = resolveInputs(validated.plan.inputs ?? [], parsePairs('--input', parsed.values.input));
+  } catch (error) {
+    if (error instanceof KilnError) return usage(error.message);
+    throw error;
+  }
+  const plan = planWithInputs(validated.plan, inputs);
   const only = parsed.values.job === undefined ? null : selectJobs(plan, parsed.values.job);
   if (only instanceof Error) return usage(only.message);
 
@@ -69,7 +79,7 @@ export async function main(argv: string[]): Promise<number> {
       env: (job) => ({
         CI: 'true', KILN: 'true', KILN_REPO: source.name, KILN_RUN_NUMBER: '0', KILN_RUN_ID: 'local', KILN_JOB: job.name,
         KILN_EVENT: 'manual', KILN_BRANCH: source.branch ?? '', KILN_TAG: '', KILN_COMMIT_SHA: source.sha ?? '',
-        KILN_SERVER_URL: '', ...secrets(job),
+        KILN_SERVER_URL: '', ...inputEnv(inputs), ...secrets(job),
       }),
       secrets: plan.jobs.flatMap((j) => Object.values(secrets(j))),
       onLine: (job, line) => console.log(`${job.name.padEnd(width)} │ ${line.text}`),

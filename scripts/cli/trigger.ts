@@ -1,5 +1,5 @@
 // `kiln trigger REPO [--ref REF] [--input K=V]...`: starts a run through the API; --wait follows it to the end.
-import { parseCommand } from './args.js';
+import { parseCommand, parsePairs } from './args.js';
 import { clientOptions, FINAL, getJson, request, type RunJson } from './client.js';
 
 const USAGE = `Usage: kiln trigger REPO [--ref REF] [--sha SHA] [--env NAME=VALUE]... [--input NAME=VALUE]... [--wait]
@@ -24,9 +24,8 @@ export async function main(argv: string[]): Promise<number> {
     console.error('kiln trigger: give exactly one REPO (see --help)');
     return 2;
   }
-  const env = pairsOf('--env', parsed.values.env);
-  const inputs = pairsOf('--input', parsed.values.input);
-  if (!env || !inputs) return 2;
+  const env = parsePairs('--env', parsed.values.env);
+  const inputs = parsePairs('--input', parsed.values.input);
   const options = clientOptions(parsed.values);
   const body = {
     ...(parsed.values.ref ? { ref: parsed.values.ref } : {}), ...(parsed.values.sha ? { sha: parsed.values.sha } : {}),
@@ -42,18 +41,4 @@ export async function main(argv: string[]): Promise<number> {
   }
   console.log(`run #${current.number} ${current.status}`);
   return current.status === 'success' ? 0 : 1;
-}
-
-/** `NAME=VALUE` flags as a mapping; null (said on stderr) when one has no name. */
-function pairsOf(flag: string, pairs: string[] | undefined): Record<string, string> | null {
-  const out: Record<string, string> = {};
-  for (const pair of pairs ?? []) {
-    const eq = pair.indexOf('=');
-    if (eq <= 0) {
-      console.error(`kiln trigger: ${flag} takes NAME=VALUE, got "${pair}"`);
-      return null;
-    }
-    out[pair.slice(0, eq)] = pair.slice(eq + 1);
-  }
-  return out;
 }

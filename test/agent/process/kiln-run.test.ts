@@ -92,4 +92,13 @@ describe('kiln run', () => {
     const result = await kilnRun(repo.path, 'bad.yml');
     expect(result).toMatchObject({ code: 1, stdout: 'bad.yml:3:13: jobs.build.needs[0]: needs "nope", but there is no such job\n' });
   });
+
+  it('--input gives the pipeline\'s inputs, checked and with defaults, as KILN_INPUT_* and ${{ inputs.NAME }}', async () => {
+    await writeFile(join(repo.path, 'inputs.yml'), 'on:\n  manual:\n    inputs:\n      version: {required: true}\n      target: {type: choice, options: [a, b], default: a}\n'
+      + 'jobs:\n  show:\n    steps: [{ run: \'echo "$KILN_INPUT_VERSION ${{ inputs.target }}"\' }]\n');
+    const result = await kilnRun(repo.path, '--input', 'version=1.0', 'inputs.yml');
+    expect(result.code).toBe(0);
+    expect(result.stdout.split('\n')).toContain('show │ 1.0 a');
+    expect(await kilnRun(repo.path, 'inputs.yml')).toMatchObject({ code: 2, stderr: 'kiln run: input "version" is required\n' });
+  });
 });
