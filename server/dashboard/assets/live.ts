@@ -9,6 +9,11 @@ export const liveJs = String.raw`
   let timer = null;
   let inFlight = false;
   let again = false;
+  // A form with values entered (a run's inputs) is not swapped away before it is sent.
+  const edited = () => [...main.querySelectorAll('input, select, textarea')].some((el) =>
+    el.type === 'checkbox' || el.type === 'radio' ? el.checked !== el.defaultChecked
+      : el.tagName === 'SELECT' ? [...el.options].some((o) => o.selected !== o.defaultSelected)
+      : el.value !== el.defaultValue);
   const refresh = async () => {
     if (inFlight) { again = true; return; }
     inFlight = true;
@@ -20,7 +25,7 @@ export const liveJs = String.raw`
         const html = await response.text();
         const active = document.activeElement;
         const typing = active && main.contains(active) && (active.tagName === 'INPUT' || active.tagName === 'TEXTAREA' || active.tagName === 'SELECT');
-        if (!typing) main.innerHTML = html;
+        if (!typing && !edited()) main.innerHTML = html;
       }
     } catch (e) {
       // the next event tries again
