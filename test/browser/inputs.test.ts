@@ -46,7 +46,7 @@ describe.skipIf(skipBrowser())('the run form with inputs', () => {
     await form.locator('#input-target').selectOption('production');
     await form.locator('#input-dry-run').check();
     await form.locator('#input-replicas').fill('3');
-    await form.getByRole('button', { name: 'Run with inputs' }).click();
+    await form.getByRole('button', { name: 'Run branch' }).click();
     await page.waitForSelector('.error-box');
     expect(new URL(page.url()).pathname).toBe('/repos/web');
     expect(await page.locator('.error-box').innerText()).toBe('input "version" is required (the release to deploy)');
@@ -56,7 +56,7 @@ describe.skipIf(skipBrowser())('the run form with inputs', () => {
     expect((await server.api('GET', '/api/repos/web/runs')).body.length).toBe(runsBefore);
 
     await form.locator('#input-version').fill('3.1.0');
-    await Promise.all([page.waitForURL(/\/runs\/\d+$/), form.getByRole('button', { name: 'Run with inputs' }).click()]);
+    await Promise.all([page.waitForURL(/\/runs\/\d+$/), form.getByRole('button', { name: 'Run branch' }).click()]);
     const runId = Number(new URL(page.url()).pathname.split('/').pop());
     expect(await page.locator('[data-inputs] [data-input="version"]').innerText()).toBe('3.1.0');
     expect(await page.locator('[data-inputs] [data-input="target"]').innerText()).toBe('production');
