@@ -53,9 +53,9 @@ export function lintInputs(on: unknown, problems: RawProblem[]): void {
     if (type !== 'choice' && raw.options !== undefined) {
       problems.push({ path: [...path, 'options'], at: 'key', message: '`options` is only for `type: choice`' });
     }
-    if (raw.default === undefined || typeof type !== 'string') continue;
+    if (raw.default === undefined || typeof type !== 'string' || (type === 'choice' && !options?.length)) continue;
     const problem = valueProblem({ name, type: type as InputType, options: options ?? [] }, raw.default);
-    if (problem !== null) problems.push({ path: [...path, 'default'], message: `the default ${problem}` });
+    if (problem !== null) problems.push({ path: [...path, 'default'], message: problem });
   }
 }
 

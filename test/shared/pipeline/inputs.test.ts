@@ -37,10 +37,10 @@ describe('the declaration', () => {
 
   it.each([
     ['an unknown type', 'v: {type: text}', 4, 17, 'on.manual.inputs.v.type: expected string, number, boolean, choice'],
-    ['a choice without options', 'env: {type: choice}', 4, 12, 'on.manual.inputs.env: a choice input needs `options:`, a list of its values'],
-    ['a default not among the options', 'env: {type: choice, options: [a, b], default: c}', 4, 53, 'on.manual.inputs.env.default: the default expected one of a, b, got "c"'],
+    ['a choice without options (its default unchecked)', 'env: {type: choice, default: qa}', 4, 12, 'on.manual.inputs.env: a choice input needs `options:`, a list of its values'],
+    ['a default not among the options', 'env: {type: choice, options: [a, b], default: c}', 4, 53, 'on.manual.inputs.env.default: expected one of a, b, got "c"'],
     ['options on a string', 'v: {options: [a]}', 4, 11, 'on.manual.inputs.v.options: `options` is only for `type: choice`'],
-    ['a boolean default that is text', 'v: {type: boolean, default: yes please}', 4, 35, 'on.manual.inputs.v.default: the default expected true or false, got "yes please"'],
+    ['a boolean default that is text', 'v: {type: boolean, default: yes please}', 4, 35, 'on.manual.inputs.v.default: expected true or false, got "yes please"'],
     ['a bad name', '"my input": {}', 4, 7, 'on.manual.inputs."my input": "my input": an input name is letters, digits, _ and -, not starting with a digit or -'],
     ['two names with one variable', 'dry-run: {}\ndry_run: {}', 5, 7, 'on.manual.inputs.dry_run: inputs "dry-run" and "dry_run" would both be KILN_INPUT_DRY_RUN; rename one'],
     ['an unknown key', 'v: {requred: true}', 4, 11, 'on.manual.inputs.v.requred: unknown key "requred" (did you mean "required"?)'],
