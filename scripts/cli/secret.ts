@@ -2,13 +2,13 @@
 // a repo's (--repo). The value comes from stdin only: an argument would show in the process
 // list and the shell's history. Values are never printed: the server never answers them.
 import { UsageError, parseCommand } from './args.js';
-import { clientOptions, getJson, request, type ClientOptions } from './client.js';
+import { ClientError, clientOptions, getJson, request, type ClientOptions } from './client.js';
 
-const USAGE = `Usage: kiln secret set NAME [--repo REPO] [--branches G1,G2] [--events E1,E2] [--environments G1,G2]
+const USAGE = `Usage: kiln secret set [REPO] NAME [--repo REPO] [--branches G1,G2] [--events E1,E2] [--environments G1,G2]
        kiln secret list [--repo REPO]
-       kiln secret delete NAME [--repo REPO]
+       kiln secret delete [REPO] NAME [--repo REPO]
 
-Secrets of the server (for every repo), or of one repo with --repo (a repo's secret wins over
+Secrets of the server (for every repo), or of one repo with --repo or REPO (a repo's secret wins over
 the server's of the same name). Needs the admin token in KILN_TOKEN.
   set            reads the value from stdin: a pipe or a file (printf %s "$VALUE" | kiln secret set NAME,
                  kiln secret set KEY < key.pem), or typed at a terminal without echo. One trailing
@@ -47,6 +47,18 @@ export async function main(argv: string[]): Promise<number> {
   }
   if (action !== 'set' && action !== 'delete') {
     throw new UsageError(action === undefined ? 'secret: say set, list or delete (see --help)' : `secret: unknown action "${action}" (set, list or delete)`);
+  }
+  // `set REPO NAME` is `set NAME --repo REPO`, once the server knows REPO: a value given as an
+  // argument by mistake (`set NAME VALUE`) is then refused before it is sent anywhere.
+  const repoFirst = names.length === 2 && values.repo === undefined;
+  if (repoFirst) {
+    const repo = names[0]!;
+    const known = await request(clientOptions(values), 'GET', `/api/repos/${encodeURIComponent(repo)}`).then(() => true, (error: unknown) => {
+      if (error instanceof ClientError && error.message.startsWith('404:')) return false;
+      throw error;
+    });
+    if (!known) throw new UsageError(`secret ${action}: no repo named "${repo}"; give one NAME (the value comes from stdin, never an argument), or REPO NAME`);
+    values.repo = names.shift()!;
   }
   const [name, ...extra] = names;
   if (!name || extra.length > 0) {

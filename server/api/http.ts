@@ -87,7 +87,6 @@ let schemas: Promise<typeof import('./bodies.js')> | null = null;
 
 /** The body as the schema `name` in bodies.ts says, an empty body as `{}`; else a bad_input error naming the first problem. */
 export async function readJson<K extends keyof Bodies>(c: Context, name: K): Promise<Bodies[K]> {
-  const schema = (await (schemas ??= import('./bodies.js'))).bodies[name];
   const text = await c.req.text();
   let data: unknown = {};
   if (text.trim() !== '') {
@@ -97,6 +96,12 @@ export async function readJson<K extends keyof Bodies>(c: Context, name: K): Pro
       throw new KilnError('bad_input', 'the body is not JSON');
     }
   }
+  return checkBody(name, data);
+}
+
+/** `data` checked against the body schema `name` (the API's and the dashboard forms' one rule); throws bad_input with the first problem. */
+export async function checkBody<K extends keyof Bodies>(name: K, data: unknown): Promise<Bodies[K]> {
+  const schema = (await (schemas ??= import('./bodies.js'))).bodies[name];
   const result = schema.safeParse(data);
   if (!result.success) {
     const issue = result.error.issues[0]!;

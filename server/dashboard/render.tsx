@@ -27,6 +27,8 @@ export function createRender(viewerOf: (c: Context) => Viewer): Render {
   };
 }
 
+export const forbiddenPage = (why: string): Page => ({ title: 'Forbidden', status: 403, body: <><h1>Forbidden</h1><p>{why}</p></> });
+
 export const notFoundPage = (what: string): Page => ({ title: 'Not found', status: 404, body: <><h1>Not found</h1><p>{what}</p></> });
 
 /** A path parameter as a positive integer, or null. */

@@ -47,7 +47,8 @@ describe('kiln secret', () => {
   it('sets a repo secret, keeping a multi-line value whole, and replaces it (scopes too) when set again', async () => {
     const pem = `-----BEGIN KEY-----\n${VALUE}\n-----END KEY-----\n`;
     expect(await secret(['set', 'SSH_KEY', '--repo', 'web', '--events', 'push'], pem)).toMatchObject({ code: 0, stdout: 'set SSH_KEY of repo web (events push)\n' });
-    expect(await secret(['set', 'SSH_KEY', '--repo', 'web'], pem)).toMatchObject({ code: 0, stdout: 'set SSH_KEY of repo web (any branch, event and environment)\n' });
+    // REPO NAME is NAME --repo REPO.
+    expect(await secret(['set', 'web', 'SSH_KEY'], pem)).toMatchObject({ code: 0, stdout: 'set SSH_KEY of repo web (any branch, event and environment)\n' });
     expect(await secret(['set', 'NPM_TOKEN', '--repo', 'web', '--environments', 'stag*'], VALUE)).toMatchObject({ code: 0 });
     expect((await server.api('GET', '/api/repos/web/secrets/SSH_KEY')).body).toMatchObject({ events: null, level: 'repo' });
   });
@@ -79,7 +80,8 @@ describe('kiln secret', () => {
     const cases: Array<[string[], string, number, string]> = [
       [['set', 'EMPTY'], '', 2, 'kiln: secret set: the value of EMPTY is empty; pipe it in (printf %s "$VALUE" | kiln secret set EMPTY) or type it at a terminal\n'],
       [['set', 'EMPTY'], '\n', 2, expect.stringContaining('is empty') as unknown as string],
-      [['set', 'DEPLOY_KEY', VALUE], VALUE, 2, 'kiln: secret set: give exactly one NAME (the value comes from stdin, never an argument)\n'],
+      [['set', 'DEPLOY_KEY', VALUE], VALUE, 2, 'kiln: secret set: no repo named "DEPLOY_KEY"; give one NAME (the value comes from stdin, never an argument), or REPO NAME\n'],
+      [['set', 'web', 'DEPLOY_KEY', VALUE], VALUE, 2, 'kiln: secret set: give exactly one NAME (the value comes from stdin, never an argument)\n'],
       [['set', 'bad-name'], VALUE, 2, 'kiln: secret set: a secret name is letters, digits and _ (got "bad-name")\n'],
       [['set'], VALUE, 2, 'kiln: secret set: give exactly one NAME\n'],
       [['rotate', 'X'], VALUE, 2, 'kiln: secret: unknown action "rotate" (set, list or delete)\n'],

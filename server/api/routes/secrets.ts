@@ -9,14 +9,16 @@ import type { Bodies } from '../bodies.js';
 import { param, readJson, repoNamed, requireAdmin, type ApiOptions } from '../http.js';
 import { secretView } from '../views.js';
 
-function secretName(c: Context): string {
-  const name = param(c, 'name');
+const secretName = (c: Context): string => checkSecretName(param(c, 'name'));
+
+/** The name, when it is one a step can read as $NAME; else bad_input (the API's and the dashboard's rule). */
+export function checkSecretName(name: string): string {
   if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) throw new KilnError('bad_input', 'a secret name is letters, digits and _');
   return name;
 }
 
 /** Absent keys: any (a PUT replaces the whole secret, scopes included). */
-const scopesOf = (body: Bodies['secret']): SecretScopes => ({
+export const scopesOf = (body: Bodies['secret']): SecretScopes => ({
   branches: body.branches ?? null, events: body.events ?? null, environments: body.environments ?? null,
 });
 

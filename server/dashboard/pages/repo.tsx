@@ -9,12 +9,13 @@ import { RunForm, type RunFormValues } from './run-form.js';
 const scope = (list: readonly string[] | null) => (list === null ? <span class="muted">any</span> : <code>{list.join(', ')}</code>);
 
 /** The repo's secrets, then the server's; a server one the repo replaces says so. */
-function SecretsTable({ secrets, nowMs }: { secrets: SecretInfo[]; nowMs: number }) {
+function SecretsTable({ repo, secrets, nowMs }: { repo: string; secrets: SecretInfo[]; nowMs: number }) {
   const own = new Set(secrets.filter((s) => s.level === 'repo').map((s) => s.name));
   return (
     <details data-secrets>
       <summary>{`Secrets (${secrets.length})`}</summary>
-      {secrets.length === 0 ? <p class="muted">No secrets: set them with PUT /api/repos/:repo/secrets/:name or /api/secrets/:name.</p> : (
+      <p><a href={`/repos/${encodeURIComponent(repo)}/secrets`} data-manage-secrets>Set or delete secrets</a> · <a href="/secrets">server secrets</a></p>
+      {secrets.length === 0 ? <p class="muted">No secrets yet.</p> : (
         <table>
           <thead><tr><th>name</th><th>level</th><th>branches</th><th>events</th><th>environments</th><th>updated</th></tr></thead>
           <tbody>
@@ -70,7 +71,7 @@ export function repoPage(repo: Repo, runs: Run[], viewer: Viewer, nowMs: number,
         <div class="actions">
           <RunForm viewer={viewer} action={`/repos/${name}/run`} inputs={runForm.inputs} branch={repo.defaultBranch} entered={runForm.entered} />
         </div>
-        {secrets ? <SecretsTable secrets={secrets} nowMs={nowMs} /> : null}
+        {secrets ? <SecretsTable repo={repo.name} secrets={secrets} nowMs={nowMs} /> : null}
         {runs.length === 0 ? (
           <p class="muted">No runs yet.</p>
         ) : (

@@ -1,15 +1,20 @@
-// The dashboard's buttons: cancel, re-run (the run, its failed jobs, one job), approve, run a branch (with inputs). Each needs a session and its
+// The dashboard's buttons: cancel, re-run (the run, its failed jobs, one job), approve, run a branch (with inputs), set and delete secrets. Each needs a session and its
 // CSRF token, from this site; it answers 303 to a page (with ?error=<one line> when refused).
 import { Hono, type Context } from 'hono';
 import { KilnError } from '../../../shared/errors.js';
 import type { KilnService } from '../../service.js';
 import type { Store } from '../../store/index.js';
+import { checkBody } from '../../api/http.js';
+import { checkSecretName, scopesOf } from '../../api/routes/secrets.js';
 import { crossSite, type DashboardAuth } from '../auth.js';
 import { formInputs, INPUT_FIELD } from '../pages/run-form.js';
 import { positiveId } from '../render.js';
 import { sameToken } from '../session.js';
 
 type Form = Record<string, unknown>;
+
+const text = (value: unknown): string => (typeof value === 'string' ? value : '');
+const secretsBase = (c: Context) => (c.req.param('repo') === undefined ? '/secrets' : `/repos/${encodeURIComponent(c.req.param('repo')!)}/secrets`);
 
 export function createActionRoutes({ store, service, auth }: { store: Store; service: KilnService; auth: DashboardAuth }): Hono {
   const app = new Hono();
@@ -33,6 +38,43 @@ export function createActionRoutes({ store, service, auth }: { store: Store; ser
     if (id === null) throw new KilnError('bad_input', 'the id must be a positive integer');
     return id;
   };
+
+  // Secrets (write-only; an admin session only): set replaces value and scopes, delete removes.
+  const secretsOf = (c: Context) => {
+    if (auth.sessionOf(c)?.kind !== 'admin') throw new KilnError('forbidden', 'only an admin session may change secrets');
+    const repoName = c.req.param('repo');
+    if (repoName === undefined) return { repoId: null, base: '/secrets' };
+    const repo = store.repos.getRepoByName(repoName);
+    if (!repo) throw new KilnError('not_found', `no repo named ${repoName}`);
+    return { repoId: repo.id, base: `/repos/${encodeURIComponent(repo.name)}/secrets` };
+  };
+  const setSecret = action(async (c, form) => {
+    const { repoId, base } = secretsOf(c);
+    const name = checkSecretName(text(form.name));
+    const list = (key: string) => {
+      const items = text(form[key]).split(',').map((v) => v.trim()).filter((v) => v !== '');
+      return items.length === 0 ? {} : { [key]: items };
+    };
+    const body = await checkBody(repoId === null ? 'serverSecret' : 'secret', { value: text(form.value), ...list('branches'), ...list('events'), ...list('environments') });
+    if (repoId === null) store.secrets.setServerSecret(name, body.value, scopesOf(body));
+    else store.secrets.setSecret(repoId, name, body.value, scopesOf(body));
+    return base;
+  }, (c, form) => {
+    // Back to the form with what was entered, never the value.
+    const keep = new URLSearchParams(['name', 'branches', 'events', 'environments'].map((k): [string, string] => [k, text(form?.[k])]));
+    return `${secretsBase(c)}?${keep}`;
+  });
+  const deleteSecret = action((c) => {
+    const { repoId, base } = secretsOf(c);
+    const name = c.req.param('name') ?? '';
+    const gone = repoId === null ? store.secrets.deleteServerSecret(name) : store.secrets.deleteSecret(repoId, name);
+    if (!gone) throw new KilnError('not_found', `no secret ${name}`);
+    return base;
+  }, (c) => secretsBase(c));
+  app.post('/secrets', setSecret);
+  app.post('/secrets/:name/delete', deleteSecret);
+  app.post('/repos/:repo/secrets', setSecret);
+  app.post('/repos/:repo/secrets/:name/delete', deleteSecret);
 
   app.post('/runs/:id/cancel', action((c) => `/runs/${service.cancelRun(idParam(c)).id}`, (c) => `/runs/${c.req.param('id')}`));
   app.post('/runs/:id/rerun', action((c, form) => `/runs/${service.rerun(idParam(c), form.failed_only === '1').id}`, (c) => `/runs/${c.req.param('id')}`));

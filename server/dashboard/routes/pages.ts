@@ -1,6 +1,6 @@
 // The dashboard's pages (SPEC §6): each route gathers what its page in pages/ shows. A new page
 // is a file in pages/ and a route here (add its path to READ_PATHS if it is a new prefix).
-import { Hono } from 'hono';
+import { Hono, type Context } from 'hono';
 import type { KilnService } from '../../service.js';
 import { jobsAsOfAttempt, unexpired, type Store } from '../../store/index.js';
 import type { DashboardAuth } from '../auth.js';
@@ -13,11 +13,12 @@ import { queuePage } from '../pages/queue.js';
 import { repoPage } from '../pages/repo.js';
 import { formInputs } from '../pages/run-form.js';
 import { runPage } from '../pages/run.js';
-import { notFoundPage, positiveId, type Render } from '../render.js';
+import { secretsPage } from '../pages/secrets.js';
+import { forbiddenPage, notFoundPage, positiveId, type Render } from '../render.js';
 import type { Sample } from '../samples.js';
 
 /** What a private server guards: every page that reads (the login page and assets stay open). */
-const READ_PATHS = ['/', '/repos/*', '/runs/*', '/agents', '/pools', '/queue', '/environments'];
+const READ_PATHS = ['/', '/repos/*', '/runs/*', '/agents', '/pools', '/queue', '/environments', '/secrets'];
 
 export interface PageRoutesOptions {
   store: Store;
@@ -64,6 +65,21 @@ export function createPageRoutes({ store, service, auth, render, samples, now }:
     const shownRun = attempts.shown === run.attempt ? run : { ...run, jobs: jobsAsOfAttempt(run.jobs, store.attempts.listJobAttempts(run.id), attempts.shown) };
     return render(c, runPage(shownRun, auth.viewerOf(c), now(), c.req.query('error') ?? null, unexpired(store.artifacts.listRunArtifacts(run.id), now()), attempts));
   });
+  // Secrets are for an admin session only: anyone else is sent to log in, a user session is refused.
+  const secrets = (c: Context, repoName: string | null) => {
+    const session = auth.sessionOf(c);
+    if (!session) return c.redirect(`/login?next=${encodeURIComponent(c.req.path)}`, 303);
+    if (session.kind !== 'admin') return render(c, forbiddenPage('Secrets are for an admin session.'));
+    const repo = repoName === null ? null : store.repos.getRepoByName(repoName);
+    if (repoName !== null && !repo) return render(c, notFoundPage(`no repo named ${repoName}`));
+    const serverSecrets = store.secrets.listServerSecrets();
+    const target = repo ? { repo: repo.name, own: store.secrets.listSecrets(repo.id), inherited: serverSecrets } : { repo: null, own: serverSecrets, inherited: [] };
+    const q = (k: string) => c.req.query(k) ?? '';
+    const entered = c.req.query('error') ? { name: q('name'), branches: q('branches'), events: q('events'), environments: q('environments') } : null;
+    return render(c, secretsPage(target, auth.viewerOf(c), now(), c.req.query('error') ?? null, entered));
+  };
+  app.get('/secrets', (c) => secrets(c, null));
+  app.get('/repos/:repo/secrets', (c) => secrets(c, c.req.param('repo')));
   app.get('/agents', (c) => render(c, agentsPage(store.agents.listAgents(), now())));
   app.get('/pools', (c) => render(c, poolsPage(asPoolSummaries(service.pools()), samples(), now())));
   app.get('/queue', (c) => render(c, queuePage(service.queue(), auth.viewerOf(c), now())));
