@@ -19,6 +19,10 @@ const COMMANDS: Record<string, Command> = {
   schema: { summary: 'print the JSON Schema of pipeline.yml', load: () => import('./cli/schema.js') },
   agent: { summary: 'connect to a server and run its jobs', load: () => import('./cli/agent.js') },
   run: { summary: "run the current folder's pipeline locally", load: () => import('./cli/run.js') },
+  approve: { summary: 'let a job that waits for approval go on', load: async () => ({ main: (await import('./cli/control.js')).approve }) },
+  cancel: { summary: 'cancel a run', load: async () => ({ main: (await import('./cli/control.js')).cancel }) },
+  rerun: { summary: 'run an ended run again as its next attempt (--failed: only what failed)', load: async () => ({ main: (await import('./cli/control.js')).rerun }) },
+  retry: { summary: 'run one job of an ended run again, with what needs it', load: async () => ({ main: (await import('./cli/control.js')).retry }) },
 };
 
 const USAGE = `kiln ${KILN_VERSION} — a self-hosted CI/CD runner
@@ -54,6 +58,8 @@ main(process.argv.slice(2)).then(
   },
   (error: unknown) => {
     console.error(`kiln: ${error instanceof Error ? error.message : String(error)}`);
+    const usage = (error as { usage?: string }).usage;
+    if (usage) console.error(`\n${usage}`);
     process.exitCode = error instanceof Error && error.name === 'UsageError' ? 2 : 1;
     // ClientError and UsageError carry a one-line message; anything else is a bug worth a trace.
     if (error instanceof Error && !['UsageError', 'ClientError'].includes(error.name) && process.env.KILN_DEBUG) console.error(error.stack);

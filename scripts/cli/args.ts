@@ -8,7 +8,7 @@ export interface ParsedCommand<V> {
 
 /**
  * Parses `argv` for one subcommand. Prints `usage` and returns null on `--help`; throws
- * a UsageError with a one-line message on unknown options.
+ * a UsageError with a one-line message and the usage on an unknown or malformed option.
  */
 export function parseCommand<O extends NonNullable<ParseArgsConfig['options']>>(
   argv: string[],
@@ -23,12 +23,23 @@ export function parseCommand<O extends NonNullable<ParseArgsConfig['options']>>(
     const { values, positionals } = parseArgs({ args: argv, options, allowPositionals: true, strict: true });
     return { values, positionals };
   } catch (error) {
-    throw new UsageError(error instanceof Error ? error.message.split('\n')[0]! : String(error));
+    const command = /^Usage: kiln (\S+)/.exec(usage)?.[1] ?? 'kiln';
+    throw new UsageError(`${command}: ${oneLine(error instanceof Error ? error.message : String(error))}`, usage);
   }
 }
 
+/** Node's parseArgs message, lower-case and without its advice (`To specify a positional argument…`). */
+function oneLine(message: string): string {
+  const line = message.split('\n')[0]!.replace(/\. To specify a positional argument.*$/, '').replace(/\.$/, '');
+  return line.charAt(0).toLowerCase() + line.slice(1);
+}
+
+/** A mistake in the command line: exit 2, with the command's usage when it is given. */
 export class UsageError extends Error {
   override name = 'UsageError';
+  constructor(message: string, readonly usage?: string) {
+    super(message);
+  }
 }
 
 /** `NAME=VALUE` flags (`--env`, `--input`) as a mapping; throws UsageError for one without a name. */

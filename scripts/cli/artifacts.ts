@@ -9,7 +9,7 @@ import { x as untar } from 'tar';
 import { formatSize } from '../../shared/size.js';
 import { parseCommand } from './args.js';
 import { ClientError, clientOptions, getJson, request, type ClientOptions } from './client.js';
-import { findRun } from './logs.js';
+import { findRun, jobNamed } from './refs.js';
 
 const USAGE = `Usage: kiln artifacts RUN [--download DIR]
        kiln artifacts RUN/JOB-NAME [--download DIR]
@@ -34,7 +34,7 @@ export async function main(argv: string[]): Promise<number> {
   const slash = target.indexOf('/');
   const run = await findRun(options, slash === -1 ? target : target.slice(0, slash));
   const jobName = slash === -1 ? null : target.slice(slash + 1);
-  if (jobName !== null && !(run.jobs ?? []).some((j) => j.name === jobName)) throw new ClientError(`run ${run.id} has no job named "${jobName}"`);
+  if (jobName !== null) jobNamed(run, jobName);
   const artifacts = await getJson<ArtifactJson[]>(options, `/api/runs/${run.id}/artifacts`);
   const shown = artifacts.filter((a) => jobName === null || a.job === jobName);
   if (shown.length === 0) {

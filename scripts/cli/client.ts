@@ -48,10 +48,11 @@ export async function getJson<T>(options: ClientOptions, path: string): Promise<
 export interface RunJson {
   id: number; repo: string; number: number; status: string; event: string; ref: string | null; branch: string | null;
   tag: string | null; sha: string; message: string | null; error: string | null; created_at: string;
-  started_at: string | null; finished_at: string | null; jobs?: JobJson[];
+  started_at: string | null; finished_at: string | null; attempt: number; attempts?: AttemptJson[]; jobs?: JobJson[];
 }
+export interface AttemptJson { attempt: number; status: string; jobs: string[] }
 export interface JobJson {
-  id: number; run_id: number; name: string; status: string; needs: string[]; agent: string | null; attempt: number;
+  id: number; run_id: number; name: string; status: string; needs: string[]; agent: string | null; attempt: number; run_attempt: number;
   exit_code: number | null; reason: string | null; started_at: string | null; finished_at: string | null;
   steps?: Array<{ name: string; status: string; exit_code: number | null }>;
 }

@@ -1,13 +1,15 @@
 // `kiln logs RUN|JOB [--follow]`: prints a run's job logs (or one job's), live with --follow.
 import { parseCommand } from './args.js';
 import { ClientError, clientOptions, getJson, request, type ClientOptions, type JobJson, type RunJson } from './client.js';
+import { findRun, jobNamed } from './refs.js';
 
 const USAGE = `Usage: kiln logs RUN [--follow]
        kiln logs RUN/JOB-NAME [--follow]
        kiln logs --job JOB-ID [--follow]
 
 RUN is a run id, or REPO#NUMBER (e.g. web#12). With several jobs, each line starts
-with [job name]. --follow streams new lines until the jobs end.`;
+with [job name]. --follow streams new lines until the jobs end, then exits 0 if the
+run (or the job) succeeded and 1 if not.`;
 
 export async function main(argv: string[]): Promise<number> {
   const parsed = parseCommand(argv, { follow: { type: 'boolean', short: 'f' }, job: { type: 'string' }, server: { type: 'string' }, token: { type: 'string' } }, USAGE);
@@ -15,8 +17,9 @@ export async function main(argv: string[]): Promise<number> {
   const options = clientOptions(parsed.values);
   const follow = parsed.values.follow ?? false;
   if (parsed.values.job) {
-    await printLog(options, Number(parsed.values.job), follow, null);
-    return 0;
+    const jobId = Number(parsed.values.job);
+    await printLog(options, jobId, follow, null);
+    return follow ? outcome((await getJson<JobJson>(options, `/api/jobs/${jobId}`)).status) : 0;
   }
   const [target] = parsed.positionals;
   if (!target || parsed.positionals.length > 1) {
@@ -26,25 +29,20 @@ export async function main(argv: string[]): Promise<number> {
   const slash = target.indexOf('/');
   const run = await findRun(options, slash === -1 ? target : target.slice(0, slash));
   if (run.error) console.log(run.error);
-  const jobs = (run.jobs ?? []).filter((j) => slash === -1 || j.name === target.slice(slash + 1));
-  if (slash !== -1 && jobs.length === 0) throw new ClientError(`run ${run.id} has no job named "${target.slice(slash + 1)}"`);
+  const jobs = slash === -1 ? run.jobs ?? [] : [jobNamed(run, target.slice(slash + 1))];
   const prefix = jobs.length > 1;
-  if (follow) await Promise.all(jobs.map((j) => printLog(options, j.id, true, prefix ? j.name : null)));
-  else for (const job of jobs) await printLog(options, job.id, false, prefix ? job.name : null);
-  return 0;
+  if (!follow) {
+    for (const job of jobs) await printLog(options, job.id, false, prefix ? job.name : null);
+    return 0;
+  }
+  await Promise.all(jobs.map((j) => printLog(options, j.id, true, prefix ? j.name : null)));
+  const ended = await getJson<RunJson>(options, `/api/runs/${run.id}`);
+  return outcome(slash === -1 ? ended.status : jobNamed(ended, jobs[0]!.name).status);
 }
 
-/** A run by id or REPO#NUMBER, with its jobs. */
-export async function findRun(options: ClientOptions, ref: string): Promise<RunJson> {
-  const hash = ref.indexOf('#');
-  if (hash === -1) {
-    if (!/^\d+$/.test(ref)) throw new ClientError(`"${ref}" is not a run id or REPO#NUMBER`);
-    return getJson<RunJson>(options, `/api/runs/${ref}`);
-  }
-  const number = Number(ref.slice(hash + 1));
-  const runs = await getJson<RunJson[]>(options, `/api/repos/${encodeURIComponent(ref.slice(0, hash))}/runs?before=${number + 1}&limit=1`);
-  if (runs[0]?.number !== number) throw new ClientError(`no run ${ref}`);
-  return getJson<RunJson>(options, `/api/runs/${runs[0].id}`);
+/** `--follow`'s exit code: 0 when what was followed succeeded. */
+function outcome(status: string): number {
+  return status === 'success' ? 0 : 1;
 }
 
 async function printLog(options: ClientOptions, jobId: number, follow: boolean, prefix: string | null): Promise<void> {
@@ -60,5 +58,3 @@ async function printLog(options: ClientOptions, jobId: number, follow: boolean, 
   }
   if (partial) process.stdout.write(`${prefix ? `[${prefix}] ` : ''}${partial}\n`);
 }
-
-export type { JobJson };

@@ -49,7 +49,7 @@ describe('kiln artifacts', () => {
 
     const one = await kiln(['artifacts', `${run.id}/docs`, '--server', k.url]);
     expect(one.stdout.trimEnd().split('\n').slice(1).map((l) => l.split(/\s+/)[0])).toEqual(['site']);
-    expect(await kiln(['artifacts', `${run.id}/nope`, '--server', k.url])).toMatchObject({ code: 1, stderr: `kiln: run ${run.id} has no job named "nope"\n` });
+    expect(await kiln(['artifacts', `${run.id}/nope`, '--server', k.url])).toMatchObject({ code: 1, stderr: expect.stringMatching(/ has no job named "nope"; its jobs: .*\bdocs\b/) });
 
     const into = join(dataDir(), 'out');
     const fetched = await kiln(['artifacts', String(run.id), '--download', into, '--server', k.url]);

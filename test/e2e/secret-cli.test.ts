@@ -86,7 +86,7 @@ describe('kiln secret', () => {
       [['set'], VALUE, 2, 'kiln: secret set: give exactly one NAME\n'],
       [['rotate', 'X'], VALUE, 2, 'kiln: secret: unknown action "rotate" (set, list or delete)\n'],
       [[], '', 2, 'kiln: secret: say set, list or delete (see --help)\n'],
-      [['set', 'X', '--value', VALUE], VALUE, 2, expect.stringMatching(/^kiln: Unknown option '--value'/) as unknown as string],
+      [['set', 'X', '--value', VALUE], VALUE, 2, expect.stringMatching(/^kiln: secret: unknown option '--value'\n\nUsage: kiln secret /) as unknown as string],
       [['set', 'DEPLOY_KEY', '--events', 'merge'], VALUE, 1, 'kiln: 400: events.0: an event is push, tag, pull_request, cron, manual or api\n'],
       [['set', 'DEPLOY_KEY', '--branches', ''], VALUE, 1, 'kiln: 400: branches: give at least one branch glob, or leave the key out for any\n'],
       [['set', 'DEPLOY_KEY'], 'short', 1, 'kiln: 400: value: a secret value has at least 6 characters (a shorter one would mask ordinary text in every log)\n'],
