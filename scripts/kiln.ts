@@ -23,6 +23,13 @@ const COMMANDS: Record<string, Command> = {
   cancel: { summary: 'cancel a run', load: async () => ({ main: (await import('./cli/control.js')).cancel }) },
   rerun: { summary: 'run an ended run again as its next attempt (--failed: only what failed)', load: async () => ({ main: (await import('./cli/control.js')).rerun }) },
   retry: { summary: 'run one job of an ended run again, with what needs it', load: async () => ({ main: (await import('./cli/control.js')).retry }) },
+  completion: {
+    summary: 'print a bash or zsh completion script (source <(kiln completion bash))',
+    load: async () => {
+      const { main } = await import('./cli/completion.js');
+      return { main: (argv) => main(argv, Object.entries(COMMANDS).map(([name, c]) => ({ name, summary: c.summary }))) };
+    },
+  },
 };
 
 const USAGE = `kiln ${KILN_VERSION} — a self-hosted CI/CD runner

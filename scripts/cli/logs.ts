@@ -9,7 +9,9 @@ const USAGE = `Usage: kiln logs RUN [--follow]
 
 RUN is a run id, or REPO#NUMBER (e.g. web#12). With several jobs, each line starts
 with [job name]. --follow streams new lines until the jobs end, then exits 0 if the
-run (or the job) succeeded and 1 if not.`;
+run (or the job) succeeded and 1 if not.
+  --server URL  default $KILN_SERVER or http://127.0.0.1:8080
+  --token T     default $KILN_TOKEN (needed on a private server)`;
 
 export async function main(argv: string[]): Promise<number> {
   const parsed = parseCommand(argv, { follow: { type: 'boolean', short: 'f' }, job: { type: 'string' }, server: { type: 'string' }, token: { type: 'string' } }, USAGE);

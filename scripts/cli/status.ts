@@ -5,7 +5,10 @@ import { clientOptions, duration, getJson, type RunJson } from './client.js';
 const USAGE = `Usage: kiln status [REPO] [--limit N]
 
 Without REPO: every repo with the last run of each branch. With REPO: its recent runs and
-their jobs.`;
+their jobs.
+  --limit N     how many runs of REPO (default 10)
+  --server URL  default $KILN_SERVER or http://127.0.0.1:8080
+  --token T     default $KILN_TOKEN (needed on a private server)`;
 
 interface RepoJson {
   name: string;
