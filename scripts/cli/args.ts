@@ -42,12 +42,12 @@ export class UsageError extends Error {
   }
 }
 
-/** `NAME=VALUE` flags (`--env`, `--input`) as a mapping; throws UsageError for one without a name. */
-export function parsePairs(flag: string, pairs: readonly string[] | undefined): Record<string, string> {
+/** `NAME=VALUE` flags (`--env`, `--input`) as a mapping; throws UsageError (with `usage`) for one without a name. */
+export function parsePairs(flag: string, pairs: readonly string[] | undefined, usage: string): Record<string, string> {
   const out: Record<string, string> = {};
   for (const pair of pairs ?? []) {
     const eq = pair.indexOf('=');
-    if (eq <= 0) throw new UsageError(`${flag} takes NAME=VALUE, got "${pair}"`);
+    if (eq <= 0) throw new UsageError(`${flag} takes NAME=VALUE, got "${pair}"`, usage);
     out[pair.slice(0, eq)] = pair.slice(eq + 1);
   }
   return out;

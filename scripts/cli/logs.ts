@@ -1,7 +1,7 @@
 // `kiln logs RUN|JOB [--follow]`: prints a run's job logs (or one job's), live with --follow.
 import { parseCommand } from './args.js';
 import { ClientError, clientOptions, getJson, request, type ClientOptions, type JobJson, type RunJson } from './client.js';
-import { findRun, jobNamed } from './refs.js';
+import { findRun, jobNamed, runName } from './refs.js';
 
 const USAGE = `Usage: kiln logs RUN [--follow]
        kiln logs RUN/JOB-NAME [--follow]
@@ -36,6 +36,10 @@ export async function main(argv: string[]): Promise<number> {
   if (!follow) {
     for (const job of jobs) await printLog(options, job.id, false, prefix ? job.name : null);
     return 0;
+  }
+  // A job waiting for a person would keep the stream open without a word: say who it waits for.
+  for (const job of jobs.filter((j) => j.status === 'blocked')) {
+    console.error(`kiln logs: ${runName(run)}/${job.name} waits for approval (kiln approve ${runName(run)}/${job.name})`);
   }
   await Promise.all(jobs.map((j) => printLog(options, j.id, true, prefix ? j.name : null)));
   const ended = await getJson<RunJson>(options, `/api/runs/${run.id}`);

@@ -46,7 +46,7 @@ export async function main(argv: string[]): Promise<number> {
   }
   let inputs: Record<string, InputValue>;
   try {
-    inputs = resolveInputs(validated.plan.inputs ?? [], parsePairs('--input', parsed.values.input));
+    inputs = resolveInputs(validated.plan.inputs ?? [], parsePairs('--input', parsed.values.input, USAGE));
   } catch (error) {
     if (error instanceof KilnError) return usage(error.message);
     throw error;

@@ -27,8 +27,8 @@ export async function main(argv: string[]): Promise<number> {
     console.error('kiln trigger: give exactly one REPO (see --help)');
     return 2;
   }
-  const env = parsePairs('--env', parsed.values.env);
-  const inputs = parsePairs('--input', parsed.values.input);
+  const env = parsePairs('--env', parsed.values.env, USAGE);
+  const inputs = parsePairs('--input', parsed.values.input, USAGE);
   const options = clientOptions(parsed.values);
   const body = {
     ...(parsed.values.ref ? { ref: parsed.values.ref } : {}), ...(parsed.values.sha ? { sha: parsed.values.sha } : {}),

@@ -2,7 +2,7 @@
 // run to its end with `kiln trigger --wait` (and its exit codes: 0, 1, and 2 at an approval),
 // approving, cancelling, re-running and retrying from the shell, `kiln logs --follow`'s exit
 // code, and a bad flag on any command answered with one line and that command's usage.
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { promisify } from 'node:util';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -128,14 +128,23 @@ describe('a run that waits for an approval', () => {
     expect(lines.at(-1)).toBe('  approve with: kiln approve gate#1/deploy');
   });
 
-  it('kiln approve JOB lets it go on; approving it again is refused with the server\'s reason', async () => {
+  it('kiln approve JOB lets it go on (a kiln logs --follow waiting on it says so, then ends 0); approving it again is refused with the server\'s reason', async () => {
+    const follower = spawn(process.execPath, [KILN, 'logs', 'gate#1/deploy', '--follow'], { env: { ...process.env, KILN_SERVER: server.url } });
+    let out = '';
+    let err = '';
+    follower.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+    const exited = new Promise<number | null>((resolve) => follower.on('exit', resolve));
+    await new Promise<void>((resolve) => follower.stderr.on('data', (chunk: Buffer) => ((err += chunk.toString()), err.includes('\n') && resolve())));
+    expect(err).toBe('kiln logs: gate#1/deploy waits for approval (kiln approve gate#1/deploy)\n');
+
     const { code, stdout } = await kiln('approve', 'gate#1/deploy');
     expect(code).toBe(0);
     expect(stdout).toMatch(new RegExp(`^gate#1 deploy approved: (queued|running|success)  ${server.url}/runs/\\d+\n$`));
     const again = await kiln('approve', 'gate#1/deploy');
     expect(again.code).toBe(1);
     expect(again.stderr).toMatch(/^kiln: 409: job \d+ is \w+, not blocked\n$/);
-    expect((await kiln('logs', 'gate#1/deploy', '--follow'))).toMatchObject({ code: 0, stdout: expect.stringContaining('shipped') });
+    expect(await exited).toBe(0);
+    expect(out).toContain('shipped');
   });
 
   it('kiln cancel RUN cancels a waiting run (which cannot be re-run before it ends); cancelling an ended run says it has ended and exits 1', async () => {
