@@ -62,6 +62,7 @@ async function wait(options: ClientOptions, started: RunJson): Promise<number> {
     }
     if (FINAL.has(run.status)) {
       console.log(`run #${run.number} ${run.status}  ${runUrl(options, run)}`);
+      if (run.error) console.log(run.error);
       for (const job of (run.jobs ?? []).filter((j) => j.status === 'failed' || j.status === 'error')) {
         const log = await (await request(options, 'GET', `/api/jobs/${job.id}/log`)).text();
         console.log(`--- last lines of ${job.name} (${job.status}) ---`);

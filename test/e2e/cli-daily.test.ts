@@ -13,6 +13,7 @@ const exec = promisify(execFile);
 let server: ServerProcess;
 let web: TestRepo;
 let gate: TestRepo;
+let broken: TestRepo;
 
 // `test` prints 30 numbered lines and fails until the marker exists (it makes it): it passes the second time.
 const WEB = (marker: string) => `jobs:
@@ -43,7 +44,9 @@ beforeAll(async () => {
   gate = await createRepo();
   await web.commit({ 'pipeline.yml': WEB(join(await makeTempDir('kiln-cli-daily-'), 'second-time')) });
   await gate.commit({ 'pipeline.yml': GATE });
-  server = await startServer({ repos: { web: web.path, gate: gate.path } });
+  broken = await createRepo();
+  await broken.commit({ 'pipeline.yml': 'jobs:\n  build:\n    needs: [nope]\n    steps: [{ run: make }]\n' });
+  server = await startServer({ repos: { web: web.path, gate: gate.path, broken: broken.path } });
   await startAgent(server, { name: 'cli-daily-agent' });
 });
 afterAll(async () => {
@@ -157,6 +160,17 @@ describe('a run that waits for an approval', () => {
     expect(stdout).toMatch(new RegExp(`^gate#2 cancelled  ${server.url}/runs/\\d+\n$`));
     const again = await kiln('cancel', 'gate#2');
     expect(again).toMatchObject({ code: 1, stderr: 'kiln: gate#2 has already ended (cancelled); nothing to cancel\n' });
+  });
+});
+
+describe('a run that cannot start', () => {
+  it('kiln trigger --wait prints why (an invalid pipeline) and exits 1', async () => {
+    const { code, stdout } = await kiln('trigger', 'broken', '--wait');
+    expect(code).toBe(1);
+    const id = /\(id (\d+)\)/.exec(stdout)![1];
+    expect(stdout.split('\n').slice(1)).toEqual([
+      `run #1 error  ${server.url}/runs/${id}`, 'pipeline.yml:3:13: jobs.build.needs[0]: needs "nope", but there is no such job', '',
+    ]);
   });
 });
 
