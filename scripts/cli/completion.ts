@@ -22,10 +22,10 @@ const FLAGS: Record<string, readonly string[]> = {
   status: ['--limit', ...CLIENT],
   artifacts: ['--download', ...CLIENT],
   secret: ['--repo', '--branches', '--events', '--environments', ...CLIENT],
-  approve: CLIENT,
+  approve: ['--wait', ...CLIENT],
   cancel: CLIENT,
-  rerun: ['--failed', ...CLIENT],
-  retry: CLIENT,
+  rerun: ['--failed', '--wait', ...CLIENT],
+  retry: ['--wait', ...CLIENT],
 };
 
 /** Words that come first after the command. */

@@ -111,13 +111,16 @@ describe('a failing run, re-run and retried from the command line', () => {
     expect(follow.stdout).toContain('[deploy] deployed');
   });
 
-  it('kiln retry JOB (by id) starts the next attempt with the job and what needs it', async () => {
+  it('kiln retry JOB (by id) --wait starts the next attempt with the job and what needs it, and follows that attempt to its end', async () => {
     const { body } = await server.api('GET', `/api/runs/${runId}`);
     const test = body.jobs.find((j: { name: string }) => j.name === 'test');
-    const { code, stdout } = await kiln('retry', String(test.id));
+    const { code, stdout } = await kiln('retry', String(test.id), '--wait');
     expect(code).toBe(0);
-    expect(stdout).toMatch(new RegExp(`^web#1 attempt 3: test, deploy (queued|running)  ${server.url}/runs/${runId}\n$`));
-    expect((await kiln('logs', 'web#1/deploy', '--follow')).code).toBe(0);
+    const lines = stdout.trimEnd().split('\n');
+    expect(lines[0]).toMatch(new RegExp(`^web#1 attempt 3: test, deploy (queued|running)  ${server.url}/runs/${runId}$`));
+    // build kept attempt 1's outcome: it is not this attempt's.
+    expect(lines.slice(1).map((l) => l.trim().split(/\s+/).slice(0, 2).join(' '))).toEqual(['success test', 'success deploy', 'run #1']);
+    expect(lines.at(-1)).toBe(`run #1 success  ${server.url}/runs/${runId}`);
   });
 });
 
@@ -160,6 +163,16 @@ describe('a run that waits for an approval', () => {
     expect(stdout).toMatch(new RegExp(`^gate#2 cancelled  ${server.url}/runs/\\d+\n$`));
     const again = await kiln('cancel', 'gate#2');
     expect(again).toMatchObject({ code: 1, stderr: 'kiln: gate#2 has already ended (cancelled); nothing to cancel\n' });
+  });
+
+  it('kiln approve JOB --wait follows the run to its end and exits with its outcome', async () => {
+    expect((await kiln('trigger', 'gate', '--wait')).code).toBe(2);
+    const { code, stdout } = await kiln('approve', 'gate#3/deploy', '--wait');
+    expect(code).toBe(0);
+    const lines = stdout.trimEnd().split('\n');
+    expect(lines[0]).toMatch(/^gate#3 deploy approved: (queued|running)  http:\S+$/);
+    expect(lines.filter((l) => /^ {2}success {3}deploy \d/.test(l))).toHaveLength(1);
+    expect(lines.at(-1)).toMatch(/^run #3 success  http:\S+$/);
   });
 });
 
