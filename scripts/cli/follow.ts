@@ -2,13 +2,24 @@
 // its end, job by job, and turns its outcome into the exit code.
 import { duration, FINAL, getJson, request, type ClientOptions, type RunJson } from './client.js';
 import { runName, runUrl } from './refs.js';
+import { watchRun } from './run-events.js';
 
 /**
- * Follows a run's current attempt to its end (polling), printing each job's outcome as it ends; then the run's
- * outcome and page, and the last lines of each failed job. 0 success, 1 otherwise, 2 when the
+ * Follows a run's current attempt to its end, reading it at each of its live events and
+ * printing each job's outcome as it ends; then the run's outcome and page, and the last
+ * lines of each failed job. 0 success, 1 otherwise, 2 when the
  * run stops to wait for an approval (a script never waits on a person silently).
  */
 export async function followRun(options: ClientOptions, runId: number): Promise<number> {
+  const events = await watchRun(options, runId);
+  try {
+    return await follow(options, runId, events.next);
+  } finally {
+    events.close();
+  }
+}
+
+async function follow(options: ClientOptions, runId: number, changed: (timeoutMs: number) => Promise<void>): Promise<number> {
   const shown = new Set<number>();
   for (;;) {
     const run = await getJson<RunJson>(options, `/api/runs/${runId}`);
@@ -36,8 +47,10 @@ export async function followRun(options: ClientOptions, runId: number): Promise<
       }
       return run.status === 'success' ? 0 : 1;
     }
-    await new Promise((resolve) => setTimeout(resolve, 500));
+    await changed(RECHECK_MS);
   }
 }
 
 const TAIL = 20;
+/** How long to wait for an event before reading the run anyway (the socket may have been cut). */
+const RECHECK_MS = 5_000;
