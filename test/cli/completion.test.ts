@@ -58,7 +58,8 @@ describe('kiln completion bash', () => {
     expect(await bashComplete('kiln', 'secret', 'd')).toEqual(['delete']);
     expect(await bashComplete('kiln', 'completion', '')).toEqual(['bash', 'zsh']);
     expect(await bashComplete('kiln', 'validate', 'pipe')).toEqual([]);
-    expect(bashScript).toMatch(/^complete -o default -F _kiln kiln$/m);
+    const sourced = await exec('bash', ['-c', `source <("${process.execPath}" "${KILN}" completion bash); complete -p kiln`]);
+    expect(sourced.stdout).toBe('complete -o default -F _kiln kiln\n');
   });
 
   it('offers every command of kiln --help, and each command\'s flags exactly as its --help lists them', async () => {
