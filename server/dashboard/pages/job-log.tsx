@@ -2,7 +2,8 @@
 // log. The log itself is drawn in the browser by /assets/log-viewer.js (virtualized, follows
 // /api/events); this page gives it a container, and `#L120` in the URL scrolls to line 120.
 // The page sets no `live` kinds: a swap of <main> would throw the viewer away; the viewer
-// updates the status and step pills itself from `job` and `step` events.
+// updates the status and step pills itself from `job` and `step` events. A job that waits says
+// why above the log (pages/wait-reason.tsx's line; /assets/wait-reason.js keeps it live).
 import { isFinal } from '../../../shared/status.js';
 import { shownAttempt, type Artifact, type JobAttempt, type JobWithSteps, type Run } from '../../store/index.js';
 import { ArtifactList } from './artifacts.js';
@@ -15,7 +16,7 @@ export interface JobAttempts {
   kept: readonly JobAttempt[];
 }
 
-export function jobLogPage(job: JobWithSteps, run: Run, viewer: Viewer, nowMs: number, artifacts: readonly Artifact[] = [], attempts: JobAttempts = { asked: null, kept: [] }): Page {
+export function jobLogPage(job: JobWithSteps, run: Run, viewer: Viewer, nowMs: number, artifacts: readonly Artifact[] = [], attempts: JobAttempts = { asked: null, kept: [] }, waitReason: string | null = null): Page {
   const latest = shownAttempt(job);
   const pinned = attempts.asked !== null && attempts.asked >= 1 && attempts.asked < latest ? attempts.asked : null;
   const attempt = pinned ?? latest; // the attempt the log viewer shows (the lines API picks the same)
@@ -63,6 +64,9 @@ export function jobLogPage(job: JobWithSteps, run: Run, viewer: Viewer, nowMs: n
           ))}
         </ol>
         <ArtifactList artifacts={artifacts} byJob={false} />
+        {pinned === null && !isFinal(job.status) ? (
+          <p class="wait-reason muted" data-wait-for={`${run.id}/${job.id}`} hidden={!waitReason}>{waitReason ?? ''}</p>
+        ) : null}
         <section class="log-viewer" data-log-viewer data-job={String(job.id)} data-run={String(run.id)} {...(pinned !== null ? { 'data-attempt': String(pinned) } : {})}>
           <div class="log-bar">
             <label><input type="checkbox" class="log-follow" checked /> follow</label>
@@ -88,6 +92,7 @@ export function jobLogPage(job: JobWithSteps, run: Run, viewer: Viewer, nowMs: n
           <a href={`/api/jobs/${job.id}/log${pinned !== null ? `?attempt=${pinned}` : ''}`}>raw log</a>
         </p>
         <script type="module" src="/assets/log-viewer.js"></script>
+        {pinned === null && !isFinal(job.status) ? <script type="module" src="/assets/wait-reason.js"></script> : null}
       </>
     ),
   };

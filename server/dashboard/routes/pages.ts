@@ -13,6 +13,7 @@ import { queuePage } from '../pages/queue.js';
 import { repoPage } from '../pages/repo.js';
 import { formInputs } from '../pages/run-form.js';
 import { runPage } from '../pages/run.js';
+import { waitReasons } from '../pages/wait-reason.js';
 import { notFoundPage, positiveId, type Render } from '../render.js';
 import type { Sample } from '../samples.js';
 
@@ -53,7 +54,15 @@ export function createPageRoutes({ store, service, auth, render, samples, now }:
     if (!run || !job || job.runId !== run.id) return render(c, notFoundPage(`no job ${c.req.param('jobId')} in run ${c.req.param('id')}`));
     const kept = store.attempts.listJobAttempts(run.id).filter((a) => a.jobId === job.id);
     const asked = positiveId(c.req.query('attempt') ?? '');
-    return render(c, jobLogPage(job, run, auth.viewerOf(c), now(), unexpired(store.artifacts.listJobArtifacts(job.id), now()), { asked, kept }));
+    const waitReason = waitReasons(service, run.id).get(job.id) ?? null;
+    return render(c, jobLogPage(job, run, auth.viewerOf(c), now(), unexpired(store.artifacts.listJobArtifacts(job.id), now()), { asked, kept }, waitReason));
+  });
+  // The job page's wait reason alone (text; empty once the job no longer waits), for /assets/wait-reason.js.
+  app.get('/runs/:id/jobs/:jobId/wait', (c) => {
+    const runId = positiveId(c.req.param('id'));
+    const jobId = positiveId(c.req.param('jobId'));
+    if (runId === null || jobId === null) return c.text('', 404);
+    return c.text(waitReasons(service, runId).get(jobId) ?? '', 200, { 'cache-control': 'no-store' });
   });
   app.get('/runs/:id', (c) => {
     const id = positiveId(c.req.param('id'));
@@ -62,7 +71,8 @@ export function createPageRoutes({ store, service, auth, render, samples, now }:
     const asked = positiveId(c.req.query('attempt') ?? '');
     const attempts = { list: store.attempts.listRunAttempts(run.id), shown: asked !== null && asked < run.attempt ? asked : run.attempt };
     const shownRun = attempts.shown === run.attempt ? run : { ...run, jobs: jobsAsOfAttempt(run.jobs, store.attempts.listJobAttempts(run.id), attempts.shown) };
-    return render(c, runPage(shownRun, auth.viewerOf(c), now(), c.req.query('error') ?? null, unexpired(store.artifacts.listRunArtifacts(run.id), now()), attempts));
+    const waits = attempts.shown === run.attempt ? waitReasons(service, run.id) : new Map<number, string>();
+    return render(c, runPage(shownRun, auth.viewerOf(c), now(), c.req.query('error') ?? null, unexpired(store.artifacts.listRunArtifacts(run.id), now()), attempts, waits));
   });
   app.get('/agents', (c) => render(c, agentsPage(store.agents.listAgents(), now())));
   app.get('/pools', (c) => render(c, poolsPage(asPoolSummaries(service.pools()), samples(), now())));
