@@ -23,6 +23,7 @@ export function jobLogPage(job: JobWithSteps, run: Run, viewer: Viewer, nowMs: n
   // An earlier attempt shows how it ended when a re-run kept that (a retry inside one run attempt keeps only its log).
   const then = pinned === null ? null : attempts.kept.find((k) => k.attempt === pinned) ?? null;
   const shown = then ? { ...job, ...then, steps: then.steps } : job;
+  const waits = pinned === null && !isFinal(job.status); // the live wait line (empty once the job runs)
   const ended = (k: number) => attempts.kept.find((a) => a.attempt === k)?.status ?? (k === job.attempt ? job.status : null);
   return {
     title: `${job.name} · ${run.repo} #${run.number}`,
@@ -54,7 +55,7 @@ export function jobLogPage(job: JobWithSteps, run: Run, viewer: Viewer, nowMs: n
           </nav>
         ) : null}
         {pinned !== null ? <p class="muted" data-pinned-attempt>{`An earlier attempt (${pinned} of ${latest}): its log as it was.`}</p> : null}
-        {shown.reason ? <p class="muted">{shown.reason}</p> : null}
+        {shown.reason && !(waits && waitReason) ? <p class="muted">{shown.reason}</p> : null}
         <ol class="job-steps">
           {(pinned !== null && !then ? [] : shown.steps).map((step) => (
             <li data-step-name={step.name} data-step-idx={String(step.idx)}>
@@ -64,7 +65,7 @@ export function jobLogPage(job: JobWithSteps, run: Run, viewer: Viewer, nowMs: n
           ))}
         </ol>
         <ArtifactList artifacts={artifacts} byJob={false} />
-        {pinned === null && !isFinal(job.status) ? (
+        {waits ? (
           <p class="wait-reason muted" data-wait-for={`${run.id}/${job.id}`} hidden={!waitReason}>{waitReason ?? ''}</p>
         ) : null}
         <section class="log-viewer" data-log-viewer data-job={String(job.id)} data-run={String(run.id)} {...(pinned !== null ? { 'data-attempt': String(pinned) } : {})}>
@@ -92,7 +93,7 @@ export function jobLogPage(job: JobWithSteps, run: Run, viewer: Viewer, nowMs: n
           <a href={`/api/jobs/${job.id}/log${pinned !== null ? `?attempt=${pinned}` : ''}`}>raw log</a>
         </p>
         <script type="module" src="/assets/log-viewer.js"></script>
-        {pinned === null && !isFinal(job.status) ? <script type="module" src="/assets/wait-reason.js"></script> : null}
+        {waits ? <script type="module" src="/assets/wait-reason.js"></script> : null}
       </>
     ),
   };

@@ -68,7 +68,7 @@ export function runPage(run: RunDetail, viewer: Viewer, nowMs: number, error: st
                 <td>
                   <StatusPill status={job.status} />
                   {job.reason ? <div class="muted">{job.reason}</div> : null}
-                  <WaitReason jobId={job.id} reason={waits.get(job.id)} />
+                  <WaitReason jobId={job.id} reason={waits.get(job.id)} besides={job.reason} />
                   {attempts && job.runAttempt < attempts.shown ? <div class="muted" data-from-attempt={String(job.runAttempt)}>{`from attempt ${job.runAttempt}`}</div> : null}
                 </td>
                 <td>{job.agent ?? ''}</td>

@@ -7,6 +7,7 @@ export function waitReasons(service: KilnService, runId: number): Map<number, st
   return new Map(service.queue().filter((e) => e.job.runId === runId).map((e) => [e.job.id, e.reason]));
 }
 
-export function WaitReason({ jobId, reason }: { jobId: number; reason: string | undefined }) {
-  return reason ? <div class="wait-reason muted" data-wait-reason={String(jobId)}>{reason}</div> : null;
+/** `besides`: the job's own reason shown next to it (a blocked job's "waiting for approval" is said once). */
+export function WaitReason({ jobId, reason, besides }: { jobId: number; reason: string | undefined; besides: string | null }) {
+  return reason && reason !== besides ? <div class="wait-reason muted" data-wait-reason={String(jobId)}>{reason}</div> : null;
 }
