@@ -43,6 +43,8 @@ svg.graph { background: var(--panel); border: 1px solid var(--line); border-radi
 svg.graph .edge { fill: none; stroke: #8c959f; stroke-width: 1.5; }
 svg.graph text { font: 12px system-ui, sans-serif; }
 svg.graph a text.name { fill: #fff; font-weight: 600; }
+svg.graph .matrix-group rect { fill: none; stroke: var(--line); stroke-dasharray: 4 3; }
+svg.graph text.group { fill: currentColor; font-weight: 600; }
 svg.graph text.sub { fill: #fff; opacity: .9; font-size: 11px; }
 svg.chart { background: var(--panel); border: 1px solid var(--line); border-radius: 6px; max-width: 100%; height: auto; }
 svg.chart text { font: 11px system-ui, sans-serif; fill: var(--muted); }
