@@ -6,6 +6,7 @@ import { ArtifactList } from './artifacts.js';
 import { RunGraph } from '../graph.js';
 import { ActionButton, ago, duration, shortSha, StatusPill, type Viewer } from '../layout.js';
 import type { Page } from './page.js';
+import { RunError } from './problems.js';
 import { WaitReason } from './wait-reason.js';
 
 /** The run's attempts, and the one shown (the run's current attempt unless ?attempt= asked for an earlier one). */
@@ -42,7 +43,7 @@ export function runPage(run: RunDetail, viewer: Viewer, nowMs: number, error: st
           </dl>
         ) : null}
         {error ? <p class="error-box">{error}</p> : null}
-        {run.error ? <p class="error-box">{run.error}</p> : null}
+        {run.error ? <RunError error={run.error} repo={run.repo} sha={run.sha} /> : null}
         {run.cancelReason ? <p class="muted" data-cancel-reason>{`Cancelled: ${run.cancelReason}.`}</p> : null}
         <div class="actions">
           {current && !isFinal(run.status) ? <ActionButton viewer={viewer} action={`/runs/${run.id}/cancel`} label="Cancel" kind="danger" /> : null}

@@ -6,6 +6,7 @@ import { jobsAsOfAttempt, unexpired, type Store } from '../../store/index.js';
 import type { DashboardAuth } from '../auth.js';
 import { agentsPage } from '../pages/agents.js';
 import { environmentsPage, type Deployment } from '../pages/environments.js';
+import { filePage } from '../pages/file.js';
 import { homePage } from '../pages/home.js';
 import { jobLogPage } from '../pages/job-log.js';
 import { asPoolSummaries, poolsPage } from '../pages/pools.js';
@@ -45,6 +46,13 @@ export function createPageRoutes({ store, service, auth, render, samples, now }:
     const entered = error === null ? null : { branch: c.req.query('branch') ?? repo.defaultBranch, inputs: formInputs(c.req.query()) };
     const runForm = { inputs: await service.runInputs(repo.name), entered };
     return render(c, repoPage(repo, store.runs.listRuns(repo.id, { limit: 50 }), auth.viewerOf(c), now(), error, store.statuses.lastFailure(repo.id), secrets, runForm));
+  });
+  app.get('/repos/:repo/at/:sha/:path{.+}', async (c) => {
+    const { repo, sha, path } = c.req.param();
+    if (!/^[0-9a-f]{40}([0-9a-f]{24})?$/.test(sha) || !store.repos.getRepoByName(repo)) return render(c, notFoundPage(`no commit ${sha} in ${repo}`));
+    const text = await service.fileAt(repo, sha, path);
+    if (text === null) return render(c, notFoundPage(`no file ${path} at ${sha.slice(0, 12)} in ${repo}`));
+    return render(c, filePage(repo, sha, path, text));
   });
   app.get('/runs/:id/jobs/:jobId', (c) => {
     const runId = positiveId(c.req.param('id'));
