@@ -16,6 +16,7 @@ import { createAssetRoutes } from './routes/assets.js';
 import { createAuthRoutes } from './routes/auth.js';
 import { createBadgeRoutes } from './routes/badge.js';
 import { createPageRoutes } from './routes/pages.js';
+import { createSecretPageRoutes } from './routes/secrets.js';
 import { createSampler, type Repeat } from './sampler.js';
 
 export interface DashboardOptions {
@@ -64,6 +65,7 @@ export function createDashboard(options: DashboardOptions): Dashboard {
   app.route('/', createPageRoutes({ store, service, auth, render, samples: sampler.samples, now }));
   app.route('/', createBadgeRoutes({ store, auth }));
   app.route('/', createActionRoutes({ store, service, auth }));
+  app.route('/', createSecretPageRoutes({ store, auth, render, now }));
   const notFound: NotFoundHandler = (c) => render(c, notFoundPage(`nothing at ${c.req.path}`));
   return { app, notFound, start: () => sampler.start(), stop: () => sampler.stop() };
 }

@@ -71,6 +71,7 @@ export function repoPage(repo: Repo, runs: Run[], viewer: Viewer, nowMs: number,
           <RunForm viewer={viewer} action={`/repos/${name}/run`} inputs={runForm.inputs} branch={repo.defaultBranch} entered={runForm.entered} />
         </div>
         {secrets ? <SecretsTable secrets={secrets} nowMs={nowMs} /> : null}
+        {secrets ? <p><a href={`/repos/${name}/secrets`} data-manage-secrets>Set or delete secrets</a></p> : null}
         {runs.length === 0 ? (
           <p class="muted">No runs yet.</p>
         ) : (
