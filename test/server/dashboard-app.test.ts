@@ -16,6 +16,7 @@ function setup({ private: isPrivate = false } = {}) {
   const service = {
     pools: () => { throw new KilnError('not_found', 'no pools here'); },
     queue: () => { throw new TypeError('the queue broke'); },
+    runInputs: async () => [],
   } as unknown as KilnService;
   const dashboard = createDashboard({ store: ctx.store, service, logger, private: isPrivate, tokenKind: (t) => (t === 'admin-secret' ? 'admin' : null) });
   const server = new Hono();
