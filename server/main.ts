@@ -15,6 +15,7 @@ import { pingEngine } from './autoscaler/docker-engine.js';
 import { createSwarmProvider } from './autoscaler/swarm-provider.js';
 import { createApi } from './api/app.js';
 import { createEventsSocket } from './api/events-socket.js';
+import { notFoundAnswer } from './api/http.js';
 import { createDashboard } from './dashboard/index.js';
 import { bearer, ensureTokens, registerTokens, tokenKind } from './auth.js';
 import { loadSecretBox, type SecretBox } from './secret-box.js';
@@ -144,6 +145,8 @@ export async function startServer(config: ServerConfig, { logger, kilnScript }: 
   app.route('/', createApi({ store, bus, service, logger, tokenKind: kind, private: config.private, files }));
   const dashboard = createDashboard({ store, service, bus, logger: logger.child({ part: 'dashboard' }), tokenKind: kind, private: config.private });
   app.route('/', dashboard.app);
+  // route() does not carry a sub-app's notFound: the API's JSON 404 and the dashboard's page are chosen here.
+  app.notFound((c) => (/^\/(api|hooks)\//.test(c.req.path) ? notFoundAnswer(c) : dashboard.notFound(c)));
   const events = createEventsSocket({
     bus, logger, afterCommit: store.afterCommit,
     mayRead: (request) => !config.private || kind(bearer(request.headers.authorization)) !== null,

@@ -51,6 +51,8 @@ export interface KilnService {
   approveJob(jobId: number): Job;
   queue(): QueueEntry[];
   pools(): unknown[];
+  /** The text of `path` at commit `sha` of the repo (read from its mirror), or null when there is no such file. */
+  fileAt(repoName: string, sha: string, path: string): Promise<string | null>;
 }
 
 export function createKilnService(options: KilnServiceOptions): KilnService {
@@ -97,5 +99,12 @@ export function createKilnService(options: KilnServiceOptions): KilnService {
       });
     },
     pools: () => options.pools?.pools() ?? [],
+    async fileAt(repoName, sha, path) {
+      const repo = store.repos.getRepoByName(repoName);
+      if (!repo) throw notFound(`no repo named ${repoName}`);
+      const mirror = triggers.mirror(repo);
+      const file = await mirror.fileAt(sha, path);
+      return file ? mirror.blobText(file.oid) : null;
+    },
   };
 }

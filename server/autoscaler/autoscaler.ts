@@ -147,6 +147,6 @@ export function createAutoscaler(options: AutoscalerOptions): Autoscaler {
       const jobs = claimable();
       return states.map((s) => toPoolView(s, jobs));
     },
-    waitReason: (job) => explainWait(job, hub.sessions(), states.map((s) => toSnapshot(s, now()))),
+    waitReason: (job) => explainWait(job, hub.sessions(), states.map((s) => toSnapshot(s, now())), now()),
   };
 }

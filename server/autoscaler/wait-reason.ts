@@ -26,6 +26,7 @@ export function explainWait(
   job: { runsOn: readonly string[]; waiting: string | null },
   sessions: readonly ConnectedAgent[],
   pools: readonly PoolSnapshot[],
+  nowMs: number,
 ): string | null {
   if (job.waiting !== null) return null;
   const agents = sessions.filter((s) => labelsCover(s.labels, job.runsOn));
@@ -34,7 +35,11 @@ export function explainWait(
   if (agents.some((a) => !a.draining && a.jobs.size < a.capacity)) return null;
 
   const starting = matching.find((p) => p.agents.some((a) => a.state === 'starting' || a.state === 'offline'));
-  if (starting) return `pool ${starting.name} is starting an agent`;
+  if (starting) {
+    const agent = starting.agents.find((a) => a.state === 'starting' || a.state === 'offline')!;
+    const since = agent.unseenSinceMs === null ? '' : ` (${Math.max(0, Math.round((nowMs - agent.unseenSinceMs) / 1000))} s)`;
+    return `pool ${starting.name} is starting agent ${agent.name}${since}`;
+  }
   const canGrow = matching.find((p) => !p.backingOff && p.agents.length < p.max);
   if (canGrow) return `pool ${canGrow.name} is about to start an agent`;
   const failing = matching.find((p) => p.error !== null);

@@ -3,7 +3,7 @@
 // Pages answer `?partial=1` with only their <main> content, which assets/live.js swaps in
 // when /api/events says something relevant changed. Routes live in routes/<concern>.ts, what
 // a page shows in pages/<page>.tsx; the pools chart's sampler runs between start() and stop().
-import { Hono } from 'hono';
+import { Hono, type NotFoundHandler } from 'hono';
 import type { Logger } from 'pino';
 import { KilnError } from '../../shared/errors.js';
 import type { EventBus } from '../events.js';
@@ -36,6 +36,8 @@ export interface DashboardOptions {
 /** The dashboard's routes (mount with `app.route('/', dashboard.app)`) and its sampler's lifecycle. */
 export interface Dashboard {
   app: Hono;
+  /** The answer to a path no route has (the server's notFound for all but /api/): "Not found" inside the layout. */
+  notFound: NotFoundHandler;
   /** Starts the pools chart's sampler (one sample at once, then one per period). */
   start(): void;
   /** Stops the sampler; safe to call twice. */
@@ -62,5 +64,6 @@ export function createDashboard(options: DashboardOptions): Dashboard {
   app.route('/', createPageRoutes({ store, service, auth, render, samples: sampler.samples, now }));
   app.route('/', createBadgeRoutes({ store, auth }));
   app.route('/', createActionRoutes({ store, service, auth }));
-  return { app, start: () => sampler.start(), stop: () => sampler.stop() };
+  const notFound: NotFoundHandler = (c) => render(c, notFoundPage(`nothing at ${c.req.path}`));
+  return { app, notFound, start: () => sampler.start(), stop: () => sampler.stop() };
 }

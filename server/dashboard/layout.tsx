@@ -32,6 +32,7 @@ export function Layout({ title, viewer, live, data, children }: LayoutProps) {
         <meta charset="utf-8" />
         <meta name="viewport" content="width=device-width, initial-scale=1" />
         <title>{`${title} · kiln`}</title>
+        <link rel="icon" href="/assets/favicon.svg" type="image/svg+xml" />
         <link rel="stylesheet" href="/assets/style.css" />
         <script type="module" src="/assets/live.js"></script>
       </head>

@@ -62,6 +62,8 @@ export interface RunStore {
   listRunsAfter(repoId: number, afterId: number, limit?: number): Run[];
   /** The newest run of each branch of the repo, newest first; pull-request runs are not a branch's. */
   listLastRunsByBranch(repoId: number): Run[];
+  /** The newest run of the repo made by one of `events`, on `branch` (any branch or none when null); what a badge shows. */
+  lastRunOf(repoId: number, branch: string | null, events: readonly RunEvent[]): Run | null;
   /** Runs of any repo that have not ended, oldest first (the server re-schedules them at start). */
   listUnfinishedRuns(): Run[];
   /** The repo's runs that have not ended, oldest first (what a new run may supersede). */
@@ -139,6 +141,10 @@ export function createRunStore(db: Sqlite, clock: Clock, effects: JobEffects): R
          AND r.number = (SELECT MAX(number) FROM runs y WHERE y.repo_id = r.repo_id AND y.branch = r.branch AND y.event <> 'pull_request')
        ORDER BY r.number DESC`,
     ),
+    lastOf: db.prepare<[number, string | null, string | null, string], RunRow>(
+      `${RUN} WHERE r.repo_id = ? AND (? IS NULL OR r.branch = ?) AND r.event IN (SELECT value FROM json_each(?))
+       ORDER BY r.number DESC LIMIT 1`,
+    ),
   };
 
   function insertJob(runId: number, idx: number, job: PlannedJob, status: Status, now: number): void {
@@ -209,6 +215,10 @@ export function createRunStore(db: Sqlite, clock: Clock, effects: JobEffects): R
     newestRunId: (repoId) => stmt.newest.get(repoId) ?? 0,
     listRunsAfter: (repoId, afterId, limit = 500) => stmt.after.all(repoId, afterId, limit).map(toRun),
     listLastRunsByBranch: (repoId) => stmt.lastByBranch.all(repoId).map(toRun),
+    lastRunOf: (repoId, branch, events) => {
+      const row = stmt.lastOf.get(repoId, branch, branch, JSON.stringify(events));
+      return row ? toRun(row) : null;
+    },
     getRunSummary: (id) => {
       const row = stmt.byId.get(id);
       return row ? toRun(row) : null;

@@ -5,7 +5,8 @@ import { layoutGraph } from '../../server/dashboard/graph.js';
 import { createSessions, sameToken } from '../../server/dashboard/session.js';
 import type { JobWithSteps, RunDetail } from '../../server/store/index.js';
 
-const job = (name: string, needs: string[] = []) => ({ id: name.length, name, needs, status: 'queued', steps: [] }) as unknown as JobWithSteps;
+const job = (name: string, needs: string[] = [], matrix: Record<string, string> | null = null) =>
+  ({ id: name.length, name, needs, status: 'queued', steps: [], plan: { key: name.split(' ')[0], matrix } }) as unknown as JobWithSteps;
 
 describe('the run graph layout', () => {
   it('puts a column per plan stage, and jobs the plan does not list in a last column', () => {
@@ -23,6 +24,20 @@ describe('the run graph layout', () => {
   it('lays out a run without a plan in one column', () => {
     const { boxes } = layoutGraph({ jobs: [job('a'), job('b')], plan: null } as unknown as RunDetail);
     expect(new Set(boxes.map((b) => b.x)).size).toBe(1);
+  });
+
+  it('frames a matrix job\'s combinations in one group under its key, each box as wide as its whole combination', () => {
+    const combo = (suite: string) => job(`test (suite=${suite}, mode=integration-with-database)`, [], { suite, mode: 'integration-with-database' });
+    const run = { jobs: [combo('unit'), job('lint'), combo('e2e')], plan: { stages: [[combo('unit').name, 'lint', combo('e2e').name]] } } as unknown as RunDetail;
+    const { boxes, groups } = layoutGraph(run);
+    expect(groups).toHaveLength(1);
+    expect(groups[0]!.key).toBe('test');
+    const members = boxes.filter((b) => b.job.plan.matrix);
+    expect(members.map((b) => b.label)).toEqual(['suite=unit, mode=integration-with-database', 'suite=e2e, mode=integration-with-database']);
+    expect(members[1]!.y).toBe(members[0]!.y + 50 + 8); // together, though lint stood between them in the stage
+    for (const b of members) expect(b.y).toBeGreaterThan(groups[0]!.y);
+    expect(members[0]!.w).toBeGreaterThan(members[0]!.label.length * 7);
+    expect(boxes.find((b) => b.job.name === 'lint')!.y).toBeGreaterThanOrEqual(groups[0]!.y + groups[0]!.h);
   });
 });
 

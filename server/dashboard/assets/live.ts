@@ -1,9 +1,11 @@
 // The dashboard's live updates (served as /assets/live.js, no build step): listens on
 // /api/events and, when something relevant changes, fetches the same page with ?partial=1
-// and swaps <main>. Debounced so that a burst of events costs one fetch.
+// and swaps <main>. Debounced so that a burst of events costs one fetch. On every page, while
+// the socket is down, a banner says "disconnected, reconnecting…"; once it is back the page
+// fetches itself once (catching up on what it missed) and the banner goes.
 export const liveJs = String.raw`
 (() => {
-  const main = document.querySelector('main[data-live]');
+  const main = document.querySelector('main');
   if (!main) return;
   const kinds = new Set((main.dataset.live || '').split(' ').filter(Boolean));
   let timer = null;
@@ -38,10 +40,29 @@ export const liveJs = String.raw`
     clearTimeout(timer);
     timer = setTimeout(refresh, 300);
   };
+  const banner = document.createElement('div');
+  banner.className = 'disconnected';
+  banner.setAttribute('role', 'status');
+  banner.dataset.disconnected = '';
+  banner.textContent = 'disconnected, reconnecting…';
+  banner.hidden = true;
+  document.body.prepend(banner);
   let backoff = 1000;
+  let lost = false;
+  let opened = false;
+  let leaving = false;
+  addEventListener('pagehide', () => { leaving = true; });
+  addEventListener('pageshow', (e) => { if (e.persisted) { leaving = false; connect(); } });
   const connect = () => {
     const ws = new WebSocket((location.protocol === 'https:' ? 'wss://' : 'ws://') + location.host + '/api/events');
-    ws.onopen = () => { backoff = 1000; };
+    ws.onopen = () => {
+      opened = true;
+      backoff = 1000;
+      if (!lost) return;
+      lost = false;
+      banner.hidden = true;
+      if (kinds.size) schedule();
+    };
     ws.onmessage = (message) => {
       let event;
       try { event = JSON.parse(message.data); } catch (e) { return; }
@@ -53,11 +74,14 @@ export const liveJs = String.raw`
       schedule();
     };
     ws.onclose = () => {
+      if (leaving) return; // the browser closes it when the page goes: no banner for that
+      // A socket that never opened was refused (a private server's dashboard has no token for it), not lost.
+      if (opened) { lost = true; banner.hidden = false; }
       setTimeout(connect, backoff);
-      backoff = Math.min(backoff * 2, 30000);
+      backoff = Math.min(backoff * 2, 5000);
     };
   };
   connect();
-  if (main.dataset.poll) setInterval(schedule, Number(main.dataset.poll));
+  if (kinds.size && main.dataset.poll) setInterval(schedule, Number(main.dataset.poll));
 })();
 `;

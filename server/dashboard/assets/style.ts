@@ -37,11 +37,21 @@ button.primary { background: var(--success); color: #fff; border-color: var(--su
 button.danger { background: var(--failed); color: #fff; border-color: var(--failed); }
 input[type=text], input[type=password] { font: inherit; padding: .25rem .5rem; border: 1px solid var(--line); border-radius: 6px; }
 .panel { background: var(--panel); border: 1px solid var(--line); border-radius: 6px; padding: .75rem 1rem; margin: .5rem 0; }
+.disconnected { position: sticky; top: 0; z-index: 10; background: #fff8c5; border-bottom: 1px solid #d4a72c66; padding: .4rem 1rem; text-align: center; }
+.problems { margin: 0; padding-left: 1.2rem; }
+.file-text { border-collapse: collapse; font: 12px ui-monospace, monospace; }
+.file-text td { border: 0; padding: 0 .6rem; vertical-align: top; }
+.file-text pre { margin: 0; white-space: pre-wrap; }
+.file-text .line-no { text-align: right; user-select: none; }
+.file-text .line-no a { color: var(--muted); }
+.file-text tr:target { background: #fff8c5; }
 .error-box { background: #ffebe9; border: 1px solid #ff818266; border-radius: 6px; padding: .5rem 1rem; }
 svg.graph { background: var(--panel); border: 1px solid var(--line); border-radius: 6px; max-width: 100%; height: auto; }
 svg.graph .edge { fill: none; stroke: #8c959f; stroke-width: 1.5; }
 svg.graph text { font: 12px system-ui, sans-serif; }
 svg.graph a text.name { fill: #fff; font-weight: 600; }
+svg.graph .matrix-group rect { fill: none; stroke: var(--line); stroke-dasharray: 4 3; }
+svg.graph text.group { fill: currentColor; font-weight: 600; }
 svg.graph text.sub { fill: #fff; opacity: .9; font-size: 11px; }
 svg.chart { background: var(--panel); border: 1px solid var(--line); border-radius: 6px; max-width: 100%; height: auto; }
 svg.chart text { font: 11px system-ui, sans-serif; fill: var(--muted); }

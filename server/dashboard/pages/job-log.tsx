@@ -2,7 +2,8 @@
 // log. The log itself is drawn in the browser by /assets/log-viewer.js (virtualized, follows
 // /api/events); this page gives it a container, and `#L120` in the URL scrolls to line 120.
 // The page sets no `live` kinds: a swap of <main> would throw the viewer away; the viewer
-// updates the status and step pills itself from `job` and `step` events.
+// updates the status and step pills itself from `job` and `step` events. A job that waits says
+// why above the log (pages/wait-reason.tsx's line; /assets/wait-reason.js keeps it live).
 import { isFinal } from '../../../shared/status.js';
 import { shownAttempt, type Artifact, type JobAttempt, type JobWithSteps, type Run } from '../../store/index.js';
 import { ArtifactList } from './artifacts.js';
@@ -15,13 +16,14 @@ export interface JobAttempts {
   kept: readonly JobAttempt[];
 }
 
-export function jobLogPage(job: JobWithSteps, run: Run, viewer: Viewer, nowMs: number, artifacts: readonly Artifact[] = [], attempts: JobAttempts = { asked: null, kept: [] }): Page {
+export function jobLogPage(job: JobWithSteps, run: Run, viewer: Viewer, nowMs: number, artifacts: readonly Artifact[] = [], attempts: JobAttempts = { asked: null, kept: [] }, waitReason: string | null = null): Page {
   const latest = shownAttempt(job);
   const pinned = attempts.asked !== null && attempts.asked >= 1 && attempts.asked < latest ? attempts.asked : null;
   const attempt = pinned ?? latest; // the attempt the log viewer shows (the lines API picks the same)
   // An earlier attempt shows how it ended when a re-run kept that (a retry inside one run attempt keeps only its log).
   const then = pinned === null ? null : attempts.kept.find((k) => k.attempt === pinned) ?? null;
   const shown = then ? { ...job, ...then, steps: then.steps } : job;
+  const waits = pinned === null && !isFinal(job.status); // the live wait line (empty once the job runs)
   const ended = (k: number) => attempts.kept.find((a) => a.attempt === k)?.status ?? (k === job.attempt ? job.status : null);
   return {
     title: `${job.name} · ${run.repo} #${run.number}`,
@@ -53,7 +55,7 @@ export function jobLogPage(job: JobWithSteps, run: Run, viewer: Viewer, nowMs: n
           </nav>
         ) : null}
         {pinned !== null ? <p class="muted" data-pinned-attempt>{`An earlier attempt (${pinned} of ${latest}): its log as it was.`}</p> : null}
-        {shown.reason ? <p class="muted">{shown.reason}</p> : null}
+        {shown.reason && !(waits && waitReason) ? <p class="muted">{shown.reason}</p> : null}
         <ol class="job-steps">
           {(pinned !== null && !then ? [] : shown.steps).map((step) => (
             <li data-step-name={step.name} data-step-idx={String(step.idx)}>
@@ -63,6 +65,9 @@ export function jobLogPage(job: JobWithSteps, run: Run, viewer: Viewer, nowMs: n
           ))}
         </ol>
         <ArtifactList artifacts={artifacts} byJob={false} />
+        {waits ? (
+          <p class="wait-reason muted" data-wait-for={`${run.id}/${job.id}`} hidden={!waitReason}>{waitReason ?? ''}</p>
+        ) : null}
         <section class="log-viewer" data-log-viewer data-job={String(job.id)} data-run={String(run.id)} {...(pinned !== null ? { 'data-attempt': String(pinned) } : {})}>
           <div class="log-bar">
             <label><input type="checkbox" class="log-follow" checked /> follow</label>
@@ -88,6 +93,7 @@ export function jobLogPage(job: JobWithSteps, run: Run, viewer: Viewer, nowMs: n
           <a href={`/api/jobs/${job.id}/log${pinned !== null ? `?attempt=${pinned}` : ''}`}>raw log</a>
         </p>
         <script type="module" src="/assets/log-viewer.js"></script>
+        {waits ? <script type="module" src="/assets/wait-reason.js"></script> : null}
       </>
     ),
   };

@@ -6,6 +6,8 @@ import { ArtifactList } from './artifacts.js';
 import { RunGraph } from '../graph.js';
 import { ActionButton, ago, duration, shortSha, StatusPill, type Viewer } from '../layout.js';
 import type { Page } from './page.js';
+import { RunError } from './problems.js';
+import { WaitReason } from './wait-reason.js';
 
 /** The run's attempts, and the one shown (the run's current attempt unless ?attempt= asked for an earlier one). */
 export interface RunAttempts {
@@ -13,7 +15,7 @@ export interface RunAttempts {
   shown: number;
 }
 
-export function runPage(run: RunDetail, viewer: Viewer, nowMs: number, error: string | null, artifacts: readonly Artifact[] = [], attempts?: RunAttempts): Page {
+export function runPage(run: RunDetail, viewer: Viewer, nowMs: number, error: string | null, artifacts: readonly Artifact[] = [], attempts?: RunAttempts, waits: ReadonlyMap<number, string> = new Map()): Page {
   const repo = encodeURIComponent(run.repo);
   const current = attempts === undefined || attempts.shown === run.attempt;
   const shownAttempt = attempts?.list.find((a) => a.attempt === attempts.shown);
@@ -21,7 +23,7 @@ export function runPage(run: RunDetail, viewer: Viewer, nowMs: number, error: st
   const mayRerun = current && isFinal(run.status);
   return {
     title: `${run.repo} #${run.number}${current ? '' : ` · attempt ${attempts!.shown}`}`,
-    ...(current ? { live: 'run job step' } : {}),
+    ...(current ? { live: 'run job step queue agent' } : {}),
     data: { run: String(run.id), jobs: run.jobs.map((j) => j.id).join(' '), ...(isFinal(run.status) || !current ? {} : { poll: '5000' }) },
     body: (
       <>
@@ -41,7 +43,7 @@ export function runPage(run: RunDetail, viewer: Viewer, nowMs: number, error: st
           </dl>
         ) : null}
         {error ? <p class="error-box">{error}</p> : null}
-        {run.error ? <p class="error-box">{run.error}</p> : null}
+        {run.error ? <RunError error={run.error} repo={run.repo} sha={run.sha} /> : null}
         {run.cancelReason ? <p class="muted" data-cancel-reason>{`Cancelled: ${run.cancelReason}.`}</p> : null}
         <div class="actions">
           {current && !isFinal(run.status) ? <ActionButton viewer={viewer} action={`/runs/${run.id}/cancel`} label="Cancel" kind="danger" /> : null}
@@ -67,6 +69,7 @@ export function runPage(run: RunDetail, viewer: Viewer, nowMs: number, error: st
                 <td>
                   <StatusPill status={job.status} />
                   {job.reason ? <div class="muted">{job.reason}</div> : null}
+                  <WaitReason jobId={job.id} reason={waits.get(job.id)} besides={job.reason} />
                   {attempts && job.runAttempt < attempts.shown ? <div class="muted" data-from-attempt={String(job.runAttempt)}>{`from attempt ${job.runAttempt}`}</div> : null}
                 </td>
                 <td>{job.agent ?? ''}</td>
@@ -84,7 +87,7 @@ export function runPage(run: RunDetail, viewer: Viewer, nowMs: number, error: st
                 <td>
                   {current && job.status === 'blocked' ? <ActionButton viewer={viewer} action={`/jobs/${job.id}/approve`} label="Approve" kind="primary" /> : null}
                   {mayRerun ? <ActionButton viewer={viewer} action={`/jobs/${job.id}/retry`} label="Re-run" /> : null}
-                  <a href={jobHref(run.id, job, current)}>log</a>
+                  {' '}<a href={jobHref(run.id, job, current)}>log</a>
                 </td>
               </tr>
             ))}

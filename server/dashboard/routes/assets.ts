@@ -28,5 +28,7 @@ export function createAssetRoutes(): Hono {
     if (existsSync(file)) return c.body(readFileSync(file, 'utf8'), 200, { 'content-type': ASSET_TYPES[name.split('.').pop()!]!, 'cache-control': 'no-cache' });
     return c.text('not found', 404);
   });
+  // Browsers ask for /favicon.ico on their own (a feed reader, a bookmark): the same icon.
+  app.get('/favicon.ico', (c) => c.body(ASSETS['favicon.svg']!.body, 200, { 'content-type': 'image/svg+xml', 'cache-control': 'max-age=86400' }));
   return app;
 }

@@ -6,6 +6,7 @@ import { jobsAsOfAttempt, unexpired, type Store } from '../../store/index.js';
 import type { DashboardAuth } from '../auth.js';
 import { agentsPage } from '../pages/agents.js';
 import { environmentsPage, type Deployment } from '../pages/environments.js';
+import { filePage } from '../pages/file.js';
 import { homePage } from '../pages/home.js';
 import { jobLogPage } from '../pages/job-log.js';
 import { asPoolSummaries, poolsPage } from '../pages/pools.js';
@@ -14,6 +15,7 @@ import { repoPage } from '../pages/repo.js';
 import { formInputs } from '../pages/run-form.js';
 import { runPage } from '../pages/run.js';
 import { secretsPage } from '../pages/secrets.js';
+import { waitReasons } from '../pages/wait-reason.js';
 import { forbiddenPage, notFoundPage, positiveId, type Render } from '../render.js';
 import type { Sample } from '../samples.js';
 
@@ -46,6 +48,13 @@ export function createPageRoutes({ store, service, auth, render, samples, now }:
     const runForm = { inputs: await service.runInputs(repo.name), entered };
     return render(c, repoPage(repo, store.runs.listRuns(repo.id, { limit: 50 }), auth.viewerOf(c), now(), error, store.statuses.lastFailure(repo.id), secrets, runForm));
   });
+  app.get('/repos/:repo/at/:sha/:path{.+}', async (c) => {
+    const { repo, sha, path } = c.req.param();
+    if (!/^[0-9a-f]{40}([0-9a-f]{24})?$/.test(sha) || !store.repos.getRepoByName(repo)) return render(c, notFoundPage(`no commit ${sha} in ${repo}`));
+    const text = await service.fileAt(repo, sha, path);
+    if (text === null) return render(c, notFoundPage(`no file ${path} at ${sha.slice(0, 12)} in ${repo}`));
+    return render(c, filePage(repo, sha, path, text));
+  });
   app.get('/runs/:id/jobs/:jobId', (c) => {
     const runId = positiveId(c.req.param('id'));
     const jobId = positiveId(c.req.param('jobId'));
@@ -54,7 +63,15 @@ export function createPageRoutes({ store, service, auth, render, samples, now }:
     if (!run || !job || job.runId !== run.id) return render(c, notFoundPage(`no job ${c.req.param('jobId')} in run ${c.req.param('id')}`));
     const kept = store.attempts.listJobAttempts(run.id).filter((a) => a.jobId === job.id);
     const asked = positiveId(c.req.query('attempt') ?? '');
-    return render(c, jobLogPage(job, run, auth.viewerOf(c), now(), unexpired(store.artifacts.listJobArtifacts(job.id), now()), { asked, kept }));
+    const waitReason = waitReasons(service, run.id).get(job.id) ?? null;
+    return render(c, jobLogPage(job, run, auth.viewerOf(c), now(), unexpired(store.artifacts.listJobArtifacts(job.id), now()), { asked, kept }, waitReason));
+  });
+  // The job page's wait reason alone (text; empty once the job no longer waits), for /assets/wait-reason.js.
+  app.get('/runs/:id/jobs/:jobId/wait', (c) => {
+    const runId = positiveId(c.req.param('id'));
+    const jobId = positiveId(c.req.param('jobId'));
+    if (runId === null || jobId === null) return c.text('', 404);
+    return c.text(waitReasons(service, runId).get(jobId) ?? '', 200, { 'cache-control': 'no-store' });
   });
   app.get('/runs/:id', (c) => {
     const id = positiveId(c.req.param('id'));
@@ -63,7 +80,8 @@ export function createPageRoutes({ store, service, auth, render, samples, now }:
     const asked = positiveId(c.req.query('attempt') ?? '');
     const attempts = { list: store.attempts.listRunAttempts(run.id), shown: asked !== null && asked < run.attempt ? asked : run.attempt };
     const shownRun = attempts.shown === run.attempt ? run : { ...run, jobs: jobsAsOfAttempt(run.jobs, store.attempts.listJobAttempts(run.id), attempts.shown) };
-    return render(c, runPage(shownRun, auth.viewerOf(c), now(), c.req.query('error') ?? null, unexpired(store.artifacts.listRunArtifacts(run.id), now()), attempts));
+    const waits = attempts.shown === run.attempt ? waitReasons(service, run.id) : new Map<number, string>();
+    return render(c, runPage(shownRun, auth.viewerOf(c), now(), c.req.query('error') ?? null, unexpired(store.artifacts.listRunArtifacts(run.id), now()), attempts, waits));
   });
   // Secrets are for an admin session only: anyone else is sent to log in, a user session is refused.
   const secrets = (c: Context, repoName: string | null) => {

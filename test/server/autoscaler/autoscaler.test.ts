@@ -120,9 +120,10 @@ describe('the autoscaler loop', () => {
     await scaler.reconcile();
     expect(provider.deploys).toEqual([{ pool: 'local', count: 3, spec: { serverUrl: 'http://127.0.0.1:8080', token: 'agent-secret', labels: ['linux', 'local'], capacity: 1 } }]);
     expect(view()).toMatchObject({ desired: 3, queued: 3, agents: { starting: 3, idle: 0 }, error: null, events: [{ action: 'start', count: 3, reason: '3 jobs waiting, 0 free slots' }] });
-    expect(scaler.waitReason(hub.queued()[0]!)).toBe('pool local is starting an agent');
+    expect(scaler.waitReason(hub.queued()[0]!)).toMatch(/^pool local is starting agent local-\S+ \(0 s\)$/);
 
     clock.advance(2_000);
+    expect(scaler.waitReason(hub.queued()[0]!)).toMatch(/^pool local is starting agent local-\S+ \(2 s\)$/);
     for (const name of provider.names()) hub.connect(name, LOCAL);
     hub.dispatch();
     await scaler.reconcile();

@@ -60,7 +60,7 @@ describe('explainWait', () => {
   const session = (name: string, labels: string[], jobs: number, capacity = 1): ConnectedAgent =>
     ({ agentId: 1, name, labels, capacity, pool: null, jobs: { size: jobs }, draining: false });
   const poolAgent = (state: PoolAgent['state']): PoolAgent =>
-    ({ name: `local-${state}`, agentId: null, state, jobs: 0, capacity: 1, idleSinceMs: null, unseenSinceMs: null });
+    ({ name: `local-${state}`, agentId: null, state, jobs: 0, capacity: 1, idleSinceMs: null, unseenSinceMs: state === 'starting' ? 10_000 : null });
   const pool = (over: Partial<PoolSnapshot> = {}): PoolSnapshot =>
     ({ name: 'local', labels: ['linux', 'local'], max: 2, agents: [], error: null, backingOff: false, ...over });
   const job = (runsOn: string[], waiting: string | null = null) => ({ runsOn, waiting });
@@ -69,7 +69,7 @@ describe('explainWait', () => {
     ['no agent or pool has the labels', job(['gpu']), [session('a', ['linux'], 0)], [pool()], 'no agent or pool has the labels [gpu]'],
     ['a free slot will take it', job(['linux']), [session('a', ['linux'], 0)], [pool()], null],
     ['it waits for something else', job(['gpu'], 'needs'), [], [], null],
-    ['the pool is starting an agent', job(['linux']), [], [pool({ agents: [poolAgent('starting')] })], 'pool local is starting an agent'],
+    ['the pool is starting an agent', job(['linux']), [], [pool({ agents: [poolAgent('starting')] })], 'pool local is starting agent local-starting (2 s)'],
     ['the pool will start one', job(['linux']), [], [pool()], 'pool local is about to start an agent'],
     ['the pool cannot start agents', job(['linux']), [], [pool({ error: 'docker daemon unreachable', backingOff: true })], 'pool local cannot start agents: docker daemon unreachable'],
     ['the pool is at its max', job(['local']), [session('local-1', ['linux', 'local'], 1), session('local-2', ['linux', 'local'], 1)],
@@ -78,6 +78,6 @@ describe('explainWait', () => {
     ['all agents are busy', job(['linux']), [session('a', ['linux'], 2, 2), session('b', ['linux', 'gpu'], 1), session('c', ['linux'], 1)], [],
       'all 3 agents with these labels are busy'],
   ] as const)('%s', (_, j, sessions, pools, expected) => {
-    expect(explainWait(j, sessions, pools)).toBe(expected);
+    expect(explainWait(j, sessions, pools, 12_000)).toBe(expected);
   });
 });
