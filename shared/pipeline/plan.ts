@@ -17,7 +17,9 @@ export function planPipeline(input: PipelineInput): Plan {
   for (const [key, own] of Object.entries(input.jobs ?? {})) {
     const job: JobInput = { ...defaults, ...own, env: { ...defaults.env, ...own.env } };
     const combos: Array<MatrixValues | null> = job.matrix ? expandMatrix(job.matrix) : [null];
-    const planned = combos.map((values) => planJob(key, values, job, pipelineEnv));
+    // A variable only some `include` entries give is empty in the other combinations, as in GitHub Actions.
+    const blank = Object.fromEntries(combos.flatMap((values) => Object.keys(values ?? {})).map((name) => [name, '']));
+    const planned = combos.map((values) => planJob(key, values, { ...blank, ...values }, job, pipelineEnv));
     namesByKey.set(key, planned.map((j) => j.name));
     expanded.push(...planned);
   }
@@ -32,9 +34,9 @@ export function planPipeline(input: PipelineInput): Plan {
   return { name: input.name ?? null, triggers: planTriggers(input.on), inputs, jobs: ordered, stages };
 }
 
-function planJob(key: string, matrix: MatrixValues | null, job: JobInput, pipelineEnv: Record<string, string>): PlannedJob {
+function planJob(key: string, matrix: MatrixValues | null, variables: MatrixValues, job: JobInput, pipelineEnv: Record<string, string>): PlannedJob {
   // Matrix values are substituted in every string of the job, once, before anything reads it.
-  const sub = <T>(value: T): T => (matrix ? deepSubstitute(value, matrix) : value);
+  const sub = <T>(value: T): T => (matrix ? deepSubstitute(value, variables) : value);
   const j = sub(job);
   const name = j.name ?? matrixJobName(key, matrix);
   return {

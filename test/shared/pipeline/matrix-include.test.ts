@@ -61,6 +61,16 @@ describe('matrix include and exclude, as in GitHub Actions', () => {
     expect(whenMatches(report.when, facts, 'success')).toBe(false);
   });
 
+  it('leaves a variable only some includes give empty in the other combinations', () => {
+    const plan = planOf(yaml`
+      jobs:
+        t:
+          matrix: { node: [18, 20], include: [{ node: 20, flag: --coverage }] }
+          steps: [{ run: "npm test \${{ matrix.flag }}" }]
+    `);
+    expect(plan.jobs.map((j) => j.steps[0]!.run)).toEqual(['npm test ', 'npm test --coverage']);
+  });
+
   it('makes a matrix of `include` alone, one job per entry', () => {
     const plan = planOf(yaml`
       jobs:
