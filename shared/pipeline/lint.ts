@@ -32,7 +32,26 @@ export function lintPipeline(doc: unknown): RawProblem[] {
   lintCron(doc.on, problems);
   lintInputs(doc.on, problems);
   lintExpressions(doc, jobs, defaults, declaredInputNames(doc.on), problems);
+  lintWhenMatrix(jobs, defaults, problems);
   return problems;
+}
+
+/** A `when: {matrix}` (of a job or of its steps) names only variables of the job's matrix. */
+function lintWhenMatrix(jobs: Dict, defaults: Dict, problems: RawProblem[]): void {
+  for (const [key, raw] of Object.entries(jobs)) {
+    if (!isDict(raw)) continue;
+    const variables = matrixVariables(jobValue(raw, defaults, 'matrix')) ?? [];
+    const check = (when: unknown, path: PathSegment[]) => {
+      if (!isDict(when) || !isDict(when.matrix)) return;
+      for (const axis of Object.keys(when.matrix)) {
+        if (variables.includes(axis)) continue;
+        const hint = variables.length === 0 ? ': the job has no matrix' : suggest(axis, variables);
+        problems.push({ path: [...path, 'matrix', axis], at: 'key', message: `the matrix has no axis "${axis}"${hint}` });
+      }
+    };
+    check(raw.when, ['jobs', key, 'when']);
+    if (Array.isArray(raw.steps)) raw.steps.forEach((step, i) => isDict(step) && check(step.when, ['jobs', key, 'steps', i, 'when']));
+  }
 }
 
 /** Expands every job's matrix to count jobs and find duplicate names (`name:` rendered); returns job key → names. */

@@ -26,6 +26,7 @@ describe('matrix include and exclude, as in GitHub Actions', () => {
             when: { matrix: { coverage: "true" } }
       report:
         needs: test
+        matrix: { node: ["18", "20"] }
         when: { matrix: { node: "20" } }
         steps: [{ run: echo done }]
   `;
@@ -56,9 +57,10 @@ describe('matrix include and exclude, as in GitHub Actions', () => {
     const plan = planOf(spec);
     const coverage = plan.jobs.filter((j) => j.key === 'test').map((j) => j.steps[1]!.when!.matrixMatches);
     expect(coverage).toEqual([false, true, true, false, false, false]);
-    const report = plan.jobs.find((j) => j.key === 'report')!;
-    expect(report.when).toEqual({ matrix: { node: ['20'] }, matrixMatches: false });
-    expect(whenMatches(report.when, facts, 'success')).toBe(false);
+    const [on18, on20] = plan.jobs.filter((j) => j.key === 'report');
+    expect(on18!.when).toEqual({ matrix: { node: ['20'] }, matrixMatches: false });
+    expect(whenMatches(on18!.when, facts, 'success')).toBe(false);
+    expect(whenMatches(on20!.when, facts, 'success')).toBe(true);
   });
 
   it('leaves a variable only some includes give empty in the other combinations', () => {
@@ -84,6 +86,21 @@ describe('matrix include and exclude, as in GitHub Actions', () => {
     expect(plan.jobs.map((j) => [j.name, j.steps[0]!.run])).toEqual([
       ['lint (node=20, task=lint)', 'npm run lint'],
       ['lint (node=22, task=types)', 'npm run types'],
+    ]);
+  });
+
+  it('refuses a `when: {matrix}` on a variable the matrix does not have', () => {
+    expect(problemsOf(yaml`
+      jobs:
+        a:
+          matrix: { node: [20] }
+          when: { matrix: { nod: "20" } }
+          steps: [{ run: x, when: { matrix: { os: linux } } }]
+        b: { when: { matrix: { node: "20" } }, steps: [{ run: x }] }
+    `).map((p) => [p.line, p.message])).toEqual([
+      [4, 'jobs.a.when.matrix.nod: the matrix has no axis "nod" (did you mean "node"?)'],
+      [5, 'jobs.a.steps[0].when.matrix.os: the matrix has no axis "os"'],
+      [6, 'jobs.b.when.matrix.node: the matrix has no axis "node": the job has no matrix'],
     ]);
   });
 
