@@ -5,7 +5,8 @@ import type { LogStream } from '../logs/chunk.js';
 import type { Executor, StepOutcome } from './executor.js';
 import { expandExpressions } from './expressions.js';
 import { setLongTimeout } from './long-timeout.js';
-import { shouldRunStep } from './step-when.js';
+import { stepSkipReason } from './step-when.js';
+import { missingWorkingDirectory } from './working-directory.js';
 
 /** Where the job's output goes (a JobLog); `endStep` lets a last line without newline out. */
 export interface JobOutput {
@@ -86,8 +87,9 @@ export async function runJob(o: RunJobOptions): Promise<JobResult> {
       const env = { ...jobEnv, ...step.env };
       if (stop.signal.aborted) interrupted = true;
       const failed = failure !== null || error !== null;
-      const runs: boolean = !setupFailed && !stop.signal.aborted && shouldRunStep(step.when, { failed, env });
-      let result: StepResult = runs ? await runOneStep(o, clock, stop.signal, index, step, env) : skipped(index, step);
+      const why = setupFailed ? 'the executor setup failed' : stop.signal.aborted ? 'the job was stopped' : stepSkipReason(step.when, { failed, env });
+      if (why !== null && !setupFailed && !stop.signal.aborted) o.output.write(index, 'system', `○ ${step.name}: skipped, ${why}\n`);
+      let result: StepResult = why === null ? await runOneStep(o, clock, stop.signal, index, step, env) : skipped(index, step, why);
       if (timedOut && result.reason === 'cancelled') {
         // The job timer fired during this step: it failed by time, it was not cancelled.
         o.output.write(index, 'system', `✖ job timed out after ${o.job.timeoutMs} ms\n`);
@@ -120,6 +122,8 @@ async function runOneStep(
   o.onStepStart?.({ index, name: step.name, startedAt });
   let outcome: StepOutcome;
   try {
+    const missing = await missingWorkingDirectory(o.workspace, step.workingDirectory ?? null);
+    if (missing) return failedBefore(o, clock, index, step, startedAt, missing);
     const run = await expandExpressions(step.run, { env, workspace: o.workspace });
     outcome = await o.executor.runStep({ ...step, run }, {
       env,
@@ -141,8 +145,15 @@ async function runOneStep(
   return { index, name: step.name, status, exitCode: outcome.exitCode, reason, startedAt, finishedAt: clock.now() };
 }
 
-function skipped(index: number, step: PlannedStep): StepResult {
-  return { index, name: step.name, status: 'skipped', exitCode: null, reason: null, startedAt: null, finishedAt: null };
+function skipped(index: number, step: PlannedStep, reason: string): StepResult {
+  return { index, name: step.name, status: 'skipped', exitCode: null, reason, startedAt: null, finishedAt: null };
+}
+
+/** The step fails without running (its working directory is missing): one line says why. */
+function failedBefore(o: RunJobOptions, clock: { now(): number }, index: number, step: PlannedStep, startedAt: number, message: string): StepResult {
+  o.output.write(index, 'system', `✖ ${message}\n`);
+  o.output.endStep(index);
+  return { index, name: step.name, status: 'failed', exitCode: null, reason: message, startedAt, finishedAt: clock.now() };
 }
 
 function errorMessage(err: unknown): string {

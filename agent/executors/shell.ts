@@ -56,7 +56,7 @@ export function createShellExecutor(options: ShellExecutorOptions = {}): Executo
         return await runProcess({
           command,
           args: [...args, script],
-          cwd: job.workspace,
+          cwd: step.workingDirectory ? join(job.workspace, step.workingDirectory) : job.workspace,
           env: { ...jobEnv, ...opts.env },
           timeoutMs: step.timeoutMs,
           signal: opts.signal,

@@ -1,4 +1,4 @@
-// Whether a step runs: its `when` (status, branch, event) against how the job is going so far.
+// Whether a step runs: its `when` (status, branch, event, matrix) against how the job is going so far.
 import type { When } from '../../shared/pipeline/types.js';
 import { matchesGlobs } from '../../shared/glob.js';
 
@@ -10,16 +10,18 @@ export interface StepWhenState {
 }
 
 /**
- * `status` defaults to `success` (run while nothing failed); `failure` runs only after a failure;
- * `always` runs either way. `branch` and `event` are checked against KILN_BRANCH / KILN_EVENT.
+ * Why the step is skipped, or null when it runs. `status` defaults to `success` (run while
+ * nothing failed); `failure` runs only after a failure; `always` runs either way. `branch` and
+ * `event` are checked against KILN_BRANCH / KILN_EVENT; `matrix` was decided when planning.
  * `paths` is not checked here: the agent does not know which files the push changed.
  */
-export function shouldRunStep(when: When | null, state: StepWhenState): boolean {
+export function stepSkipReason(when: When | null, state: StepWhenState): string | null {
   const statuses = when?.status?.length ? when.status : ['success'];
-  const statusOk =
-    statuses.includes('always') || statuses.includes(state.failed ? 'failure' : 'success');
-  if (!statusOk) return false;
-  if (when?.branch?.length && !matchesGlobs(state.env.KILN_BRANCH ?? '', when.branch)) return false;
-  if (when?.event?.length && !when.event.includes(state.env.KILN_EVENT ?? '')) return false;
-  return true;
+  if (!statuses.includes('always') && !statuses.includes(state.failed ? 'failure' : 'success')) {
+    return state.failed ? 'a step before it failed' : 'its `when: {status: failure}` needs a failure before it';
+  }
+  if (when?.matrixMatches === false) return 'its `when: {matrix}` does not match this combination';
+  if (when?.branch?.length && !matchesGlobs(state.env.KILN_BRANCH ?? '', when.branch)) return 'its `when: {branch}` does not match';
+  if (when?.event?.length && !when.event.includes(state.env.KILN_EVENT ?? '')) return 'its `when: {event}` does not match';
+  return null;
 }

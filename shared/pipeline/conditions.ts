@@ -62,11 +62,13 @@ export type Outcome = 'success' | 'failure';
 /**
  * Whether a `when` matches. Without `status`, a job runs only after success; `failure` runs
  * only after a failure; `always` runs either way. `paths` passes when the changes are unknown.
+ * `matrix` was decided when planning (`matrixMatches`).
  */
 export function whenMatches(when: When | null, facts: RunFacts, before: Outcome): boolean {
   const statuses = when?.status ?? ['success'];
   const statusOk = statuses.includes('always') || statuses.includes(before);
   if (!statusOk || !when) return statusOk;
+  if (when.matrixMatches === false) return false;
   if (when.branch && (facts.branch === null || !matchesGlobs(facts.branch, when.branch))) return false;
   if (when.event && !when.event.includes(facts.event)) return false;
   if (when.paths && facts.changedPaths !== null && !anyMatchesGlobs(facts.changedPaths, when.paths)) return false;

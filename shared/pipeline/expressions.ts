@@ -44,6 +44,9 @@ export function parseExpression(body: string): Expression | { kind: 'invalid'; r
     const name = body.slice(dot + 1);
     if ((scope === 'matrix' || scope === 'env') && NAME.test(name)) return { kind: scope, name };
     if (scope === 'inputs' && INPUT_NAME.test(name)) return { kind: scope, name };
+    if (scope === 'secrets' && NAME.test(name)) {
+      return { kind: 'invalid', reason: `secrets are not expressions: did you mean \`secrets: [${name}]\` on the job and \`$${name}\` in the step?` };
+    }
   }
   const hash = HASH_FILES.exec(body);
   if (hash) {

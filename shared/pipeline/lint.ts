@@ -2,9 +2,9 @@
 // matrix expansion, too many jobs, cron and time zones, expressions. Works on the raw
 // document (guarding every type), so a file with schema errors still gets all of these.
 import { validateDetailed } from 'node-cron';
-import { findExpressions } from './expressions.js';
+import { findExpressions, substituteMatrix } from './expressions.js';
 import { declaredInputNames, lintInputs } from './inputs.js';
-import { expandMatrix, matrixJobName, matrixSize } from './matrix.js';
+import { expandMatrix, matrixAxes, matrixJobName, matrixSize } from './matrix.js';
 import { suggest } from './suggest.js';
 import type { PathSegment } from './parse.js';
 
@@ -32,27 +32,49 @@ export function lintPipeline(doc: unknown): RawProblem[] {
   lintCron(doc.on, problems);
   lintInputs(doc.on, problems);
   lintExpressions(doc, jobs, defaults, declaredInputNames(doc.on), problems);
+  lintWhenMatrix(jobs, defaults, problems);
   return problems;
 }
 
-/** Expands every job's matrix to count jobs and find duplicate names; returns job key → names. */
+/** A `when: {matrix}` (of a job or of its steps) names only variables of the job's matrix. */
+function lintWhenMatrix(jobs: Dict, defaults: Dict, problems: RawProblem[]): void {
+  for (const [key, raw] of Object.entries(jobs)) {
+    if (!isDict(raw)) continue;
+    const variables = matrixVariables(jobValue(raw, defaults, 'matrix')) ?? [];
+    const check = (when: unknown, path: PathSegment[]) => {
+      if (!isDict(when) || !isDict(when.matrix)) return;
+      for (const axis of Object.keys(when.matrix)) {
+        if (variables.includes(axis)) continue;
+        const hint = variables.length === 0 ? ': the job has no matrix' : suggest(axis, variables);
+        problems.push({ path: [...path, 'matrix', axis], at: 'key', message: `the matrix has no axis "${axis}"${hint}` });
+      }
+    };
+    check(raw.when, ['jobs', key, 'when']);
+    if (Array.isArray(raw.steps)) raw.steps.forEach((step, i) => isDict(step) && check(step.when, ['jobs', key, 'steps', i, 'when']));
+  }
+}
+
+/** Expands every job's matrix to count jobs and find duplicate names (`name:` rendered); returns job key → names. */
 function lintMatrices(jobs: Dict, defaults: Dict, problems: RawProblem[]): Map<string, string[]> {
   const names = new Map<string, string[]>();
+  const owner = new Map<string, string>();
   let total = 0;
   for (const [key, raw] of Object.entries(jobs)) {
     const matrix = jobValue(raw, defaults, 'matrix');
-    const axes = isDict(matrix) ? Object.fromEntries(Object.entries(matrix).filter(([, v]) => Array.isArray(v)) as [string, unknown[]][]) : null;
-    const size = axes ? matrixSize(axes) : 1;
+    const title = jobValue(raw, defaults, 'name');
+    const size = isDict(matrix) ? matrixSize(matrix) : 1;
     total += size;
-    if (!axes || size > MAX_JOBS) {
+    if (size > MAX_JOBS) {
       names.set(key, [key]);
       continue;
     }
-    const expanded = expandMatrix(axes).map((values) => matrixJobName(key, values));
-    const seen = new Set<string>();
+    const combos = isDict(matrix) ? expandMatrix(matrix) : [null];
+    const expanded = combos.map((values) => (typeof title === 'string' ? substituteMatrix(title, values ?? {}) : matrixJobName(key, values)));
     for (const name of expanded) {
-      if (seen.has(name)) problems.push({ path: ['jobs', key, 'matrix'], message: `the matrix makes two jobs named "${name}"; its values must differ` });
-      seen.add(name);
+      const other = owner.get(name);
+      if (other === key) problems.push({ path: ['jobs', key, typeof title === 'string' ? 'name' : 'matrix'], message: `the matrix makes two jobs named "${name}"; its values must differ` });
+      else if (other !== undefined) problems.push({ path: ['jobs', key], at: 'key', message: `jobs "${other}" and "${key}" are both named "${name}"` });
+      owner.set(name, key);
     }
     names.set(key, expanded);
   }
@@ -60,6 +82,13 @@ function lintMatrices(jobs: Dict, defaults: Dict, problems: RawProblem[]): Map<s
     problems.push({ path: ['jobs'], at: 'key', message: `the pipeline has ${total} jobs after matrix expansion; at most ${MAX_JOBS} are allowed` });
   }
   return names;
+}
+
+/** Every variable a job's matrix gives: its axes and what `include` adds. */
+function matrixVariables(matrix: unknown): string[] | null {
+  if (!isDict(matrix)) return null;
+  const included = Array.isArray(matrix.include) ? matrix.include.filter(isDict).flatMap((entry) => Object.keys(entry)) : [];
+  return [...new Set([...Object.keys(matrixAxes(matrix)), ...included])];
 }
 
 function lintNeeds(jobs: Dict, defaults: Dict, names: Map<string, string[]>, problems: RawProblem[]): void {
@@ -147,7 +176,7 @@ export function isTimeZone(name: string): boolean {
 }
 
 /** Where a job key's expressions are expanded: nowhere, on the server (matrix only), or on the agent too. */
-const SERVER_SIDE_KEYS = new Set(['runs-on', 'concurrency', 'environment', 'when']);
+const SERVER_SIDE_KEYS = new Set(['runs-on', 'concurrency', 'environment', 'when', 'name', 'working-directory']);
 const NO_EXPRESSION_KEYS = new Set(['needs', 'matrix']);
 
 function lintExpressions(doc: Dict, jobs: Dict, defaults: Dict, inputs: readonly string[], problems: RawProblem[]): void {
@@ -187,7 +216,7 @@ function lintExpressions(doc: Dict, jobs: Dict, defaults: Dict, inputs: readonly
   for (const [key, raw] of Object.entries(jobs)) {
     if (!isDict(raw)) continue;
     const matrix = jobValue(raw, defaults, 'matrix');
-    const axes = isDict(matrix) ? Object.keys(matrix) : null;
+    const axes = matrixVariables(matrix);
     for (const [field, value] of Object.entries(raw)) check(value, ['jobs', key, field], axes, modeFor(field));
   }
 }

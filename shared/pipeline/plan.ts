@@ -3,7 +3,7 @@
 import { parseDuration } from './duration.js';
 import { substituteMatrix } from './expressions.js';
 import { planInputs } from './inputs.js';
-import { expandMatrix, matrixJobName, type MatrixValues } from './matrix.js';
+import { expandMatrix, matrixJobName, matrixMatches, type MatrixValues } from './matrix.js';
 import type { JobInput, PipelineInput, StepInput, WhenInput } from './schema.js';
 import { DEFAULT_CHECKOUT, type Plan, type PlannedCheckout, type PlannedJob, type PlannedService, type PlannedStep, type Triggers, type When } from './types.js';
 
@@ -17,7 +17,9 @@ export function planPipeline(input: PipelineInput): Plan {
   for (const [key, own] of Object.entries(input.jobs ?? {})) {
     const job: JobInput = { ...defaults, ...own, env: { ...defaults.env, ...own.env } };
     const combos: Array<MatrixValues | null> = job.matrix ? expandMatrix(job.matrix) : [null];
-    const planned = combos.map((values) => planJob(key, values, job, pipelineEnv));
+    // A variable only some `include` entries give is empty in the other combinations, as in GitHub Actions.
+    const blank = Object.fromEntries(combos.flatMap((values) => Object.keys(values ?? {})).map((name) => [name, '']));
+    const planned = combos.map((values) => planJob(key, values, { ...blank, ...values }, job, pipelineEnv));
     namesByKey.set(key, planned.map((j) => j.name));
     expanded.push(...planned);
   }
@@ -32,12 +34,13 @@ export function planPipeline(input: PipelineInput): Plan {
   return { name: input.name ?? null, triggers: planTriggers(input.on), inputs, jobs: ordered, stages };
 }
 
-function planJob(key: string, matrix: MatrixValues | null, job: JobInput, pipelineEnv: Record<string, string>): PlannedJob {
+function planJob(key: string, matrix: MatrixValues | null, variables: MatrixValues, job: JobInput, pipelineEnv: Record<string, string>): PlannedJob {
   // Matrix values are substituted in every string of the job, once, before anything reads it.
-  const sub = <T>(value: T): T => (matrix ? deepSubstitute(value, matrix) : value);
+  const sub = <T>(value: T): T => (matrix ? deepSubstitute(value, variables) : value);
   const j = sub(job);
+  const name = j.name ?? matrixJobName(key, matrix);
   return {
-    name: matrixJobName(key, matrix),
+    name,
     key,
     matrix,
     needs: needNames(j.needs),
@@ -57,10 +60,10 @@ function planJob(key: string, matrix: MatrixValues | null, job: JobInput, pipeli
     docker: j.docker ?? null,
     env: { ...pipelineEnv, ...envStrings(j.env) },
     secrets: j.secrets ?? [],
-    steps: (j.steps ?? []).map(planStep),
+    steps: (j.steps ?? []).map((step) => planStep(step, matrix, j['working-directory'])),
     cache: j.cache ? { key: j.cache.key, paths: j.cache.paths, restoreKeys: j.cache.restore_keys ?? [], policy: j.cache.policy ?? 'pull-push' } : null,
     artifacts: j.artifacts ? {
-      name: j.artifacts.name ?? matrixJobName(key, matrix),
+      name: j.artifacts.name ?? name,
       paths: j.artifacts.paths,
       expireMs: j.artifacts.expire ? parseDuration(j.artifacts.expire) : null,
       when: j.artifacts.when ?? 'on_success',
@@ -68,7 +71,7 @@ function planJob(key: string, matrix: MatrixValues | null, job: JobInput, pipeli
     retry: j.retry ?? 0,
     timeoutMs: j.timeout ? parseDuration(j.timeout) : null,
     allowFailure: j.allow_failure ?? false,
-    when: planWhen(j.when),
+    when: planWhen(j.when, matrix),
     environment: j.environment ?? null,
     approval: j.approval ?? false,
     concurrency: j.concurrency ?? null,
@@ -93,7 +96,7 @@ function planCheckout(checkout: JobInput['checkout']): PlannedCheckout {
   return { fresh: checkout.fresh ?? false, depth: checkout.depth ?? null, filter: checkout.filter ?? null };
 }
 
-function planStep(step: StepInput): PlannedStep {
+function planStep(step: StepInput, matrix: MatrixValues | null, jobDirectory: string | undefined): PlannedStep {
   const firstLine = step.run.split('\n').find((line) => line.trim() !== '')?.trim() ?? 'run';
   return {
     name: step.name ?? (firstLine.length > 80 ? `${firstLine.slice(0, 77)}...` : firstLine),
@@ -102,17 +105,22 @@ function planStep(step: StepInput): PlannedStep {
     env: envStrings(step.env),
     timeoutMs: step.timeout ? parseDuration(step.timeout) : null,
     continueOnError: step.continue_on_error ?? false,
-    when: planWhen(step.when),
+    when: planWhen(step.when, matrix),
+    workingDirectory: step['working-directory'] ?? jobDirectory ?? null,
   };
 }
 
-function planWhen(when: WhenInput | undefined): When | null {
+function planWhen(when: WhenInput | undefined, matrix: MatrixValues | null): When | null {
   if (!when) return null;
   const out: When = {};
   if (when.branch !== undefined) out.branch = list(when.branch);
   if (when.event !== undefined) out.event = list(when.event);
   if (when.status !== undefined) out.status = list(when.status);
   if (when.paths !== undefined) out.paths = list(when.paths);
+  if (when.matrix !== undefined) {
+    out.matrix = Object.fromEntries(Object.entries(when.matrix).map(([axis, v]) => [axis, list(v).map(String)]));
+    out.matrixMatches = matrixMatches(out.matrix, matrix);
+  }
   return out;
 }
 

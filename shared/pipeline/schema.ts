@@ -7,6 +7,18 @@ import { DURATION_PATTERN, MAX_TIMEOUT_MS, MAX_TIMEOUT_TEXT, parseDuration } fro
 import { INPUT_NAME, INPUT_TYPES } from './inputs.js';
 import { JOB_NAME_PATTERN, UNICODE_JOB_NAME_PATTERN } from './names.js';
 
+/** A relative path that stays inside the workspace once `.` and `..` are resolved. */
+export function insideWorkspace(path: string): boolean {
+  if (path.startsWith('/') || path.includes('\\') || /^[A-Za-z]:/.test(path)) return false;
+  let depth = 0;
+  for (const part of path.split('/')) {
+    if (part === '..') depth -= 1;
+    else if (part !== '' && part !== '.') depth += 1;
+    if (depth < 0) return false;
+  }
+  return true;
+}
+
 export { DURATION_PATTERN, JOB_NAME_PATTERN, UNICODE_JOB_NAME_PATTERN };
 export const ENV_NAME_PATTERN = /^[A-Za-z_][A-Za-z0-9_]*$/;
 export const EVENTS = ['push', 'tag', 'pull_request', 'cron', 'manual', 'api'] as const;
@@ -37,6 +49,13 @@ const flag = (description: string) => z.boolean({ error: 'expected true or false
 const count = (description: string) =>
   z.int({ error: 'expected a whole number' }).min(0, { error: 'expected 0 or more' }).meta({ description });
 
+const scalar = z.union([z.string(), z.number(), z.boolean()], { error: 'expected a string, number or true/false' });
+const workingDirectory = (description: string) =>
+  z
+    .string({ error: 'expected a string' })
+    .refine(insideWorkspace, { error: 'working-directory must be a relative path inside the workspace (no leading /, no ..)' })
+    .meta({ description });
+
 const when = z
   .strictObject({
     branch: strings('Branch globs; `!glob` excludes'),
@@ -47,6 +66,13 @@ const when = z
       .union([z.enum(WHEN_STATUSES), z.array(z.enum(WHEN_STATUSES))], { error: 'expected success, failure or always' })
       .meta({ description: 'success (the default): all before succeeded; failure: something failed; always' }),
     paths: strings('Run only if the push changed a file matching one of these globs'),
+    matrix: z
+      .record(
+        z.string().regex(ENV_NAME_PATTERN, { error: 'a matrix axis name is letters, digits and _' }),
+        z.union([scalar, z.array(scalar)], { error: 'expected a value or a list of values' }),
+        { error: 'expected a mapping of axis: value' },
+      )
+      .meta({ description: 'Run only in matrix combinations with one of these values on each axis named' }),
   })
   .partial()
   .meta({ description: 'Conditions; a job whose `when` does not match is skipped' });
@@ -61,6 +87,7 @@ const step = z
       continue_on_error: flag('A failure of this step does not fail the job').optional(),
       shell: text('The shell that runs the script; default `sh -e`').optional(),
       when: when.optional(),
+      'working-directory': workingDirectory('The folder the step runs in, relative to the workspace (it must exist); wins over the job\'s').optional(),
     },
     { error: 'a step is a mapping with `run:` (write `- run: make test`)' },
   )
@@ -76,6 +103,12 @@ const service = z
   })
   .meta({ description: 'A sidecar container reachable from the steps by its name' });
 
+const combination = z.record(
+  z.string().regex(ENV_NAME_PATTERN, { error: 'a matrix variable name is letters, digits and _' }),
+  scalar,
+  { error: 'expected a mapping of variable: value' },
+);
+
 const need = z.union([
   z.string({ error: 'expected a job name' }),
   z.strictObject({
@@ -88,12 +121,22 @@ const jobShape = {
   needs: z.union([z.string(), z.array(need)], { error: 'expected a job name or a list of them' })
     .meta({ description: 'Jobs that must finish first; their artifacts are unpacked into the workspace unless `{job: NAME, artifacts: false}`' }),
   matrix: z
-    .record(
-      z.string().regex(ENV_NAME_PATTERN, { error: 'a matrix axis name is letters, digits and _' }),
-      z.array(z.union([z.string(), z.number(), z.boolean()]), { error: 'expected a list of values' }).min(1, { error: 'a matrix axis needs at least one value' }),
-      { error: 'expected a mapping of axis: [values]' },
-    )
-    .meta({ description: 'One job per combination of the values' }),
+    .object({
+      include: z.array(combination, { error: 'expected a list of combinations' })
+        .meta({ description: 'Variables added to each combination whose axes they match, else a combination of their own' }).optional(),
+      exclude: z.array(combination, { error: 'expected a list of combinations' })
+        .meta({ description: 'Combinations removed: those with all of an entry\'s values' }).optional(),
+    }, { error: 'expected a mapping of axis: [values]' })
+    .catchall(z.array(scalar, { error: 'expected a list of values' }).min(1, { error: 'a matrix axis needs at least one value' }))
+    .superRefine((matrix, ctx) => {
+      for (const axis of Object.keys(matrix)) {
+        if (!ENV_NAME_PATTERN.test(axis)) ctx.addIssue({ code: 'custom', path: [axis], message: 'a matrix axis name is letters, digits and _' });
+      }
+      if (Object.keys(matrix).every((k) => k === 'exclude')) ctx.addIssue({ code: 'custom', message: 'a matrix needs an axis or an `include`' });
+    })
+    .meta({ description: 'One job per combination of the values; `exclude` and `include` as in GitHub Actions' }),
+  name: text('The job\'s name as shown and as `needs` may name it; may use ${{ matrix.NAME }}; default: the key, with the matrix values'),
+  'working-directory': workingDirectory('The folder the steps run in, relative to the workspace (it must exist)'),
   image: text('Run the job in a container of this image; omitted = a host process on the agent'),
   pull: z.enum(['always', 'if-not-present', 'never'], { error: 'expected always, if-not-present or never' }).meta({ description: 'When to pull the image' }),
   user: text('The user the job container runs as; default: the image\'s user'),

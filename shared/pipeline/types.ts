@@ -7,6 +7,9 @@ export interface When {
   event?: string[];       // push | tag | pull_request | cron | manual | api
   status?: WhenStatus[];  // success (default) | failure | always
   paths?: string[];       // globs over the files the push changed
+  matrix?: Record<string, string[]>; // axis → values the job's combination must have
+  /** Whether the job's combination matched `matrix`, decided when planning (a planned job's combination is fixed). */
+  matrixMatches?: boolean;
 }
 export type WhenStatus = 'success' | 'failure' | 'always';
 
@@ -21,6 +24,8 @@ export interface PlannedStep {
   timeoutMs: number | null;
   continueOnError: boolean;
   when: When | null;
+  /** The folder the step runs in, relative to the workspace (the step's, else the job's); absent or null: the workspace. */
+  workingDirectory?: string | null;
 }
 
 /** How the agent fills the workspace (`checkout:`); absent in plans stored before the key existed = the default. */
@@ -61,7 +66,7 @@ export interface PlannedArtifacts {
 }
 
 export interface PlannedJob {
-  name: string;                         // unique; `test (node=18)` after matrix expansion
+  name: string;                         // unique; `name:` (matrix values substituted), else `test (node=18)` after matrix expansion
   key: string;                          // the key under `jobs:` it came from
   matrix: Record<string, string> | null;
   needs: string[];                      // planned job names, not keys

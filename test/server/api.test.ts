@@ -121,6 +121,9 @@ describe('the API', () => {
     const { status, body } = await server.api('GET', '/schema/pipeline.json', undefined, null);
     expect(status).toBe(200);
     expect(body.properties.jobs).toBeDefined();
+    const job = body.properties.jobs.additionalProperties.properties;
+    expect(Object.keys(job)).toEqual(expect.arrayContaining(['name', 'working-directory', 'matrix']));
+    expect(Object.keys(job.matrix.properties)).toEqual(['include', 'exclude']);
   });
 
   it('starts a run for a new commit on the watched repo within 2 s', async () => {

@@ -14,6 +14,7 @@
 //   setup: pull per policy ─▶ sidecars (only if services or docker:) ─▶ job container started
 //   runStep × n: script into /.kiln ─▶ exec (wrapper records pgid) ─▶ output ─▶ exit code
 //   teardown: container removed (force) ─▶ sidecars stopped ─▶ anything labelled for the job
+import { posix } from 'node:path';
 import type Docker from 'dockerode';
 import { KilnError } from '../../../shared/errors.js';
 import type { PlannedJob, PullPolicy } from '../../../shared/pipeline/types.js';
@@ -101,7 +102,7 @@ export function createDockerExecutor(o: DockerExecutorOptions): Executor {
       const files = await stepDir.write(stepCount++, step.run);
       const outcome = await runExecStep({
         docker: o.docker, container, command: [...shell, files.script], pgidFile: files.pgid,
-        env: { ...job.env, ...opts.env }, user: o.job.user ?? undefined, workdir: job.workspace,
+        env: { ...job.env, ...opts.env }, user: o.job.user ?? undefined, workdir: step.workingDirectory ? posix.join(job.workspace, step.workingDirectory) : job.workspace,
         timeoutMs: step.timeoutMs, signal: opts.signal, graceMs, drainMs, pollMs: 250,
         onOutput: opts.onOutput, log: o.log,
       });

@@ -1,6 +1,6 @@
 // The executor conformance suite: every Executor (shell, docker…) must pass these on real processes.
 import { existsSync } from 'node:fs';
-import { readFile, stat } from 'node:fs/promises';
+import { mkdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Executor, StepOutcome } from '../../../agent/executors/executor.js';
@@ -76,6 +76,14 @@ export function describeExecutorConformance(
       const { executor, workspace } = await started();
       await run(executor, plannedStep('echo here > marker.txt'));
       expect(await readFile(join(workspace, 'marker.txt'), 'utf8')).toBe('here\n');
+      await executor.teardown();
+    });
+
+    it('runs the step in its working directory, a folder of the workspace', async () => {
+      const { executor, workspace } = await started();
+      await mkdir(join(workspace, 'packages/core'), { recursive: true });
+      await run(executor, { ...plannedStep('echo here > marker.txt'), workingDirectory: 'packages/core' });
+      expect(await readFile(join(workspace, 'packages/core/marker.txt'), 'utf8')).toBe('here\n');
       await executor.teardown();
     });
 

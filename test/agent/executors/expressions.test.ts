@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { expandExpressions, hashFiles } from '../../../agent/executors/expressions.js';
 import { globToRegExp, matchesGlobs } from '../../../shared/glob.js';
-import { shouldRunStep } from '../../../agent/executors/step-when.js';
+import { stepSkipReason } from '../../../agent/executors/step-when.js';
 import { useTempDirs } from '../../helpers/tmp.js';
 
 describe('expressions', () => {
@@ -55,6 +55,11 @@ describe('globs', () => {
 });
 
 describe('step conditions', () => {
+  it('says why a step is skipped', () => {
+    expect(stepSkipReason(null, { failed: true, env })).toBe('a step before it failed');
+    expect(stepSkipReason({ matrix: { node: ['20'] }, matrixMatches: false }, { failed: false, env })).toBe('its `when: {matrix}` does not match this combination');
+  });
+
   const env = { KILN_BRANCH: 'main', KILN_EVENT: 'push' };
   it.each([
     [null, false, true],
@@ -65,7 +70,9 @@ describe('step conditions', () => {
     [{ branch: ['release/*'] }, false, false],
     [{ branch: ['main'], event: ['push'] }, false, true],
     [{ event: ['tag'] }, false, false],
+    [{ matrix: { node: ['20'] }, matrixMatches: true }, false, true],
+    [{ matrix: { node: ['20'] }, matrixMatches: false }, false, false],
   ])('when %j after failure=%s runs: %s', (when, failed, expected) => {
-    expect(shouldRunStep(when, { failed, env })).toBe(expected);
+    expect(stepSkipReason(when, { failed, env }) === null).toBe(expected);
   });
 });

@@ -71,6 +71,28 @@ describe('runJob', () => {
     expect(ended).toEqual(['build:success', 'report:skipped', 'clean:success']);
   });
 
+  it('says in the log why each step is skipped', async () => {
+    const { result, text } = await run(plannedJob([
+      plannedStep('exit 2', { name: 'build' }),
+      plannedStep('echo deploy', { name: 'deploy' }),
+      plannedStep('echo cover', { name: 'coverage', when: { status: ['always'], matrix: { node: ['20'] }, matrixMatches: false } }),
+    ]));
+    expect(text).toContain('# ○ deploy: skipped, a step before it failed');
+    expect(text).toContain('# ○ coverage: skipped, its `when: {matrix}` does not match this combination');
+    expect(result.steps.map((s) => s.reason)).toEqual([null, 'a step before it failed', 'its `when: {matrix}` does not match this combination']);
+  });
+
+  it('fails a step whose working directory does not exist, with one line saying so', async () => {
+    const { result, text, ended } = await run(plannedJob([
+      { ...plannedStep('echo in', { name: 'in' }), workingDirectory: 'missing/dir' },
+      plannedStep('echo after', { name: 'after', when: { status: ['failure'] } }),
+    ]));
+    expect(result.status).toBe('failed');
+    expect(ended).toEqual(['in:failed', 'after:success']);
+    expect(text).toContain('# ✖ working-directory "missing/dir" does not exist in the workspace');
+    expect(text).not.toContain('in');
+  });
+
   it('lets a `continue_on_error` step fail without failing the job', async () => {
     const { result, ended } = await run(plannedJob([
       plannedStep('exit 2', { name: 'flaky', continueOnError: true }), plannedStep('true', { name: 'next' }),

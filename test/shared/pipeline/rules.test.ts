@@ -53,7 +53,7 @@ describe('lint rules', () => {
     ['a cron with four fields', 'on:\n  cron:\n    - schedule: "0 3 * *"\njobs:\n  a:\n    steps: [{run: x}]\n', 3, 17, 'on.cron[0].schedule: bad cron expression "0 3 * *": expected 5 or 6 fields but got 4'],
     ['a cron minute out of range', 'on:\n  cron:\n    - schedule: "61 3 * * *"\njobs:\n  a:\n    steps: [{run: x}]\n', 3, 17, 'on.cron[0].schedule: bad cron expression "61 3 * * *": 61 is a invalid expression for minute'],
     ['an unknown time zone', 'on:\n  cron:\n    - schedule: "0 3 * * *"\n      timezone: Mars/Olympus\njobs:\n  a:\n    steps: [{run: x}]\n', 4, 17, 'on.cron[0].timezone: unknown time zone "Mars/Olympus" (use an IANA name such as Europe/Paris)'],
-    ['a secrets expression', job('steps:\n  - run: echo ${{ secrets.KEY }}'), 4, 14, 'jobs.build.steps[0].run: unsupported expression "${{ secrets.KEY }}": only matrix.NAME, inputs.NAME, env.NAME and hashFiles(\'glob\') are allowed'],
+    ['a secrets expression', job('steps:\n  - run: echo ${{ secrets.KEY }}'), 4, 14, 'jobs.build.steps[0].run: secrets are not expressions: did you mean `secrets: [KEY]` on the job and `$KEY` in the step?'],
     ['a code expression', job('steps:\n  - run: echo ${{ 1 + 1 }}'), 4, 14, 'jobs.build.steps[0].run: unsupported expression "${{ 1 + 1 }}": only matrix.NAME, inputs.NAME, env.NAME and hashFiles(\'glob\') are allowed'],
     ['an unclosed expression', job('steps:\n  - run: echo ${{ env.A'), 4, 14, 'jobs.build.steps[0].run: an expression opened with ${{ is never closed with }}'],
     ['a matrix axis that does not exist', job('matrix: { node: ["18"] }\nimage: node:${{ matrix.nod }}\nsteps: [{run: x}]'), 4, 12, 'jobs.build.image: the matrix has no axis "nod" (did you mean "node"?)'],
