@@ -13,6 +13,8 @@ const hasZsh = (() => {
     execFileSync('zsh', ['-c', 'true']);
     return true;
   } catch {
+    // CI installs it (.ci/run) and asks for it: there a missing zsh is a failure, not a skip.
+    if (process.env.KILN_TEST_REQUIRE_ZSH === '1') throw new Error('KILN_TEST_REQUIRE_ZSH=1 but no zsh on PATH (apt-get install zsh)');
     return false;
   }
 })();
