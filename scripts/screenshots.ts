@@ -12,7 +12,13 @@ import { makeRepo, runBench, startAgents, startServer, waitFor } from './bench/h
 const ADMIN_TOKEN = 'bench-admin-token';
 const OUT = resolve(process.argv[2] ?? 'docs/screenshots');
 
-const PIPELINE = `jobs:
+const PIPELINE = `on:
+  push: true
+  manual:
+    inputs:
+      target: { type: choice, options: [staging, production], default: staging, description: where the package goes }
+      dry_run: { type: boolean, description: build without publishing }
+jobs:
   build:
     steps:
       - name: compile
@@ -68,6 +74,10 @@ runBench(async () => {
     return r.jobs.find((j) => j.name === 'test')?.status === 'failed' && r.jobs.find((j) => j.name === 'slow')?.status === 'running' ? r : null;
   }, 60_000, 'the test job to fail while slow runs');
   const testJob = run.jobs.find((j) => j.name === 'test')!;
+  // The green run again, as its attempt 2 (the run page then lists both attempts).
+  await server.api('POST', `/api/runs/${first.id}/rerun`, {});
+  await waitFor(async () => (await server.api<{ status: string; attempt: number }>('GET', `/api/runs/${first.id}`)).status === 'success', 60_000, 'attempt 2 of the first run');
+  await server.api('PUT', '/api/repos/web/secrets/DEPLOY_KEY', { value: 'not-a-real-key-0123', branches: ['main'], environments: ['production'] });
 
   const browser = await chromium.launch({
     executablePath: process.env.KILN_CHROMIUM || '/usr/bin/chromium',
@@ -81,6 +91,7 @@ runBench(async () => {
     await Promise.all([page.waitForURL((url) => !url.pathname.startsWith('/login')), page.locator('form input[name="token"]').press('Enter')]);
     const shots: Array<[string, string]> = [
       ['home', '/'], ['repo', '/repos/web'], ['run', `/runs/${runId}`], ['job-log', `/runs/${runId}/jobs/${testJob.id}#L20`],
+      ['run-attempts', `/runs/${first.id}`], ['secrets', '/repos/web/secrets'],
       ['agents', '/agents'], ['queue', '/queue'], ['environments', '/environments'], ['pools', '/pools'],
     ];
     for (const [name, path] of shots) {

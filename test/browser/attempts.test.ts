@@ -23,7 +23,7 @@ describe.skipIf(skipBrowser())('attempts on the run page', () => {
 
     await page.goto(`${fx.server.url}/runs/${runId}`);
     const nav = page.locator('nav.attempts');
-    await expect.poll(() => nav.innerText()).toMatch(/attempts:\s*1\s*failed\s*2\s*success/);
+    await expect.poll(() => nav.innerText()).toMatch(/attempts:\s*1\s*failed\s*·\s*2\s*success/);
     expect(await page.locator('tr[data-job="flaky"] .status').first().innerText()).toBe('success');
 
     await nav.locator('a[data-attempt="1"]').click();

@@ -108,12 +108,13 @@ function AttemptNav({ runId, attempts, latest }: { runId: number; attempts: RunA
   return (
     <nav class="attempts" aria-label="attempts">
       attempts:{' '}
-      {attempts.list.map((a) => {
+      {attempts.list.map((a, i) => {
         const label = <>{`${a.attempt} `}<StatusPill status={a.status} /></>;
         const title = `attempt ${a.attempt}: ${a.jobs.length} job${a.jobs.length === 1 ? '' : 's'} (${a.jobs.join(', ')})`;
-        return a.attempt === attempts.shown
+        const item = a.attempt === attempts.shown
           ? <strong data-attempt={String(a.attempt)} title={title}>{label}</strong>
           : <a data-attempt={String(a.attempt)} title={title} href={a.attempt === latest ? `/runs/${runId}` : `/runs/${runId}?attempt=${a.attempt}`}>{label}</a>;
+        return <>{i > 0 ? ' · ' : ''}{item}</>;
       })}
       {attempts.shown !== latest ? <span class="muted" data-earlier-attempt>{` · an earlier attempt: the jobs as they ended then`}</span> : null}
     </nav>
