@@ -2,14 +2,12 @@
 // run to its end with `kiln trigger --wait` (and its exit codes: 0, 1, and 2 at an approval),
 // approving, cancelling, re-running and retrying from the shell, `kiln logs --follow`'s exit
 // code, and a bad flag on any command answered with one line and that command's usage.
-import { execFile, spawn } from 'node:child_process';
-import { promisify } from 'node:util';
+import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRepo, isolateGit, makeTempDir, removeTempDirs, type TestRepo } from '../helpers/git.js';
-import { ADMIN_TOKEN, KILN, killAll, startAgent, startServer, type ServerProcess } from '../helpers/kiln.js';
+import { KILN, killAll, startAgent, startServer, kilnCli, type ServerProcess } from '../helpers/kiln.js';
 
-const exec = promisify(execFile);
 let server: ServerProcess;
 let web: TestRepo;
 let gate: TestRepo;
@@ -54,14 +52,7 @@ afterAll(async () => {
   await removeTempDirs();
 });
 
-/** Runs `kiln …args` with KILN_SERVER and KILN_TOKEN set; resolves with its exit code and output. */
-async function kiln(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const env = { ...process.env, KILN_SERVER: server.url, KILN_TOKEN: ADMIN_TOKEN };
-  return exec(process.execPath, [KILN, ...args], { env, timeout: 30_000 }).then(
-    ({ stdout, stderr }) => ({ code: 0, stdout, stderr }),
-    (error: { code: number; stdout: string; stderr: string }) => ({ code: error.code, stdout: error.stdout, stderr: error.stderr }),
-  );
-}
+const kiln = (...args: string[]) => kilnCli(server, ...args);
 
 describe('a failing run, re-run and retried from the command line', () => {
   let runId = 0;

@@ -1,11 +1,8 @@
 // End to end: the client commands against a real server and agent, through KILN_SERVER and KILN_TOKEN.
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRepo, isolateGit, removeTempDirs, type TestRepo } from '../helpers/git.js';
-import { ADMIN_TOKEN, eventually, KILN, killAll, runEnded, runOfCommit, startAgent, startServer, type ServerProcess } from '../helpers/kiln.js';
+import { eventually, killAll, runEnded, runOfCommit, startAgent, startServer, kilnCli, type ServerProcess } from '../helpers/kiln.js';
 
-const exec = promisify(execFile);
 let server: ServerProcess;
 let repo: TestRepo;
 
@@ -24,14 +21,7 @@ afterAll(async () => {
   await removeTempDirs();
 });
 
-/** Runs `kiln …args` with KILN_SERVER and KILN_TOKEN set; resolves with its exit code and output. */
-async function kiln(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const env = { ...process.env, KILN_SERVER: server.url, KILN_TOKEN: ADMIN_TOKEN };
-  return exec(process.execPath, [KILN, ...args], { env, timeout: 30_000 }).then(
-    ({ stdout, stderr }) => ({ code: 0, stdout, stderr }),
-    (error: { code: number; stdout: string; stderr: string }) => ({ code: error.code, stdout: error.stdout, stderr: error.stderr }),
-  );
-}
+const kiln = (...args: string[]) => kilnCli(server, ...args);
 
 describe('the kiln command line', () => {
   let runNumber = 0;

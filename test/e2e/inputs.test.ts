@@ -1,13 +1,10 @@
 // End to end: typed inputs (`on.manual.inputs`) through the API and `kiln trigger --input`, on a
 // real server and agent: jobs see KILN_INPUT_* and ${{ inputs.NAME }}, runs record the values,
 // bad values are refused with one line and start nothing, a push run gets the defaults.
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRepo, isolateGit, removeTempDirs, type TestRepo } from '../helpers/git.js';
-import { ADMIN_TOKEN, jobLog, jobOf, KILN, killAll, runEnded, runOfCommit, startAgent, startServer, type ServerProcess } from '../helpers/kiln.js';
+import { jobLog, jobOf, killAll, runEnded, runOfCommit, startAgent, startServer, kilnCli, type ServerProcess } from '../helpers/kiln.js';
 
-const exec = promisify(execFile);
 let server: ServerProcess;
 let repo: TestRepo;
 let pushSha = '';
@@ -47,13 +44,7 @@ async function showLines(runId: number): Promise<string[]> {
   return log.filter((line) => line.startsWith('env: ') || line.startsWith('expr: '));
 }
 
-async function kiln(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const env = { ...process.env, KILN_SERVER: server.url, KILN_TOKEN: ADMIN_TOKEN };
-  return exec(process.execPath, [KILN, ...args], { env, timeout: 30_000 }).then(
-    ({ stdout, stderr }) => ({ code: 0, stdout, stderr }),
-    (error: { code: number; stdout: string; stderr: string }) => ({ code: error.code, stdout: error.stdout, stderr: error.stderr }),
-  );
-}
+const kiln = (...args: string[]) => kilnCli(server, ...args);
 
 describe('typed inputs', () => {
   it('a push run gets the defaults, and an input without one is empty', async () => {

@@ -1,10 +1,13 @@
 // Real kiln processes for end-to-end tests: a server on a temp data folder and a loopback
 // port, agents connected to it, and small clients for its API.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { makeTempDir } from './git.js';
+
+const execCli = promisify(execFile);
 
 export const KILN = join(import.meta.dirname, '../../dist/bundle/kiln.js');
 export const ADMIN_TOKEN = 'test-admin-token-0123456789';
@@ -179,6 +182,15 @@ export async function jobOf(server: Pick<ServerProcess, 'api'>, runId: number, n
 }
 
 /** `GET /api/jobs/:id/log` split into lines (without the empty string after the last newline). */
+/** Runs the built `kiln …args` against `server` with the admin token; resolves with its exit code and output. */
+export async function kilnCli(server: { url: string }, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const env = { ...process.env, KILN_SERVER: server.url, KILN_TOKEN: ADMIN_TOKEN };
+  return execCli(process.execPath, [KILN, ...args], { env, timeout: 30_000 }).then(
+    ({ stdout, stderr }) => ({ code: 0, stdout, stderr }),
+    (error: { code: number; stdout: string; stderr: string }) => ({ code: error.code, stdout: error.stdout, stderr: error.stderr }),
+  );
+}
+
 /** The job's log lines: its latest attempt, or `attempt`. */
 export async function jobLog(server: Pick<ServerProcess, 'api'>, jobId: number, attempt?: number): Promise<string[]> {
   const { status, body } = await server.api('GET', `/api/jobs/${jobId}/log${attempt === undefined ? '' : `?attempt=${attempt}`}`);

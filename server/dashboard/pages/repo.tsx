@@ -4,9 +4,9 @@ import type { Repo, Run, SecretInfo } from '../../store/index.js';
 import type { PlannedInput } from '../../../shared/pipeline/types.js';
 import { ago, duration, shortSha, StatusPill, type Viewer } from '../layout.js';
 import type { Page } from './page.js';
+import { ScopeCells } from './secrets.js';
 import { RunForm, type RunFormValues } from './run-form.js';
 
-const scope = (list: readonly string[] | null) => (list === null ? <span class="muted">any</span> : <code>{list.join(', ')}</code>);
 
 /** The repo's secrets, then the server's; a server one the repo replaces says so. */
 function SecretsTable({ repo, secrets, nowMs }: { repo: string; secrets: SecretInfo[]; nowMs: number }) {
@@ -23,10 +23,7 @@ function SecretsTable({ repo, secrets, nowMs }: { repo: string; secrets: SecretI
               <tr data-secret={`${s.level}:${s.name}`}>
                 <td><code>{s.name}</code></td>
                 <td>{s.level === 'server' && own.has(s.name) ? <span class="muted">server (the repo's wins)</span> : s.level}</td>
-                <td>{scope(s.branches)}</td>
-                <td>{scope(s.events)}</td>
-                <td>{scope(s.environments)}</td>
-                <td class="muted">{ago(s.updatedAt, nowMs)}</td>
+                <ScopeCells secret={s} nowMs={nowMs} />
               </tr>
             ))}
           </tbody>

@@ -8,6 +8,18 @@ import type { Page } from './page.js';
 
 const scope = (list: readonly string[] | null) => (list === null ? <span class="muted">any</span> : <code>{list.join(', ')}</code>);
 
+/** A secret's scopes and when it was set, as table cells: here and on the repo page alike. */
+export function ScopeCells({ secret, nowMs }: { secret: SecretInfo; nowMs: number }) {
+  return (
+    <>
+      <td>{scope(secret.branches)}</td>
+      <td>{scope(secret.events)}</td>
+      <td>{scope(secret.environments)}</td>
+      <td class="muted">{ago(secret.updatedAt, nowMs)}</td>
+    </>
+  );
+}
+
 /** What a refused form keeps (never the value): from the query of the page it came back to. */
 export interface SecretFormValues {
   name: string;
@@ -49,10 +61,7 @@ export function secretsPage(target: SecretsTarget, viewer: Viewer, nowMs: number
               {target.own.map((s) => (
                 <tr data-secret={s.name}>
                   <td><code>{s.name}</code></td>
-                  <td>{scope(s.branches)}</td>
-                  <td>{scope(s.events)}</td>
-                  <td>{scope(s.environments)}</td>
-                  <td class="muted">{ago(s.updatedAt, nowMs)}</td>
+                  <ScopeCells secret={s} nowMs={nowMs} />
                   <td><ActionButton viewer={viewer} action={`${base}/${encodeURIComponent(s.name)}/delete`} label="Delete" kind="danger" /></td>
                 </tr>
               ))}
@@ -79,10 +88,7 @@ export function secretsPage(target: SecretsTarget, viewer: Viewer, nowMs: number
                   {target.inherited.map((s) => (
                     <tr data-secret={`server:${s.name}`}>
                       <td><code>{s.name}</code>{own.has(s.name) ? <span class="muted"> (this repo's wins)</span> : null}</td>
-                      <td>{scope(s.branches)}</td>
-                      <td>{scope(s.events)}</td>
-                      <td>{scope(s.environments)}</td>
-                      <td class="muted">{ago(s.updatedAt, nowMs)}</td>
+                      <ScopeCells secret={s} nowMs={nowMs} />
                     </tr>
                   ))}
                 </tbody>
