@@ -15,6 +15,7 @@ const COMMANDS: Record<string, Command> = {
   logs: { summary: "print a run's or a job's log (--follow to stream)", load: () => import('./cli/logs.js') },
   status: { summary: 'repos and their last runs', load: () => import('./cli/status.js') },
   artifacts: { summary: "list a run's artifacts (--download to fetch and unpack them)", load: () => import('./cli/artifacts.js') },
+  repo: { summary: 'register a repo (a folder or a URL), or list the registered ones', load: () => import('./cli/repo.js') },
   secret: { summary: "set, list or delete the server's or a repo's secrets", load: () => import('./cli/secret.js') },
   schema: { summary: 'print the JSON Schema of pipeline.yml', load: () => import('./cli/schema.js') },
   agent: { summary: 'connect to a server and run its jobs', load: () => import('./cli/agent.js') },

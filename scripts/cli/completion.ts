@@ -22,6 +22,7 @@ const FLAGS: Record<string, readonly string[]> = {
   status: ['--limit', ...CLIENT],
   artifacts: ['--download', ...CLIENT],
   secret: ['--repo', '--branches', '--events', '--environments', ...CLIENT],
+  repo: CLIENT,
   approve: ['--wait', ...CLIENT],
   cancel: CLIENT,
   rerun: ['--failed', '--wait', ...CLIENT],
@@ -31,6 +32,7 @@ const FLAGS: Record<string, readonly string[]> = {
 /** Words that come first after the command. */
 const ACTIONS: Record<string, readonly string[]> = {
   secret: ['set', 'list', 'delete'],
+  repo: ['add', 'list'],
   completion: ['bash', 'zsh'],
 };
 

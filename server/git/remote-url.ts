@@ -3,6 +3,9 @@
 export const REMOTE_URL = /^(?:(?:https?|ssh):\/\/[^\s/]+\/\S*|[A-Za-z0-9._-]+@[A-Za-z0-9.-]+:[^\s/][^\s]*)$/;
 export const REMOTE_URL_RULE = 'a repo url is https://, http://, ssh:// or user@host:path';
 
+/** Whether a source someone typed (the dashboard's form, `kiln repo add`) means a remote rather than a folder. */
+export const looksRemote = (source: string): boolean => /^[a-z][a-z0-9+.-]*:\/\//i.test(source) || /^[^/\s@]+@[^/\s:]+:/.test(source);
+
 const FULL_NAME = /^[A-Za-z0-9._-]+\/[A-Za-z0-9._-]+$/;
 
 /**

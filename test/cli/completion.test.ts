@@ -54,7 +54,7 @@ async function commands(): Promise<string[]> {
 
 describe('kiln completion bash', () => {
   it('completes commands, flags and secret\'s actions; leaves files to bash', async () => {
-    expect(await bashComplete('kiln', 're')).toEqual(['rerun', 'retry']);
+    expect(await bashComplete('kiln', 're')).toEqual(['repo', 'rerun', 'retry']);
     expect(await bashComplete('kiln', 'rerun', 'web#3', '--f')).toEqual(['--failed']);
     expect(await bashComplete('kiln', 'trigger', 'web', '--w')).toEqual(['--wait']);
     expect(await bashComplete('kiln', 'secret', 'd')).toEqual(['delete']);
@@ -84,7 +84,7 @@ describe('kiln completion bash', () => {
 
 describe.skipIf(!hasZsh)('kiln completion zsh', () => {
   it('completes commands, flags and secret\'s actions; leaves files to zsh', async () => {
-    expect(await zshComplete('kiln', 're')).toEqual(['rerun', 'retry']);
+    expect(await zshComplete('kiln', 're')).toEqual(['repo', 'rerun', 'retry']);
     expect(await zshComplete('kiln', 'rerun', 'web#3', '--f')).toEqual(['--failed']);
     expect(await zshComplete('kiln', 'secret', 'l')).toEqual(['list']);
     expect(await zshComplete('kiln', 'logs', '--')).toEqual(['--follow', '--job', '--server', '--token', '--help']);

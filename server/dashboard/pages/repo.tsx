@@ -2,7 +2,7 @@
 // session) the secrets its jobs can name, with their scopes, never their values.
 import type { Repo, Run, SecretInfo } from '../../store/index.js';
 import type { PlannedInput } from '../../../shared/pipeline/types.js';
-import { ago, duration, shortSha, StatusPill, type Viewer } from '../layout.js';
+import { ActionButton, ago, duration, shortSha, StatusPill, type Viewer } from '../layout.js';
 import type { Page } from './page.js';
 import { ScopeCells } from './secrets.js';
 import { RunForm, type RunFormValues } from './run-form.js';
@@ -34,7 +34,7 @@ function SecretsTable({ repo, secrets, nowMs }: { repo: string; secrets: SecretI
 }
 
 /** `secrets`: null unless the viewer is an admin (secret names are not for every reader). */
-export function repoPage(repo: Repo, runs: Run[], viewer: Viewer, nowMs: number, error: string | null, statusFailure: { error: string; at: string } | null = null, secrets: SecretInfo[] | null = null, runForm: { inputs: PlannedInput[]; entered: RunFormValues | null } = { inputs: [], entered: null }): Page {
+export function repoPage(repo: Repo, runs: Run[], viewer: Viewer, nowMs: number, error: string | null, statusFailure: { error: string; at: string } | null = null, secrets: SecretInfo[] | null = null, runForm: { inputs: PlannedInput[]; entered: RunFormValues | null; registered?: boolean } = { inputs: [], entered: null }): Page {
   const name = encodeURIComponent(repo.name);
   return {
     title: repo.name,
@@ -64,6 +64,14 @@ export function repoPage(repo: Repo, runs: Run[], viewer: Viewer, nowMs: number,
             {repo.sync.syncedAt ? `Synced ${ago(repo.sync.syncedAt, nowMs)}.` : 'Not synced yet.'}{' '}
             {repo.sealed.webhookSecret || repo.webhookInsecure ? <>Webhook: <code>{`/hooks/${name}`}</code></> : 'No webhook secret: polled only.'}
           </p>
+        ) : null}
+        {runForm.registered && runs.length === 0 ? (
+          <div class="notice" data-registered>
+            <p>{`${repo.name} is registered: kiln builds each new commit from now on. The commit at the head of ${repo.defaultBranch} has not been built.`}</p>
+            <ActionButton viewer={viewer} action={`/repos/${name}/run`} label="Build the current head now" kind="primary">
+              <input type="hidden" name="branch" value={repo.defaultBranch} />
+            </ActionButton>
+          </div>
         ) : null}
         <div class="actions">
           <RunForm viewer={viewer} action={`/repos/${name}/run`} inputs={runForm.inputs} branch={repo.defaultBranch} entered={runForm.entered} />

@@ -5,6 +5,7 @@ import { KilnError } from '../../../shared/errors.js';
 import type { KilnService } from '../../service.js';
 import type { Store } from '../../store/index.js';
 import { checkBody } from '../../api/http.js';
+import { looksRemote } from '../../git/remote-url.js';
 import { checkSecretName, scopesOf } from '../../api/routes/secrets.js';
 import { crossSite, type DashboardAuth } from '../auth.js';
 import { formInputs, INPUT_FIELD } from '../pages/run-form.js';
@@ -75,6 +76,17 @@ export function createActionRoutes({ store, service, auth }: { store: Store; ser
   app.post('/secrets/:name/delete', deleteSecret);
   app.post('/repos/:repo/secrets', setSecret);
   app.post('/repos/:repo/secrets/:name/delete', deleteSecret);
+
+  // A repo from the home page's form: a URL (https://, http://, ssh://, user@host:path) is a
+  // remote, anything else a folder on this server; checked by the API's own body schema.
+  app.post('/repos', action(async (c, form) => {
+    if (auth.sessionOf(c)?.kind !== 'admin') throw new KilnError('forbidden', 'only an admin session may add repos');
+    const name = text(form.name).trim();
+    const source = text(form.source).trim();
+    const body = await checkBody('repo', looksRemote(source) ? { name, url: source } : { name, path: source });
+    const repo = await service.registerRepo('path' in body ? { name: body.name, path: body.path } : { name: body.name, url: body.url });
+    return `/repos/${encodeURIComponent(repo.name)}?registered=1`;
+  }, (_c, form) => `/?${new URLSearchParams({ name: text(form?.name), source: text(form?.source) })}`));
 
   app.post('/runs/:id/cancel', action((c) => `/runs/${service.cancelRun(idParam(c)).id}`, (c) => `/runs/${c.req.param('id')}`));
   app.post('/runs/:id/rerun', action((c, form) => `/runs/${service.rerun(idParam(c), form.failed_only === '1').id}`, (c) => `/runs/${c.req.param('id')}`));

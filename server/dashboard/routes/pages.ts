@@ -35,7 +35,14 @@ export function createPageRoutes({ store, service, auth, render, samples, now }:
   const app = new Hono();
   for (const path of READ_PATHS) app.get(path, auth.readGuard);
 
-  app.get('/', (c) => render(c, homePage(store.repos.listRepos().map((repo) => ({ repo, lastRuns: store.runs.listLastRunsByBranch(repo.id) })), now())));
+  app.get('/', (c) => {
+    const repos = store.repos.listRepos().map((repo) => ({ repo, lastRuns: store.runs.listLastRunsByBranch(repo.id) }));
+    const error = c.req.query('error') ?? null;
+    const add = auth.sessionOf(c)?.kind === 'admin'
+      ? { viewer: auth.viewerOf(c), error, entered: error ? { name: c.req.query('name') ?? '', source: c.req.query('source') ?? '' } : null }
+      : null;
+    return render(c, homePage(repos, now(), add));
+  });
   app.get('/repos/:repo', async (c) => {
     const repo = store.repos.getRepoByName(c.req.param('repo'));
     if (!repo) return render(c, notFoundPage(`no repo named ${c.req.param('repo')}`));
@@ -45,7 +52,7 @@ export function createPageRoutes({ store, service, auth, render, samples, now }:
     const error = c.req.query('error') ?? null;
     // After a refusal the form shows what was entered (sent back in the query), else the defaults.
     const entered = error === null ? null : { branch: c.req.query('branch') ?? repo.defaultBranch, inputs: formInputs(c.req.query()) };
-    const runForm = { inputs: await service.runInputs(repo.name), entered };
+    const runForm = { inputs: await service.runInputs(repo.name), entered, registered: c.req.query('registered') === '1' };
     return render(c, repoPage(repo, store.runs.listRuns(repo.id, { limit: 50 }), auth.viewerOf(c), now(), error, store.statuses.lastFailure(repo.id), secrets, runForm));
   });
   app.get('/repos/:repo/at/:sha/:path{.+}', async (c) => {
