@@ -50,6 +50,8 @@ export interface KilnService {
   retryJob(jobId: number): RunDetail;
   approveJob(jobId: number): Job;
   queue(): QueueEntry[];
+  /** Why each waiting job of one run waits (the same words as queue()), explaining only that run's jobs. */
+  waitReasons(runId: number): Map<number, string>;
   pools(): unknown[];
   /** The text of `path` at commit `sha` of the repo (read from its mirror), or null when there is no such file. */
   fileAt(repoName: string, sha: string, path: string): Promise<string | null>;
@@ -97,6 +99,10 @@ export function createKilnService(options: KilnServiceOptions): KilnService {
         const run = runs.get(job.runId)!;
         return { job, repo: run?.repo ?? '', runNumber: run?.number ?? 0, reason: queue.explain(job, runJobs) };
       });
+    },
+    waitReasons(runId) {
+      const runJobs = new Map<number, Job[]>();
+      return new Map(queue.queued().filter((job) => job.runId === runId).map((job) => [job.id, queue.explain(job, runJobs)]));
     },
     pools: () => options.pools?.pools() ?? [],
     async fileAt(repoName, sha, path) {

@@ -15,7 +15,6 @@ import { repoPage } from '../pages/repo.js';
 import { formInputs } from '../pages/run-form.js';
 import { runPage } from '../pages/run.js';
 import { secretsPage } from '../pages/secrets.js';
-import { waitReasons } from '../pages/wait-reason.js';
 import { forbiddenPage, notFoundPage, positiveId, type Render } from '../render.js';
 import type { Sample } from '../samples.js';
 
@@ -70,7 +69,7 @@ export function createPageRoutes({ store, service, auth, render, samples, now }:
     if (!run || !job || job.runId !== run.id) return render(c, notFoundPage(`no job ${c.req.param('jobId')} in run ${c.req.param('id')}`));
     const kept = store.attempts.listJobAttempts(run.id).filter((a) => a.jobId === job.id);
     const asked = positiveId(c.req.query('attempt') ?? '');
-    const waitReason = waitReasons(service, run.id).get(job.id) ?? null;
+    const waitReason = service.waitReasons(run.id).get(job.id) ?? null;
     return render(c, jobLogPage(job, run, auth.viewerOf(c), now(), unexpired(store.artifacts.listJobArtifacts(job.id), now()), { asked, kept }, waitReason));
   });
   // The job page's wait reason alone (text; empty once the job no longer waits), for /assets/wait-reason.js.
@@ -78,7 +77,7 @@ export function createPageRoutes({ store, service, auth, render, samples, now }:
     const runId = positiveId(c.req.param('id'));
     const jobId = positiveId(c.req.param('jobId'));
     if (runId === null || jobId === null) return c.text('', 404);
-    return c.text(waitReasons(service, runId).get(jobId) ?? '', 200, { 'cache-control': 'no-store' });
+    return c.text(service.waitReasons(runId).get(jobId) ?? '', 200, { 'cache-control': 'no-store' });
   });
   app.get('/runs/:id', (c) => {
     const id = positiveId(c.req.param('id'));
@@ -87,7 +86,7 @@ export function createPageRoutes({ store, service, auth, render, samples, now }:
     const asked = positiveId(c.req.query('attempt') ?? '');
     const attempts = { list: store.attempts.listRunAttempts(run.id), shown: asked !== null && asked < run.attempt ? asked : run.attempt };
     const shownRun = attempts.shown === run.attempt ? run : { ...run, jobs: jobsAsOfAttempt(run.jobs, store.attempts.listJobAttempts(run.id), attempts.shown) };
-    const waits = attempts.shown === run.attempt ? waitReasons(service, run.id) : new Map<number, string>();
+    const waits = attempts.shown === run.attempt ? service.waitReasons(run.id) : new Map<number, string>();
     return render(c, runPage(shownRun, auth.viewerOf(c), now(), c.req.query('error') ?? null, unexpired(store.artifacts.listRunArtifacts(run.id), now()), attempts, waits));
   });
   // Secrets are for an admin session only: anyone else is sent to log in, a user session is refused.
