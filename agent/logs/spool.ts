@@ -53,9 +53,16 @@ export async function openSpool(options: SpoolOptions): Promise<Spool> {
     const m = CHUNKS.exec(name);
     if (!m) continue;
     const base = join(options.dir, `${m[1]}.${m[2]}`);
-    const acked = await readFile(`${base}.acked`, 'utf8').then(parseSeq, () => -1);
+    let acked = await readFile(`${base}.acked`, 'utf8').then(parseSeq, () => -1);
     let last = acked;
-    for await (const chunk of readChunks(`${base}.chunks`)) last = Math.max(last, chunk.seq);
+    let first: number | null = null;
+    for await (const chunk of readChunks(`${base}.chunks`)) {
+      first ??= chunk.seq;
+      last = Math.max(last, chunk.seq);
+    }
+    // The file is emptied, without an `.acked`, once everything in it is acknowledged (see
+    // `ack`): chunks before its first one were acknowledged, so a replay starts from that one.
+    if (first !== null) acked = Math.max(acked, first - 1);
     if (last <= acked) { // all acknowledged, and (reopened) finished: nothing left to keep
       await rm(`${base}.chunks`, { force: true });
       await rm(`${base}.acked`, { force: true });

@@ -43,6 +43,22 @@ describe('log spool', () => {
     expect(spool.jobs()).toEqual([{ jobId: 17, attempt: 1, ackedSeq: 1, lastSeq: 2 }]);
   });
 
+  it('after a restart, a file emptied by a full ack and written again replays from its first chunk', async () => {
+    // The job's first lines were all acknowledged (the file emptied, no `.acked` kept), then its
+    // end was written while the server was gone: the next process must send that end.
+    const dir = await tempDir();
+    const before = await openSpool({ dir });
+    await before.append(chunk(0));
+    await before.append(chunk(1));
+    await before.ack(17, 1, 1);
+    await before.append(chunk(2));
+    await before.finish(17, 1);
+
+    const after = await openSpool({ dir });
+    expect(after.jobs()).toEqual([{ jobId: 17, attempt: 1, ackedSeq: 1, lastSeq: 2 }]);
+    expect(await collect(after.unacked())).toEqual(['17#1:2']);
+  });
+
   it('replays what was not acknowledged after a restart (the folder reopened), per job and in order', async () => {
     const dir = await tempDir();
     const before = await openSpool({ dir });
