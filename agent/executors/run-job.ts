@@ -5,6 +5,7 @@ import type { LogStream } from '../logs/chunk.js';
 import type { Executor, StepOutcome } from './executor.js';
 import { expandExpressions } from './expressions.js';
 import { setLongTimeout } from './long-timeout.js';
+import { spokenDuration, stepOutcome, stepOutcomeLine } from './outcome-lines.js';
 import { stepSkipReason } from './step-when.js';
 import { missingWorkingDirectory } from './working-directory.js';
 
@@ -28,6 +29,8 @@ export interface JobResult {
   status: Status;              // success | failed | cancelled | error
   exitCode: number | null;     // of the step that failed the job
   reason: string | null;
+  /** What decided a job that did not succeed, for its last log line: `step 2 'npm test' exited with code 3`. */
+  cause: string | null;
   steps: StepResult[];
 }
 
@@ -69,6 +72,7 @@ export async function runJob(o: RunJobOptions): Promise<JobResult> {
   const steps: StepResult[] = [];
   let failure: StepResult | null = null;
   let error: string | null = null;
+  let errorCause: string | null = null;
   let setupFailed = false;
   let interrupted = false; // a step was cancelled, or skipped because of the cancel
   try {
@@ -95,10 +99,17 @@ export async function runJob(o: RunJobOptions): Promise<JobResult> {
         o.output.write(index, 'system', `✖ job timed out after ${o.job.timeoutMs} ms\n`);
         result = { ...result, status: 'failed', reason: 'timeout' };
       }
+      if (why === null) {
+        const durationMs = (result.finishedAt ?? clock.now()) - (result.startedAt ?? clock.now());
+        o.output.write(index, 'system', `${stepOutcomeLine({ ...result, durationMs }, step.continueOnError)}\n`);
+      }
       steps.push(result);
       o.onStepEnd?.(result);
       if (result.status === 'cancelled') interrupted = true;
-      if (result.status === 'error' && !step.continueOnError) error ??= result.reason;
+      if (result.status === 'error' && !step.continueOnError && error === null) {
+        error = result.reason;
+        errorCause = describe(result);
+      }
       if (result.status === 'failed' && !step.continueOnError) failure ??= result;
     }
   } finally {
@@ -106,11 +117,16 @@ export async function runJob(o: RunJobOptions): Promise<JobResult> {
     o.signal?.removeEventListener('abort', onCancel);
     await o.executor.teardown().catch((err: unknown) => o.onTeardownError?.(err));
   }
-  if (error) return { status: 'error', exitCode: null, reason: error, steps };
-  if (timedOut) return { status: 'failed', exitCode: null, reason: 'timeout', steps };
-  if (interrupted) return { status: 'cancelled', exitCode: null, reason: 'cancelled', steps };
-  if (failure) return { status: 'failed', exitCode: failure.exitCode, reason: `step "${failure.name}" failed`, steps };
-  return { status: 'success', exitCode: 0, reason: null, steps };
+  if (error) return { status: 'error', exitCode: null, reason: error, cause: errorCause ?? error, steps };
+  if (timedOut) return { status: 'failed', exitCode: null, reason: 'timeout', cause: `timed out after ${spokenDuration(o.job.timeoutMs ?? 0)}`, steps };
+  if (interrupted) return { status: 'cancelled', exitCode: null, reason: 'cancelled', cause: null, steps };
+  if (failure) return { status: 'failed', exitCode: failure.exitCode, reason: `step "${failure.name}" failed`, cause: describe(failure), steps };
+  return { status: 'success', exitCode: 0, reason: null, cause: null, steps };
+}
+
+/** `step 2 'npm test' exited with code 3`: steps are counted from 1, skipped ones too. */
+function describe(step: StepResult): string {
+  return `step ${step.index + 1} '${step.name}' ${stepOutcome(step)}`;
 }
 
 async function runOneStep(

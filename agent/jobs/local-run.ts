@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { whenMatches, type Plan, type PlannedJob, type RunFacts } from '../../shared/pipeline/index.js';
 import type { LogLine } from '../../shared/protocol/messages.js';
 import type { Status } from '../../shared/status.js';
+import { jobOutcomeLine } from '../executors/outcome-lines.js';
 import { runJob } from '../executors/run-job.js';
 import type { Executor } from '../executors/executor.js';
 import { createJobLog } from '../logs/job-log.js';
@@ -82,6 +83,7 @@ export async function runPlanLocally(o: LocalRunOptions): Promise<LocalJobResult
         job, executor, workspace, output: jobLog,
         env: { ...o.env(job), KILN_WORKSPACE: workspace }, signal: o.signal, clock: { now },
       });
+      jobLog.write(null, 'system', `${jobOutcomeLine(result, result.cause, now() - started)}\n`);
       jobLog.close();
       ended(result.status, result.reason, result.exitCode, now() - started);
     } catch (error) {

@@ -9,6 +9,7 @@
 import type { Logger } from 'pino';
 import type { JobAssignment } from '../../shared/protocol/messages.js';
 import type { Executor } from '../executors/executor.js';
+import { jobOutcomeLine } from '../executors/outcome-lines.js';
 import { runJob } from '../executors/run-job.js';
 import { DEFAULT_CHECKOUT } from '../../shared/pipeline/types.js';
 import type { Checkout, CheckoutResult } from '../git/checkout.js';
@@ -63,20 +64,25 @@ export function createJobRunner(o: JobRunnerOptions): JobRunner {
       jobId: a.jobId, attempt: a.attempt, secrets: a.secrets, capBytes: a.logCapBytes, now, onChunk: (c) => out.chunk(c),
     });
     const system = (text: string) => jobLog.write(null, 'system', `${text}\n`);
+    const startedAt = now();
     const mode = a.job.checkout ?? DEFAULT_CHECKOUT;
     const kind = `${a.repo}:${mode.depth !== null}:${mode.filter}`;
     const number = take(kind);
     const workspace = workspacePath(o.workspacesDir, a.repo, number, mode);
     let end: JobEnd;
+    let cause: string | null = null;
     log.debug('job started');
     try {
-      end = await runInWorkspace({ a, workspace, signal, system, jobLog, out, o, log });
+      ({ cause, ...end } = await runInWorkspace({ a, workspace, signal, system, jobLog, out, o, log }));
     } catch (err) {
       log.error({ err }, 'job failed in the agent');
       system(`✖ agent error: ${message(err)}`);
       end = { status: 'error', exitCode: null, reason: `agent error: ${message(err)}` };
     }
     if (end.status === 'cancelled' && typeof signal.reason === 'string') end = { ...end, reason: signal.reason };
+    // The log's last line: what the job came to, after its files moved (an artifact over the
+    // limit fails a job whose steps passed).
+    system(jobOutcomeLine(end, cause, now() - startedAt));
     jobLog.close();
     inUse.get(kind)?.delete(number);
     release();
@@ -97,14 +103,17 @@ interface JobContext {
   log: Logger;
 }
 
-async function runInWorkspace({ a, workspace, signal, system, jobLog, out, o, log }: JobContext): Promise<JobEnd> {
+/** How a job ended, and which step decided it when one did (for the log's last line). */
+type Outcome = JobEnd & { cause: string | null };
+
+async function runInWorkspace({ a, workspace, signal, system, jobLog, out, o, log }: JobContext): Promise<Outcome> {
   const now = o.now ?? Date.now;
   let executor: Executor;
   try {
     executor = o.executorFor({ job: a.job, jobId: a.jobId, log: system, signal });
   } catch (err) {
     system(`✖ ${message(err)}`);
-    return { status: 'error', exitCode: null, reason: message(err) };
+    return { status: 'error', exitCode: null, reason: message(err), cause: null };
   }
   system(`kiln: checking out ${a.sha.slice(0, 12)} of ${a.repo}${a.ref ? ` (${a.ref})` : ''}`);
   try {
@@ -113,7 +122,7 @@ async function runInWorkspace({ a, workspace, signal, system, jobLog, out, o, lo
   } catch (err) {
     log.warn({ err: message(err) }, 'checkout failed');
     system(`✖ checkout failed: ${message(err)}`);
-    return { status: 'error', exitCode: null, reason: `checkout failed: ${message(err)}` };
+    return { status: 'error', exitCode: null, reason: `checkout failed: ${message(err)}`, cause: null };
   }
   const env = { ...a.env, KILN_WORKSPACE: workspace };
   // Why the check here and the module loaded on demand: most jobs move no files, and for them
@@ -122,7 +131,7 @@ async function runInWorkspace({ a, workspace, signal, system, jobLog, out, o, lo
     ? await loadTransfers(o.transfers, { a: { ...a, files: a.files }, workspace, env: { ...a.job.env, ...env }, system, signal, log, now })
     : null;
   const before = transfers ? await transfers.beforeSteps() : null;
-  if (before !== null) return before;
+  if (before !== null) return { ...before, cause: null };
   const result = await runJob({
     job: a.job,
     executor,
@@ -136,7 +145,9 @@ async function runInWorkspace({ a, workspace, signal, system, jobLog, out, o, lo
     onTeardownError: (err) => log.warn({ err }, 'executor teardown failed'),
   });
   const end: JobEnd = { status: finalStatus(result.status), exitCode: result.exitCode, reason: result.reason };
-  return transfers ? transfers.afterSteps(end) : end;
+  const after = transfers ? await transfers.afterSteps(end) : end;
+  // The step's cause holds only while the files' work left the outcome as the steps made it.
+  return { ...after, cause: after.status === end.status && after.reason === end.reason ? result.cause : null };
 }
 
 /** The artifact and cache work of a job that has some (agent/files/job-transfers.ts). */

@@ -2,18 +2,21 @@
 // with their logs, statuses, exit codes and the order that `needs` gives.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRepo, isolateGit, removeTempDirs, type TestRepo } from '../helpers/git.js';
+import { timeless } from '../helpers/log-text.js';
 import { eventually, jobLog, jobOf, killAll, runEnded, runOfCommit, startAgent, startServer, type ServerProcess } from '../helpers/kiln.js';
 
 let server: ServerProcess;
 let repo: TestRepo;
 
 const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => String(from + i));
-/** The lines a step printed: after its `▶ name` marker, up to the next marker. */
+/** The lines a step printed: after its `▶ name` marker, up to its outcome line. */
 const stepLines = (log: string[], step: string) => {
   const start = log.indexOf(`▶ ${step}`);
   if (start === -1) throw new Error(`no marker for step ${step} in:\n${log.join('\n')}`);
-  const end = log.findIndex((l, i) => i > start && l.startsWith('▶ '));
-  return log.slice(start + 1, end === -1 ? undefined : end);
+  // A step that ran ends with its outcome: `kiln: step 'NAME' exited with code 0 after 0.1 s`.
+  const end = log.findIndex((l, i) => i > start && l.startsWith(`kiln: step '${step}' `));
+  if (end === -1) throw new Error(`no outcome line for step ${step} in:\n${log.join('\n')}`);
+  return log.slice(start + 1, end);
 };
 
 beforeAll(async () => {
@@ -71,6 +74,7 @@ describe('a commit to a watched repo', () => {
       KILN_JOB: 'build', KILN_EVENT: 'push', KILN_BRANCH: 'main', KILN_TAG: '', KILN_COMMIT_SHA: sha, KILN_SERVER_URL: server.url,
     });
     expect(variables.KILN_WORKSPACE).toMatch(/^\//);
+    expect(timeless(log.at(-1)!)).toBe('kiln: job succeeded in T');
     expect(stepLines(log, 'where')).toEqual([sha, 'later.txt is absent', 'the workspace is the working folder']);
     first = { sha, run, log };
   });
@@ -124,6 +128,9 @@ describe('a commit to a watched repo', () => {
     expect(log).toContain('about to fail');
     expect(log).toContain('cleaning up');
     expect(log).not.toContain('this must not run');
+    // The log ends saying what the step and the job came to.
+    expect(log.map(timeless)).toContain("kiln: step 'breaks' exited with code 3 after T");
+    expect(timeless(log.at(-1)!)).toBe("kiln: job failed: step 2 'breaks' exited with code 3 (after T)");
   });
 
   it('starts a job only after the job it needs has finished, even with an agent free; every matrix expansion runs', async () => {

@@ -8,6 +8,7 @@ import { createShellExecutor } from '../../../agent/executors/shell.js';
 import type { LogLine } from '../../../agent/logs/chunk.js';
 import { createJobLog } from '../../../agent/logs/job-log.js';
 import type { PlannedJob } from '../../../shared/pipeline/types.js';
+import { timeless } from '../../helpers/log-text.js';
 import { plannedJob, plannedStep } from '../../helpers/plan.js';
 import { useTempDirs } from '../../helpers/tmp.js';
 
@@ -35,8 +36,11 @@ describe('runJob', () => {
   it('runs the steps in order, each after its marker, and succeeds', async () => {
     const { result, text, lines } = await run(plannedJob([plannedStep('echo one', { name: 'first' }), plannedStep('echo two', { name: 'second' })]));
     expect(result).toMatchObject({ status: 'success', exitCode: 0, reason: null });
-    expect(text).toEqual(['# ▶ first', 'one', '# ▶ second', 'two']);
-    expect(lines.map((l) => l.step)).toEqual([0, 0, 1, 1]);
+    expect(text.map(timeless)).toEqual([
+      '# ▶ first', 'one', "# kiln: step 'first' exited with code 0 after T", '# ▶ second', 'two', "# kiln: step 'second' exited with code 0 after T",
+    ]);
+    expect(lines.map((l) => l.step)).toEqual([0, 0, 0, 1, 1, 1]);
+    expect(result.cause).toBeNull();
     for (const step of result.steps) expect(step.finishedAt! >= step.startedAt!).toBe(true);
   });
 
@@ -44,8 +48,9 @@ describe('runJob', () => {
     const { result, text, ended } = await run(plannedJob([
       plannedStep('echo a', { name: 'a' }), plannedStep('exit 4', { name: 'b' }), plannedStep('echo c', { name: 'c' }),
     ]));
-    expect(result).toMatchObject({ status: 'failed', exitCode: 4, reason: 'step "b" failed' });
+    expect(result).toMatchObject({ status: 'failed', exitCode: 4, reason: 'step "b" failed', cause: "step 2 'b' exited with code 4" });
     expect(ended).toEqual(['a:success', 'b:failed', 'c:skipped']);
+    expect(text.map(timeless)).toContain("# kiln: step 'b' exited with code 4 after T");
     expect(text).not.toContain('c');
     expect(result.steps[2]).toMatchObject({ startedAt: null, finishedAt: null, exitCode: null });
   });
@@ -94,11 +99,12 @@ describe('runJob', () => {
   });
 
   it('lets a `continue_on_error` step fail without failing the job', async () => {
-    const { result, ended } = await run(plannedJob([
+    const { result, ended, text } = await run(plannedJob([
       plannedStep('exit 2', { name: 'flaky', continueOnError: true }), plannedStep('true', { name: 'next' }),
     ]));
     expect(result.status).toBe('success');
     expect(ended).toEqual(['flaky:failed', 'next:success']);
+    expect(text.map(timeless)).toContain("# kiln: step 'flaky' exited with code 2 after T (continue_on_error: the job goes on)");
     expect(result.steps[0]!.exitCode).toBe(2);
   });
 
@@ -108,6 +114,8 @@ describe('runJob', () => {
     expect(result.steps[0]).toMatchObject({ status: 'failed', reason: 'timeout' });
     expect(ended).toEqual(['slow:failed', 'next:skipped']);
     expect(text).toContain('# ✖ step timed out after 200 ms');
+    expect(text.map(timeless)).toContain("# kiln: step 'slow' timed out after T");
+    expect(result.cause).toBe("step 1 'slow' timed out");
   });
 
   it('stops a job that passes its timeout: failed with reason timeout, the rest skipped', async () => {
@@ -115,7 +123,7 @@ describe('runJob', () => {
     const { result, ended } = await run(plannedJob([
       plannedStep('sleep 30', { name: 'slow' }), plannedStep('echo clean', { name: 'clean', when: { status: ['always'] } }),
     ], { timeoutMs: 300 }));
-    expect(result).toMatchObject({ status: 'failed', reason: 'timeout' });
+    expect(result).toMatchObject({ status: 'failed', reason: 'timeout', cause: 'timed out after 0.3 s' });
     expect(ended).toEqual(['slow:failed', 'clean:skipped']);
     expect(Date.now() - t0).toBeLessThan(3000);
   });
@@ -126,8 +134,9 @@ describe('runJob', () => {
       signal: abort.signal,
       onStepStart: () => setTimeout(() => abort.abort(), 100),
     });
-    const { result } = await running;
+    const { result, text } = await running;
     expect(result.status).toBe('cancelled');
+    expect(text.map(timeless)).toContain("# kiln: step 'slow' was cancelled after T");
     expect(result.steps.map((s) => s.status)).toEqual(['cancelled', 'skipped']);
   });
 
@@ -155,6 +164,8 @@ describe('runJob', () => {
     expect(result.reason).toContain('no-such-shell-kiln');
     expect(ended).toEqual(['odd:error', 'next:skipped', 'clean:success']);
     expect(text[1]).toMatch(/^# ✖ cannot start no-such-shell-kiln/);
+    expect(text[2]).toMatch(/^# kiln: step 'odd' could not run: cannot start no-such-shell-kiln.* after \d/);
+    expect(result.cause).toMatch(/^step 1 'odd' could not run: cannot start no-such-shell-kiln/);
   });
 
   it('ends in error, with every step skipped, when the executor cannot be set up', async () => {

@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { plannedStep } from '../../helpers/plan.js';
 import { waitFor } from '../../helpers/processes.js';
 import { useAgentFixture } from './fixture.js';
+import { timeless } from '../../helpers/log-text.js';
 import { assignment, leaseToken, linesOf } from './peer.js';
 
 const fx = useAgentFixture();
@@ -39,9 +40,11 @@ describe('kiln agent: jobs', () => {
     const lines = linesOf(logs);
     expect(lines[0]).toMatch(/^kiln: checking out [0-9a-f]{12} of web/);
     expect(lines[1]).toMatch(/^kiln: checked out [0-9a-f]{12} in \d+\.\d\d s \(fresh clone, fetched from the server\)$/);
-    expect(lines.slice(lines.indexOf('hello from the repo'))).toEqual([
-      'hello from the repo', `ws=${workspace}`, '▶ for i in 1 2 3 4 5; do echo "line $i"; done; echo oops >&2',
-      'line 1', 'line 2', 'line 3', 'line 4', 'line 5', 'oops',
+    const loop = 'for i in 1 2 3 4 5; do echo "line $i"; done; echo oops >&2';
+    expect(lines.slice(lines.indexOf('hello from the repo')).map(timeless)).toEqual([
+      'hello from the repo', `ws=${workspace}`, `kiln: step 'cat README.md; echo "ws=$KILN_WORKSPACE"' exited with code 0 after T`,
+      `▶ ${loop}`, 'line 1', 'line 2', 'line 3', 'line 4', 'line 5', 'oops', `kiln: step '${loop}' exited with code 0 after T`,
+      'kiln: job succeeded in T',
     ]);
     expect(logs.flatMap((l) => l.lines).find((l) => l.text === 'oops')).toMatchObject({ stream: 'stderr', step: 1 });
     const steps = c.messages.filter((m) => m.type === 'step').map((m) => m.type === 'step' && [m.index, m.status, m.exitCode]);
@@ -66,7 +69,8 @@ describe('kiln agent: jobs', () => {
     c.send({ type: 'job', assignment: assignment(13, 'f'.repeat(40), [plannedStep('echo never')]) });
     const done = await c.waitFor(isDone);
     expect(done).toMatchObject({ status: 'error', reason: expect.stringMatching(/^checkout failed: commit f{40} not found/) });
-    expect(linesOf(c.logs()).at(-1)).toMatch(/^✖ checkout failed: commit f{40} not found on the server/);
+    expect(linesOf(c.logs()).at(-2)).toMatch(/^✖ checkout failed: commit f{40} not found on the server/);
+    expect(linesOf(c.logs()).at(-1)).toMatch(/^kiln: job ended in error: checkout failed: commit f{40} not found on the server.* \(after \d/);
     expect(c.messages.some((m) => m.type === 'step')).toBe(false);
     expect(await readdir(join(agent.workDir, 'workspaces'))).toEqual([]);
   });

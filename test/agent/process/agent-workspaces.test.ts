@@ -33,7 +33,7 @@ describe('kiln agent: workspaces', () => {
     expect((await wrap.calls()).slice(before)).toEqual([]);
     const lines = linesOf(c.logs().filter((l) => l.jobId === 32));
     expect(lines).toContainEqual(expect.stringMatching(/^kiln: checked out [0-9a-f]{12} in \d+\.\d\d s \(reused workspace, no fetch\)$/));
-    expect(lines.slice(lines.indexOf('▶ ls -A') + 1)).toEqual(['.git', 'README.md']);
+    expect(lines.slice(lines.indexOf('▶ ls -A') + 1, -2)).toEqual(['.git', 'README.md']);
     expect(existsSync(join(agent.workDir, 'workspaces', 'web', '1', 'junk.txt'))).toBe(false);
   });
 
@@ -71,7 +71,7 @@ describe('kiln agent: workspaces', () => {
     expect(await c.waitFor((m) => m.type === 'done' && m.jobId === 52, 60_000)).toMatchObject({ status: 'success' });
     const lines = linesOf(c.logs().filter((l) => l.jobId === 52));
     expect(lines).toContainEqual(expect.stringMatching(/\(reused workspace, no fetch\)$/));
-    const step = lines.slice(lines.indexOf('▶ git log -1 --format=%H; ls -A') + 1);
+    const step = lines.slice(lines.indexOf('▶ git log -1 --format=%H; ls -A') + 1, -2); // the step's and the job's outcome end it
     expect(step).toEqual([fx.sha, '.git', 'README.md']);
   }, 120_000);
 });
