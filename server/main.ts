@@ -9,7 +9,7 @@ import { Hono } from 'hono';
 import type { Logger } from 'pino';
 import { KilnError } from '../shared/errors.js';
 import { packageRoot } from '../shared/package-root.js';
-import { createAutoscaler, createProcessProvider } from './autoscaler/index.js';
+import { createAutoscaler, createProcessProvider, type PoolAgents } from './autoscaler/index.js';
 import { createDockerProvider } from './autoscaler/docker-provider.js';
 import { pingEngine } from './autoscaler/docker-engine.js';
 import { createSwarmProvider } from './autoscaler/swarm-provider.js';
@@ -42,7 +42,12 @@ export interface RunningServer {
   port: number;
   store: Store;
   service: KilnService;
-  stop(): Promise<void>;
+  /**
+   * Stops the server. Pool agents outlive it and rejoin its next start; with `stopAgents` they
+   * are stopped too (each drains: its running jobs finish within the provider's grace, their
+   * results delivered). Resolves with each pool's agents left running or stopped.
+   */
+  stop(options?: { stopAgents?: boolean }): Promise<PoolAgents[]>;
 }
 
 export interface StartOptions {
@@ -179,7 +184,7 @@ export async function startServer(config: ServerConfig, { logger, kilnScript }: 
   // The embedded `local` pool's agents run on this host: they can take image jobs when its
   // Docker engine answers (configured pools list `docker` in their labels themselves). The
   // pools start once that is known, without holding up the server's start.
-  let stopping: Promise<void> | null = null;
+  let stopping: Promise<PoolAgents[]> | null = null;
   const poolsStarted = (config.defaultPools ? pingEngine(config.dockerHost, {}, 2000) : Promise.resolve(false)).then((answers) => {
     if (answers) for (const pool of config.pools) if (!pool.labels.includes('docker')) pool.labels.push('docker');
     if (!stopping) pools.start();
@@ -188,12 +193,14 @@ export async function startServer(config: ServerConfig, { logger, kilnScript }: 
 
   return {
     url: url(), port, store, service,
-    stop: () => (stopping ??= (async () => {
+    stop: (options = {}) => (stopping ??= (async () => {
       await sweeper.stop();
       dashboard.stop();
       await poolsStarted;
       await pools.stop();
       cron.stop();
+      // Why before the hub stops: a draining agent finishes its jobs and delivers their results.
+      const poolAgents = options.stopAgents ? await pools.stopAgents() : await pools.agentsRunning();
       await triggers.stop();
       await statuses.stop();
       queue.stop();
@@ -202,8 +209,29 @@ export async function startServer(config: ServerConfig, { logger, kilnScript }: 
       http.closeAllConnections();
       await new Promise<void>((resolve) => http.close(() => resolve()));
       store.close();
+      return poolAgents;
     })()),
   };
+}
+
+/** How long a pool agent may take to drain when it is stopped (the providers' `remove`). */
+const AGENT_GRACE_S = 10;
+
+/**
+ * The stopped server's last word on its pool agents:
+ *   stopped; 3 pool agents left running (local: 2, gpu: 1): they rejoin when the server starts again …
+ *   stopped, and so are its 3 pool agents (local: 2, gpu: 1)
+ */
+export function reportPoolAgents(logger: Logger, pools: readonly PoolAgents[], stopped: boolean): void {
+  for (const p of pools) if (p.error) logger.warn({ pool: p.pool }, `pool ${p.pool}: ${p.error}`);
+  const some = pools.filter((p) => p.agents > 0);
+  const total = some.reduce((sum, p) => sum + p.agents, 0);
+  const each = some.map((p) => `${p.pool}: ${p.agents}`).join(', ');
+  const agents = `${total} pool agent${total === 1 ? '' : 's'} (${each})`;
+  const byPool = Object.fromEntries(some.map((p) => [p.pool, p.agents]));
+  if (stopped) logger.info({ poolAgents: byPool }, total === 0 ? 'stopped; no pool agents were running' : `stopped, and so ${total === 1 ? 'is its' : 'are its'} ${agents}`);
+  else if (total === 0) logger.info({ poolAgents: byPool }, 'stopped; no pool agents left running');
+  else logger.info({ poolAgents: byPool }, `stopped; ${agents} left running: they rejoin when the server starts again (kiln server --stop-agents stops them with the server)`);
 }
 
 function listen(http: Server, host: string, port: number): Promise<number> {
@@ -227,6 +255,8 @@ export async function runServerProcess(options: {
   makeLogger(level: string): Logger;
   /** The `kiln` script process pools start agents with (the one this server runs from). */
   kilnScript?: string;
+  /** `--stop-agents`: pool agents stop with the server instead of waiting for its next start. */
+  stopAgents?: boolean;
 }): Promise<number> {
   const { loadServerConfig } = await import('./config.js');
   const config = await loadServerConfig(options);
@@ -237,10 +267,20 @@ export async function runServerProcess(options: {
     let signals = 0;
     const onSignal = (signal: NodeJS.Signals) => {
       if (++signals > 1) process.exit(1);
-      logger.info({ signal }, 'stopping');
-      const force = setTimeout(() => process.exit(1), 10_000);
+      const stopAgents = options.stopAgents === true;
+      logger.info({ signal, stopAgents }, stopAgents
+        ? `stopping, with the pool agents: each drains, and a job still running after ${AGENT_GRACE_S} s is killed`
+        : 'stopping');
+      // The providers give an agent 10 s to drain, then 5 s to die of SIGKILL.
+      const force = setTimeout(() => {
+        logger.error('the server did not stop in time; exiting');
+        process.exit(1);
+      }, stopAgents ? (AGENT_GRACE_S + 20) * 1000 : 10_000);
       force.unref();
-      server.stop().then(() => resolve(0), (error: unknown) => {
+      server.stop({ stopAgents }).then((pools) => {
+        reportPoolAgents(logger, pools, stopAgents);
+        resolve(0);
+      }, (error: unknown) => {
         logger.error({ err: error }, 'stop failed');
         resolve(1);
       });

@@ -17,6 +17,7 @@ const FLAGS: Record<string, readonly string[]> = {
     '--docker-host', '--docker-network', '--git-cache', '--orphan-timeout', '--docker-ca-bundle', '--docker-volumes',
     '--env-passthrough', '--cache-local-max', '--cache-local-dir'],
   run: ['--job', '--input'],
+  server: ['--stop-agents'],
   trigger: ['--ref', '--sha', '--env', '--input', '--wait', ...CLIENT],
   logs: ['--follow', '--job', ...CLIENT],
   status: ['--limit', ...CLIENT],

@@ -62,10 +62,27 @@ export interface AutoscalerOptions {
 export interface Autoscaler {
   start(): void;
   stop(): Promise<void>;
+  /** Each pool's live agents as its provider lists them (what a stopped server leaves running). */
+  agentsRunning(): Promise<PoolAgents[]>;
+  /**
+   * Stops every pool's agents (provider.remove: SIGTERM, the agent drains, killed after the
+   * provider's grace); for a server going away for good. Call after `stop`.
+   */
+  stopAgents(): Promise<PoolAgents[]>;
   reconcile(poolName?: string): Promise<void>;
   pools(): PoolView[];
   waitReason(job: Pick<QueuedJob, 'runsOn' | 'waiting'>): string | null;
 }
+
+/** How many agents of a pool (running, or stopped by stopAgents), and what went wrong. */
+export interface PoolAgents {
+  pool: string;
+  agents: number;
+  /** A provider that could not list or stop them: one line. */
+  error: string | null;
+}
+
+const firstLine = (error: unknown) => (error instanceof Error ? error.message : String(error)).split('\n')[0]!;
 
 export function createAutoscaler(options: AutoscalerOptions): Autoscaler {
   const { store, hub, bus, logger } = options;
@@ -141,6 +158,33 @@ export function createAutoscaler(options: AutoscalerOptions): Autoscaler {
       timers.interval = timers.debounce = null;
       for (const state of states) state.schedule.stop();
       await Promise.all([...running.values()].map((slot) => slot.tail));
+    },
+    async agentsRunning() {
+      return Promise.all(states.map(async ({ config }): Promise<PoolAgents> => {
+        const provider = options.providers[config.provider];
+        if (!provider) return { pool: config.name, agents: 0, error: null };
+        try {
+          return { pool: config.name, agents: (await provider.list(config)).length, error: null };
+        } catch (error) {
+          return { pool: config.name, agents: 0, error: `cannot list its agents: ${firstLine(error)}` };
+        }
+      }));
+    },
+    async stopAgents() {
+      return Promise.all(states.map(async ({ config, log }): Promise<PoolAgents> => {
+        const provider = options.providers[config.provider];
+        if (!provider) return { pool: config.name, agents: 0, error: null };
+        let instances;
+        try {
+          instances = await provider.list(config);
+        } catch (error) {
+          return { pool: config.name, agents: 0, error: `cannot list its agents: ${firstLine(error)}` };
+        }
+        const results = await Promise.allSettled(instances.map((instance) => provider.remove(instance)));
+        const failed = results.flatMap((r) => (r.status === 'rejected' ? [firstLine(r.reason)] : []));
+        if (instances.length > 0) log.info({ stopped: instances.length - failed.length, failed }, 'pool agents stopped with the server');
+        return { pool: config.name, agents: instances.length - failed.length, error: failed.length > 0 ? failed.join('; ') : null };
+      }));
     },
     reconcile,
     pools(): PoolView[] {

@@ -77,6 +77,8 @@ export interface ServerOptions {
   config?: string;
   repos?: Record<string, string>;
   env?: Record<string, string>;
+  /** More arguments of `kiln server` (e.g. --stop-agents). */
+  args?: string[];
 }
 
 export async function startServer(options: ServerOptions = {}): Promise<ServerProcess> {
@@ -85,7 +87,7 @@ export async function startServer(options: ServerOptions = {}): Promise<ServerPr
   const repos = Object.entries(options.repos ?? {}).map(([name, path]) => `  - { name: ${name}, path: ${JSON.stringify(path)} }`);
   const config = options.config ?? `repos:\n${repos.join('\n') || '  []'}\npools: []\nserver:\n  lease_timeout: 5s\n`;
   await writeFile(join(cwd, 'kiln.yml'), config.replace('repos:\n  []', 'repos: []'));
-  const proc = spawn(process.execPath, [KILN, 'server'], {
+  const proc = spawn(process.execPath, [KILN, 'server', ...(options.args ?? [])], {
     cwd,
     env: {
       ...process.env, KILN_PORT: String(options.port ?? 0), KILN_HOST: '127.0.0.1', KILN_DATA: dataDir,
