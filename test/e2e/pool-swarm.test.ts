@@ -219,8 +219,10 @@ describe.skipIf(skipDocker())('a swarm pool on a one-node swarm', () => {
         expect(docker('exec', container, 'cat', '/run/secrets/kiln-agent-token')).toBe('secret-agent-token');
       }
       expect(docker('service', 'inspect', `kiln-pool-${pool.name}`)).not.toContain('secret-agent-token');
-      expect(docker('service', 'inspect', `kiln-pool-${pool.name}`, '--format', '{{json .Spec.TaskTemplate.ContainerSpec.Secrets}}'))
-        .toMatch(new RegExp(`"SecretName":"kiln-agent-token-${pool.name}-[0-9a-f]{12}".*"Name":"kiln-agent-token","UID":"0","GID":"0","Mode":256`));
+      expect(JSON.parse(docker('service', 'inspect', `kiln-pool-${pool.name}`, '--format', '{{json .Spec.TaskTemplate.ContainerSpec.Secrets}}'))).toEqual([{
+        SecretID: expect.any(String), SecretName: expect.stringMatching(new RegExp(`^kiln-agent-token-${pool.name}-[0-9a-f]{12}$`)),
+        File: { Name: 'kiln-agent-token', UID: '0', GID: '0', Mode: 0o400 }, // busybox runs as root
+      }]);
       expect((await provider.list(pool)).map((i) => i.name).sort()).toEqual(made.map((i) => i.name).sort());
     });
 
