@@ -84,12 +84,15 @@ export function gitCacheMount(pool: Pick<PoolConfig, 'name'>): Docker.MountSetti
   };
 }
 
-/** The environment every agent of `pool` gets (the token among it: never logged). */
-export function agentEnv(pool: PoolConfig, spec: { serverUrl: string; token: string; labels: readonly string[]; capacity: number }, name: string): string[] {
+/**
+ * The environment every agent of `pool` gets. Never the token: only where its file is
+ * (`tokenFile`, put there by the provider: see agent-token.ts).
+ */
+export function agentEnv(pool: PoolConfig, spec: { serverUrl: string; labels: readonly string[]; capacity: number }, name: string, tokenFile: string): string[] {
   const env: Record<string, string> = {
     KILN_GIT_CACHE: GIT_CACHE_TARGET,
     ...(pool.docker?.env ?? {}),
-    KILN_SERVER: spec.serverUrl, KILN_AGENT_TOKEN: spec.token, KILN_AGENT_NAME: name, KILN_POOL: pool.name,
+    KILN_SERVER: spec.serverUrl, KILN_AGENT_TOKEN_FILE: tokenFile, KILN_AGENT_NAME: name, KILN_POOL: pool.name,
     KILN_LABELS: spec.labels.join(','), KILN_CAPACITY: String(spec.capacity),
   };
   return Object.entries(env).map(([key, value]) => `${key}=${value}`);
@@ -97,10 +100,10 @@ export function agentEnv(pool: PoolConfig, spec: { serverUrl: string; token: str
 
 export const DEFAULT_AGENT_IMAGE = 'kiln-agent:latest';
 
-/** Rejects with a clear one-line error when the agent image is not on the engine. */
-export async function checkImage(docker: Docker, image: string, where: string): Promise<void> {
+/** The image's user (`Config.User`); rejects with a clear one-line error when the agent image is not on the engine. */
+export async function checkImage(docker: Docker, image: string, where: string): Promise<string> {
   try {
-    await docker.getImage(image).inspect();
+    return (await docker.getImage(image).inspect()).Config?.User ?? '';
   } catch (error) {
     const why = (error as { statusCode?: number }).statusCode === 404 ? 'no such image' : (error as Error).message.split('\n')[0];
     throw new Error(`agent image ${image} is not present on ${where}: ${why} (build or pull it there)`, { cause: error });

@@ -2,15 +2,18 @@
 // `kiln.pool` label (containers outlive the server), ended with SIGTERM (the agent drains) and
 // then removed. The pool's agents share a git cache volume (see gitCacheMount) that outlives them.
 //
-//   container:  create ─start─▶ running ──agent exits (drained, or crashed)──▶ exited
+//   container:  create ─token file─start─▶ running ──agent exits (drained, or crashed)──▶ exited
 //                                  │ remove: stop (SIGTERM … grace … SIGKILL)     │ list removes it
 //                                  └──────────────▶ removed ◀──────────────────────┘
 //   (an agent's last output lines go to the server log before its container is removed after a
 //   failure or a `remove`: containers' logs go with them, so Instance.log is null)
+// The agent token is copied into the created container (CONTAINER_TOKEN_FILE, owned by the
+// image's user) before it starts: never in its environment, so `docker inspect` does not show it.
 import { randomBytes } from 'node:crypto';
 import type Docker from 'dockerode';
 import type { Logger } from 'pino';
 import type { PoolConfig } from '../config.js';
+import { CONTAINER_TOKEN_FILE, tokenArchive, tokenFileOwner } from './agent-token.js';
 import { agentEnv, checkImage, createEngines, DEFAULT_AGENT_IMAGE, engineLabel, gitCacheMount, type EngineEnv } from './docker-engine.js';
 import type { AgentProvider, AgentSpec, Instance } from './provider.js';
 
@@ -39,10 +42,10 @@ export function createDockerProvider(options: DockerProviderOptions): AgentProvi
   // Why remember engines by container: `remove` gets an Instance, not its pool's config.
   const engineByRef = new Map<string, Docker>();
 
-  async function startOne(docker: Docker, pool: PoolConfig, spec: AgentSpec, image: string): Promise<Instance> {
+  async function startOne(docker: Docker, pool: PoolConfig, spec: AgentSpec, image: string, imageUser: string): Promise<Instance> {
     const name = `kiln-${pool.name}-${randomId()}`;
     const container = await docker.createContainer({
-      name, Image: image, Env: agentEnv(pool, spec, name),
+      name, Image: image, Env: agentEnv(pool, spec, name, CONTAINER_TOKEN_FILE),
       Labels: { 'kiln.pool': pool.name, 'kiln.agent-name': name },
       HostConfig: {
         Init: true, RestartPolicy: { Name: 'no' }, Mounts: [gitCacheMount(pool)],
@@ -50,6 +53,7 @@ export function createDockerProvider(options: DockerProviderOptions): AgentProvi
       },
     });
     try {
+      await container.putArchive(await tokenArchive(CONTAINER_TOKEN_FILE, spec.token, tokenFileOwner(imageUser)), { path: '/' });
       await container.start();
     } catch (error) {
       await container.remove({ force: true }).catch(() => {});
@@ -82,9 +86,9 @@ export function createDockerProvider(options: DockerProviderOptions): AgentProvi
     async deploy(pool, count, spec) {
       const docker = engineOf(pool);
       const image = pool.docker?.image ?? DEFAULT_AGENT_IMAGE;
-      await checkImage(docker, image, engineLabel(pool, env));
+      const imageUser = await checkImage(docker, image, engineLabel(pool, env));
       const made: Instance[] = [];
-      for (let i = 0; i < count; i++) made.push(await startOne(docker, pool, spec, image));
+      for (let i = 0; i < count; i++) made.push(await startOne(docker, pool, spec, image, imageUser));
       return made;
     },
     async list(pool) {

@@ -5,7 +5,7 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { closeSync, openSync } from 'node:fs';
-import { mkdir, rm } from 'node:fs/promises';
+import { chmod, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { PoolConfig } from '../config.js';
@@ -52,6 +52,22 @@ export function createProcessProvider(options: ProcessProviderOptions): AgentPro
   const gitCache = join(dataDir, 'agent-cache', 'git');
   const toInstance = (r: AgentRecord): Instance => ({ name: r.name, pool: r.pool, startedAtMs: r.startedAtMs, ref: String(r.pid), log: r.log });
 
+  /**
+   * The token file the agents read (KILN_AGENT_TOKEN_FILE): <data>/pools/agent.token, 0600,
+   * rewritten when the token changed. Why a file of its own and not <data>/agent.token: the
+   * token may come from the server's KILN_AGENT_TOKEN, and then that file does not exist.
+   */
+  async function tokenFile(token: string): Promise<string> {
+    const file = join(dataDir, 'pools', 'agent.token');
+    if ((await readFile(file, 'utf8').catch(() => '')).trim() === token) return file;
+    await mkdir(join(dataDir, 'pools'), { recursive: true });
+    const temp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}`;
+    await writeFile(temp, `${token}\n`, { mode: 0o600 });
+    await chmod(temp, 0o600);
+    await rename(temp, file);
+    return file;
+  }
+
   async function startOne(pool: PoolConfig, spec: AgentSpec): Promise<Instance> {
     const dir = poolDir(pool.name);
     const name = `${pool.name}-${randomId()}`;
@@ -60,11 +76,12 @@ export function createProcessProvider(options: ProcessProviderOptions): AgentPro
     await mkdir(workDir, { recursive: true });
     const args = [...AGENT_NODE_FLAGS, kilnScript, 'agent', '--server', spec.serverUrl, '--labels', spec.labels.join(','),
       '--capacity', String(spec.capacity), '--pool', pool.name, '--name', name, '--work-dir', workDir, '--git-cache', gitCache, '--cache-local-dir', join(dataDir, 'agent-cache', 'caches')];
+    const token = await tokenFile(spec.token);
     const out = openSync(log, 'a', 0o600);
     let pid: number;
     try {
-      // Why the token goes in the environment: a command line is readable by every local user.
-      const child = spawn(nodePath, args, { detached: true, stdio: ['ignore', out, out], cwd: workDir, env: { ...baseEnv, KILN_AGENT_TOKEN: spec.token } });
+      // Why a file: a command line is readable by every local user, an environment by the same user.
+      const child = spawn(nodePath, args, { detached: true, stdio: ['ignore', out, out], cwd: workDir, env: { ...baseEnv, KILN_AGENT_TOKEN_FILE: token } });
       await new Promise<void>((resolve, reject) => {
         child.once('spawn', resolve);
         child.once('error', reject);

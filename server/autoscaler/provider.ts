@@ -17,7 +17,7 @@ export interface Instance {
 /** What every agent of a deploy is told. */
 export interface AgentSpec {
   serverUrl: string;
-  /** The agent token. Providers pass it out of sight (environment, secret), never log it. */
+  /** The agent token. Providers hand it over as a file (KILN_AGENT_TOKEN_FILE), never in an environment or a command line, and never log it. */
   token: string;
   labels: readonly string[];
   capacity: number;

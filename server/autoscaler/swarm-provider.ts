@@ -26,14 +26,16 @@
 // its slot holds a failed task and is reaped too. A deploy whose new tasks fail at once (no such
 // image on the node) rejects with swarm's reason and takes its replicas back.
 //
-// The service carries a hash of its agent template (image, environment with the server URL and
-// token, network) as a label; a deploy with a different one updates the template with the
+// The agent token is a swarm secret (swarm-secret.ts), mounted in each task as a file; the
+// service spec only names it. The service carries a hash of its agent template (image,
+// environment with the server URL, the token secret's name, network) as a label; a deploy with a different one updates the template with the
 // replicas, and swarm's rolling update stops each old agent with SIGTERM and the stop grace, so
 // each drains before it is replaced.
 import type Docker from 'dockerode';
 import type { Logger } from 'pino';
 import { createEngines, DEFAULT_AGENT_IMAGE, engineLabel, type EngineEnv } from './docker-engine.js';
 import type { AgentProvider, Instance } from './provider.js';
+import { ensureTokenSecret, pruneTokenSecrets } from './swarm-secret.js';
 import { isLive, serviceName, serviceSpec, type ServiceSpec, type Task } from './swarm-service.js';
 
 export interface SwarmProviderOptions {
@@ -104,6 +106,17 @@ export function createSwarmProvider(options: SwarmProviderOptions): AgentProvide
     logger.info({ pool, from: replicas, to: now }, 'swarm service shrunk to its running agents');
   }
 
+  /** The pool's token secrets that its service no longer names (a token changed) are removed. */
+  async function pruneSecrets(docker: Docker, pool: string, spec: Docker.ServiceSpec): Promise<void> {
+    const current = spec.TaskTemplate && 'ContainerSpec' in spec.TaskTemplate ? spec.TaskTemplate.ContainerSpec?.Secrets?.[0]?.SecretName : undefined;
+    if (!current) return;
+    const removed = await pruneTokenSecrets(docker, pool, current).catch((error: unknown) => {
+      logger.warn({ err: error, pool }, 'cannot list the pool\'s token secrets');
+      return [];
+    });
+    if (removed.length > 0) logger.info({ pool, secrets: removed }, 'old agent token secrets removed');
+  }
+
   return {
     kind: 'swarm',
     async deploy(pool, count, spec) {
@@ -112,8 +125,9 @@ export function createSwarmProvider(options: SwarmProviderOptions): AgentProvide
       const before = new Set((await tasksOf(docker, pool.name).catch(() => [] as Task[])).map((t) => t.ID));
       const service = await inspect(docker, pool.name);
       try {
-        if (service) await setReplicas(docker, pool.name, (current) => current + count, serviceSpec(pool, spec, 0, stopGraceMs));
-        else await docker.createService(serviceSpec(pool, spec, count, stopGraceMs));
+        const secret = await ensureTokenSecret(docker, pool.name, spec.token, pool.docker?.image ?? DEFAULT_AGENT_IMAGE);
+        if (service) await setReplicas(docker, pool.name, (current) => current + count, serviceSpec(pool, spec, 0, stopGraceMs, secret));
+        else await docker.createService(serviceSpec(pool, spec, count, stopGraceMs, secret));
       } catch (error) {
         throw new Error(`cannot scale swarm service ${serviceName(pool.name)} on ${engineLabel(pool, env)}: ${oneLine(error)}`, { cause: error });
       }
@@ -140,6 +154,7 @@ export function createSwarmProvider(options: SwarmProviderOptions): AgentProvide
       if (!service) return [];
       const tasks = await tasksOf(docker, pool.name);
       await reap(docker, pool.name, tasks, service.Spec.Mode.Replicated.Replicas);
+      await pruneSecrets(docker, pool.name, service.Spec);
       return tasks.filter(isLive).map((t) => toInstance(pool.name, t)).sort((a, b) => a.startedAtMs - b.startedAtMs || a.name.localeCompare(b.name));
     },
     async remove(instance) {

@@ -5,6 +5,7 @@ import type Docker from 'dockerode';
 import type { PoolConfig } from '../config.js';
 import { agentEnv, DEFAULT_AGENT_IMAGE, gitCacheMount } from './docker-engine.js';
 import type { AgentSpec } from './provider.js';
+import { SECRET_TOKEN_FILE, type TokenSecret } from './swarm-secret.js';
 
 /** A task as `GET /tasks` answers (the fields kiln reads). */
 export interface Task {
@@ -25,15 +26,19 @@ export const serviceName = (pool: string) => `kiln-pool-${pool}`;
 /** A live task: swarm wants it running and it has not ended. */
 export const isLive = (t: Task) => ['running', 'ready', 'accepted'].includes(t.DesiredState) && !ENDED.has(t.Status.State);
 
-/** The pool's service with `replicas` agents; `stopGraceMs` is how long swarm lets a task it stops drain. */
-export function serviceSpec(pool: PoolConfig, spec: AgentSpec, replicas: number, stopGraceMs: number): ServiceSpec {
+/**
+ * The pool's service with `replicas` agents; `stopGraceMs` is how long swarm lets a task it stops
+ * drain. The token reaches the agents as `secret` (its name carries the token's hash), never in the spec.
+ */
+export function serviceSpec(pool: PoolConfig, spec: Omit<AgentSpec, 'token'>, replicas: number, stopGraceMs: number, secret: TokenSecret): ServiceSpec {
   const image = pool.docker?.image ?? DEFAULT_AGENT_IMAGE;
   const network = pool.docker?.network;
   const taskTemplate: Docker.TaskSpec = {
     ContainerSpec: {
       Image: image, Init: true, StopGracePeriod: stopGraceMs * 1_000_000,
       // Why a template: each task must say hello under its own name.
-      Env: agentEnv(pool, spec, `kiln-${pool.name}-{{.Task.ID}}`),
+      Env: agentEnv(pool, spec, `kiln-${pool.name}-{{.Task.ID}}`, SECRET_TOKEN_FILE),
+      Secrets: [secret],
       Labels: { 'kiln.pool': pool.name },
       Mounts: [gitCacheMount(pool)],
     },

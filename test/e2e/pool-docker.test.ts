@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { skipDocker } from '../helpers/docker.js';
 import { agentImageForPools as agentImage } from '../helpers/images.js';
 import { createRepo, isolateGit, removeTempDirs, type TestRepo } from '../helpers/git.js';
-import { eventually, jobLog, killAll, runEnded, runOfCommit, startServer, type ServerProcess } from '../helpers/kiln.js';
+import { AGENT_TOKEN, eventually, jobLog, killAll, runEnded, runOfCommit, startServer, type ServerProcess } from '../helpers/kiln.js';
 
 const docker = (...args: string[]) => execFileSync('docker', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim();
 const suffix = `${process.pid}-${Date.now().toString(36)}`;
@@ -81,6 +81,8 @@ describe.skipIf(skipDocker())('a docker pool on a real engine', () => {
       expect(c.HostConfig).toMatchObject({ Init: true, NetworkMode: 'host', RestartPolicy: { Name: 'no' } });
       expect(c.Config.Env).toContain(`KILN_SERVER=${server.url}`);
       expect(c.Config.Env).toContain('KILN_GIT_CACHE=/var/lib/kiln-git-cache');
+      expect(c.Config.Env).toContain('KILN_AGENT_TOKEN_FILE=/run/kiln/agent.token');
+      expect(JSON.stringify(c)).not.toContain(AGENT_TOKEN); // the token was copied in as a file, and still the agent connects
       expect(c.Mounts).toContainEqual(expect.objectContaining({ Type: 'volume', Name: `kiln-git-cache-${pool}`, Destination: '/var/lib/kiln-git-cache' }));
     }
 

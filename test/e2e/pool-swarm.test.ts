@@ -9,7 +9,7 @@ import { defaultPool, type PoolConfig } from '../../server/config.js';
 import { skipDocker } from '../helpers/docker.js';
 import { agentImageForPools as agentImage } from '../helpers/images.js';
 import { createRepo, isolateGit, removeTempDirs, type TestRepo } from '../helpers/git.js';
-import { eventually, jobLog, killAll, jobOf, runEnded, runOfCommit, startServer, type ServerProcess } from '../helpers/kiln.js';
+import { AGENT_TOKEN, eventually, jobLog, killAll, jobOf, runEnded, runOfCommit, startServer, type ServerProcess } from '../helpers/kiln.js';
 
 const docker = (...args: string[]) => execFileSync('docker', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim();
 const suffix = `${process.pid}-${Date.now().toString(36)}`;
@@ -86,6 +86,18 @@ describe.skipIf(skipDocker())('a swarm pool on a one-node swarm', () => {
         // never made
       }
     }
+    for (const pool of pools) {
+      for (const secret of docker('secret', 'ls', '-q', '--filter', `label=kiln.pool=${pool}`).split('\n').filter(Boolean)) {
+        await eventually(() => {
+          try {
+            docker('secret', 'rm', secret);
+            return true;
+          } catch {
+            return false; // still in use by the removed service's tasks
+          }
+        }, 20_000, `the token secret ${secret} removed`).catch(() => {});
+      }
+    }
     if (joined) docker('swarm', 'leave', '--force');
     // Each pool's git cache volume, once no task container uses it any more.
     for (const pool of pools) {
@@ -124,6 +136,9 @@ describe.skipIf(skipDocker())('a swarm pool on a one-node swarm', () => {
 
     await settled(server, pool, () => replicas(pool) === 2 && running(pool).length === 2, 'two running tasks');
     const names = running(pool).map((t) => `kiln-${pool}-${t.id}`);
+    // The token is a swarm secret: neither the service nor a task's container shows it, and still the agents connect.
+    expect(docker('service', 'inspect', `kiln-pool-${pool}`)).not.toContain(AGENT_TOKEN);
+    for (const t of running(pool)) expect(docker('inspect', docker('ps', '-q', '--filter', `label=com.docker.swarm.task.id=${t.id}`))).not.toContain(AGENT_TOKEN);
     const ended = await runEnded(server, run.id, 60_000);
     expect(ended.status).toBe('success');
     for (const job of ended.jobs) {
@@ -199,8 +214,15 @@ describe.skipIf(skipDocker())('a swarm pool on a one-node swarm', () => {
         const container = docker('ps', '-q', '--filter', `label=com.docker.swarm.task.id=${instance.ref}`);
         const env = JSON.parse(docker('inspect', container, '--format', '{{json .Config.Env}}')) as string[];
         expect(env).toContain(`KILN_AGENT_NAME=${instance.name}`);
-        expect(env).toContain('KILN_AGENT_TOKEN=secret-agent-token');
+        expect(env).toContain('KILN_AGENT_TOKEN_FILE=/run/secrets/kiln-agent-token');
+        expect(docker('inspect', container)).not.toContain('secret-agent-token');
+        expect(docker('exec', container, 'cat', '/run/secrets/kiln-agent-token')).toBe('secret-agent-token');
       }
+      expect(docker('service', 'inspect', `kiln-pool-${pool.name}`)).not.toContain('secret-agent-token');
+      expect(JSON.parse(docker('service', 'inspect', `kiln-pool-${pool.name}`, '--format', '{{json .Spec.TaskTemplate.ContainerSpec.Secrets}}'))).toEqual([{
+        SecretID: expect.any(String), SecretName: expect.stringMatching(new RegExp(`^kiln-agent-token-${pool.name}-[0-9a-f]{12}$`)),
+        File: { Name: 'kiln-agent-token', UID: '0', GID: '0', Mode: 0o400 }, // busybox runs as root
+      }]);
       expect((await provider.list(pool)).map((i) => i.name).sort()).toEqual(made.map((i) => i.name).sort());
     });
 
@@ -214,19 +236,25 @@ describe.skipIf(skipDocker())('a swarm pool on a one-node swarm', () => {
       await provider.remove(one!); // already gone: fine
     });
 
-    it('brings the agent template up to date on the next deploy when the server URL changed', async () => {
+    it('brings the agent template up to date on the next deploy when the server URL and token changed, and removes the old token secret', async () => {
       const pool = poolNamed(`tpl${process.pid}`);
+      const secrets = () => docker('secret', 'ls', '--filter', `label=kiln.pool=${pool.name}`, '--format', '{{.Name}}').split('\n').filter(Boolean);
       await provider.deploy(pool, 1, spec);
-      const made = await provider.deploy(pool, 1, { ...spec, serverUrl: 'http://127.0.0.1:10' });
+      const [first] = secrets();
+      expect(first).toMatch(new RegExp(`^kiln-agent-token-${pool.name}-[0-9a-f]{12}$`));
+      const made = await provider.deploy(pool, 1, { ...spec, serverUrl: 'http://127.0.0.1:10', token: 'new-agent-token' });
       expect(made.length).toBeGreaterThanOrEqual(1);
       await eventually(async () => {
         const live = await provider.list(pool);
         if (live.length !== 2 || running(pool.name).length !== 2) return false;
         return live.every((i) => {
           const container = docker('ps', '-q', '--filter', `label=com.docker.swarm.task.id=${i.ref}`);
-          return container !== '' && docker('inspect', container, '--format', '{{json .Config.Env}}').includes('KILN_SERVER=http://127.0.0.1:10');
+          return container !== '' && docker('inspect', container, '--format', '{{json .Config.Env}}').includes('KILN_SERVER=http://127.0.0.1:10')
+            && docker('exec', container, 'cat', '/run/secrets/kiln-agent-token') === 'new-agent-token';
         });
       }, 30_000, 'both agents on the new template');
+      expect(docker('service', 'inspect', `kiln-pool-${pool.name}`)).not.toContain('new-agent-token');
+      await eventually(async () => (await provider.list(pool), secrets().length === 1 && secrets()[0] !== first), 30_000, 'the old token secret removed');
     }, 60_000);
 
     it('rejects a deploy whose tasks cannot start (a missing image) with the engine\'s reason, and takes the replicas back', async () => {

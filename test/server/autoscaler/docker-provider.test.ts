@@ -1,5 +1,5 @@
 // The docker provider held to the AgentProvider contract on a real engine, with a tiny stand-in
-// "agent" image (busybox that exits 0 on SIGTERM, or ignores it when told to).
+// "agent" image (busybox as uid 10001, like kiln's, that exits 0 on SIGTERM, or ignores it when told to).
 import { execFileSync } from 'node:child_process';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -26,6 +26,7 @@ describe.skipIf(skipDocker())('the docker provider', () => {
 
   beforeAll(() => {
     docker_in(`FROM busybox:latest
+USER 10001:10001
 CMD ["sh", "-c", "if [ -n \\"$IGNORE_TERM\\" ]; then trap '' TERM; else trap 'exit 0' TERM; fi; while :; do sleep 0.1; done"]
 `, 'build', '--network', 'host', '-q', '-t', IMAGE, '-');
   }, 60_000);
@@ -35,7 +36,7 @@ CMD ["sh", "-c", "if [ -n \\"$IGNORE_TERM\\" ]; then trap '' TERM; else trap 'ex
     docker('rmi', '-f', IMAGE);
   });
 
-  it('starts containers named and labelled for their pool, with the token in their environment, and lists only its pool\'s', async () => {
+  it('starts containers named and labelled for their pool, the token in a file of the image\'s user and not in their environment, and lists only its pool\'s', async () => {
     const a = made(pool('a'));
     const b = made(pool('b'));
     const started = await provider.deploy(a, 2, spec);
@@ -49,9 +50,12 @@ CMD ["sh", "-c", "if [ -n \\"$IGNORE_TERM\\" ]; then trap '' TERM; else trap 'ex
     expect(info!.State.Status).toBe('running');
     expect(info!.Config.Labels).toMatchObject({ 'kiln.pool': a.name, 'kiln.agent-name': started[0]!.name });
     expect(info!.Config.Env).toEqual(expect.arrayContaining([
-      'KILN_AGENT_TOKEN=secret-agent-token', 'KILN_SERVER=http://127.0.0.1:9', `KILN_AGENT_NAME=${started[0]!.name}`,
+      'KILN_AGENT_TOKEN_FILE=/run/kiln/agent.token', 'KILN_SERVER=http://127.0.0.1:9', `KILN_AGENT_NAME=${started[0]!.name}`,
       `KILN_POOL=${a.name}`, 'KILN_LABELS=linux,docker', 'KILN_CAPACITY=2',
     ]));
+    expect(docker('inspect', started[0]!.ref)).not.toContain('secret-agent-token');
+    expect(docker('exec', started[0]!.ref, 'cat', '/run/kiln/agent.token')).toBe('secret-agent-token');
+    expect(docker('exec', started[0]!.ref, 'stat', '-c', '%u:%g %a', '/run/kiln/agent.token', '/run/kiln')).toBe('10001:10001 400\n0:0 755');
     expect(info!.HostConfig).toMatchObject({ Init: true, NetworkMode: 'host', RestartPolicy: { Name: 'no', MaximumRetryCount: 0 } });
     expect(JSON.stringify(warnings)).not.toContain('secret-agent-token');
   });

@@ -2,7 +2,7 @@
 // exercised end to end elsewhere). Agents are detached, found again from their records by a
 // fresh provider (a restarted server), outlive a crashed server, and end on remove.
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { mkdir, readdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -82,10 +82,13 @@ describe('the process provider', () => {
     expect(seen.execArgv).toEqual(['--max-semi-space-size=1', '--heap-growing-percent=20']); // AGENT_NODE_FLAGS
     expect(seen.args.join(' ')).not.toContain('agent-secret');
     expect(seen.env).toMatchObject({
-      KILN_AGENT_TOKEN: 'agent-secret', KILN_LOG_LEVEL: 'debug',
+      KILN_AGENT_TOKEN_FILE: join(dataDir, 'pools', 'agent.token'), KILN_LOG_LEVEL: 'debug',
       KILN_AGENT_ENV_PASSTHROUGH: 'SSL_*', KILN_DOCKER_CA_BUNDLE: '/etc/ssl/certs/ca-certificates.crt', KILN_DOCKER_VOLUMES: '/srv/ref:/ref:ro',
     });
     expect(seen.env.KILN_ADMIN_TOKEN).toBeUndefined();
+    expect(JSON.stringify(seen.env)).not.toContain('agent-secret'); // the token is in a 0600 file, not the environment
+    expect(readFileSync(join(dataDir, 'pools', 'agent.token'), 'utf8')).toBe('agent-secret\n');
+    expect(statSync(join(dataDir, 'pools', 'agent.token')).mode & 0o777).toBe(0o600);
     expect(seen.cwd).toBe(workDir);
     if (process.platform === 'linux') expect(processGroup(seen.pid)).toBe(seen.pid); // its own process group
     expect(first).toMatchObject({ pool: 'local', ref: String(seen.pid), log: join(dataDir, 'pools', 'local', `${first!.name}.log`) });
