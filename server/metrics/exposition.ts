@@ -13,7 +13,8 @@ export interface Exposition {
 export function createExposition(series: readonly Series[]): Exposition {
   let registry: Promise<Registry> | null = null;
   const build = async (): Promise<Registry> => {
-    const prom = await import('prom-client');
+    // prom-client is CommonJS: `default` is its module.exports, bundled or not.
+    const prom = (await import('prom-client')).default;
     const built = new prom.Registry();
     // The standard names (process_*, nodejs_*), as every Node.js dashboard expects them.
     prom.collectDefaultMetrics({ register: built });
