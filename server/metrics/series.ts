@@ -1,6 +1,6 @@
 // The kiln series as plain numbers: counters and histograms keyed by their label values, kept
-// without prom-client (which costs ~10 MiB to load: it loads with the first scrape, see
-// exposition.ts). Each series says what it exposes through `values()`, read at scrape time.
+// without prom-client (it loads with the first scrape, see exposition.ts). Each series says
+// what it exposes through `values()`, read at scrape time.
 
 /** One exposed sample: prom-client's MetricValue shape (`metricName` for _bucket/_sum/_count). */
 export interface Sample {
