@@ -66,6 +66,7 @@ const fileSchema = z.strictObject({
     artifact_expire: duration.optional(),
     cache_max: size.optional(),
     protected_branches: z.array(z.string().min(1), { error: 'expected a list of branch globs' }).optional(),
+    metrics: z.strictObject({ token_env: envName.optional() }).optional(),
   }).optional(),
   repos: z.array(repoSchema).optional(),
   pools: z.array(poolSchema).optional(),

@@ -36,6 +36,8 @@ export interface ServerConfig {
   private: boolean;
   adminToken: string | null;  // from the environment; else <data>/admin.token
   agentToken: string | null;  // from the environment; else <data>/agent.token
+  /** What GET /metrics asks for: the variable server.metrics.token_env names, else KILN_METRICS_TOKEN; null: none. */
+  metricsToken: string | null;
   /** KILN_SECRET_KEY_FILE (resolved); null: <data>/secret.key, made at the first start. */
   secretKeyFile: string | null;
   repos: RepoConfig[] | null; // null: register the repository the server was started in
@@ -83,6 +85,7 @@ export async function loadServerConfig({ env, cwd, cpus }: LoadConfigOptions): P
     private: server.private ?? false,
     adminToken: env.KILN_ADMIN_TOKEN || null,
     agentToken: env.KILN_AGENT_TOKEN || null,
+    metricsToken: metricsToken(server.metrics?.token_env, env, configFile),
     secretKeyFile: env.KILN_SECRET_KEY_FILE ? resolve(cwd, env.KILN_SECRET_KEY_FILE) : null,
     repos: file.repos?.map((r, i) => toRepo(r, configFile ? resolve(configFile, '..') : cwd, env, `${configFile}: repos[${i}]`)) ?? null,
     pools: file.pools?.map(toPool) ?? [defaultPool(cpus)],
@@ -150,6 +153,13 @@ function toRepo(r: NonNullable<ConfigFile['repos']>[number], base: string, env: 
       cancelSuperseded,
     },
   };
+}
+
+function metricsToken(name: string | undefined, env: LoadConfigOptions['env'], configFile: string | null): string | null {
+  if (name === undefined) return env.KILN_METRICS_TOKEN || null;
+  const value = env[name];
+  if (!value) throw new KilnError('bad_input', `${configFile}: server.metrics.token_env: ${name} is not set in the environment`);
+  return value;
 }
 
 function parsePort(text: string): number {

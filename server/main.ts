@@ -30,6 +30,8 @@ import { createStatusSender } from './forge/outbox.js';
 import { createMirrors } from './git/mirror.js';
 import { createHub } from './hub/hub.js';
 import { createJobQueue } from './queue/job-queue.js';
+import { createExposition } from './metrics/exposition.js';
+import { createMetrics } from './metrics/metrics.js';
 import { createKilnService, type KilnService } from './service.js';
 import { openDatabase, type Store } from './store/index.js';
 import { createCronScheduler } from './triggers/cron.js';
@@ -109,24 +111,37 @@ export async function startServer(config: ServerConfig, { logger, kilnScript }: 
     return config.port === 0 && address ? config.url.replace(/:0$/, `:${address.port}`) : config.url;
   };
   const tickMs = Math.max(200, Math.min(5000, Math.floor(config.leaseMs / 4)));
+  // Built first, read at scrape time: the queue it asks for its depth is built next.
+  const metrics = createMetrics({
+    pools: config.pools, queued: () => queue.queued(), agents: () => store.agents.listAgents(),
+    repoOfRun: (runId) => store.runs.getRunSummary(runId)?.repo ?? null,
+  });
+  const stopObserving = metrics.observe(bus);
 
   const queue = createJobQueue({
     store, bus, logger: logger.child({ part: 'queue' }), leaseMs: config.leaseMs, logCapBytes: config.logCapBytes, serverUrl: url, tickMs,
     files: { issueFilesToken: files.transfer.issue, artifactMaxBytes: files.artifactMaxBytes, cacheMaxBytes: files.cacheMaxBytes },
+    observer: metrics,
   });
   const sweeper = createArtifactSweeper({ store, blobs: files.artifacts, logger: logger.child({ part: 'artifacts' }) });
   const hub = createHub({
     queue, logger: logger.child({ part: 'hub' }), pingMs: tickMs,
     authorize: (token) => ['agent', 'admin'].includes(kind(token) ?? ''),
   });
-  const starter = createRunStarter({ store, logger, mirrors, mirrorDir: (repo) => triggers.mirrorDir(repo), onRunCreated: (run) => void queue.runCreated(run) });
+  const starter = createRunStarter({
+    store, logger, mirrors, mirrorDir: (repo) => triggers.mirrorDir(repo),
+    onRunCreated: (run) => {
+      metrics.runStarted(run);
+      void queue.runCreated(run);
+    },
+  });
   const cron = createCronScheduler({ store, starter, logger, mirrors, mirrorDir: (repo) => triggers.mirrorDir(repo) });
   const triggers = createRepoTriggers({
     store, mirrors, starter, logger, dataDir: config.dataDir,
     onSynced: (repo) => void cron.refresh(store.repos.getRepo(repo.id) ?? repo).catch((error: unknown) => logger.error({ err: error }, 'cron refresh failed')),
   });
   const pools = createAutoscaler({
-    pools: config.pools, store, hub: queue, bus, logger: logger.child({ part: 'autoscaler' }), serverUrl: url, agentToken: tokens.agent,
+    pools: config.pools, store, hub: queue, bus, logger: logger.child({ part: 'autoscaler' }), serverUrl: url, agentToken: tokens.agent, observer: metrics,
     providers: {
       process: createProcessProvider({
         dataDir: config.dataDir, nodePath: process.execPath, logger,
@@ -147,7 +162,10 @@ export async function startServer(config: ServerConfig, { logger, kilnScript }: 
     authorize: (request) => ['agent', 'admin'].includes(kind(requestToken(request)) ?? ''),
     logger,
   }));
-  app.route('/', createApi({ store, bus, service, logger, tokenKind: kind, private: config.private, files }));
+  app.route('/', createApi({
+    store, bus, service, logger, tokenKind: kind, private: config.private, files, metrics,
+    scrape: { exposition: createExposition(metrics.series), access: { metricsToken: config.metricsToken, private: config.private, isAdmin: (token) => kind(token) === 'admin' } },
+  }));
   const dashboard = createDashboard({ store, service, bus, logger: logger.child({ part: 'dashboard' }), tokenKind: kind, private: config.private });
   app.route('/', dashboard.app);
   // route() does not carry a sub-app's notFound: the API's JSON 404 and the dashboard's page are chosen here.
@@ -208,6 +226,7 @@ export async function startServer(config: ServerConfig, { logger, kilnScript }: 
       await events.close();
       http.closeAllConnections();
       await new Promise<void>((resolve) => http.close(() => resolve()));
+      stopObserving();
       store.close();
       return poolAgents;
     })()),

@@ -13,6 +13,7 @@ import { createRepoRoutes } from './routes/repos.js';
 import { createRunRoutes } from './routes/runs.js';
 import { createSecretRoutes } from './routes/secrets.js';
 import { createCacheRoutes } from './routes/caches.js';
+import { createMetricsRoutes } from './routes/metrics.js';
 
 export type { ApiOptions } from './http.js';
 
@@ -32,6 +33,7 @@ export function createApi(options: ApiOptions): Hono {
   if (options.private) app.use('/api/*', requireAnyToken(options));
 
   app.route('/', createMetaRoutes(options));
+  if (options.scrape) app.route('/', createMetricsRoutes({ scrape: options.scrape }));
   app.route('/', createRepoRoutes(options));
   app.route('/', createSecretRoutes(options));
   app.route('/', createRunRoutes(options));

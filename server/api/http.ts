@@ -10,6 +10,9 @@ import type { KilnService } from '../service.js';
 import type { Repo, Store } from '../store/index.js';
 import { bearer } from '../auth.js';
 import { opensToTransferToken, transferJob, type JobFilesOptions } from '../files/job-files.js';
+import type { ScrapeAccess } from '../metrics/access.js';
+import type { Exposition } from '../metrics/exposition.js';
+import type { Metrics } from '../metrics/metrics.js';
 
 export interface ApiOptions {
   store: Store;
@@ -21,6 +24,10 @@ export interface ApiOptions {
   private: boolean;
   /** Artifacts and caches (server/files/); absent: their routes are not served. */
   files?: JobFilesOptions;
+  /** Counts webhook deliveries and cache lookups; absent: not counted. */
+  metrics?: Pick<Metrics, 'webhook' | 'cacheLookup'>;
+  /** `GET /metrics` and who may scrape it; absent: not served. */
+  scrape?: { exposition: Exposition; access: ScrapeAccess };
 }
 
 const STATUS: Record<ErrorCode, 400 | 401 | 403 | 404 | 409 | 413 | 500> = {

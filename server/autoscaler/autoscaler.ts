@@ -22,7 +22,7 @@ import { assignDemand } from './demand.js';
 import type { BackoffOptions } from './health.js';
 import type { ConnectedAgent } from './observe.js';
 import { roomOf } from './policy.js';
-import { newPoolState, runPass, type PoolState } from './pool-pass.js';
+import { newPoolState, runPass, type PoolObserver, type PoolState } from './pool-pass.js';
 import { toPoolView, toSnapshot, type PoolView } from './pool-view.js';
 import type { AgentProvider } from './provider.js';
 import { createPoolSchedule } from './schedule.js';
@@ -51,6 +51,8 @@ export interface AutoscalerOptions {
   /** How agents reach the server: a getter when it is known only once the server listens. */
   serverUrl: string | (() => string);
   agentToken: string;
+  /** Told of scaling actions and provider failures (the server's metrics). */
+  observer?: PoolObserver;
 }
 
 /**
@@ -100,7 +102,7 @@ export function createAutoscaler(options: AutoscalerOptions): Autoscaler {
       await runPass(state, {
         provider: options.providers[state.config.provider], store, hub, nowMs,
         spec: { serverUrl: typeof options.serverUrl === 'string' ? options.serverUrl : options.serverUrl(), token: options.agentToken, labels: state.config.labels, capacity: state.config.capacity },
-        startDeadlineMs: options.startDeadlineMs, backoff: options.backoff, maxEvents: options.maxEvents ?? 50,
+        startDeadlineMs: options.startDeadlineMs, backoff: options.backoff, maxEvents: options.maxEvents ?? 50, observer: options.observer,
         demand: (agents) => {
           const rooms = states.map((s) => ({ name: s.config.name, labels: s.config.labels, room: roomOf({ pool: s.config, agents: s === state ? agents : s.agents, health: s.health, nowMs }) }));
           return assignDemand(claimable(), rooms).get(state.config.name) ?? 0;

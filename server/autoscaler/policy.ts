@@ -35,7 +35,8 @@ export interface PolicyInput {
 }
 
 export interface Decision {
-  start: { count: number; reason: string } | null;
+  /** `cause`: the reason in one word (waiting jobs come first when both hold), for the metrics. */
+  start: { count: number; reason: string; cause: 'jobs_waiting' | 'floor' } | null;
   drain: Array<{ agent: string; agentId: number; reason: string }>;
   remove: Array<{ agent: string; reason: string }>;
   /** How many agents the pool wants, draining ones not counted. */
@@ -96,7 +97,7 @@ export function decide(input: PolicyInput): Decision {
     }));
 
   return {
-    start: count > 0 ? { count, reason: why.join('; ') } : null,
+    start: count > 0 ? { count, reason: why.join('; '), cause: forJobs > 0 ? 'jobs_waiting' : 'floor' } : null,
     drain,
     remove,
     desired: Math.min(pool.max, active.length + Math.min(wanted, room) - drain.length),

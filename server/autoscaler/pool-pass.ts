@@ -18,6 +18,17 @@ export interface ScalingEvent {
   reason: string;
 }
 
+/** Why a pool scaled, in one word: start for waiting jobs or its floor, drain an idle agent, remove one that never connected or stayed away. */
+export type ScalingCause = 'jobs_waiting' | 'floor' | 'idle' | 'never_connected' | 'disconnected';
+/** What failed at a provider (each failure extends the pool's back-off). */
+export type ProviderFailure = 'unavailable' | 'list' | 'deploy' | 'remove' | 'exited_before_connecting' | 'never_connected';
+
+/** Told of every scaling action and provider failure (the server's metrics); must be cheap and never throw. */
+export interface PoolObserver {
+  scaled(pool: PoolConfig, action: 'start' | 'drain' | 'remove', cause: ScalingCause): void;
+  providerFailed(pool: PoolConfig, failure: ProviderFailure): void;
+}
+
 /** Everything the loop keeps of one pool between passes. */
 export interface PoolState {
   config: PoolConfig;
@@ -43,6 +54,7 @@ export interface PassContext {
   maxEvents: number;
   /** The claimable jobs this pool should scale for, given its fresh agents. */
   demand(agents: readonly PoolAgent[]): number;
+  observer?: PoolObserver | undefined;
 }
 
 export function newPoolState(config: PoolConfig, log: Logger, schedule: PoolSchedule): PoolState {
@@ -58,7 +70,8 @@ export async function runPass(state: PoolState, ctx: PassContext): Promise<void>
     state.events.push({ at: new Date(nowMs).toISOString(), ...event });
     if (state.events.length > ctx.maxEvents) state.events.splice(0, state.events.length - ctx.maxEvents);
   };
-  const fail = (reason: string) => {
+  const fail = (reason: string, failure: ProviderFailure) => {
+    ctx.observer?.providerFailed(pool, failure);
     const counts = !isBackingOff(state.health, nowMs);
     state.health = recordFailure(state.health, reason, nowMs, ctx.backoff);
     if (counts) {
@@ -67,12 +80,12 @@ export async function runPass(state: PoolState, ctx: PassContext): Promise<void>
     }
   };
 
-  if (!provider) return fail(`the ${pool.provider} provider is not available in this kiln`);
+  if (!provider) return fail(`the ${pool.provider} provider is not available in this kiln`, 'unavailable');
   let instances;
   try {
     instances = await provider.list(pool);
   } catch (error) {
-    return fail(`listing agents failed: ${message(error)}`);
+    return fail(`listing agents failed: ${message(error)}`, 'list');
   }
   const seen = observePool({
     pool: pool.name, instances, sessions: hub.sessions(), tracks: state.tracks, nowMs,
@@ -85,7 +98,7 @@ export async function runPass(state: PoolState, ctx: PassContext): Promise<void>
     log.info({ agent: seen.firstConnected[0] }, 'provider recovered: an agent connected');
   }
   for (const { name, track } of seen.vanished) {
-    if (track.instance && !track.connectedOnce) fail(`agent ${name} exited before connecting${track.instance.log ? ` (see ${track.instance.log})` : ''}`);
+    if (track.instance && !track.connectedOnce) fail(`agent ${name} exited before connecting${track.instance.log ? ` (see ${track.instance.log})` : ''}`, 'exited_before_connecting');
   }
   // Pool agents come and go by the hundred: rows of ones with neither a process nor a session
   // are deleted, so /api/agents lists what exists (removeAgent keeps rows that still hold leases).
@@ -107,20 +120,22 @@ export async function runPass(state: PoolState, ctx: PassContext): Promise<void>
       state.tracks.delete(agent);
       state.agents = state.agents.filter((a) => a.name !== agent);
       record({ action: 'remove', agent, reason });
-      if (wasStarting) fail(`agent ${agent} ${reason}${instance.log ? ` (see ${instance.log})` : ''}`);
+      ctx.observer?.scaled(pool, 'remove', wasStarting ? 'never_connected' : 'disconnected');
+      if (wasStarting) fail(`agent ${agent} ${reason}${instance.log ? ` (see ${instance.log})` : ''}`, 'never_connected');
     } catch (error) {
-      fail(`removing agent ${agent} failed: ${message(error)}`);
+      fail(`removing agent ${agent} failed: ${message(error)}`, 'remove');
     }
   }
   for (const { agent, agentId, reason } of decision.drain) {
     if (!hub.drain(agentId)) continue; // it left meanwhile: the next pass sees it gone
     log.info({ agent, reason }, 'draining agent');
     record({ action: 'drain', agent, reason });
+    ctx.observer?.scaled(pool, 'drain', 'idle');
     const drained = state.agents.find((a) => a.name === agent);
     if (drained) drained.state = 'draining';
   }
   if (decision.start && !isBackingOff(state.health, nowMs)) {
-    const { count, reason } = decision.start;
+    const { count, reason, cause } = decision.start;
     try {
       log.info({ count, reason }, 'starting agents');
       const made = await provider.deploy(pool, count, ctx.spec);
@@ -129,8 +144,9 @@ export async function runPass(state: PoolState, ctx: PassContext): Promise<void>
         state.agents.push({ name: instance.name, agentId: null, state: 'starting', jobs: 0, capacity: 0, idleSinceMs: null, unseenSinceMs: nowMs });
       }
       record({ action: 'start', count: made.length, reason });
+      ctx.observer?.scaled(pool, 'start', cause);
     } catch (error) {
-      fail(message(error));
+      fail(message(error), 'deploy');
     }
   }
 }

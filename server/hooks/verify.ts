@@ -71,6 +71,14 @@ export function verifyDelivery(headers: Headers, body: Buffer, options: VerifyOp
   return { ok: true, forge: kind, event, deliveryId };
 }
 
+/** The forge a delivery's headers name, signed or not (for counting refused ones); null: none. */
+export function forgeOf(headers: Headers): ForgeKind | null {
+  return detect((name) => {
+    const value = headers[name];
+    return (Array.isArray(value) ? value[0] : value) ?? null;
+  })?.kind ?? null;
+}
+
 function detect(h: (name: string) => string | null): { kind: ForgeKind; event: string } | null {
   const pick = (kind: ForgeKind, event: string | null) => (event ? { kind, event } : null);
   return pick('kiln', h('x-kiln-event'))

@@ -42,6 +42,16 @@ export interface JobQueueOptions {
   tickMs?: number;
   /** Fills each assignment's `files` (transfer token, limits, needed artifacts); absent: none. */
   files?: AssignmentFiles;
+  /** Told of hand-offs and lost leases (the server's metrics); absent: nobody is. */
+  observer?: QueueObserver;
+}
+
+/** What the queue tells an observer; called synchronously, must be cheap and never throw. */
+export interface QueueObserver {
+  /** A claimed job was sent to its agent, `handoffMs` after its assignment began to be built. */
+  jobAssigned(job: Job, handoffMs: number): void;
+  /** A lease expired: the job went back to the queue (a retry was left) or ended `error`. */
+  leaseExpired(outcome: 'requeued' | 'ended'): void;
 }
 
 export interface HelloRequest extends AgentHello {
@@ -196,6 +206,7 @@ export function createJobQueue(options: JobQueueOptions): JobQueue {
   };
 
   const assign = (slot: AgentSlot, claim: Claim): boolean => {
+    const beganMs = performance.now();
     const built = buildAssignment(store, claim, { serverUrl: options.serverUrl(), logCapBytes: options.logCapBytes, files: options.files, now: now() });
     if (!built.ok) {
       refuse(slot, claim, built.reason);
@@ -211,6 +222,7 @@ export function createJobQueue(options: JobQueueOptions): JobQueue {
       return false;
     }
     slot.log.debug({ jobId: claim.job.id, runId: claim.job.runId, job: claim.job.name, attempt: claim.job.attempt }, 'job assigned');
+    options.observer?.jobAssigned(claim.job, performance.now() - beganMs);
     // The run's first job started: the run is running now (dashboards, and the forge's "running" status).
     if (claim.runChanged) {
       const run = store.runs.getRunSummary(claim.job.runId);
@@ -407,7 +419,10 @@ export function createJobQueue(options: JobQueueOptions): JobQueue {
     // One commit for the whole pass: a thousand agents' renewals are a thousand writes.
     tick: () => store.transaction(() => {
       const ended = expireLeases({ store, logger, agents: agents.values(), nowMs: now(), leaseMs });
-      for (const job of ended) ctx.jobEnded(job.job, job.outcome);
+      for (const job of ended) {
+        options.observer?.leaseExpired(job.outcome);
+        ctx.jobEnded(job.job, job.outcome);
+      }
       // Why a reconcile: the ready index is a cache of SQL; if a path ever forgot to add a job,
       // the job would wait for good. Say so loudly, and heal.
       if (++ticks % 10 === 0) {

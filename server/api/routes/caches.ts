@@ -52,7 +52,7 @@ function entryView(entry: CacheEntry, hit?: Omit<CacheHit, 'entry'>) {
   };
 }
 
-export function createCacheRoutes({ store, logger }: ApiOptions, files: JobFilesOptions): Hono {
+export function createCacheRoutes({ store, logger, metrics }: ApiOptions, files: JobFilesOptions): Hono {
   const app = new Hono();
   const log = logger.child({ part: 'caches' });
 
@@ -73,6 +73,7 @@ export function createCacheRoutes({ store, logger }: ApiOptions, files: JobFiles
     if (prefixes.length > MAX_RESTORE_KEYS) throw new KilnError('bad_input', `restore_key: at most ${MAX_RESTORE_KEYS} restore keys`);
     const { repo, scope } = placeOf(jobId);
     const hit = store.caches.findCache(repo.id, visibleScopes(scope), key, prefixes);
+    metrics?.cacheLookup(hit !== null);
     if (!hit) return c.json({ entry: null });
     const lastUsedAt = store.caches.touchCache(hit.entry.id);
     return c.json({ entry: entryView({ ...hit.entry, lastUsedAt }, hit) });

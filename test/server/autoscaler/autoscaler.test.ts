@@ -7,6 +7,7 @@ import type { ConnectedAgent } from '../../../server/autoscaler/observe.js';
 import type { AgentProvider, AgentSpec, Instance } from '../../../server/autoscaler/provider.js';
 import type { PoolConfig } from '../../../server/config.js';
 import { createEventBus } from '../../../server/events.js';
+import { createMetrics } from '../../../server/metrics/metrics.js';
 import type { JobQueue } from '../../../server/queue/job-queue.js';
 import { classifyWait } from '../../../server/queue/wait-reason.js';
 import type { Store } from '../../../server/store/index.js';
@@ -282,5 +283,28 @@ describe('the autoscaler loop', () => {
     await scaler.reconcile('swarm');
     expect(view('swarm').error).toBe('the swarm provider is not available in this kiln');
     await expect(scaler.reconcile('nope')).rejects.toThrow('no pool named nope');
+  });
+
+  it('tells the metrics each action with its cause and each provider failure, by pool', async () => {
+    const metrics = createMetrics({ pools: [LOCAL], queued: () => [], agents: () => [], repoOfRun: () => null });
+    const { clock, provider, hub, scaler, queue } = setup([LOCAL], { observer: metrics });
+    const counted = (name: string) => metrics.series.find((s) => s.name === name)!.values().map((v) => [v.labels, v.value]);
+    provider.failWith = 'docker daemon unreachable';
+    queue(['linux']);
+    await scaler.reconcile();
+    provider.failWith = null;
+    clock.advance(5_000);
+    await scaler.reconcile();
+    for (const name of provider.names()) hub.connect(name, LOCAL);
+    hub.dispatch();
+    hub.finishAll();
+    await scaler.reconcile();
+    clock.advance(30_000);
+    await scaler.reconcile();
+    expect(counted('kiln_provider_errors_total')).toEqual([[{ pool: 'local', provider: 'process', reason: 'deploy' }, 1]]);
+    expect(counted('kiln_autoscaler_decisions_total')).toEqual([
+      [{ pool: 'local', action: 'start', reason: 'jobs_waiting' }, 1],
+      [{ pool: 'local', action: 'drain', reason: 'idle' }, 1],
+    ]);
   });
 });
