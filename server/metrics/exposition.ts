@@ -1,7 +1,7 @@
 // The text a scrape answers: kiln's series and the process's default metrics, formatted by
 // prom-client. Why loaded on the first scrape and not at start: the idle server is at its
-// 70 MiB budget, and prom-client with its default collectors adds ~2 MiB there (bundled; 10
-// MiB unbundled), which a server nobody scrapes should not pay. Until then the series count
+// 70 MiB budget, and prom-client with its default collectors adds to it (seen once by hand, not
+// by a benchmark: ~2 MiB bundled), which a server nobody scrapes should not pay. Until then the series count
 // in plain numbers (series.ts), so nothing observed before is lost.
 import type { Registry } from 'prom-client';
 import type { Series } from './series.js';
