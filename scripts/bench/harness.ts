@@ -1,7 +1,7 @@
 // Benchmark harness: a real server process on a temp data folder, real agent processes, a
 // real git repository, and the numbers a benchmark prints. Loopback only.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer as createNetServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -85,7 +85,9 @@ export async function startServer(repos: Record<string, string>, extraConfig = '
     }, startTimeoutMs);
   }).finally(() => {
     clearTimeout(timer);
-    proc.stdout!.off('data', onData!); // the rest of the log is read and dropped
+    proc.stdout!.off('data', onData!); // the rest of the log is read and dropped, or kept in BENCH_SERVER_LOG (a file)
+    const keep = process.env.BENCH_SERVER_LOG;
+    if (keep) proc.stdout!.on('data', (d: Buffer) => appendFileSync(keep, d));
   });
   proc.stdout!.resume();
   return {

@@ -9,6 +9,7 @@ import type { WebSocket } from 'ws';
 import type { EventBus, KilnEvent } from '../events.js';
 import { shownAttempt } from '../store/index.js';
 import { agentView, jobView, runView, stepView } from './views.js';
+import { corkPerTurn } from '../hub/cork.js';
 
 // Required, not imported: see server/hub/hub.ts.
 const { WebSocketServer } = createRequire(import.meta.url)('ws') as typeof import('ws');
@@ -56,10 +57,12 @@ export function createEventsSocket({ bus, logger, mayRead, maxBufferedBytes = 8 
     return text;
   };
 
-  wss.on('connection', (ws: WebSocket) => {
+  wss.on('connection', (ws: WebSocket, raw: Duplex) => {
     const jobs = new Set<number>();
+    const beforeSend = corkPerTurn(raw);
     const sendText = (text: string) => {
       if (ws.bufferedAmount > maxBufferedBytes) return void ws.close(1013, 'too slow: events dropped');
+      beforeSend();
       ws.send(text);
     };
     const send = (message: Record<string, unknown>) => sendText(JSON.stringify(message));
@@ -93,7 +96,7 @@ export function createEventsSocket({ bus, logger, mayRead, maxBufferedBytes = 8 
         socket.end('HTTP/1.1 401 Unauthorized\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n{"error":"this server is private: send a token"}');
         return;
       }
-      wss.handleUpgrade(request, socket, head, (ws) => wss.emit('connection', ws, request));
+      wss.handleUpgrade(request, socket, head, (ws) => wss.emit('connection', ws, socket));
     },
     close: () => new Promise<void>((resolve) => {
       for (const client of wss.clients) client.close(1001, 'server stopping');

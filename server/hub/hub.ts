@@ -13,6 +13,7 @@ import { encode, MAX_FRAME_BYTES, PROTOCOL_VERSION, type AgentMessage, type Serv
 import type { decodeAgentMessage } from '../../shared/protocol/agent-schema.js';
 import type { AgentLink, JobQueue } from '../queue/job-queue.js';
 import { bearer } from '../auth.js';
+import { corkPerTurn } from './cork.js';
 
 // Required, not imported: importing a CommonJS package from ESM makes Node parse its source for
 // export names, and that parser stays in memory (about 9 MiB of the server's idle RSS in all).
@@ -86,10 +87,12 @@ export function createHub(options: HubOptions): Hub {
         socket.close(1011, 'internal error');
       }
     };
+    const beforeSend = corkPerTurn(raw);
     const link: Connection = {
       remote, lastHeardMs: now(), welcomed: false,
       send: (message: ServerMessage) => {
         if (socket.readyState !== socket.OPEN) return false;
+        beforeSend();
         socket.send(encode(message));
         return true;
       },
