@@ -9,7 +9,7 @@
 // Left out of the bundle, loaded from node_modules at run time: better-sqlite3 (a native addon)
 // and dockerode (optional native parts); the CommonJS packages the code `require`s on purpose
 // (ws, pino, yaml) stay outside too, since esbuild does not follow createRequire.
-import { rmSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 
@@ -39,3 +39,18 @@ const result = await build({
   logLevel: 'warning',
 });
 if (result.errors.length > 0) process.exitCode = 1;
+
+// V8 keeps each module's source in memory for as long as the process lives, in one byte per
+// character while every character is Latin-1, and in two once a single one is not. esbuild
+// escapes what it can, but not inside String.raw templates (the dashboard's scripts), where
+// one '…' once doubled the server chunk's 400 KB in the idle server's heap. Such a character
+// is written as a \u escape in those scripts instead; this check keeps it so.
+for (const name of readdirSync(outdir).filter((f) => f.endsWith('.js'))) {
+  const text = readFileSync(`${outdir}/${name}`, 'utf8');
+  const at = text.search(/[^\u0000-\u00ff]/u);
+  if (at >= 0) {
+    const line = text.slice(0, at).split('\n').length;
+    console.error(`bundle: dist/bundle/${name} line ${line} has a character outside Latin-1 (${JSON.stringify(text[at])}): write it as a \\u escape in the source, or V8 keeps the whole chunk in two bytes per character`);
+    process.exitCode = 1;
+  }
+}

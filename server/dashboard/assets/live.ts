@@ -44,7 +44,7 @@ export const liveJs = String.raw`
   banner.className = 'disconnected';
   banner.setAttribute('role', 'status');
   banner.dataset.disconnected = '';
-  banner.textContent = 'disconnected, reconnecting…';
+  banner.textContent = 'disconnected, reconnecting\u2026';
   banner.hidden = true;
   document.body.prepend(banner);
   let backoff = 1000;
