@@ -9,7 +9,7 @@ import type { WebSocket } from 'ws';
 import type { EventBus, KilnEvent } from '../events.js';
 import { shownAttempt } from '../store/index.js';
 import { agentView, jobView, runView, stepView } from './views.js';
-import { corkPerTurn } from '../hub/cork.js';
+import { corkPerTurn } from './cork.js';
 
 // Required, not imported: see server/hub/hub.ts.
 const { WebSocketServer } = createRequire(import.meta.url)('ws') as typeof import('ws');

@@ -11,6 +11,8 @@ import type { AgentStatus } from '../store/index.js';
 export interface AgentLink {
   /** Sends a frame; false when the connection is not open any more (nothing was sent). */
   send(message: ServerMessage): boolean;
+  /** Sends frames in one write (a read's acks): false when the connection is not open any more. */
+  sendAll(messages: readonly ServerMessage[]): boolean;
   close(code: number, reason: string): void;
   readonly lastHeardMs: number;
   /** `address:port`, for logs. */

@@ -330,9 +330,7 @@ export function createJobQueue(options: JobQueueOptions): JobQueue {
         return null;
       });
       // Acks promise the agent its frames are stored: they leave once the turn has committed.
-      store.afterCommit(() => {
-        for (const reply of replies) link.send(reply);
-      });
+      if (replies.length > 0) store.afterCommit(() => link.sendAll(replies));
       if (failure) throw failure.error;
     },
     runChanged,

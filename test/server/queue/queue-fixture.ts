@@ -38,6 +38,7 @@ export function queueFixture(over: Partial<JobQueueOptions> = {}) {
         l.sent.push(m);
         return true;
       },
+      sendAll: (messages) => messages.every((m) => l.send(m)),
       close: (code, reason) => {
         l.closed = { code, reason };
       },
