@@ -18,6 +18,7 @@ import { createOutbox } from './jobs/outbox.js';
 import { findLeftOvers } from './jobs/recovery.js';
 import { createJobRunner } from './jobs/run-assignment.js';
 import { openWorkDir } from './jobs/work-dir.js';
+import { createTrash } from './jobs/trash.js';
 import { openSpool } from './logs/spool.js';
 
 // Required, not imported: see connection.ts (Node parses an imported CommonJS package's source).
@@ -47,7 +48,9 @@ export async function runAgent(o: AgentMainOptions): Promise<number> {
     const records = createJobRecords(dirs.spool);
     const outbox = createOutbox({ spool, records, logger, onSettled: () => controller?.changed() });
     outbox.adopt(await findLeftOvers(spool, records, logger));
-    const checkout = createCheckout({ cacheDir: dirs.gitCache, serverUrl: config.serverUrl, token: config.token });
+    // What a clean takes out of a workspace waits in the trash until no job runs (trash.ts says why).
+    const trash = createTrash(dirs.trash, { busy: () => slots.size > 0, logger });
+    const checkout = createCheckout({ cacheDir: dirs.gitCache, serverUrl: config.serverUrl, token: config.token, remove: (path) => trash.put(path) });
     const docker = await connectDocker(config.docker, config.name, logger);
     const labels = docker && !config.labels.includes('docker') ? [...config.labels, 'docker'] : config.labels;
     // Whatever a glob matches, the agent's token is never among the variables a host job sees.
@@ -58,7 +61,14 @@ export async function runAgent(o: AgentMainOptions): Promise<number> {
       transfers: { serverUrl: config.serverUrl, transfersDir: dirs.transfers, cacheBlobsDir: await sharedOr(config.cacheLocalDir, dirs.cacheBlobs), cacheLocalMaxBytes: config.cacheLocalMaxBytes },
       executorFor: (request) => chooseExecutor(choice, request),
     });
-    const slots = createJobSlots({ capacity: config.capacity, run, logger, onEnded: () => controller?.changed() });
+    const slots = createJobSlots({
+      capacity: config.capacity, run, logger,
+      onEnded: () => {
+        void trash.empty();
+        controller?.changed();
+      },
+    });
+    void trash.empty(); // what a stopped agent left
     // A pool agent outliving its server (a crashed server's child process, a forgotten container)
     // gives up after --orphan-timeout. It cancels its running jobs rather than finishing them: the
     // server has long counted their leases as lost and may run them elsewhere, so finishing (a

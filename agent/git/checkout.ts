@@ -13,7 +13,7 @@ import { isAbsolute, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { KilnError } from '../../shared/errors.js';
 import { DEFAULT_CHECKOUT, type PlannedCheckout } from '../../shared/pipeline/types.js';
-import { cleanWorkTree } from './clean.js';
+import { cleanWorkTree, removeNow, type Remove } from './clean.js';
 import { IndexUnreadable, readIndexPaths, type ParsedIndex } from './git-index.js';
 import { looksLikeRepo, resetGitDir, WORKSPACE_GIT, type GitDirSettings } from './git-dir.js';
 import { createRepoCache } from './repo-cache.js';
@@ -32,6 +32,8 @@ export interface CheckoutOptions {
   fetchTimeoutMs?: number;
   /** Milliseconds, for `durationMs` (default performance.now). */
   now?: () => number;
+  /** How a clean takes out what the last job left: default at once; the agent's trash defers it (agent/jobs/trash.ts). */
+  remove?: Remove;
 }
 
 export interface CheckoutRequest {
@@ -79,6 +81,7 @@ export function createCheckout(options: CheckoutOptions): Checkout {
   if (!/^https?:\/\/[^/]/.test(base)) throw new KilnError('bad_input', `server URL must be http(s): ${base}`);
   const timeoutMs = options.fetchTimeoutMs ?? 600_000;
   const now = options.now ?? (() => performance.now());
+  const remove = options.remove ?? removeNow;
   const cache = createRepoCache({ cacheDir: options.cacheDir, serverUrl: base, token: options.token, fetchTimeoutMs: timeoutMs });
   // Why in memory: a workspace's own files say nothing a job could not have written. A stamp
   // is taken when a checkout begins and put back when it succeeds.
@@ -115,7 +118,7 @@ export function createCheckout(options: CheckoutOptions): Checkout {
   /** Resolves with the index it cleaned by, or null when git clean did it. */
   async function clean(j: Job): Promise<ParsedIndex | null> {
     try {
-      return await cleanWorkTree(j.ws, j.settings.sha256 ? 32 : 20);
+      return await cleanWorkTree(j.ws, j.settings.sha256 ? 32 : 20, remove);
     } catch (error) {
       if (!(error instanceof IndexUnreadable)) throw new Broken(`cannot clean: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
       j.log(`kiln: cannot read the git index (${error.message}); cleaning with git clean`);
@@ -173,7 +176,7 @@ export function createCheckout(options: CheckoutOptions): Checkout {
         return { sha, workspaceDir: ws, fetched, reused, durationMs: now() - started };
       };
       const unchanged = !mode.fresh && stamp?.sha === sha && stamp.mode.depth === mode.depth && stamp.mode.filter === mode.filter
-        && (await reuseUnchanged(ws, stamp, j.settings).catch(() => false));
+        && (await reuseUnchanged(ws, stamp, j.settings, Date.now, remove).catch(() => false));
       if (unchanged) return done([false, 'unchanged'], true);
       if (!mode.fresh && (await looksLikeRepo(ws))) {
         try {

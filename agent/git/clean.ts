@@ -11,17 +11,22 @@ import { readIndexPaths, type ParsedIndex } from './git-index.js';
  * Throws IndexUnreadable when the index cannot be trusted (nothing was removed then).
  * Resolves with the index it cleaned by.
  */
-export async function cleanWorkTree(workTree: string, hashBytes: 20 | 32): Promise<ParsedIndex> {
+export async function cleanWorkTree(workTree: string, hashBytes: 20 | 32, remove: Remove = removeNow): Promise<ParsedIndex> {
   const index = await readIndexPaths(join(workTree, '.git', 'index'), hashBytes);
-  await removeUntracked(workTree, index);
+  await removeUntracked(workTree, index, remove);
   return index;
 }
+
+/** Takes a path (file, link or whole folder) out of the work tree: at once, or into a trash (agent/jobs/trash.ts). */
+export type Remove = (path: string) => Promise<void>;
+
+export const removeNow: Remove = (path) => rm(path, { recursive: true, force: true });
 
 /**
  * cleanWorkTree with an index already read. `inTheWay`: something stood where a tracked path
  * or one of its folders belongs (a symbolic link or file for a folder, a folder for a file).
  */
-export async function removeUntracked(workTree: string, { paths, gitlinks }: Pick<ParsedIndex, 'paths' | 'gitlinks'>): Promise<{ removed: number; inTheWay: boolean }> {
+export async function removeUntracked(workTree: string, { paths, gitlinks }: Pick<ParsedIndex, 'paths' | 'gitlinks'>, remove: Remove = removeNow): Promise<{ removed: number; inTheWay: boolean }> {
   const files = new Set(paths);
   const keepWhole = new Set(gitlinks);
   const folders = new Set<string>();
@@ -39,7 +44,7 @@ export async function removeUntracked(workTree: string, { paths, gitlinks }: Pic
       if (!entry.isDirectory() && files.has(path)) return;
       removed++;
       if (folders.has(path) || files.has(path)) inTheWay = true;
-      await rm(join(workTree, path), { recursive: true, force: true });
+      await remove(join(workTree, path));
     }));
   };
   await walk('');

@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { lstat, open, readFile, readdir, readlink, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { PlannedCheckout } from '../../shared/pipeline/types.js';
-import { removeUntracked } from './clean.js';
+import { removeNow, removeUntracked, type Remove } from './clean.js';
 import { FOREIGN_IN_GIT_DIR, gitConfigText, type GitDirSettings } from './git-dir.js';
 import { parseIndex, type IndexEntry, type ParsedIndex } from './git-index.js';
 
@@ -57,7 +57,7 @@ export function stampOf(sha: string, mode: PlannedCheckout, index: ParsedIndex):
  * Resolves false, or rejects, when anything differs or cannot be read: the caller runs git,
  * and the tracked files found changed are already removed, for git to write them again.
  */
-export async function reuseUnchanged(workTree: string, stamp: CheckoutStamp, settings: GitDirSettings, nowMs: () => number = Date.now): Promise<boolean> {
+export async function reuseUnchanged(workTree: string, stamp: CheckoutStamp, settings: GitDirSettings, nowMs: () => number = Date.now, remove: Remove = removeNow): Promise<boolean> {
   const git = join(workTree, '.git');
   const hashBytes = settings.sha256 ? 32 : 20;
   const [names, head, config, index, nested] = await Promise.all([
@@ -83,7 +83,7 @@ export async function reuseUnchanged(workTree: string, stamp: CheckoutStamp, set
   // through a symbolic link (a folder swapped for one) would look clean, but the walk finds
   // the link in the way, and then nothing here is trusted.
   const [cleaned] = await Promise.all([
-    removeUntracked(workTree, parsed),
+    removeUntracked(workTree, parsed, remove),
     eachLimited(parsed.entries, 64, async (entry) => {
       const verdict = await compareStat(join(workTree, entry.path), entry, settledBefore);
       if (verdict === 'changed') changed.push(entry.path);

@@ -1,5 +1,6 @@
 // The agent's folder: workspaces/ (kept for reuse), git/ (the mirror cache, unless shared), spool/,
-// cache-blobs/ (local copies of caches), transfers/ (archives on their way), and a lock so two agents never share it.
+// cache-blobs/ (local copies of caches), transfers/ (archives on their way), trash/ (what cleans
+// took out of workspaces, removed when no job runs: trash.ts), and a lock so two agents never share it.
 import { access, constants, mkdir, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { KilnError } from '../../shared/errors.js';
@@ -15,6 +16,8 @@ export interface WorkDir {
   cacheBlobs: string;
   /** Archives being packed, uploaded or downloaded; emptied at start. */
   transfers: string;
+  /** What cleans moved out of workspaces (agent/jobs/trash.ts); emptied by the agent, not by this. */
+  trash: string;
   /** Why the shared git cache given could not be used (then gitCache is the agent's own), or null. */
   gitCacheProblem: string | null;
   /** Broken workspaces removed at start (paths). */
@@ -46,7 +49,7 @@ export function workspacePath(workspaces: string, repo: string, n: number, mode:
 export async function openWorkDir(root: string, pid = process.pid, sharedGitCache: string | null = null): Promise<WorkDir> {
   const dir = {
     root, workspaces: join(root, 'workspaces'), gitCache: join(root, 'git'), spool: join(root, 'spool'),
-    cacheBlobs: join(root, 'cache-blobs'), transfers: join(root, 'transfers'),
+    cacheBlobs: join(root, 'cache-blobs'), transfers: join(root, 'transfers'), trash: join(root, 'trash'),
   };
   try {
     await Promise.all([dir.workspaces, dir.spool, dir.cacheBlobs, dir.transfers].map((d) => mkdir(d, { recursive: true })));

@@ -39,6 +39,7 @@ runBench(async () => {
     const job = await server.api<{ id: number; started_at: string; finished_at: string; steps: Array<{ started_at: string; finished_at: string }> }>('GET', `/api/jobs/${run!.jobs[0]!.id}`);
     const log = await (await fetch(`${server.url}/api/jobs/${job.id}/log`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } })).text();
     if (ended!.status !== 'success') throw new Error(`the ${what} run ended ${ended!.status}:\n${log}`);
+    if (process.env.BENCH_DEBUG) console.log(`--- ${what} job's log, kiln's lines:\n${log.split('\n').filter((l) => l.includes('kiln:')).join('\n')}`);
     const seconds = (a: string, b: string) => (Date.parse(b) - Date.parse(a)) / 1000;
     const step = job.steps[0]!;
     return {

@@ -3,6 +3,8 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCheckout } from '../../../agent/git/checkout.js';
+import { createTrash } from '../../../agent/jobs/trash.js';
+import pino from 'pino';
 import { createMirrors } from '../../../server/git/mirror.js';
 import {
   createRepo, git, isolateGit, makeTempDir, removeTempDirs, serveGitMirrors, type GitHttpServer, type TestRepo,
@@ -87,6 +89,34 @@ describe('agent checkout', () => {
       expect(await git(ws, 'status', '--porcelain', '--ignored')).toBe('');
     }
     expect(existsSync(join(ws, 'hook-ran'))).toBe(false);
+  });
+
+  it('with the agent\'s trash: what a clean takes out waits outside the workspace, and is removed once no job runs', async () => {
+    const trashDir = join(await makeTempDir('kiln-trash-'), 'trash');
+    let busy = true;
+    const trash = createTrash(trashDir, { busy: () => busy, logger: pino({ level: 'silent' }) });
+    const checkout = createCheckout({ cacheDir, serverUrl: server.url, token: TOKEN, remove: (path) => trash.put(path) });
+    const ws = await workspace();
+    await checkout.checkout({ repo: 'web', sha: sha.new!, workspaceDir: ws });
+    await mkdir(join(ws, 'node_modules/a/b'), { recursive: true });
+    await writeFile(join(ws, 'node_modules/a/b/index.js'), 'x');
+    await writeFile(join(ws, 'src/debug.log'), 'ignored');
+    await symlink('/', join(ws, 'escape'));
+    for (const target of [sha.old!, sha.new!]) {
+      expect(await checkout.checkout({ repo: 'web', sha: target, workspaceDir: ws })).toMatchObject({ reused: true });
+      expect(await snapshotTree(ws)).toEqual(await snapshotTree(await freshClone(target)));
+    }
+    // Moved whole: the folder with its file, the ignored file, and the link as a link (never followed).
+    const held = await readdir(trashDir);
+    expect(held).toHaveLength(3);
+    const names = (await Promise.all(held.map((n) => readdir(join(trashDir, n)).then((inside) => `${n}: ${inside.join(',')}`, () => `${n}: not a folder`))));
+    expect(names.filter((n) => n.endsWith(': a'))).toHaveLength(1);
+    expect(existsSync('/etc/passwd')).toBe(true);
+    await trash.empty(); // a job runs: it waits
+    expect(await readdir(trashDir)).toHaveLength(3);
+    busy = false;
+    await trash.empty();
+    expect(await readdir(trashDir)).toEqual([]);
   });
 
   it('runs no git process for the commit the workspace is at, one for another commit it has, and no more than three when only the cache has it', async () => {
