@@ -13,6 +13,8 @@ export type Sqlite = DatabaseClass.Database;
 
 export interface OpenOptions extends StoreOptions {
   busyTimeoutMs?: number;   // how long a writer waits for another connection's lock (default 5000)
+  /** Told before the one VACUUM that converts an older file to incremental auto-vacuum. */
+  onConvert?: () => void;
 }
 
 /** Opens (creating if needed) and migrates the database at `file` (':memory:' works) as a Store. */
@@ -33,6 +35,17 @@ export function openSqlite(file: string, options: OpenOptions = {}): Sqlite {
     // holds the run and job tables; the OS caches the file for the rest.
     db.pragma('cache_size = -2000');
     db.pragma(`busy_timeout = ${Math.trunc(busyTimeoutMs)}`);
+    // Why incremental: the retention sweeper hands freed pages back to the OS in small steps
+    // (PRAGMA incremental_vacuum) instead of a VACUUM that rewrites the whole file. A new file
+    // takes the mode before its first table; an older one is converted by one VACUUM.
+    if (db.pragma('auto_vacuum', { simple: true }) !== 2) {
+      db.pragma('auto_vacuum = INCREMENTAL');
+      if ((db.pragma('page_count', { simple: true }) as number) > 0 && file !== ':memory:') {
+        options.onConvert?.();
+        db.exec('VACUUM');
+      }
+    }
+    db.pragma('secure_delete = FAST');
     migrate(db);
     return db;
   } catch (error) {

@@ -396,4 +396,14 @@ const V13 = `
 ALTER TABLE runs ADD COLUMN inputs TEXT NOT NULL DEFAULT '{}';
 `;
 
-export const MIGRATIONS: readonly string[] = [V1, V2, V3, V4, V5, V6, V7, V8, V9, V10, V11, V12, V13];
+// Retention (issue 13): the jobs whose log lines the retention sweeper removed, so the log
+// route can answer 410 with when and under which policy instead of an empty log.
+const V_RETENTION = `
+CREATE TABLE removed_logs (
+  job_id     INTEGER PRIMARY KEY REFERENCES jobs(id) ON DELETE CASCADE,
+  removed_at INTEGER NOT NULL,
+  policy     TEXT NOT NULL
+) STRICT;
+`;
+
+export const MIGRATIONS: readonly string[] = [V1, V2, V3, V4, V5, V6, V7, V8, V9, V10, V11, V12, V13, V_RETENTION];

@@ -11,6 +11,7 @@ import { createLogStore, type LogStore } from './logs.js';
 import { createCacheStore, type CacheStore } from './caches.js';
 import { createRepoStore, type RepoStore } from './repos.js';
 import { createRunStore, type RunStore } from './runs.js';
+import { createRetentionStore, type RetentionStore } from './retention.js';
 import { createSecretStore, type SecretStore } from './secrets.js';
 import { createSealing, type Sealing } from './sealing.js';
 import { createHookStore, type HookStore } from './hooks.js';
@@ -43,6 +44,7 @@ export interface Store {
   readonly artifacts: ArtifactStore;
   readonly statuses: StatusOutbox;
   readonly caches: CacheStore;
+  readonly retention: RetentionStore;
   /** Holds the secret key once the server unlocks it; secrets and repo credentials need it. */
   readonly sealing: Sealing;
   /**
@@ -116,6 +118,7 @@ export function createStore(db: Sqlite, { clock = systemClock }: StoreOptions = 
     artifacts: createArtifactStore(db, clock),
     statuses: createStatusOutbox(db, clock),
     caches: createCacheStore(db, clock),
+    retention: createRetentionStore(db),
     transaction: <T>(work: () => T): T => {
       if (db.inTransaction || !perTurn) return (db.inTransaction ? unit(work) : unit.immediate(work)) as T;
       db.exec('BEGIN IMMEDIATE');
