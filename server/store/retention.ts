@@ -28,14 +28,14 @@ const UNFINISHED = `('queued','blocked','running')`;
 
 export function createRetentionStore(db: Sqlite): RetentionStore {
   const stmt = {
-    expiredRuns: db.prepare<[number, number, number], number>(
+    expiredRuns: db.prepare<[{ keepLast: number; cutoff: number; limit: number }], number>(
       `SELECT id FROM (SELECT id, status, created_at,
            row_number() OVER (PARTITION BY repo_id, branch ORDER BY number DESC) AS newest FROM runs) AS r
-         WHERE r.created_at < ?2 AND r.newest > ?1 AND r.status NOT IN ${UNFINISHED}
+         WHERE r.created_at < @cutoff AND r.newest > @keepLast AND r.status NOT IN ${UNFINISHED}
            AND NOT EXISTS (SELECT 1 FROM jobs WHERE jobs.run_id = r.id AND jobs.status IN ${UNFINISHED})
            AND r.id NOT IN (SELECT run_id FROM jobs WHERE id IN (SELECT max(id) FROM jobs WHERE status = 'success'
              AND json_extract(plan, '$.environment') IS NOT NULL GROUP BY json_extract(plan, '$.environment')))
-         ORDER BY r.id LIMIT ?3`,
+         ORDER BY r.id LIMIT @limit`,
     ).pluck(),
     deleteRun: db.prepare<[number]>('DELETE FROM runs WHERE id = ?'),
     expiredLogs: db.prepare<[number, number], number>(
@@ -51,7 +51,7 @@ export function createRetentionStore(db: Sqlite): RetentionStore {
     removed: db.prepare<[number], { removed_at: number; policy: string }>('SELECT removed_at, policy FROM removed_logs WHERE job_id = ?'),
   };
   return {
-    expiredRuns: (cutoff, keepLast, limit) => stmt.expiredRuns.all(keepLast, cutoff, limit),
+    expiredRuns: (cutoff, keepLast, limit) => stmt.expiredRuns.all({ keepLast, cutoff, limit }),
     deleteRun: (id) => stmt.deleteRun.run(id).changes > 0,
     expiredLogs: (cutoff, limit) => stmt.expiredLogs.all(cutoff, limit),
     removeLog: (jobId, now, policy) => {
