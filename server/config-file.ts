@@ -67,6 +67,13 @@ const fileSchema = z.strictObject({
     cache_max: size.optional(),
     protected_branches: z.array(z.string().min(1), { error: 'expected a list of branch globs' }).optional(),
     metrics: z.strictObject({ token_env: envName.optional() }).optional(),
+    retention: z.strictObject({
+      runs: duration.optional(),
+      logs: duration.optional(),
+      keep_last: z.int().min(0).optional(),
+      interval: duration.optional(),
+      audit: duration.optional(),
+    }).optional(),
   }).optional(),
   repos: z.array(repoSchema).optional(),
   pools: z.array(poolSchema).optional(),

@@ -9,6 +9,7 @@ import { KilnError } from '../shared/errors.js';
 import { parseSize } from '../shared/size.js';
 import type { ConfigFile } from './config-file.js';
 import type { RepoSettingsInput } from './store/repos.js';
+import type { RetentionPolicy } from './retention/sweeper.js';
 
 export type ProviderKind = 'process' | 'docker' | 'swarm';
 
@@ -56,6 +57,8 @@ export interface ServerConfig {
   cacheMaxBytes: number;
   /** Branch globs whose caches every run of the repo reads; null: the repo's default branch and release/*. */
   protectedBranches: string[] | null;
+  /** What the retention sweeper deletes and when (server.retention; defaults 180d, 90d, 20, 1h, 365d). */
+  retention: RetentionPolicy;
   logLevel: string;
   configFile: string | null;
   cwd: string;
@@ -97,6 +100,13 @@ export async function loadServerConfig({ env, cwd, cpus }: LoadConfigOptions): P
     artifactExpireMs: parseDuration(server.artifact_expire ?? '30d')!,
     cacheMaxBytes: server.cache_max !== undefined ? parseSize(server.cache_max)! : 10 * 1024 ** 3,
     protectedBranches: server.protected_branches ?? null,
+    retention: {
+      runsMs: parseDuration(server.retention?.runs ?? '180d')!,
+      logsMs: parseDuration(server.retention?.logs ?? '90d')!,
+      keepLast: server.retention?.keep_last ?? 20,
+      intervalMs: parseDuration(server.retention?.interval ?? '1h')!,
+      auditMs: parseDuration(server.retention?.audit ?? '365d')!,
+    },
     logLevel: env.KILN_LOG_LEVEL ?? 'info',
     configFile,
     cwd,
