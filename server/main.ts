@@ -22,6 +22,7 @@ import { loadSecretBox, type SecretBox } from './secret-box.js';
 import type { ServerConfig } from './config.js';
 import { createEventBus } from './events.js';
 import { createArtifactSweeper } from './files/artifact-sweeper.js';
+import { createRetentionSweeper } from './retention/sweeper.js';
 import { createBlobStore } from './files/blob-store.js';
 import type { JobFilesOptions } from './files/job-files.js';
 import { createTransferTokens } from './files/transfer-token.js';
@@ -60,7 +61,9 @@ export interface StartOptions {
 
 export async function startServer(config: ServerConfig, { logger, kilnScript }: StartOptions): Promise<RunningServer> {
   mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
-  const store = openDatabase(join(config.dataDir, 'kiln.db'));
+  const store = openDatabase(join(config.dataDir, 'kiln.db'), {
+    onConvert: () => logger.info('converting the database to incremental auto-vacuum (one VACUUM)'),
+  });
   // A restart must not cost running jobs: agents get a full lease period to reconnect.
   store.leases.extendLeases(Date.now(), config.leaseMs);
   for (const agent of store.agents.listAgents()) store.agents.setAgentStatus(agent.id, 'offline');
@@ -124,6 +127,9 @@ export async function startServer(config: ServerConfig, { logger, kilnScript }: 
     observer: metrics,
   });
   const sweeper = createArtifactSweeper({ store, blobs: files.artifacts, logger: logger.child({ part: 'artifacts' }) });
+  const retention = createRetentionSweeper({
+    store, logger: logger.child({ part: 'retention' }), policy: config.retention, sweepArtifacts: () => sweeper.sweep(),
+  });
   const hub = createHub({
     queue, logger: logger.child({ part: 'hub' }), pingMs: tickMs,
     authorize: (token) => ['agent', 'admin'].includes(kind(token) ?? ''),
@@ -163,7 +169,7 @@ export async function startServer(config: ServerConfig, { logger, kilnScript }: 
     logger,
   }));
   app.route('/', createApi({
-    store, bus, service, logger, tokenKind: kind, private: config.private, files, metrics,
+    store, bus, service, logger, tokenKind: kind, private: config.private, files, metrics, retention,
     scrape: { exposition: createExposition(metrics.series), access: { metricsToken: config.metricsToken, private: config.private, isAdmin: (token) => kind(token) === 'admin' } },
   }));
   const dashboard = createDashboard({ store, service, bus, logger: logger.child({ part: 'dashboard' }), tokenKind: kind, private: config.private });
@@ -199,6 +205,7 @@ export async function startServer(config: ServerConfig, { logger, kilnScript }: 
   hub.start();
   dashboard.start();
   sweeper.start();
+  retention.start();
   // The embedded `local` pool's agents run on this host: they can take image jobs when its
   // Docker engine answers (configured pools list `docker` in their labels themselves). The
   // pools start once that is known, without holding up the server's start.
@@ -212,6 +219,7 @@ export async function startServer(config: ServerConfig, { logger, kilnScript }: 
   return {
     url: url(), port, store, service,
     stop: (options = {}) => (stopping ??= (async () => {
+      await retention.stop();
       await sweeper.stop();
       dashboard.stop();
       await poolsStarted;

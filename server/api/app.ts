@@ -14,6 +14,7 @@ import { createRunRoutes } from './routes/runs.js';
 import { createSecretRoutes } from './routes/secrets.js';
 import { createCacheRoutes } from './routes/caches.js';
 import { createMetricsRoutes } from './routes/metrics.js';
+import { createUsageRoutes } from './routes/usage.js';
 
 export type { ApiOptions } from './http.js';
 
@@ -41,6 +42,7 @@ export function createApi(options: ApiOptions): Hono {
   app.route('/', createJobRoutes(options));
   app.route('/', createAgentRoutes(options));
   app.route('/', createHookRoutes(options));
+  app.route('/', createUsageRoutes(options));
   if (options.files) app.route('/', createArtifactRoutes({ ...options, files: options.files }));
   return app;
 }

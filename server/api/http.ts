@@ -13,6 +13,7 @@ import { opensToTransferToken, transferJob, type JobFilesOptions } from '../file
 import type { ScrapeAccess } from '../metrics/access.js';
 import type { Exposition } from '../metrics/exposition.js';
 import type { Metrics } from '../metrics/metrics.js';
+import type { RetentionSweeper } from '../retention/sweeper.js';
 
 export interface ApiOptions {
   store: Store;
@@ -28,6 +29,8 @@ export interface ApiOptions {
   metrics?: Pick<Metrics, 'webhook' | 'cacheLookup'>;
   /** `GET /metrics` and who may scrape it; absent: not served. */
   scrape?: { exposition: Exposition; access: ScrapeAccess };
+  /** The retention sweeper `POST /api/retention/sweep` runs; absent: not served. */
+  retention?: RetentionSweeper;
 }
 
 const STATUS: Record<ErrorCode, 400 | 401 | 403 | 404 | 409 | 413 | 500> = {

@@ -20,6 +20,10 @@ export function createJobRoutes({ store, bus, service, tokenKind }: ApiOptions):
     const jobId = idParam(c);
     const job = store.jobs.getJob(jobId);
     if (!job) throw new KilnError('not_found', `no job ${jobId}`);
+    const removed = store.retention.removedLog(jobId);
+    if (removed) {
+      return c.json({ error: `this log was removed by the retention policy (${removed.policy}) on ${new Date(removed.removedAt).toISOString()}` }, 410);
+    }
     const attempt = c.req.query('attempt') ? Number(c.req.query('attempt')) : undefined;
     const follow = ['1', 'true'].includes(c.req.query('follow') ?? '');
     return new Response(logStream({ store, bus, jobId, follow, ...(attempt ? { attempt } : {}) }), {

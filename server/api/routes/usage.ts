@@ -1,0 +1,9 @@
+// `/api/retention/sweep` (server admin: one retention sweep now, answering what it removed).
+import { Hono } from 'hono';
+import { requireAdmin, type ApiOptions } from '../http.js';
+
+export function createUsageRoutes({ retention, tokenKind }: ApiOptions): Hono {
+  const app = new Hono();
+  if (retention) app.post('/api/retention/sweep', requireAdmin(tokenKind), async (c) => c.json(await retention.sweep()));
+  return app;
+}
