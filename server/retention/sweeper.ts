@@ -6,6 +6,7 @@
 // Artifact files of deleted runs go through the artifact sweeper, which removes every file
 // no row refers to.
 import type { Logger } from 'pino';
+import { formatDuration } from '../../shared/pipeline/duration.js';
 import type { Store } from '../store/index.js';
 
 const DAY_MS = 86_400_000;
@@ -71,11 +72,6 @@ export interface RetentionSweeper {
 
 const yieldTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
-/** "90d" as the log route and the 410 answer name the policy. */
-export function describeDays(ms: number): string {
-  return ms % DAY_MS === 0 ? `${ms / DAY_MS}d` : `${Math.round(ms / 1000)}s`;
-}
-
 export function createRetentionSweeper(options: RetentionSweeperOptions): RetentionSweeper {
   const { store, logger, sweepArtifacts, sweepables = [], batch = 200, now = Date.now } = options;
   const policy: RetentionPolicy = { ...DEFAULT_RETENTION, ...options.policy };
@@ -99,7 +95,7 @@ export function createRetentionSweeper(options: RetentionSweeperOptions): Retent
       for (const id of ids) store.retention.deleteRun(id);
       return ids.length;
     }));
-    const logPolicy = `logs: ${describeDays(policy.logsMs)}`;
+    const logPolicy = `logs: ${formatDuration(policy.logsMs)}`;
     const logs = await drain(() => store.transaction(() => {
       const ids = store.retention.expiredLogs(at - policy.logsMs, batch);
       for (const id of ids) store.retention.removeLog(id, at, logPolicy);
