@@ -23,6 +23,7 @@ import type { ServerConfig } from './config.js';
 import { createEventBus } from './events.js';
 import { createArtifactSweeper } from './files/artifact-sweeper.js';
 import { createRetentionSweeper } from './retention/sweeper.js';
+import { diskUsage } from './retention/usage.js';
 import { createBlobStore } from './files/blob-store.js';
 import type { JobFilesOptions } from './files/job-files.js';
 import { createTransferTokens } from './files/transfer-token.js';
@@ -170,6 +171,10 @@ export async function startServer(config: ServerConfig, { logger, kilnScript }: 
   }));
   app.route('/', createApi({
     store, bus, service, logger, tokenKind: kind, private: config.private, files, metrics, retention,
+    usage: () => diskUsage({
+      store, databaseFile: join(config.dataDir, 'kiln.db'), artifactsDir: files.artifacts.dir, cachesDir: files.caches.dir,
+      mirrorDir: (repo) => triggers.mirrorDir(repo),
+    }),
     scrape: { exposition: createExposition(metrics.series), access: { metricsToken: config.metricsToken, private: config.private, isAdmin: (token) => kind(token) === 'admin' } },
   }));
   const dashboard = createDashboard({ store, service, bus, logger: logger.child({ part: 'dashboard' }), tokenKind: kind, private: config.private });

@@ -14,6 +14,7 @@ import type { ScrapeAccess } from '../metrics/access.js';
 import type { Exposition } from '../metrics/exposition.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { RetentionSweeper } from '../retention/sweeper.js';
+import type { DiskUsage } from '../retention/usage.js';
 
 export interface ApiOptions {
   store: Store;
@@ -31,6 +32,8 @@ export interface ApiOptions {
   scrape?: { exposition: Exposition; access: ScrapeAccess };
   /** The retention sweeper `POST /api/retention/sweep` runs; absent: not served. */
   retention?: RetentionSweeper;
+  /** Disk use by kind and repo for `GET /api/usage`; absent: not served. */
+  usage?: () => DiskUsage;
 }
 
 const STATUS: Record<ErrorCode, 400 | 401 | 403 | 404 | 409 | 413 | 500> = {

@@ -9,7 +9,17 @@ export interface RemovedLog {
   policy: string;
 }
 
+/** Bytes a repo holds, by kind, as its rows record them. */
+export interface RepoBytes {
+  repo: string;
+  logs: number;
+  artifacts: number;
+  caches: number;
+}
+
 export interface RetentionStore {
+  /** Per repo (all of them, by name): bytes of log lines, artifacts and caches. */
+  bytesByRepo(): RepoBytes[];
   /** Up to `limit` ids of runs created before `cutoff` that nothing keeps. */
   expiredRuns(cutoff: number, keepLast: number, limit: number): number[];
   /** Deletes a run; its jobs, steps, logs, attempts and artifact rows go by cascade. */
@@ -48,9 +58,17 @@ export function createRetentionStore(db: Sqlite): RetentionStore {
     remember: db.prepare<[number, number, string]>(
       'INSERT INTO removed_logs (job_id, removed_at, policy) VALUES (?, ?, ?) ON CONFLICT (job_id) DO UPDATE SET removed_at = excluded.removed_at, policy = excluded.policy',
     ),
+    bytesByRepo: db.prepare<[], RepoBytes>(
+      `SELECT name AS repo,
+         coalesce((SELECT sum(log_chunks.bytes) FROM log_chunks JOIN jobs ON jobs.id = log_chunks.job_id JOIN runs ON runs.id = jobs.run_id WHERE runs.repo_id = repos.id), 0) AS logs,
+         coalesce((SELECT sum(artifacts.size) FROM artifacts JOIN runs ON runs.id = artifacts.run_id WHERE runs.repo_id = repos.id), 0) AS artifacts,
+         coalesce((SELECT sum(size) FROM caches WHERE caches.repo_id = repos.id), 0) AS caches
+       FROM repos ORDER BY name`,
+    ),
     removed: db.prepare<[number], { removed_at: number; policy: string }>('SELECT removed_at, policy FROM removed_logs WHERE job_id = ?'),
   };
   return {
+    bytesByRepo: () => stmt.bytesByRepo.all(),
     expiredRuns: (cutoff, keepLast, limit) => stmt.expiredRuns.all({ keepLast, cutoff, limit }),
     deleteRun: (id) => stmt.deleteRun.run(id).changes > 0,
     expiredLogs: (cutoff, limit) => stmt.expiredLogs.all(cutoff, limit),

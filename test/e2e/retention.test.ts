@@ -1,6 +1,7 @@
 // End to end: a real server with `server.retention` settings and a real agent. A run's job
 // finishes, `POST /api/retention/sweep` (admin only) removes its log lines once they are older
-// than `logs`, and the log route then answers 410 naming the policy instead of an empty log.
+// than `logs`, and the log route then answers 410 naming the policy instead of an empty log;
+// `GET /api/usage` counts the log's bytes before and none after.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRepo, isolateGit, removeTempDirs, type TestRepo } from '../helpers/git.js';
 import { eventually, jobLog, jobOf, killAll, runEnded, runOfCommit, startAgent, startServer, type ServerProcess } from '../helpers/kiln.js';
@@ -28,6 +29,12 @@ describe('retention on a real server', () => {
     expect(run.status).toBe('success');
     const job = await jobOf(server, run.id, 'build');
     expect(await jobLog(server, job.id)).toContain('kept-for-a-second');
+    const before = (await server.api('GET', '/api/usage')).body;
+    expect(before.byKind.database).toBeGreaterThan(0);
+    expect(before.byRepo).toEqual([expect.objectContaining({ repo: 'web', artifacts: 0, caches: 0 })]);
+    expect(before.byRepo[0].logs).toBeGreaterThan(0);
+    expect(before.byRepo[0].mirror).toBeGreaterThan(0);
+    expect(before.byKind.mirrors).toBe(before.byRepo[0].mirror);
 
     expect((await server.api('POST', '/api/retention/sweep', undefined, null)).status).toBe(401);
     const swept = await eventually(async () => {
@@ -41,5 +48,6 @@ describe('retention on a real server', () => {
     expect(log.status).toBe(410);
     expect(log.body.error).toMatch(/^this log was removed by the retention policy \(logs: 1s\) on \d{4}-\d\d-\d\dT/);
     expect((await server.api('GET', `/api/runs/${run.id}`)).status).toBe(200);
+    expect((await server.api('GET', '/api/usage')).body.byRepo[0].logs).toBe(0);
   });
 });
