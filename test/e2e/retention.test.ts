@@ -1,7 +1,7 @@
 // End to end: a real server with `server.retention` settings and a real agent. A run's job
 // finishes, `POST /api/retention/sweep` (admin only) removes its log lines once they are older
 // than `logs`, and the log route then answers 410 naming the policy instead of an empty log;
-// `GET /api/usage` counts the log's bytes before and none after.
+// `GET /api/usage` counts the log's bytes before and none after; the job page says so.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRepo, isolateGit, removeTempDirs, type TestRepo } from '../helpers/git.js';
 import { eventually, jobLog, jobOf, killAll, runEnded, runOfCommit, startAgent, startServer, type ServerProcess } from '../helpers/kiln.js';
@@ -49,5 +49,8 @@ describe('retention on a real server', () => {
     expect(log.body.error).toMatch(/^this log was removed by the retention policy \(logs: 1s\) on \d{4}-\d\d-\d\dT/);
     expect((await server.api('GET', `/api/runs/${run.id}`)).status).toBe(200);
     expect((await server.api('GET', '/api/usage')).body.byRepo[0].logs).toBe(0);
+    const page = await (await fetch(`${server.url}/runs/${run.id}/jobs/${job.id}`)).text();
+    expect(page).toContain('This log was removed by the retention policy (logs: 1s)');
+    expect(page).not.toContain('data-log-viewer');
   });
 });

@@ -3,7 +3,8 @@
 // /api/events); this page gives it a container, and `#L120` in the URL scrolls to line 120.
 // The page sets no `live` kinds: a swap of <main> would throw the viewer away; the viewer
 // updates the status and step pills itself from `job` and `step` events. A job that waits says
-// why above the log (pages/wait-reason.tsx's line; /assets/wait-reason.js keeps it live).
+// why above the log (pages/wait-reason.tsx's line; /assets/wait-reason.js keeps it live). A log
+// the retention sweeper removed is said so (`logRemoved`) instead of the viewer.
 import { isFinal } from '../../../shared/status.js';
 import { shownAttempt, type Artifact, type JobAttempt, type JobWithSteps, type Run } from '../../store/index.js';
 import { ArtifactList } from './artifacts.js';
@@ -16,7 +17,7 @@ export interface JobAttempts {
   kept: readonly JobAttempt[];
 }
 
-export function jobLogPage(job: JobWithSteps, run: Run, viewer: Viewer, nowMs: number, artifacts: readonly Artifact[] = [], attempts: JobAttempts = { asked: null, kept: [] }, waitReason: string | null = null): Page {
+export function jobLogPage(job: JobWithSteps, run: Run, viewer: Viewer, nowMs: number, artifacts: readonly Artifact[] = [], attempts: JobAttempts = { asked: null, kept: [] }, waitReason: string | null = null, logRemoved: string | null = null): Page {
   const latest = shownAttempt(job);
   const pinned = attempts.asked !== null && attempts.asked >= 1 && attempts.asked < latest ? attempts.asked : null;
   const attempt = pinned ?? latest; // the attempt the log viewer shows (the lines API picks the same)
@@ -68,6 +69,8 @@ export function jobLogPage(job: JobWithSteps, run: Run, viewer: Viewer, nowMs: n
         {waits ? (
           <p class="wait-reason muted" data-wait-for={`${run.id}/${job.id}`} hidden={!waitReason}>{waitReason ?? ''}</p>
         ) : null}
+        {logRemoved !== null ? <p class="log-removed">{logRemoved}</p> : null}
+        {logRemoved !== null ? null : <>
         <section class="log-viewer" data-log-viewer data-job={String(job.id)} data-run={String(run.id)} {...(pinned !== null ? { 'data-attempt': String(pinned) } : {})}>
           <div class="log-bar">
             <label><input type="checkbox" class="log-follow" checked /> follow</label>
@@ -93,6 +96,7 @@ export function jobLogPage(job: JobWithSteps, run: Run, viewer: Viewer, nowMs: n
           <a href={`/api/jobs/${job.id}/log${pinned !== null ? `?attempt=${pinned}` : ''}`}>raw log</a>
         </p>
         <script type="module" src="/assets/log-viewer.js"></script>
+        </>}
         {waits ? <script type="module" src="/assets/wait-reason.js"></script> : null}
       </>
     ),

@@ -70,7 +70,9 @@ export function createPageRoutes({ store, service, auth, render, samples, now }:
     const kept = store.attempts.listJobAttempts(run.id).filter((a) => a.jobId === job.id);
     const asked = positiveId(c.req.query('attempt') ?? '');
     const waitReason = service.waitReasons(run.id).get(job.id) ?? null;
-    return render(c, jobLogPage(job, run, auth.viewerOf(c), now(), unexpired(store.artifacts.listJobArtifacts(job.id), now()), { asked, kept }, waitReason));
+    const removed = store.retention.removedLog(job.id);
+    const logRemoved = removed && `This log was removed by the retention policy (${removed.policy}) on ${new Date(removed.removedAt).toISOString()}.`;
+    return render(c, jobLogPage(job, run, auth.viewerOf(c), now(), unexpired(store.artifacts.listJobArtifacts(job.id), now()), { asked, kept }, waitReason, logRemoved));
   });
   // The job page's wait reason alone (text; empty once the job no longer waits), for /assets/wait-reason.js.
   app.get('/runs/:id/jobs/:jobId/wait', (c) => {
