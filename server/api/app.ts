@@ -14,6 +14,8 @@ import { createRunRoutes } from './routes/runs.js';
 import { createSecretRoutes } from './routes/secrets.js';
 import { createCacheRoutes } from './routes/caches.js';
 import { createMetricsRoutes } from './routes/metrics.js';
+import { createAuditRoutes } from './routes/audit.js';
+import { recordChanges } from '../audit/record.js';
 
 export type { ApiOptions } from './http.js';
 
@@ -24,6 +26,8 @@ export function createApi(options: ApiOptions): Hono {
   // file must not set its own onError/notFound, nor `use('*')` (that would reach the whole server).
   app.onError(errorAnswer(options.logger));
   app.notFound(notFoundAnswer);
+  // First, so it sees every changing request's final answer, refusals by the checks below included.
+  if (options.audit) app.use('*', recordChanges({ ...options.audit, audit: options.audit.store }));
   const apiLimit = limitBody(1024 * 1024, (c) => c.json({ error: 'the body is larger than 1 MiB' }, 413));
   // Forges send large pushes (GitHub caps its payloads at 25 MiB).
   const hookLimit = limitBody(25 * 1024 * 1024, (c) => c.json({ error: 'the body is larger than 25 MiB' }, 413));
@@ -42,5 +46,6 @@ export function createApi(options: ApiOptions): Hono {
   app.route('/', createAgentRoutes(options));
   app.route('/', createHookRoutes(options));
   if (options.files) app.route('/', createArtifactRoutes({ ...options, files: options.files }));
+  if (options.audit) app.route('/', createAuditRoutes({ tokenKind: options.tokenKind, audit: options.audit.store, now: options.audit.now }));
   return app;
 }

@@ -13,6 +13,8 @@ import { opensToTransferToken, transferJob, type JobFilesOptions } from '../file
 import type { ScrapeAccess } from '../metrics/access.js';
 import type { Exposition } from '../metrics/exposition.js';
 import type { Metrics } from '../metrics/metrics.js';
+import type { Actor } from '../audit/record.js';
+import type { AuditStore } from '../audit/store.js';
 
 export interface ApiOptions {
   store: Store;
@@ -28,6 +30,16 @@ export interface ApiOptions {
   metrics?: Pick<Metrics, 'webhook' | 'cacheLookup'>;
   /** `GET /metrics` and who may scrape it; absent: not served. */
   scrape?: { exposition: Exposition; access: ScrapeAccess };
+  /** The audit log (server/audit/): every changing request is recorded, `GET /api/audit` serves it; absent: neither. */
+  audit?: AuditOptions;
+}
+
+export interface AuditOptions {
+  store: AuditStore;
+  /** Who made the request (the auth layer's actorOf plugs in here). */
+  actorOf(c: Context): Actor;
+  addressOf(c: Context): string;
+  now?: () => number;
 }
 
 const STATUS: Record<ErrorCode, 400 | 401 | 403 | 404 | 409 | 413 | 500> = {
