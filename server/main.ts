@@ -14,6 +14,8 @@ import { createDockerProvider } from './autoscaler/docker-provider.js';
 import { pingEngine } from './autoscaler/docker-engine.js';
 import { createSwarmProvider } from './autoscaler/swarm-provider.js';
 import { createApi } from './api/app.js';
+import { addressOf } from './audit/address.js';
+import { tokenActor } from './audit/actor.js';
 import { createEventsSocket } from './api/events-socket.js';
 import { notFoundAnswer } from './api/http.js';
 import { createDashboard } from './dashboard/index.js';
@@ -164,6 +166,7 @@ export async function startServer(config: ServerConfig, { logger, kilnScript }: 
   }));
   app.route('/', createApi({
     store, bus, service, logger, tokenKind: kind, private: config.private, files, metrics,
+    audit: { store: store.audit, actorOf: (c) => tokenActor(kind(bearer(c.req.header('authorization')))), addressOf: addressOf([]) },
     scrape: { exposition: createExposition(metrics.series), access: { metricsToken: config.metricsToken, private: config.private, isAdmin: (token) => kind(token) === 'admin' } },
   }));
   const dashboard = createDashboard({ store, service, bus, logger: logger.child({ part: 'dashboard' }), tokenKind: kind, private: config.private });
