@@ -72,3 +72,6 @@ export function createAuditStore(db: Sqlite): AuditStore {
     sweepBefore: (cutoffMs, batch) => sweep.run(cutoffMs, batch).changes,
   };
 }
+
+/** The audit log as the retention sweeper's sweepable (setting `server.retention.audit`, default 365d). */
+export const auditSweepable = (audit: AuditStore) => ({ name: 'audit', sweepBefore: (cutoffMs: number, batch: number) => audit.sweepBefore(cutoffMs, batch) });

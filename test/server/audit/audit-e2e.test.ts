@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRepo, isolateGit, removeTempDirs } from '../../helpers/git.js';
-import { AGENT_TOKEN, killAll, startServer, type ServerProcess } from '../../helpers/kiln.js';
+import { AGENT_TOKEN, killAll, kilnCli, startServer, type ServerProcess } from '../../helpers/kiln.js';
 
 const VALUE = 'audit-secret-value-7c7c';
 let server: ServerProcess;
@@ -71,6 +71,18 @@ describe('the audit log', () => {
     expect(await server.api('GET', '/api/audit?since=yesterday')).toEqual({ status: 400, body: { error: 'since must be an ISO time or a duration like 24h' } });
     expect(await server.api('GET', '/api/audit?limit=1001')).toEqual({ status: 400, body: { error: 'limit must be at most 1000' } });
     expect(await server.api('GET', '/api/audit?outcome=maybe')).toMatchObject({ status: 400 });
+  });
+
+  it('is printed by kiln audit, filtered, as lines or JSON', async () => {
+    const lines = await kilnCli(server, 'audit', '--action', 'run.cancel');
+    expect(lines.code).toBe(0);
+    expect(lines.stdout.trim().split('\n')).toEqual([
+      expect.stringMatching(/^\S+Z agent token 127\.0\.0\.1 run\.cancel run\/abc refused 403 \(this token may not change anything\)$/),
+      expect.stringMatching(/^\S+Z admin token 127\.0\.0\.1 run\.cancel run\/\d+ ok 200$/),
+    ]);
+    const json = await kilnCli(server, 'audit', '--outcome', 'failed', '--json');
+    expect(JSON.parse(json.stdout).entries.map((e: { action: string }) => e.action)).toEqual(['secret.set']);
+    expect(await kilnCli(server, 'audit', '--since', 'soon')).toMatchObject({ code: 1, stderr: expect.stringContaining('since must be an ISO time') });
   });
 
   it('is for the server admin only', async () => {
