@@ -67,6 +67,7 @@ const fileSchema = z.strictObject({
     cache_max: size.optional(),
     protected_branches: z.array(z.string().min(1), { error: 'expected a list of branch globs' }).optional(),
     metrics: z.strictObject({ token_env: envName.optional() }).optional(),
+    trusted_proxies: z.array(z.union([z.ipv4(), z.ipv6()]), { error: 'expected a list of IP addresses' }).optional(),
   }).optional(),
   repos: z.array(repoSchema).optional(),
   pools: z.array(poolSchema).optional(),

@@ -166,7 +166,7 @@ export async function startServer(config: ServerConfig, { logger, kilnScript }: 
   }));
   app.route('/', createApi({
     store, bus, service, logger, tokenKind: kind, private: config.private, files, metrics,
-    audit: { store: store.audit, actorOf: (c) => tokenActor(kind(bearer(c.req.header('authorization')))), addressOf: addressOf([]) },
+    audit: { store: store.audit, actorOf: (c) => tokenActor(kind(bearer(c.req.header('authorization')))), addressOf: addressOf(config.trustedProxies) },
     scrape: { exposition: createExposition(metrics.series), access: { metricsToken: config.metricsToken, private: config.private, isAdmin: (token) => kind(token) === 'admin' } },
   }));
   const dashboard = createDashboard({ store, service, bus, logger: logger.child({ part: 'dashboard' }), tokenKind: kind, private: config.private });

@@ -8,7 +8,7 @@ export function addressOf(trustedProxies: readonly string[]): (c: Context) => st
   return (c) => {
     let peer = '';
     try {
-      peer = getConnInfo(c).remote.address ?? '';
+      peer = (getConnInfo(c).remote.address ?? '').replace(/^::ffff:(?=\d+\.)/, '');
     } catch {
       // Not served by the Node adapter (app.request() in tests): no socket to ask.
     }
