@@ -85,6 +85,16 @@ describe('the audit log', () => {
     expect(await kilnCli(server, 'audit', '--since', 'soon')).toMatchObject({ code: 1, stderr: expect.stringContaining('since must be an ISO time') });
   });
 
+  it('records a webhook delivery as a trigger by hook:<forge>, a forged one refused', async () => {
+    const forged = await fetch(`${server.url}/hooks/web`, {
+      method: 'POST', body: '{}',
+      headers: { 'content-type': 'application/json', 'x-github-event': 'push', 'x-github-delivery': 'd-1', 'x-hub-signature-256': 'sha256=00' },
+    });
+    expect(forged.status).toBe(401);
+    const hooks = await server.api('GET', '/api/audit?actor=hook:github');
+    expect(hooks.body.entries).toEqual([expect.objectContaining({ action: 'run.trigger', target: 'repo/web', outcome: 'refused', status: 401 })]);
+  });
+
   it('is for the server admin only', async () => {
     expect(await server.api('GET', '/api/audit', undefined, null)).toMatchObject({ status: 401 });
     expect(await server.api('GET', '/api/audit', undefined, AGENT_TOKEN)).toMatchObject({ status: 403 });
