@@ -169,7 +169,10 @@ export async function startServer(config: ServerConfig, { logger, kilnScript }: 
     audit: { store: store.audit, actorOf: (c) => tokenActor(kind(bearer(c.req.header('authorization')))), addressOf: addressOf(config.trustedProxies) },
     scrape: { exposition: createExposition(metrics.series), access: { metricsToken: config.metricsToken, private: config.private, isAdmin: (token) => kind(token) === 'admin' } },
   }));
-  const dashboard = createDashboard({ store, service, bus, logger: logger.child({ part: 'dashboard' }), tokenKind: kind, private: config.private });
+  const dashboard = createDashboard({
+    store, service, bus, logger: logger.child({ part: 'dashboard' }), tokenKind: kind, private: config.private,
+    audit: { store: store.audit, addressOf: addressOf(config.trustedProxies) },
+  });
   app.route('/', dashboard.app);
   // route() does not carry a sub-app's notFound: the API's JSON 404 and the dashboard's page are chosen here.
   app.notFound((c) => (/^\/(api|hooks)\//.test(c.req.path) ? notFoundAnswer(c) : dashboard.notFound(c)));

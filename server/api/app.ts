@@ -27,7 +27,12 @@ export function createApi(options: ApiOptions): Hono {
   app.onError(errorAnswer(options.logger));
   app.notFound(notFoundAnswer);
   // First, so it sees every changing request's final answer, refusals by the checks below included.
-  if (options.audit) app.use('*', recordChanges({ ...options.audit, audit: options.audit.store }));
+  // Only the API's own paths: mounted at '/', a '*' would reach the dashboard's (it has its own recorder).
+  if (options.audit) {
+    const record = recordChanges({ ...options.audit, audit: options.audit.store });
+    app.use('/api/*', record);
+    app.use('/hooks/*', record);
+  }
   const apiLimit = limitBody(1024 * 1024, (c) => c.json({ error: 'the body is larger than 1 MiB' }, 413));
   // Forges send large pushes (GitHub caps its payloads at 25 MiB).
   const hookLimit = limitBody(25 * 1024 * 1024, (c) => c.json({ error: 'the body is larger than 25 MiB' }, 413));

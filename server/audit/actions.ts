@@ -5,7 +5,7 @@ import type { Context } from 'hono';
 
 export interface AuditAction {
   action: string;
-  target(c: Context): string;
+  target(c: Context): string | Promise<string>;
 }
 
 const p = (c: Context, name: string): string => c.req.param(name) ?? '';
@@ -16,6 +16,12 @@ const secret = (c: Context): string => (c.req.param('repo') ? `${repo(c)}/secret
 const user = (c: Context): string => `user/${p(c, 'name')}`;
 const token = (c: Context): string => `token/${p(c, 'id')}`;
 const none = (): string => '';
+/** The dashboard's secret form names the secret in its body (already parsed by the handler: hono keeps it). */
+const formSecret = async (c: Context): Promise<string> => {
+  const name = (await c.req.parseBody().catch(() => ({} as Record<string, unknown>))).name;
+  const base = c.req.param('repo') ? `${repo(c)}/secret` : 'secret';
+  return typeof name === 'string' && name ? `${base}/${name}` : base;
+};
 
 const TABLE: Record<string, AuditAction> = {
   'POST /api/repos': { action: 'repo.add', target: none },
@@ -47,9 +53,9 @@ const TABLE: Record<string, AuditAction> = {
   'POST /runs/:id/rerun': { action: 'run.rerun', target: run },
   'POST /jobs/:id/retry': { action: 'job.retry', target: job },
   'POST /jobs/:id/approve': { action: 'job.approve', target: job },
-  'POST /secrets': { action: 'secret.set', target: none },
+  'POST /secrets': { action: 'secret.set', target: formSecret },
   'POST /secrets/:name/delete': { action: 'secret.delete', target: secret },
-  'POST /repos/:repo/secrets': { action: 'secret.set', target: repo },
+  'POST /repos/:repo/secrets': { action: 'secret.set', target: formSecret },
   'POST /repos/:repo/secrets/:name/delete': { action: 'secret.delete', target: secret },
 };
 

@@ -42,15 +42,29 @@ export function recordChanges({ audit, actorOf, addressOf, now = Date.now }: Rec
     if (!entry) return;
     if (index >= 0) c.req.routeIndex = index; // so c.req.param() reads that route's params
     const status = c.res.status;
-    const outcome = outcomeOf(status);
     const who = pattern === '/hooks/:repo' ? hookActor(c) : actorOf(c);
     // A handler may name the target itself (a login names the user tried) with c.set('auditTarget', ...).
     const named = (c.get as (key: string) => unknown)('auditTarget');
-    let target = typeof named === 'string' ? named : entry.target(c);
+    let target = typeof named === 'string' ? named : await entry.target(c);
+    const redirected = formAnswer(c);
+    const outcome = redirected?.outcome ?? outcomeOf(status);
     if (entry.action === 'repo.add' && outcome === 'ok') target = (await createdRepo(c)) ?? target;
-    const detail = outcome === 'ok' ? '' : await errorLine(c);
+    const detail = redirected?.detail ?? (outcome === 'ok' ? '' : await errorLine(c));
     audit.append({ at: now(), actor: who.actor, actorKind: who.kind, address: addressOf(c), action: entry.action, target, outcome, status, detail });
   };
+}
+
+/**
+ * A dashboard form answers 303 either way: to /login when there is no session (refused), or
+ * back to its page with `?error=<one line>` when the change was not made (failed).
+ */
+function formAnswer(c: Context): { outcome: AuditOutcome; detail: string } | null {
+  const location = c.res.status >= 300 && c.res.status < 400 ? c.res.headers.get('location') : null;
+  if (!location) return null;
+  const url = new URL(location, 'http://kiln.invalid');
+  if (url.pathname === '/login' && c.req.path !== '/login') return { outcome: 'refused', detail: 'no session' };
+  const error = url.searchParams.get('error');
+  return error === null ? null : { outcome: 'failed', detail: error };
 }
 
 function hookActor(c: Context): Actor {

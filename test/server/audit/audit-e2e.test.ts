@@ -95,6 +95,17 @@ describe('the audit log', () => {
     expect(hooks.body.entries).toEqual([expect.objectContaining({ action: 'run.trigger', target: 'repo/web', outcome: 'refused', status: 401 })]);
   });
 
+  it("records the dashboard's form posts: a refused login, an action without a session", async () => {
+    const login = await fetch(`${server.url}/login`, { method: 'POST', body: new URLSearchParams({ token: 'nope' }), redirect: 'manual' });
+    expect(login.status).toBe(401);
+    const cancel = await fetch(`${server.url}/runs/1/cancel`, { method: 'POST', body: new URLSearchParams({ csrf: 'x' }), redirect: 'manual' });
+    expect(cancel.status).toBe(303);
+    const rows = (await server.api('GET', '/api/audit?actor=anonymous&limit=2')).body.entries;
+    expect(rows.map((e: Record<string, unknown>) => [e.action, e.target, e.outcome, e.status])).toEqual([
+      ['run.cancel', 'run/1', 'refused', 303], ['login', '', 'refused', 401],
+    ]);
+  });
+
   it('is for the server admin only', async () => {
     expect(await server.api('GET', '/api/audit', undefined, null)).toMatchObject({ status: 401 });
     expect(await server.api('GET', '/api/audit', undefined, AGENT_TOKEN)).toMatchObject({ status: 403 });
