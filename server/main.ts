@@ -16,6 +16,7 @@ import { createSwarmProvider } from './autoscaler/swarm-provider.js';
 import { createApi } from './api/app.js';
 import { addressOf } from './audit/address.js';
 import { tokenActor } from './audit/actor.js';
+import { recordPushes } from './audit/git-push.js';
 import { createEventsSocket } from './api/events-socket.js';
 import { notFoundAnswer } from './api/http.js';
 import { createDashboard } from './dashboard/index.js';
@@ -159,6 +160,7 @@ export async function startServer(config: ServerConfig, { logger, kilnScript }: 
 
   // Every route is attached before the server listens: a request in the first millisecond
   // (a health check, a webhook, a dashboard left open) meets the finished router.
+  app.use('/git/*', recordPushes({ audit: store.audit, actorOf: (c) => tokenActor(kind(requestToken(c.req.raw))), addressOf: addressOf(config.trustedProxies) }));
   app.route('/git', createGitHttpBackend({
     mirrorDir: (name) => (store.repos.getRepoByName(name) ? triggers.mirrorDir({ name }) : null),
     authorize: (request) => ['agent', 'admin'].includes(kind(requestToken(request)) ?? ''),

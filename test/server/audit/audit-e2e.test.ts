@@ -106,6 +106,13 @@ describe('the audit log', () => {
     ]);
   });
 
+  it('records a push to the git mirror as a refused git.push on the repo', async () => {
+    const push = await fetch(`${server.url}/git/web.git/info/refs?service=git-receive-pack`);
+    expect(push.status).toBe(403);
+    const rows = (await server.api('GET', '/api/audit?action=git.push')).body.entries;
+    expect(rows).toEqual([expect.objectContaining({ actor: 'anonymous', target: 'repo/web', outcome: 'refused', status: 403 })]);
+  });
+
   it('is for the server admin only', async () => {
     expect(await server.api('GET', '/api/audit', undefined, null)).toMatchObject({ status: 401 });
     expect(await server.api('GET', '/api/audit', undefined, AGENT_TOKEN)).toMatchObject({ status: 403 });
