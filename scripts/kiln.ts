@@ -17,6 +17,7 @@ const COMMANDS: Record<string, Command> = {
   artifacts: { summary: "list a run's artifacts (--download to fetch and unpack them)", load: () => import('./cli/artifacts.js') },
   repo: { summary: 'register a repo (a folder or a URL), or list the registered ones', load: () => import('./cli/repo.js') },
   secret: { summary: "set, list or delete the server's or a repo's secrets", load: () => import('./cli/secret.js') },
+  audit: { summary: "the server's audit log: who changed what, when, from where", load: () => import('./cli/audit.js') },
   schema: { summary: 'print the JSON Schema of pipeline.yml', load: () => import('./cli/schema.js') },
   agent: { summary: 'connect to a server and run its jobs', load: () => import('./cli/agent.js') },
   run: { summary: "run the current folder's pipeline locally", load: () => import('./cli/run.js') },

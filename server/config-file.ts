@@ -74,6 +74,7 @@ const fileSchema = z.strictObject({
       interval: duration.optional(),
       audit: duration.optional(),
     }).optional(),
+    trusted_proxies: z.array(z.union([z.ipv4(), z.ipv6()]), { error: 'expected a list of IP addresses' }).optional(),
   }).optional(),
   repos: z.array(repoSchema).optional(),
   pools: z.array(poolSchema).optional(),

@@ -39,6 +39,8 @@ export interface ServerConfig {
   agentToken: string | null;  // from the environment; else <data>/agent.token
   /** What GET /metrics asks for: the variable server.metrics.token_env names, else KILN_METRICS_TOKEN; null: none. */
   metricsToken: string | null;
+  /** Peers whose X-Forwarded-For first hop is taken as the client's address (audit log); default none. */
+  trustedProxies: string[];
   /** KILN_SECRET_KEY_FILE (resolved); null: <data>/secret.key, made at the first start. */
   secretKeyFile: string | null;
   repos: RepoConfig[] | null; // null: register the repository the server was started in
@@ -89,6 +91,7 @@ export async function loadServerConfig({ env, cwd, cpus }: LoadConfigOptions): P
     adminToken: env.KILN_ADMIN_TOKEN || null,
     agentToken: env.KILN_AGENT_TOKEN || null,
     metricsToken: metricsToken(server.metrics?.token_env, env, configFile),
+    trustedProxies: server.trusted_proxies ?? [],
     secretKeyFile: env.KILN_SECRET_KEY_FILE ? resolve(cwd, env.KILN_SECRET_KEY_FILE) : null,
     repos: file.repos?.map((r, i) => toRepo(r, configFile ? resolve(configFile, '..') : cwd, env, `${configFile}: repos[${i}]`)) ?? null,
     pools: file.pools?.map(toPool) ?? [defaultPool(cpus)],

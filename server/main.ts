@@ -14,6 +14,10 @@ import { createDockerProvider } from './autoscaler/docker-provider.js';
 import { pingEngine } from './autoscaler/docker-engine.js';
 import { createSwarmProvider } from './autoscaler/swarm-provider.js';
 import { createApi } from './api/app.js';
+import { addressOf } from './audit/address.js';
+import { tokenActor } from './audit/actor.js';
+import { recordPushes } from './audit/git-push.js';
+import { auditSweepable } from './audit/store.js';
 import { createEventsSocket } from './api/events-socket.js';
 import { notFoundAnswer } from './api/http.js';
 import { createDashboard } from './dashboard/index.js';
@@ -130,6 +134,7 @@ export async function startServer(config: ServerConfig, { logger, kilnScript }: 
   const sweeper = createArtifactSweeper({ store, blobs: files.artifacts, logger: logger.child({ part: 'artifacts' }) });
   const retention = createRetentionSweeper({
     store, logger: logger.child({ part: 'retention' }), policy: config.retention, sweepArtifacts: () => sweeper.sweep(),
+    sweepables: [auditSweepable(store.audit)],
   });
   const hub = createHub({
     queue, logger: logger.child({ part: 'hub' }), pingMs: tickMs,
@@ -164,6 +169,7 @@ export async function startServer(config: ServerConfig, { logger, kilnScript }: 
 
   // Every route is attached before the server listens: a request in the first millisecond
   // (a health check, a webhook, a dashboard left open) meets the finished router.
+  app.use('/git/*', recordPushes({ audit: store.audit, actorOf: (c) => tokenActor(kind(requestToken(c.req.raw))), addressOf: addressOf(config.trustedProxies) }));
   app.route('/git', createGitHttpBackend({
     mirrorDir: (name) => (store.repos.getRepoByName(name) ? triggers.mirrorDir({ name }) : null),
     authorize: (request) => ['agent', 'admin'].includes(kind(requestToken(request)) ?? ''),
@@ -175,9 +181,13 @@ export async function startServer(config: ServerConfig, { logger, kilnScript }: 
       store, databaseFile: join(config.dataDir, 'kiln.db'), artifactsDir: files.artifacts.dir, cachesDir: files.caches.dir,
       mirrorDir: (repo) => triggers.mirrorDir(repo),
     }),
+    audit: { store: store.audit, actorOf: (c) => tokenActor(kind(bearer(c.req.header('authorization')))), addressOf: addressOf(config.trustedProxies) },
     scrape: { exposition: createExposition(metrics.series), access: { metricsToken: config.metricsToken, private: config.private, isAdmin: (token) => kind(token) === 'admin' } },
   }));
-  const dashboard = createDashboard({ store, service, bus, logger: logger.child({ part: 'dashboard' }), tokenKind: kind, private: config.private });
+  const dashboard = createDashboard({
+    store, service, bus, logger: logger.child({ part: 'dashboard' }), tokenKind: kind, private: config.private,
+    audit: { store: store.audit, addressOf: addressOf(config.trustedProxies) },
+  });
   app.route('/', dashboard.app);
   // route() does not carry a sub-app's notFound: the API's JSON 404 and the dashboard's page are chosen here.
   app.notFound((c) => (/^\/(api|hooks)\//.test(c.req.path) ? notFoundAnswer(c) : dashboard.notFound(c)));

@@ -24,6 +24,7 @@ const FLAGS: Record<string, readonly string[]> = {
   artifacts: ['--download', ...CLIENT],
   secret: ['--repo', '--branches', '--events', '--environments', ...CLIENT],
   repo: CLIENT,
+  audit: ['--actor', '--action', '--target', '--outcome', '--since', '--limit', '--json', ...CLIENT],
   approve: ['--wait', ...CLIENT],
   cancel: CLIENT,
   rerun: ['--failed', '--wait', ...CLIENT],

@@ -15,6 +15,8 @@ import { createSecretRoutes } from './routes/secrets.js';
 import { createCacheRoutes } from './routes/caches.js';
 import { createMetricsRoutes } from './routes/metrics.js';
 import { createUsageRoutes } from './routes/usage.js';
+import { createAuditRoutes } from './routes/audit.js';
+import { recordChanges } from '../audit/record.js';
 
 export type { ApiOptions } from './http.js';
 
@@ -25,6 +27,13 @@ export function createApi(options: ApiOptions): Hono {
   // file must not set its own onError/notFound, nor `use('*')` (that would reach the whole server).
   app.onError(errorAnswer(options.logger));
   app.notFound(notFoundAnswer);
+  // First, so it sees every changing request's final answer, refusals by the checks below included.
+  // Only the API's own paths: mounted at '/', a '*' would reach the dashboard's (it has its own recorder).
+  if (options.audit) {
+    const record = recordChanges({ ...options.audit, audit: options.audit.store });
+    app.use('/api/*', record);
+    app.use('/hooks/*', record);
+  }
   const apiLimit = limitBody(1024 * 1024, (c) => c.json({ error: 'the body is larger than 1 MiB' }, 413));
   // Forges send large pushes (GitHub caps its payloads at 25 MiB).
   const hookLimit = limitBody(25 * 1024 * 1024, (c) => c.json({ error: 'the body is larger than 25 MiB' }, 413));
@@ -44,5 +53,6 @@ export function createApi(options: ApiOptions): Hono {
   app.route('/', createHookRoutes(options));
   app.route('/', createUsageRoutes(options));
   if (options.files) app.route('/', createArtifactRoutes({ ...options, files: options.files }));
+  if (options.audit) app.route('/', createAuditRoutes({ tokenKind: options.tokenKind, audit: options.audit.store, now: options.audit.now }));
   return app;
 }

@@ -15,6 +15,8 @@ import type { Exposition } from '../metrics/exposition.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { RetentionSweeper } from '../retention/sweeper.js';
 import type { DiskUsage } from '../retention/usage.js';
+import type { Actor } from '../audit/record.js';
+import type { AuditStore } from '../audit/store.js';
 
 export interface ApiOptions {
   store: Store;
@@ -34,6 +36,16 @@ export interface ApiOptions {
   retention?: RetentionSweeper;
   /** Disk use by kind and repo for `GET /api/usage`; absent: not served. */
   usage?: () => DiskUsage;
+  /** The audit log (server/audit/): every changing request is recorded, `GET /api/audit` serves it; absent: neither. */
+  audit?: AuditOptions;
+}
+
+export interface AuditOptions {
+  store: AuditStore;
+  /** Who made the request (the auth layer's actorOf plugs in here). */
+  actorOf(c: Context): Actor;
+  addressOf(c: Context): string;
+  now?: () => number;
 }
 
 const STATUS: Record<ErrorCode, 400 | 401 | 403 | 404 | 409 | 413 | 500> = {

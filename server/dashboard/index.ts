@@ -3,7 +3,7 @@
 // Pages answer `?partial=1` with only their <main> content, which assets/live.js swaps in
 // when /api/events says something relevant changed. Routes live in routes/<concern>.ts, what
 // a page shows in pages/<page>.tsx; the pools chart's sampler runs between start() and stop().
-import { Hono, type NotFoundHandler } from 'hono';
+import { Hono, type Context, type NotFoundHandler } from 'hono';
 import type { Logger } from 'pino';
 import { KilnError } from '../../shared/errors.js';
 import type { EventBus } from '../events.js';
@@ -17,6 +17,9 @@ import { createAuthRoutes } from './routes/auth.js';
 import { createBadgeRoutes } from './routes/badge.js';
 import { createPageRoutes } from './routes/pages.js';
 import { createSampler, type Repeat } from './sampler.js';
+import { tokenActor } from '../audit/actor.js';
+import { recordChanges } from '../audit/record.js';
+import type { AuditStore } from '../audit/store.js';
 
 export interface DashboardOptions {
   store: Store;
@@ -31,6 +34,8 @@ export interface DashboardOptions {
   now?: () => number;
   /** The sampler's timer (default setInterval). */
   repeat?: Repeat;
+  /** The audit log: every form POST is recorded (actor: the session's kind); absent: not recorded. */
+  audit?: { store: AuditStore; addressOf(c: Context): string };
 }
 
 /** The dashboard's routes (mount with `app.route('/', dashboard.app)`) and its sampler's lifecycle. */
@@ -59,6 +64,14 @@ export function createDashboard(options: DashboardOptions): Dashboard {
     return c.html('<!doctype html><title>error · kiln</title><h1>Something went wrong</h1>', 500);
   });
   // Assets and the login page are open on a private server too; pages and badges guard themselves.
+  if (options.audit) {
+    const record = recordChanges({
+      audit: options.audit.store, addressOf: options.audit.addressOf, now,
+      actorOf: (c) => { const session = auth.sessionOf(c); return tokenActor(session ? session.kind : null); },
+    });
+    // Mounted next to the API on one server: the API's requests are the API's own recorder's.
+    app.use('*', (c, next) => (c.req.path.startsWith('/api/') || c.req.path.startsWith('/hooks/') ? next() : record(c, next)));
+  }
   app.route('/', createAssetRoutes());
   app.route('/', createAuthRoutes({ auth, render, tokenKind: options.tokenKind, logger }));
   app.route('/', createPageRoutes({ store, service, auth, render, samples: sampler.samples, now }));

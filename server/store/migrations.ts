@@ -406,4 +406,25 @@ CREATE TABLE removed_logs (
 ) STRICT;
 `;
 
-export const MIGRATIONS: readonly string[] = [V1, V2, V3, V4, V5, V6, V7, V8, V9, V10, V11, V12, V13, V_RETENTION];
+
+// The audit log (issue 13): one row per changing request, refusals included. Append-only
+// through the code (server/audit/store.ts has no update); old rows leave by the retention sweep.
+const V_AUDIT = `
+CREATE TABLE audit (
+  id         INTEGER PRIMARY KEY,
+  at         INTEGER NOT NULL,
+  actor      TEXT NOT NULL,
+  actor_kind TEXT NOT NULL,
+  address    TEXT NOT NULL,
+  action     TEXT NOT NULL,
+  target     TEXT NOT NULL,
+  outcome    TEXT NOT NULL CHECK (outcome IN ('ok', 'refused', 'failed', 'error')),
+  status     INTEGER NOT NULL,
+  detail     TEXT NOT NULL
+) STRICT;
+CREATE INDEX audit_by_at ON audit (at);
+CREATE INDEX audit_by_actor ON audit (actor, id);
+CREATE INDEX audit_by_action ON audit (action, id);
+`;
+
+export const MIGRATIONS: readonly string[] = [V1, V2, V3, V4, V5, V6, V7, V8, V9, V10, V11, V12, V13, V_RETENTION, V_AUDIT];

@@ -13,6 +13,7 @@ import { createRepoStore, type RepoStore } from './repos.js';
 import { createRunStore, type RunStore } from './runs.js';
 import { createRetentionStore, type RetentionStore } from './retention.js';
 import { createSecretStore, type SecretStore } from './secrets.js';
+import { createAuditStore, type AuditStore } from '../audit/store.js';
 import { createSealing, type Sealing } from './sealing.js';
 import { createHookStore, type HookStore } from './hooks.js';
 import { createStatusOutbox, type StatusOutbox } from './status-outbox.js';
@@ -45,6 +46,8 @@ export interface Store {
   readonly statuses: StatusOutbox;
   readonly caches: CacheStore;
   readonly retention: RetentionStore;
+  /** The audit log (server/audit/store.ts): append-only. */
+  readonly audit: AuditStore;
   /** Holds the secret key once the server unlocks it; secrets and repo credentials need it. */
   readonly sealing: Sealing;
   /**
@@ -116,6 +119,7 @@ export function createStore(db: Sqlite, { clock = systemClock }: StoreOptions = 
     secrets: createSecretStore(db, clock, sealing),
     hooks: createHookStore(db, clock),
     artifacts: createArtifactStore(db, clock),
+    audit: createAuditStore(db),
     statuses: createStatusOutbox(db, clock),
     caches: createCacheStore(db, clock),
     retention: createRetentionStore(db),
