@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import * as z from 'zod';
 import { parsePipelineText } from '../shared/pipeline/parse.js';
 import { formatPath } from '../shared/pipeline/paths.js';
-import { DURATION_PATTERN } from '../shared/pipeline/duration.js';
+import { DURATION_PATTERN, parseDuration } from '../shared/pipeline/duration.js';
 import { JOB_NAME_PATTERN } from '../shared/pipeline/names.js';
 import { KilnError } from '../shared/errors.js';
 import { parseSize } from '../shared/size.js';
@@ -71,7 +71,7 @@ const fileSchema = z.strictObject({
       runs: duration.optional(),
       logs: duration.optional(),
       keep_last: z.int().min(0).optional(),
-      interval: duration.optional(),
+      interval: duration.refine((text) => (parseDuration(text) ?? 0) >= 60_000, { error: 'expected at least 1m between sweeps' }).optional(),
       audit: duration.optional(),
     }).optional(),
     trusted_proxies: z.array(z.union([z.ipv4(), z.ipv6()]), { error: 'expected a list of IP addresses' }).optional(),
