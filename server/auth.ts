@@ -3,7 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Store, TokenKind } from './store/index.js';
+import type { Store } from './store/index.js';
 
 export interface Tokens {
   admin: string;
@@ -29,12 +29,6 @@ function fileToken(file: string): string {
 export function registerTokens(store: Store, tokens: Tokens): void {
   store.tokens.setToken({ kind: 'admin', name: 'admin', secret: tokens.admin });
   store.tokens.setToken({ kind: 'agent', name: 'agent', secret: tokens.agent });
-}
-
-/** The kind of a presented token, or null. Admin tokens may do everything agents may. */
-export function tokenKind(store: Store, secret: string | null | undefined): TokenKind | null {
-  if (!secret) return null;
-  return store.tokens.verifyToken(secret)?.kind ?? null;
 }
 
 export function bearer(header: string | null | undefined): string | null {

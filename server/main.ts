@@ -15,13 +15,14 @@ import { pingEngine } from './autoscaler/docker-engine.js';
 import { createSwarmProvider } from './autoscaler/swarm-provider.js';
 import { createApi } from './api/app.js';
 import { addressOf } from './audit/address.js';
-import { tokenActor } from './audit/actor.js';
 import { recordPushes } from './audit/git-push.js';
 import { auditSweepable } from './audit/store.js';
 import { createEventsSocket } from './api/events-socket.js';
 import { notFoundAnswer } from './api/http.js';
 import { createDashboard } from './dashboard/index.js';
-import { bearer, ensureTokens, registerTokens, tokenKind } from './auth.js';
+import { ensureTokens, registerTokens } from './auth.js';
+import { accessFor, actorOf, can, isServerAdmin, type Principal } from './access/index.js';
+import { createLogin } from './access/login.js';
 import { loadSecretBox, type SecretBox } from './secret-box.js';
 import type { ServerConfig } from './config.js';
 import { createEventBus } from './events.js';
@@ -31,7 +32,7 @@ import { diskUsage } from './retention/usage.js';
 import { createBlobStore } from './files/blob-store.js';
 import type { JobFilesOptions } from './files/job-files.js';
 import { createTransferTokens } from './files/transfer-token.js';
-import { createGitHttpBackend, requestToken } from './git/http-backend.js';
+import { createGitHttpBackend } from './git/http-backend.js';
 import { createStatusSender } from './forge/outbox.js';
 import { createMirrors } from './git/mirror.js';
 import { createHub } from './hub/hub.js';
@@ -98,7 +99,13 @@ export async function startServer(config: ServerConfig, { logger, kilnScript }: 
   if (partials.artifacts + partials.caches > 0) logger.info(partials, 'partial uploads discarded');
   const tokens = ensureTokens(config.dataDir, { admin: config.adminToken, agent: config.agentToken });
   registerTokens(store, tokens);
-  const kind = (token: string | null) => tokenKind(store, token);
+  // One auth path for every entrance (server/access/): the API, the dashboard, /api/events, /git and /agent.
+  const access = accessFor(store, { private: config.private });
+  const login = createLogin(store);
+  const principalOfRequest = (headers: { authorization?: string | null | undefined; cookie?: string | null | undefined }, path: string) =>
+    access.authenticate({ authorization: headers.authorization, cookie: headers.cookie, method: 'GET', path });
+  const agentOrAdmin = (p: Principal) => can(p, 'agent', null, config.private);
+  const addressOfRequest = addressOf(config.trustedProxies);
   const bus = createEventBus();
   // SSH remotes' host keys: kiln's own file, first seen then checked (never ~/.ssh/known_hosts).
   const mirrors = createMirrors({ knownHostsFile: join(config.dataDir, 'known_hosts') });
@@ -138,7 +145,7 @@ export async function startServer(config: ServerConfig, { logger, kilnScript }: 
   });
   const hub = createHub({
     queue, logger: logger.child({ part: 'hub' }), pingMs: tickMs,
-    authorize: (token) => ['agent', 'admin'].includes(kind(token) ?? ''),
+    authorize: (token) => agentOrAdmin(access.authenticate({ authorization: `Bearer ${token}`, cookie: null, method: 'GET', path: '/agent' })),
   });
   const starter = createRunStarter({
     store, logger, mirrors, mirrorDir: (repo) => triggers.mirrorDir(repo),
@@ -165,35 +172,44 @@ export async function startServer(config: ServerConfig, { logger, kilnScript }: 
   });
   queue.explainPoolsWith((job) => pools.waitReason(job));
   const statuses = createStatusSender({ store, bus, logger: logger.child({ part: 'statuses' }), serverUrl: url });
-  const service = createKilnService({ store, queue, starter, triggers, pools, logger: logger.child({ part: 'hooks' }) });
+  const service = createKilnService({ store, queue, starter, triggers, pools, logger: logger.child({ part: 'hooks' }), private: config.private });
 
   // Every route is attached before the server listens: a request in the first millisecond
   // (a health check, a webhook, a dashboard left open) meets the finished router.
-  app.use('/git/*', recordPushes({ audit: store.audit, actorOf: (c) => tokenActor(kind(requestToken(c.req.raw))), addressOf: addressOf(config.trustedProxies) }));
+  app.use('/git/*', recordPushes({ audit: store.audit, actorOf: (c) => actorOf(access.principalOf(c)), addressOf: addressOfRequest }));
   app.route('/git', createGitHttpBackend({
     mirrorDir: (name) => (store.repos.getRepoByName(name) ? triggers.mirrorDir({ name }) : null),
-    authorize: (request) => ['agent', 'admin'].includes(kind(requestToken(request)) ?? ''),
+    // Clones are for agents (and the admin token); a user's token of the repo's readers would do too.
+    authorize: (request) => {
+      const p = principalOfRequest({ authorization: request.headers.get('authorization') }, new URL(request.url).pathname);
+      return agentOrAdmin(p) || (p.kind === 'user' && can(p, 'read', null, true));
+    },
     logger,
   }));
   app.route('/', createApi({
-    store, bus, service, logger, tokenKind: kind, private: config.private, files, metrics, retention,
+    store, bus, service, logger, access, files, metrics, retention,
+    accounts: { login, sessions: access.sessions, addressOf: addressOfRequest },
     usage: () => diskUsage({
       store, databaseFile: join(config.dataDir, 'kiln.db'), artifactsDir: files.artifacts.dir, cachesDir: files.caches.dir,
       mirrorDir: (repo) => triggers.mirrorDir(repo),
     }),
-    audit: { store: store.audit, actorOf: (c) => tokenActor(kind(bearer(c.req.header('authorization')))), addressOf: addressOf(config.trustedProxies) },
-    scrape: { exposition: createExposition(metrics.series), access: { metricsToken: config.metricsToken, private: config.private, isAdmin: (token) => kind(token) === 'admin' } },
+    audit: { store: store.audit, actorOf: (c) => actorOf(access.principalOf(c)), addressOf: addressOfRequest },
+    scrape: {
+      exposition: createExposition(metrics.series),
+      access: { metricsToken: config.metricsToken, private: config.private, isAdmin: (token) => isServerAdmin(principalOfRequest({ authorization: `Bearer ${token}` }, '/metrics')) },
+    },
   }));
   const dashboard = createDashboard({
-    store, service, bus, logger: logger.child({ part: 'dashboard' }), tokenKind: kind, private: config.private,
-    audit: { store: store.audit, addressOf: addressOf(config.trustedProxies) },
+    store, service, bus, logger: logger.child({ part: 'dashboard' }), access, login,
+    audit: { store: store.audit, addressOf: addressOfRequest },
   });
   app.route('/', dashboard.app);
   // route() does not carry a sub-app's notFound: the API's JSON 404 and the dashboard's page are chosen here.
   app.notFound((c) => (/^\/(api|hooks)\//.test(c.req.path) ? notFoundAnswer(c) : dashboard.notFound(c)));
   const events = createEventsSocket({
     bus, logger, afterCommit: store.afterCommit,
-    mayRead: (request) => !config.private || kind(bearer(request.headers.authorization)) !== null,
+    // The dashboard's live updates come with its session cookie; scripts bring a token.
+    mayRead: (request) => can(principalOfRequest(request.headers, '/api/events'), 'read', null, config.private),
   });
   http.on('upgrade', (request, socket, head) => {
     const path = (request.url ?? '').split('?')[0];

@@ -2,7 +2,9 @@
 // runs, register repos, read the queue. A facade: the job queue owns the lifecycle, the
 // triggers own repos and runs' creation.
 import type { Logger } from 'pino';
-import { conflict, notFound } from '../shared/errors.js';
+import { conflict, KilnError, notFound } from '../shared/errors.js';
+import { approvalRefusal } from './access/approval.js';
+import { nameOf, type Principal } from './access/principal.js';
 import { isFinal } from '../shared/status.js';
 import type { PlannedInput } from '../shared/pipeline/types.js';
 import type { JobQueue } from './queue/job-queue.js';
@@ -25,6 +27,8 @@ export interface KilnServiceOptions {
   triggers: RepoTriggers;
   pools?: PoolsView;
   logger: Logger;
+  /** `server.private`: whether anonymous callers count as readers (for approval checks). */
+  private?: boolean;
 }
 
 export interface QueueEntry {
@@ -48,7 +52,8 @@ export interface KilnService {
   rerun(runId: number, failedOnly: boolean): RunDetail;
   /** A new attempt of the job's run with the job and what needs it. */
   retryJob(jobId: number): RunDetail;
-  approveJob(jobId: number): Job;
+  /** Lets a blocked job go on, when `by` may approve it (server/access/approval.ts); records who and when. */
+  approveJob(jobId: number, by: Principal): Job;
   queue(): QueueEntry[];
   /** Why each waiting job of one run waits (the same words as queue()), explaining only that run's jobs. */
   waitReasons(runId: number): Map<number, string>;
@@ -90,7 +95,14 @@ export function createKilnService(options: KilnServiceOptions): KilnService {
       queue.rerun(job.runId, { kind: 'job', jobId });
       return store.runs.getRun(job.runId)!;
     },
-    approveJob: (jobId) => queue.approveJob(jobId),
+    approveJob(jobId, by) {
+      const job = store.jobs.getJob(jobId);
+      if (!job) throw notFound(`no job ${jobId}`);
+      const run = store.runs.getRunSummary(job.runId);
+      const refused = approvalRefusal(by, job, run?.repo ?? '', store.runs.triggeredBy(job.runId), options.private ?? false);
+      if (refused) throw new KilnError('forbidden', refused);
+      return queue.approveJob(jobId, nameOf(by));
+    },
     queue() {
       const runJobs = new Map<number, Job[]>();
       const runs = new Map<number, Run | null>();

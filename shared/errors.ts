@@ -7,6 +7,7 @@ export type ErrorCode =
   | 'not_found'
   | 'conflict'
   | 'too_large'
+  | 'too_many'
   | 'invalid_pipeline'
   | 'lease_lost'
   | 'internal';

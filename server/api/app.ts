@@ -1,8 +1,8 @@
-// The HTTP API (SPEC §3) as a hono app: reading is open (unless the server is private),
-// changing anything needs the admin token; errors are {"error": "..."} with a fitting status.
+// The HTTP API (SPEC §3) as a hono app: every route declares who may call it (server/access/:
+// reading is open unless the server is private, changing needs a role); errors are {"error": "..."} with a fitting status.
 // The routes live in routes/<noun>.ts (full paths, mounted at '/'); the plumbing in http.ts.
 import { Hono } from 'hono';
-import { errorAnswer, limitBody, notFoundAnswer, requireAnyToken, type ApiOptions } from './http.js';
+import { errorAnswer, limitBody, notFoundAnswer, type ApiOptions } from './http.js';
 import { isUpload } from '../files/job-files.js';
 import { createAgentRoutes } from './routes/agents.js';
 import { createArtifactRoutes } from './routes/artifacts.js';
@@ -16,6 +16,7 @@ import { createCacheRoutes } from './routes/caches.js';
 import { createMetricsRoutes } from './routes/metrics.js';
 import { createUsageRoutes } from './routes/usage.js';
 import { createAuditRoutes } from './routes/audit.js';
+import { createUserRoutes } from './routes/users.js';
 import { recordChanges } from '../audit/record.js';
 
 export type { ApiOptions } from './http.js';
@@ -40,10 +41,10 @@ export function createApi(options: ApiOptions): Hono {
   // Artifact and cache uploads stream to disk under their own limits (the routes check them).
   app.use('*', (c, next) => (c.req.path.startsWith('/hooks/') ? hookLimit(c, next)
     : options.files && isUpload(c.req.method, c.req.path) ? next() : apiLimit(c, next)));
-  if (options.private) app.use('/api/*', requireAnyToken(options));
 
   app.route('/', createMetaRoutes(options));
-  if (options.scrape) app.route('/', createMetricsRoutes({ scrape: options.scrape }));
+  if (options.scrape) app.route('/', createMetricsRoutes({ scrape: options.scrape, access: options.access }));
+  app.route('/', createUserRoutes(options));
   app.route('/', createRepoRoutes(options));
   app.route('/', createSecretRoutes(options));
   app.route('/', createRunRoutes(options));
@@ -53,6 +54,6 @@ export function createApi(options: ApiOptions): Hono {
   app.route('/', createHookRoutes(options));
   app.route('/', createUsageRoutes(options));
   if (options.files) app.route('/', createArtifactRoutes({ ...options, files: options.files }));
-  if (options.audit) app.route('/', createAuditRoutes({ tokenKind: options.tokenKind, audit: options.audit.store, now: options.audit.now }));
+  if (options.audit) app.route('/', createAuditRoutes({ access: options.access, audit: options.audit.store, now: options.audit.now }));
   return app;
 }

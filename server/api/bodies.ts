@@ -32,6 +32,10 @@ const secretValue = z.string().max(64 * 1024).check((ctx) => {
   if (problem) ctx.issues.push({ code: 'custom', message: problem, input: ctx.value });
 });
 
+const userName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$/, { error: 'a user name is 1 to 64 letters, digits, ., _, @ and -, starting with a letter or digit' });
+const email = z.email({ error: 'not an email address' }).max(320);
+const groups = z.array(z.string().min(1).max(200)).max(100);
+
 /** A remote repo's settings: in a registration, and (each nullable: null clears it) in a PATCH. */
 const remoteSettings = {
   poll: poll.optional(),
@@ -64,6 +68,22 @@ export const bodies = {
   secret: z.strictObject({ value: secretValue, ...secretScopes }),
   serverSecret: z.strictObject({ value: secretValue, ...secretScopes }),
   rerun: z.strictObject({ failed_only: z.boolean().optional() }),
+  login: z.strictObject({ name: z.string().min(1).max(64), password: z.string().min(1).max(1024) }),
+  user: z.strictObject({
+    name: userName, password: z.string().max(1024).optional(), email: email.optional(), admin: z.boolean().optional(), groups: groups.optional(),
+  }),
+  userChanges: z.strictObject({
+    password: z.string().max(1024).optional(), email: email.nullable().optional(), admin: z.boolean().optional(), groups: groups.optional(),
+    disabled: z.boolean().optional(),
+  }),
+  role: z.strictObject({ role: z.enum(['viewer', 'developer', 'maintainer', 'admin'], { error: 'a role is viewer, developer, maintainer or admin' }) }),
+  token: z.strictObject({
+    name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, { error: 'a token name is 1 to 64 letters, digits, ., _ and -' }),
+    scope: z.enum(['read', 'run', 'admin'], { error: 'a scope is read, run or admin' }),
+    repos: z.array(z.string().min(1).max(200)).min(1, { error: 'give at least one repo, or leave repos out for all' }).max(100).optional(),
+    expires_in: z.union([z.string().regex(DURATION_PATTERN, { error: 'expires_in: a duration such as 30d, or null for never' }), z.null()]).optional(),
+  }),
+  password: z.strictObject({ current: z.string().max(1024).optional(), password: z.string().max(1024) }),
 };
 
 export type Bodies = { [K in keyof typeof bodies]: z.infer<(typeof bodies)[K]> };

@@ -1,4 +1,4 @@
-// The API's HTTP plumbing, shared by the route files: tokens, the admin check, JSON bodies
+// The API's HTTP plumbing, shared by the route files: the bearer token, JSON bodies
 // checked with zod, id params, repo lookup, and the one place a KilnError becomes an answer.
 import type { Context, ErrorHandler, MiddlewareHandler, NotFoundHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
@@ -8,8 +8,10 @@ import { KilnError, type ErrorCode } from '../../shared/errors.js';
 import type { EventBus } from '../events.js';
 import type { KilnService } from '../service.js';
 import type { Repo, Store } from '../store/index.js';
-import { bearer } from '../auth.js';
-import { opensToTransferToken, transferJob, type JobFilesOptions } from '../files/job-files.js';
+import type { Access, Sessions } from '../access/index.js';
+import type { Login } from '../access/login.js';
+import { presentedToken } from '../access/index.js';
+import type { JobFilesOptions } from '../files/job-files.js';
 import type { ScrapeAccess } from '../metrics/access.js';
 import type { Exposition } from '../metrics/exposition.js';
 import type { Metrics } from '../metrics/metrics.js';
@@ -23,9 +25,10 @@ export interface ApiOptions {
   bus: EventBus;
   service: KilnService;
   logger: Logger;
-  /** The kind of a presented bearer token, or null. */
-  tokenKind(token: string | null): 'admin' | 'agent' | 'user' | null;
-  private: boolean;
+  /** Who a request is, and the guard every route declares (server/access/). */
+  access: Access;
+  /** Password logins and sessions for `/api/login`; absent: not served. */
+  accounts?: { login: Login; sessions: Sessions; addressOf(c: Context): string };
   /** Artifacts and caches (server/files/); absent: their routes are not served. */
   files?: JobFilesOptions;
   /** Counts webhook deliveries and cache lookups; absent: not counted. */
@@ -48,9 +51,9 @@ export interface AuditOptions {
   now?: () => number;
 }
 
-const STATUS: Record<ErrorCode, 400 | 401 | 403 | 404 | 409 | 413 | 500> = {
+const STATUS: Record<ErrorCode, 400 | 401 | 403 | 404 | 409 | 413 | 429 | 500> = {
   bad_input: 400, invalid_pipeline: 400, unauthorized: 401, forbidden: 403, not_found: 404, conflict: 409,
-  lease_lost: 409, too_large: 413, internal: 500,
+  lease_lost: 409, too_large: 413, too_many: 429, internal: 500,
 };
 
 /** Errors are `{"error": "<one line>"}`: a KilnError with its code's status, anything else 500 (and logged). */
@@ -65,17 +68,7 @@ export function errorAnswer(logger: Logger): ErrorHandler {
 export const notFoundAnswer: NotFoundHandler = (c) => c.json({ error: `no route ${c.req.method} ${c.req.path}` }, 404);
 
 export function bearerToken(c: Context): string | null {
-  return bearer(c.req.header('authorization'));
-}
-
-/** For routes that change something: the admin token, or 401 (no or unknown token) / 403 (another kind). */
-export function requireAdmin(tokenKind: ApiOptions['tokenKind']): MiddlewareHandler {
-  return async (c, next) => {
-    const kind = tokenKind(bearerToken(c));
-    if (kind === null) throw new KilnError('unauthorized', 'this needs the admin token: Authorization: Bearer <token>');
-    if (kind !== 'admin') throw new KilnError('forbidden', 'this token may not change anything');
-    await next();
-  };
+  return presentedToken(c.req.header('authorization'));
 }
 
 /**
@@ -92,19 +85,6 @@ export function limitBody(maxBytes: number, tooLarge: (c: Context) => Response |
     if (length !== undefined) return parseInt(length, 10) > maxBytes ? tooLarge(c) : next();
     if (c.req.method === 'GET' || c.req.method === 'HEAD') return next();
     return unknownLength(c, next);
-  };
-}
-
-/**
- * On a private server every /api/* route needs some known token. A job's transfer token
- * (server/files/) counts only on the routes it opens; they check whose it is.
- */
-export function requireAnyToken({ tokenKind, store, files }: Pick<ApiOptions, 'tokenKind' | 'store' | 'files'>): MiddlewareHandler {
-  return async (c, next) => {
-    const known = tokenKind(bearerToken(c)) !== null
-      || (files !== undefined && opensToTransferToken(c.req.method, c.req.path) && transferJob(c, store, files.transfer) !== null);
-    if (!known) throw new KilnError('unauthorized', 'this server is private: send a token');
-    await next();
   };
 }
 

@@ -1,37 +1,40 @@
-// Who may do what on the dashboard: sessions from the login cookie, the read check of a private
-// server (session or token), the read guard for pages, and the cross-site check for POSTs.
+// Who may do what on the dashboard, through the server's one access layer (server/access/):
+// the session from the login cookie, the read check of a private server (a session or a
+// token), the read guard for pages, and the cross-site check for POSTs.
 import type { Context, MiddlewareHandler } from 'hono';
-import { getCookie } from 'hono/cookie';
+import type { Access, Need, Session, Sessions } from '../access/index.js';
 import type { Viewer } from './layout.js';
-import { createSessions, SESSION_COOKIE, type Session, type Sessions } from './session.js';
-import { bearer } from '../auth.js';
-
-export interface DashboardAuthOptions {
-  /** The kind of a presented token, or null. */
-  tokenKind(token: string | null): 'admin' | 'agent' | 'user' | null;
-  private: boolean;
-  now: () => number;
-}
 
 export interface DashboardAuth {
   sessions: Sessions;
+  access: Access;
   sessionOf(c: Context): Session | null;
   viewerOf(c: Context): Viewer;
   /** Reading is open, unless the server is private: then a session or a known token. */
   mayRead(c: Context): boolean;
+  /** Whether the request's principal may do `need` on `repo`. */
+  may(c: Context, need: Need, repo?: string | null): boolean;
   /** Sends who may not read to the login page (a badge: a plain 401). */
   readGuard: MiddlewareHandler;
 }
 
-export function createDashboardAuth(options: DashboardAuthOptions): DashboardAuth {
-  const sessions = createSessions(options.now);
-  const sessionOf = (c: Context): Session | null => sessions.get(getCookie(c, SESSION_COOKIE));
-  const mayRead = (c: Context) => !options.private || sessionOf(c) !== null || options.tokenKind(bearerOf(c)) !== null;
+export function createDashboardAuth({ access, sessions }: { access: Access; sessions: Sessions }): DashboardAuth {
+  const sessionOf = (c: Context): Session | null => access.authenticate.sessionOf(c.req.header('cookie'));
+  const mayRead = (c: Context) => access.may(c, 'read');
   return {
     sessions,
+    access,
     sessionOf,
-    viewerOf: (c) => ({ csrf: sessionOf(c)?.csrf ?? null, path: c.req.path }),
+    viewerOf: (c) => {
+      const session = sessionOf(c);
+      const p = access.principalOf(c);
+      return {
+        csrf: session?.csrf ?? null, path: c.req.path, name: session ? (p.user?.name ?? 'admin') : null,
+        may: (need, repo = null) => session !== null && access.may(c, need, repo),
+      };
+    },
     mayRead,
+    may: (c, need, repo = null) => access.may(c, need, repo),
     readGuard: async (c, next) => {
       if (!mayRead(c)) {
         if (c.req.path.startsWith('/badge/')) return c.text('this server is private', 401);
@@ -40,10 +43,6 @@ export function createDashboardAuth(options: DashboardAuthOptions): DashboardAut
       await next();
     },
   };
-}
-
-function bearerOf(c: Context): string | null {
-  return bearer(c.req.header('authorization'));
 }
 
 /** A POST from another site (Origin or Sec-Fetch-Site says so) is refused before anything else. */
@@ -65,4 +64,4 @@ export function crossSite(c: Context): boolean {
 /** `next` when it is a path on this site, else `fallback` (no open redirects). */
 export const localPath = (next: unknown, fallback = '/') => (typeof next === 'string' && /^\/(?![/\\])/.test(next) ? next : fallback);
 
-export const isHttps = (c: Context) => new URL(c.req.url).protocol === 'https:' || c.req.header('x-forwarded-proto') === 'https';
+export { isHttps } from '../access/cookie.js';

@@ -17,7 +17,8 @@ import { createAuthRoutes } from './routes/auth.js';
 import { createBadgeRoutes } from './routes/badge.js';
 import { createPageRoutes } from './routes/pages.js';
 import { createSampler, type Repeat } from './sampler.js';
-import { tokenActor } from '../audit/actor.js';
+import { actorOf, type Access, type Sessions } from '../access/index.js';
+import type { Login } from '../access/login.js';
 import { recordChanges } from '../audit/record.js';
 import type { AuditStore } from '../audit/store.js';
 
@@ -25,16 +26,19 @@ export interface DashboardOptions {
   store: Store;
   service: KilnService;
   bus?: EventBus;
-  /** The kind of a presented token, or null. */
-  tokenKind(token: string | null): 'admin' | 'agent' | 'user' | null;
-  private: boolean;
+  /** Who a request is and what it may do (server/access/), with the dashboard's sessions. */
+  access: Access & { sessions: Sessions };
+  /** Password logins for the login form; absent: tokens only. */
+  login?: Login;
+  /** Whether the login page offers single sign-on. */
+  sso?: boolean;
   logger: Logger;
   /** How often the pools chart takes a sample (default 5 s). */
   sampleEveryMs?: number;
   now?: () => number;
   /** The sampler's timer (default setInterval). */
   repeat?: Repeat;
-  /** The audit log: every form POST is recorded (actor: the session's kind); absent: not recorded. */
+  /** The audit log: every form POST is recorded (actor: the session's user, or the admin token); absent: not recorded. */
   audit?: { store: AuditStore; addressOf(c: Context): string };
 }
 
@@ -53,7 +57,7 @@ export function createDashboard(options: DashboardOptions): Dashboard {
   const { store, service, logger } = options;
   const now = options.now ?? Date.now;
   const sampler = createSampler({ store, logger, now, ...(options.sampleEveryMs ? { everyMs: options.sampleEveryMs } : {}), ...(options.repeat ? { repeat: options.repeat } : {}) });
-  const auth = createDashboardAuth({ tokenKind: options.tokenKind, private: options.private, now });
+  const auth = createDashboardAuth({ access: options.access, sessions: options.access.sessions });
   const render = createRender(auth.viewerOf);
 
   const app = new Hono();
@@ -67,13 +71,16 @@ export function createDashboard(options: DashboardOptions): Dashboard {
   if (options.audit) {
     const record = recordChanges({
       audit: options.audit.store, addressOf: options.audit.addressOf, now,
-      actorOf: (c) => { const session = auth.sessionOf(c); return tokenActor(session ? session.kind : null); },
+      actorOf: (c) => actorOf(options.access.principalOf(c)),
     });
     // Mounted next to the API on one server: the API's requests are the API's own recorder's.
     app.use('*', (c, next) => (c.req.path.startsWith('/api/') || c.req.path.startsWith('/hooks/') ? next() : record(c, next)));
   }
   app.route('/', createAssetRoutes());
-  app.route('/', createAuthRoutes({ auth, render, tokenKind: options.tokenKind, logger }));
+  app.route('/', createAuthRoutes({
+    auth, render, logger, sso: options.sso ?? false,
+    ...(options.login ? { login: options.login } : {}), ...(options.audit ? { addressOf: options.audit.addressOf } : {}),
+  }));
   app.route('/', createPageRoutes({ store, service, auth, render, samples: sampler.samples, now }));
   app.route('/', createBadgeRoutes({ store, auth }));
   app.route('/', createActionRoutes({ store, service, auth }));

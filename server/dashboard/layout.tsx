@@ -7,6 +7,10 @@ export interface Viewer {
   csrf: string | null;
   /** The current path (for "log in to …" links and the nav's current page). */
   path: string;
+  /** Who is logged in (a user's name, or `admin` for the admin token's session), or null. */
+  name?: string | null;
+  /** Whether the logged-in session may do `need` on `repo` (buttons it may not press are not shown). */
+  may?: (need: 'run' | 'maintain' | 'admin', repo?: string | null) => boolean;
 }
 
 const NAV: [string, string][] = [['/', 'Repos'], ['/agents', 'Agents'], ['/pools', 'Pools'], ['/queue', 'Queue'], ['/environments', 'Environments']];
@@ -46,6 +50,7 @@ export function Layout({ title, viewer, live, data, children }: LayoutProps) {
           </nav>
           {viewer.csrf !== null ? (
             <form method="post" action="/logout">
+              {viewer.name ? <span class="whoami">{viewer.name}</span> : null}
               <input type="hidden" name="csrf" value={viewer.csrf} />
               <button type="submit">Log out</button>
             </form>
@@ -65,10 +70,15 @@ export function StatusPill({ status }: { status: Status | null }) {
 
 /**
  * A form that POSTs to `action` with the session's CSRF token, or a "log in to …" link
- * when nobody is logged in.
+ * when nobody is logged in; nothing when the session's role may not do it.
  */
-export function ActionButton({ viewer, action, label, kind, children }: { viewer: Viewer; action: string; label: string; kind?: 'primary' | 'danger'; children?: Child }) {
+export function ActionButton({ viewer, action, label, kind, repo, need = 'run', children }: {
+  viewer: Viewer; action: string; label: string; kind?: 'primary' | 'danger';
+  /** The repo the action is on; with `need` (default run), who may press it (others do not see it). */
+  repo?: string | null; need?: 'run' | 'maintain' | 'admin'; children?: Child;
+}) {
   if (viewer.csrf === null) return <a href={`/login?next=${encodeURIComponent(viewer.path)}`}>{`log in to ${label.toLowerCase()}`}</a>;
+  if (viewer.may && !viewer.may(need, repo ?? null)) return null;
   return (
     <form method="post" action={action}>
       <input type="hidden" name="csrf" value={viewer.csrf} />

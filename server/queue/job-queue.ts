@@ -89,7 +89,7 @@ export interface JobQueue {
    */
   cancelRun(runId: number, reason?: string): void;
   /** Lets a `blocked` job go on; throws not_found / conflict. */
-  approveJob(jobId: number): Job;
+  approveJob(jobId: number, by?: string): Job;
   /**
    * Starts the next attempt of an ended run: every job, the failed ones, or one job, each with
    * what needs it (see rerun.ts). Answers the new attempt's number; throws not_found / conflict.
@@ -354,10 +354,10 @@ export function createJobQueue(options: JobQueueOptions): JobQueue {
       }
       runChanged(runId);
     }),
-    approveJob(jobId) {
+    approveJob(jobId, by) {
       const job = store.jobs.getJob(jobId);
       if (!job) throw notFound(`no job ${jobId}`);
-      if (!store.jobs.approveJob(jobId)) throw conflict(`job ${jobId} is ${job.status}, not blocked`);
+      if (!store.jobs.approveJob(jobId, by === undefined ? undefined : { name: by, atMs: Date.now() })) throw conflict(`job ${jobId} is ${job.status}, not blocked`);
       runChanged(job.runId, [jobId]);
       return store.jobs.getJob(jobId)!;
     },

@@ -44,7 +44,9 @@ export interface JobStore {
    */
   setJobStatus(id: number, to: Status, change?: JobChange): boolean;
   /** Lets a `blocked` job go on: it becomes queued and claimable. False when it is not blocked. */
-  approveJob(id: number): boolean;
+  approveJob(id: number, by?: { name: string; atMs: number }): boolean;
+  /** Who approved the job and when (ms), or null. */
+  approvalOf(id: number): { by: string; atMs: number } | null;
   /** A queued job whose needs are met becomes claimable. Approval jobs become ready only by approveJob. */
   markJobReady(id: number): boolean;
   /**
@@ -64,6 +66,8 @@ export interface JobStore {
 
 export function createJobStore(db: Sqlite, clock: Clock, effects: JobEffects): JobStore {
   const stmt = {
+    approvedBy: db.prepare<[string, number, number]>('UPDATE jobs SET approved_by = ?, approved_at = ? WHERE id = ?'),
+    approval: db.prepare<[number], { approved_by: string | null; approved_at: number | null }>('SELECT approved_by, approved_at FROM jobs WHERE id = ?'),
     byId: db.prepare<[number], JobRow>('SELECT * FROM jobs WHERE id = ?'),
     byRun: db.prepare<[number], JobRow>('SELECT * FROM jobs WHERE run_id = ? ORDER BY idx'),
     deployments: db.prepare<[], JobRow>(
@@ -143,7 +147,15 @@ export function createJobStore(db: Sqlite, clock: Clock, effects: JobEffects): J
     })),
     setJobStatus: (id, to, c = {}) => setStatus.immediate(id, to, c),
     // Only `blocked` may move to `queued` here (running → queued is a retry and needs the lease).
-    approveJob: (id) => setStatus.immediate(id, 'queued', {}),
+    approveJob: (id, by) => {
+      const moved = setStatus.immediate(id, 'queued', {});
+      if (moved && by) stmt.approvedBy.run(by.name, by.atMs, id);
+      return moved;
+    },
+    approvalOf: (id) => {
+      const row = stmt.approval.get(id);
+      return row && row.approved_by !== null ? { by: row.approved_by, atMs: row.approved_at ?? 0 } : null;
+    },
     markJobReady: (id) => stmt.ready.run(clock.now(), id).changes === 1,
     cancelRun: (runId, reason) => cancel.immediate(runId, reason ?? 'cancelled'),
     listQueuedJobs: () => stmt.queue.all().map(toJob),

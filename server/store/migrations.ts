@@ -427,4 +427,54 @@ CREATE INDEX audit_by_actor ON audit (actor, id);
 CREATE INDEX audit_by_action ON audit (action, id);
 `;
 
-export const MIGRATIONS: readonly string[] = [V1, V2, V3, V4, V5, V6, V7, V8, V9, V10, V11, V12, V13, V_RETENTION, V_AUDIT];
+
+// Users, roles, user tokens and dashboard sessions (issue 13). Passwords are scrypt hashes,
+// tokens and session ids only their SHA-256. Who approved a job, and who started a run.
+const V_AUTH = `
+CREATE TABLE users (
+  id            INTEGER PRIMARY KEY,
+  name          TEXT NOT NULL UNIQUE COLLATE NOCASE,
+  email         TEXT,
+  password      TEXT,
+  admin         INTEGER NOT NULL DEFAULT 0,
+  groups        TEXT NOT NULL DEFAULT '[]',
+  source        TEXT NOT NULL DEFAULT 'local',
+  subject       TEXT,
+  disabled      INTEGER NOT NULL DEFAULT 0,
+  created_at    INTEGER NOT NULL,
+  last_login_at INTEGER
+) STRICT;
+CREATE UNIQUE INDEX users_by_subject ON users (source, subject) WHERE subject IS NOT NULL;
+CREATE TABLE user_roles (
+  user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+  repo    TEXT NOT NULL,
+  role    TEXT NOT NULL CHECK (role IN ('viewer', 'developer', 'maintainer', 'admin')),
+  PRIMARY KEY (user_id, repo)
+) STRICT;
+CREATE TABLE user_tokens (
+  id           INTEGER PRIMARY KEY,
+  user_id      INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+  name         TEXT NOT NULL,
+  hash         TEXT NOT NULL UNIQUE,
+  scope        TEXT NOT NULL CHECK (scope IN ('read', 'run', 'admin')),
+  repos        TEXT,
+  created_at   INTEGER NOT NULL,
+  expires_at   INTEGER,
+  last_used_at INTEGER,
+  UNIQUE (user_id, name)
+) STRICT;
+CREATE TABLE sessions (
+  hash       TEXT PRIMARY KEY,
+  user_id    INTEGER REFERENCES users(id) ON DELETE CASCADE,
+  kind       TEXT NOT NULL,
+  csrf       TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  expires_at INTEGER NOT NULL
+) STRICT;
+CREATE INDEX sessions_by_expiry ON sessions (expires_at);
+ALTER TABLE jobs ADD COLUMN approved_by TEXT;
+ALTER TABLE jobs ADD COLUMN approved_at INTEGER;
+ALTER TABLE runs ADD COLUMN triggered_by TEXT;
+`;
+
+export const MIGRATIONS: readonly string[] = [V1, V2, V3, V4, V5, V6, V7, V8, V9, V10, V11, V12, V13, V_RETENTION, V_AUDIT, V_AUTH];

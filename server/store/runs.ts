@@ -21,6 +21,8 @@ export interface NewRun {
   env?: Record<string, string>;
   /** Checked input values (shared/pipeline/inputs.ts). */
   inputs?: Record<string, InputValue>;
+  /** Who asked for a manual or API run. */
+  triggeredBy?: string | null;
   /** Files the push changed (for `when.paths`); null when unknown. */
   changedPaths?: string[] | null;
   /** The run this one re-runs, if any. */
@@ -68,6 +70,8 @@ export interface RunStore {
   listUnfinishedRuns(): Run[];
   /** The repo's runs that have not ended, oldest first (what a new run may supersede). */
   listOpenRuns(repoId: number): Run[];
+  /** Who asked for a manual or API run (null: an event started it, or nobody was recorded). */
+  triggeredBy(id: number): string | null;
 }
 
 interface RunRow {
@@ -96,14 +100,15 @@ function toRun(row: RunRow): Run {
 
 export function createRunStore(db: Sqlite, clock: Clock, effects: JobEffects): RunStore {
   const stmt = {
+    triggeredBy: db.prepare<[number], string | null>('SELECT triggered_by FROM runs WHERE id = ?').pluck(),
     nextNumber: db.prepare<[number], { n: number }>(
       'UPDATE repos SET last_run_number = last_run_number + 1 WHERE id = ? RETURNING last_run_number AS n',
     ),
     insertRun: db.prepare(
       `INSERT INTO runs (repo_id, number, status, event, ref, branch, tag, sha, message, plan, error, env, inputs, changed_paths, rerun_of, created_at, finished_at,
-         pr_number, pr_source_branch, pr_target_branch, pr_fork)
+         pr_number, pr_source_branch, pr_target_branch, pr_fork, triggered_by)
        VALUES (@repoId, @number, @status, @event, @ref, @branch, @tag, @sha, @message, @plan, @error, @env, @inputs, @changedPaths, @rerunOf, @now, @finishedAt,
-         @prNumber, @prSource, @prTarget, @prFork)`,
+         @prNumber, @prSource, @prTarget, @prFork, @triggeredBy)`,
     ),
     insertJob: db.prepare(
       `INSERT INTO jobs (run_id, idx, name, status, needs, plan, runs_on, concurrency, allow_failure, approval,
@@ -180,6 +185,7 @@ export function createRunStore(db: Sqlite, clock: Clock, effects: JobEffects): R
       rerunOf: run.rerunOf ?? null, now, finishedAt: run.plan ? null : now,
       prNumber: run.pullRequest?.number ?? null, prSource: run.pullRequest?.sourceBranch ?? null,
       prTarget: run.pullRequest?.targetBranch ?? null, prFork: run.pullRequest ? (run.pullRequest.fromFork ? 1 : 0) : null,
+      triggeredBy: run.triggeredBy ?? null,
     });
     const runId = Number(lastInsertRowid);
     if (run.plan) {
@@ -225,6 +231,7 @@ export function createRunStore(db: Sqlite, clock: Clock, effects: JobEffects): R
     },
     listUnfinishedRuns: () => stmt.unfinished.all().map(toRun),
     listOpenRuns: (repoId) => stmt.open.all(repoId).map(toRun),
+    triggeredBy: (id) => stmt.triggeredBy.get(id) ?? null,
     getPipelineName: (id) => {
       const name = stmt.pipelineName.get(id);
       return typeof name === 'string' ? name : null;

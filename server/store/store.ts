@@ -19,6 +19,7 @@ import { createHookStore, type HookStore } from './hooks.js';
 import { createStatusOutbox, type StatusOutbox } from './status-outbox.js';
 import { createStepStore, type StepStore } from './steps.js';
 import { createTokenStore, type TokenStore } from './tokens.js';
+import { createUserStore, type UserStore } from './users.js';
 import type { Clock } from './types.js';
 
 export interface StoreOptions {
@@ -40,6 +41,8 @@ export interface Store {
   readonly agents: AgentStore;
   readonly leases: LeaseStore;
   readonly tokens: TokenStore;
+  /** Users, their roles, tokens and dashboard sessions. */
+  readonly users: UserStore;
   readonly secrets: SecretStore;
   readonly hooks: HookStore;
   readonly artifacts: ArtifactStore;
@@ -116,6 +119,7 @@ export function createStore(db: Sqlite, { clock = systemClock }: StoreOptions = 
     agents: createAgentStore(db, clock),
     leases: createLeaseStore(db, effects),
     tokens: createTokenStore(db, clock),
+    users: createUserStore(db, clock),
     secrets: createSecretStore(db, clock, sealing),
     hooks: createHookStore(db, clock),
     artifacts: createArtifactStore(db, clock),

@@ -18,6 +18,8 @@ export interface TriggerRequest {
   /** Values for the pipeline's `on.manual.inputs`, as text or JSON-typed. */
   inputs?: Record<string, InputValue>;
   event: 'api' | 'manual';
+  /** Who asked (server/access/principal.ts nameOf). */
+  triggeredBy?: string;
 }
 
 export interface ApiTriggerOptions {
@@ -53,7 +55,7 @@ export function createApiTrigger({ store, starter, triggers }: ApiTriggerOptions
       if (request.sha) sha = (await mirror.findCommit(request.sha).catch(() => null)) ?? undefined;
       else sha = refs.get(ref)?.commit;
       if (!sha) throw notFound(`ref ${request.sha ?? ref} not found`);
-      const run = await starter.startRun(repo, { event: request.event, ref, sha, changedPaths: null, env: request.env ?? {}, inputs: request.inputs ?? {} });
+      const run = await starter.startRun(repo, { event: request.event, ref, sha, changedPaths: null, env: request.env ?? {}, inputs: request.inputs ?? {}, triggeredBy: request.triggeredBy ?? null });
       if (!run) throw conflict('the pipeline does not allow this run');
       return store.runs.getRun(run.id)!;
     },

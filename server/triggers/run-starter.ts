@@ -23,6 +23,8 @@ export interface RunRequest {
   /** Manual and API runs: the values given for `on.manual.inputs` (checked here). */
   inputs?: Record<string, InputValue>;
   rerunOf?: number | null;
+  /** The user (or token kind) who asked for a manual or API run; recorded on the run. */
+  triggeredBy?: string | null;
   /** Apply the pipeline's `on:` (push, tag, cron); manual and API runs check `on.manual` only. */
   plan?: Plan;                 // re-runs reuse the first run's plan
 }
@@ -79,6 +81,7 @@ export function createRunStarter({ store, logger, mirrors, mirrorDir, onRunCreat
       const base = {
         repoId: repo.id, event: request.event, ref: request.ref, branch, tag, sha: request.sha,
         message: info.message, env: request.env ?? {}, changedPaths: request.changedPaths, rerunOf: request.rerunOf ?? null, pullRequest: pr,
+        triggeredBy: request.triggeredBy ?? null,
       };
       if (!request.rerunOf && skipsEvent(request.event) && skipCiMarker(info.body) !== null) {
         logger.info({ repo: repo.name, ref: request.ref, sha: request.sha, marker: skipCiMarker(info.body) }, 'the commit message asks to skip ci; no run');

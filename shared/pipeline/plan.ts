@@ -28,6 +28,14 @@ export function planPipeline(input: PipelineInput): Plan {
     job.needs = expand(job.needs);
     job.noArtifactsFrom = expand(job.noArtifactsFrom ?? []);
   }
+  for (const job of expanded) {
+    const env = job.environment === null ? undefined : input.environments?.[job.environment];
+    if (!env) continue;
+    const approvers = env.approvers === undefined ? null : typeof env.approvers === 'string' ? [env.approvers] : env.approvers;
+    job.approvalPolicy = { approvers, separateApprover: env.separate_approver ?? false, protected: env.protected ?? approvers !== null };
+    // An environment that names its approvers gates every job that deploys to it.
+    if (approvers !== null) job.approval = true;
+  }
   const { ordered, stages } = topologicalOrder(expanded);
   const manual = input.on?.manual;
   const inputs = typeof manual === 'object' ? planInputs(manual.inputs) : [];

@@ -232,6 +232,15 @@ const trigger = z
   .partial()
   .meta({ description: 'Which events start a run; omitted = push to any branch + manual (no pull requests)' });
 
+const environment = z
+  .strictObject({
+    approvers: strings('Who may approve its jobs: user names, and `group:NAME` for a group; omitted = any developer (a maintainer when protected)'),
+    separate_approver: flag('The person who started the run may not approve it themselves'),
+    protected: flag('Approving its jobs needs the maintainer role (true when approvers are named)'),
+  }, { error: 'expected an environment: a mapping with approvers, separate_approver, protected' })
+  .partial()
+  .meta({ description: 'A deployment environment: who approves the jobs that deploy to it' });
+
 export const pipelineSchema = z
   .strictObject(
     {
@@ -239,6 +248,8 @@ export const pipelineSchema = z
       on: trigger.optional(),
       env: envMap.optional(),
       defaults: job.optional().meta({ description: 'Any job key; a job\'s own value wins' }),
+      environments: z.record(z.string().min(1).max(200), environment, { error: 'expected a mapping of environment name: environment' })
+        .meta({ description: 'Deployment environments by name: a job with `environment: NAME` waits for an approval they allow' }).optional(),
       jobs: z
         .record(z.string().regex(UNICODE_JOB_NAME_PATTERN, { error: 'a job name is letters and digits (of any script), _, . and -' }), job, { error: 'expected a mapping of job name: job' })
         .meta({ description: 'The jobs; `needs` makes them a graph' }),

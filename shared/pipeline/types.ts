@@ -89,8 +89,19 @@ export interface PlannedJob {
   when: When | null;
   environment: string | null;
   approval: boolean;
+  /** Who may approve, from `environments.<environment>`; absent (plans stored before, or no such environment): any developer. */
+  approvalPolicy?: ApprovalPolicy | null;
   concurrency: string | null;
   checkout?: PlannedCheckout;
+}
+
+export interface ApprovalPolicy {
+  /** User names and `group:NAME` entries; null: anyone with the role. */
+  approvers: string[] | null;
+  /** The user who started the run may not approve it. */
+  separateApprover: boolean;
+  /** Approving needs the maintainer role. */
+  protected: boolean;
 }
 
 export interface CronTrigger {

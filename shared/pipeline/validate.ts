@@ -36,7 +36,8 @@ function withoutExtensionKeys(value: unknown): unknown {
 }
 
 const KNOWN_KEYS: Array<[RegExp, string[]]> = [
-  [/^$/, ['name', 'on', 'env', 'defaults', 'jobs']],
+  [/^$/, ['name', 'on', 'env', 'defaults', 'environments', 'jobs']],
+  [/^environments\.[^.]+$/, ['approvers', 'separate_approver', 'protected']],
   [/^on$/, ['push', 'tags', 'pull_request', 'cron', 'manual']],
   [/^on\.push$/, ['branches', 'paths']],
   [/^on\.pull_request$/, ['branches', 'paths']],

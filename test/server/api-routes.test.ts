@@ -8,6 +8,7 @@ import { createApi } from '../../server/api/app.js';
 import { createEventBus } from '../../server/events.js';
 import type { KilnService } from '../../server/service.js';
 import { newRun, seeded } from './store/fixtures.js';
+import { testAccess } from '../helpers/access.js';
 
 const ADMIN = 'admin-secret';
 const AGENT = 'agent-secret';
@@ -20,8 +21,8 @@ function setup({ private: isPrivate = false } = {}) {
   // The far side of the API: a service whose every call fails unexpectedly (not a KilnError).
   const service = new Proxy({}, { get: () => () => { throw new TypeError('the service broke'); } }) as KilnService;
   const api = createApi({
-    store: ctx.store, bus: createEventBus(), service, logger, private: isPrivate,
-    tokenKind: (token) => (token === ADMIN ? 'admin' : token === AGENT ? 'agent' : null),
+    store: ctx.store, bus: createEventBus(), service, logger,
+    access: testAccess(ctx.store, { private: isPrivate, admin: ADMIN, agent: AGENT }),
   });
   const server = new Hono();
   server.route('/', api); // as server/main.ts mounts it, next to other apps

@@ -6,10 +6,11 @@ import { createDashboard } from '../../server/dashboard/index.js';
 import type { KilnService } from '../../server/service.js';
 import type { RunEvent } from '../../server/store/index.js';
 import { T0, newRun, seeded } from './store/fixtures.js';
+import { testAccess } from '../helpers/access.js';
 
 function setup() {
   const ctx = seeded();
-  const dashboard = createDashboard({ store: ctx.store, service: {} as KilnService, logger: pino({ level: 'silent' }), private: false, tokenKind: () => null });
+  const dashboard = createDashboard({ store: ctx.store, service: {} as KilnService, logger: pino({ level: 'silent' }), access: testAccess(ctx.store, { private: false }) });
   const badge = async (query = '') => {
     const response = await dashboard.app.request(`/badge/web.svg${query}`);
     const text = await response.text();

@@ -19,6 +19,7 @@ import { createTransferTokens } from '../../server/files/transfer-token.js';
 import type { KilnService } from '../../server/service.js';
 import type { NewRun } from '../../server/store/index.js';
 import { T0, newRun, seeded, tempDir } from './store/fixtures.js';
+import { testAccess } from '../helpers/access.js';
 
 const ADMIN = 'admin-secret';
 const AGENT = 'agent-secret';
@@ -44,8 +45,8 @@ async function setup({ cacheMaxBytes = 64 * 1024 * 1024, private: isPrivate = fa
   const logged: Array<{ level: number; msg: string; [key: string]: unknown }> = [];
   const logger = pino({ level: 'info' }, new Writable({ write: (line, _enc, done) => void (logged.push(JSON.parse(String(line))), done()) }));
   const app = createApi({
-    store: ctx.store, bus: createEventBus(), service: {} as KilnService, logger, private: isPrivate,
-    tokenKind: (token) => (token === ADMIN ? 'admin' : token === AGENT ? 'agent' : null), files,
+    store: ctx.store, bus: createEventBus(), service: {} as KilnService, logger,
+    access: testAccess(ctx.store, { private: isPrivate, admin: ADMIN, agent: AGENT }), files,
   });
   const http = createAdaptorServer({ fetch: app.fetch }) as Server;
   servers.push(http);

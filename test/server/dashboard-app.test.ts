@@ -8,6 +8,7 @@ import { KilnError } from '../../shared/errors.js';
 import { createDashboard } from '../../server/dashboard/index.js';
 import type { KilnService } from '../../server/service.js';
 import { seeded } from './store/fixtures.js';
+import { testAccess } from '../helpers/access.js';
 
 function setup({ private: isPrivate = false } = {}) {
   const ctx = seeded();
@@ -18,7 +19,7 @@ function setup({ private: isPrivate = false } = {}) {
     queue: () => { throw new TypeError('the queue broke'); },
     runInputs: async () => [], // the repo page's run form: this repo's pipeline declares none
   } as unknown as KilnService;
-  const dashboard = createDashboard({ store: ctx.store, service, logger, private: isPrivate, tokenKind: (t) => (t === 'admin-secret' ? 'admin' : null) });
+  const dashboard = createDashboard({ store: ctx.store, service, logger, access: testAccess(ctx.store, { private: isPrivate, admin: 'admin-secret' }) });
   const server = new Hono();
   server.route('/', dashboard.app); // as server/main.ts mounts it
   const get = async (path: string, headers: Record<string, string> = {}) => {

@@ -2,7 +2,8 @@
 import { describe, expect, it } from 'vitest';
 import { badgeSvg } from '../../server/dashboard/badge.js';
 import { layoutGraph } from '../../server/dashboard/graph.js';
-import { createSessions, sameToken } from '../../server/dashboard/session.js';
+import { createSessions, sameToken } from '../../server/access/index.js';
+import { tempStore } from './store/fixtures.js';
 import type { JobWithSteps, RunDetail } from '../../server/store/index.js';
 
 const job = (name: string, needs: string[] = [], matrix: Record<string, string> | null = null) =>
@@ -52,15 +53,16 @@ describe('the badge', () => {
 });
 
 describe('sessions', () => {
-  it('expire, and compare CSRF tokens exactly', () => {
-    let now = 0;
-    const sessions = createSessions(() => now);
+  it('are kept in the database (a restart logs nobody out), expire, and compare CSRF tokens exactly', () => {
+    const { store, clock } = tempStore();
+    const sessions = createSessions(store.users, () => clock.now());
     const s = sessions.create('admin');
-    expect(sessions.get(s.id)).toBe(s);
+    expect(sessions.get(s.id)).toEqual(s);
+    expect(JSON.stringify(store.users.getSession(s.id))).not.toContain(s.id);
     expect(sameToken(s.csrf, s.csrf)).toBe(true);
     expect(sameToken(s.csrf, `${s.csrf}x`)).toBe(false);
     expect(sameToken(s.csrf, undefined)).toBe(false);
-    now += 13 * 60 * 60 * 1000;
+    clock.advance(13 * 60 * 60 * 1000);
     expect(sessions.get(s.id)).toBeNull();
     const t = sessions.create('admin');
     sessions.remove(t.id);

@@ -6,6 +6,7 @@ import { createDashboard } from '../../server/dashboard/index.js';
 import { createSampler, type Repeat } from '../../server/dashboard/sampler.js';
 import type { KilnService } from '../../server/service.js';
 import { newRun, seeded, T0 } from './store/fixtures.js';
+import { testAccess } from '../helpers/access.js';
 
 const logger = pino({ level: 'silent' });
 
@@ -78,7 +79,7 @@ describe("the dashboard's lifecycle", () => {
     const { store } = seeded();
     const { timer, repeat } = manualRepeat();
     const service = { pools: () => [] } as unknown as KilnService;
-    const dashboard = createDashboard({ store, service, logger, tokenKind: () => null, private: false, now: () => T0, repeat });
+    const dashboard = createDashboard({ store, service, logger, access: testAccess(store, { private: false }), now: () => T0, repeat });
     const pools = async () => (await dashboard.app.request('/pools')).text();
     expect(await pools()).toContain('No samples yet.');
     dashboard.start();

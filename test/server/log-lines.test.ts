@@ -9,6 +9,7 @@ import type { KilnService } from '../../server/service.js';
 import { openDatabase } from '../../server/store/index.js';
 import type { LogLine } from '../../shared/protocol/messages.js';
 import { T0, newRun, seeded, textLines, trackStore } from './store/fixtures.js';
+import { testAccess } from '../helpers/access.js';
 
 function setup() {
   const ctx = seeded();
@@ -16,7 +17,7 @@ function setup() {
   const claim = ctx.store.leases.claimNextJob(ctx.agents[0]!.id, [], T0, 30_000)!;
   const app = createApi({
     store: ctx.store, bus: createEventBus(), service: {} as KilnService, logger: pino({ level: 'silent' }),
-    tokenKind: () => null, private: false,
+    access: testAccess(ctx.store, { private: false }),
   });
   const get = async (path: string) => {
     const response = await app.request(path);

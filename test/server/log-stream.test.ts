@@ -6,13 +6,14 @@ import { createApi } from '../../server/api/app.js';
 import { createEventBus } from '../../server/events.js';
 import type { KilnService } from '../../server/service.js';
 import { T0, newRun, seeded, textLines } from './store/fixtures.js';
+import { testAccess } from '../helpers/access.js';
 
 function setup() {
   const ctx = seeded();
   ctx.store.runs.createRun(newRun(ctx.repo.id));
   const claim = ctx.store.leases.claimNextJob(ctx.agents[0]!.id, [], T0, 30_000)!;
   const bus = createEventBus();
-  const app = createApi({ store: ctx.store, bus, service: {} as KilnService, logger: pino({ level: 'silent' }), tokenKind: () => null, private: false });
+  const app = createApi({ store: ctx.store, bus, service: {} as KilnService, logger: pino({ level: 'silent' }), access: testAccess(ctx.store, { private: false }) });
   const jobId = claim.job.id;
   let seq = 0;
   /** What the hub does with an agent's chunk: store it, publish what was stored. */

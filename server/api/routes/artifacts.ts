@@ -10,7 +10,8 @@ import { SHA256_HEX } from '../../files/blob-store.js';
 import { blobResponse } from '../../files/blob-download.js';
 import { closingOnRefusal, requireTransferToken, transferJob, type JobFilesOptions } from '../../files/job-files.js';
 import { unexpired, type Artifact } from '../../store/index.js';
-import { bearerToken, idParam, param, type ApiOptions } from '../http.js';
+import { idParam, param, type ApiOptions } from '../http.js';
+import { repoFinders } from '../../access/index.js';
 
 /** An artifact as the API shows it. */
 export function artifactView(a: Artifact) {
@@ -29,10 +30,11 @@ export function artifactNameProblem(name: string): string | null {
 }
 
 export function createArtifactRoutes(options: ApiOptions & { files: JobFilesOptions }): Hono {
-  const { store, files, logger } = options;
+  const { store, files, logger, access: { guard } } = options;
   const app = new Hono();
+  const of = repoFinders(store);
 
-  app.put('/api/jobs/:id/artifacts/:name', closingOnRefusal((c) => receive(c)));
+  app.put('/api/jobs/:id/artifacts/:name', guard('job'), closingOnRefusal((c) => receive(c)));
 
   const receive = async (c: Context) => {
     const jobId = idParam(c);
@@ -72,19 +74,20 @@ export function createArtifactRoutes(options: ApiOptions & { files: JobFilesOpti
     }
   };
 
-  app.get('/api/jobs/:id/artifacts', (c) => {
+  app.get('/api/jobs/:id/artifacts', guard('read', of.job), (c) => {
     const jobId = idParam(c);
     if (!store.jobs.getJob(jobId)) throw new KilnError('not_found', `no job ${jobId}`);
     return c.json(unexpired(store.artifacts.listJobArtifacts(jobId), Date.now()).map(artifactView));
   });
 
-  app.get('/api/runs/:id/artifacts', (c) => {
+  app.get('/api/runs/:id/artifacts', guard('read', of.run), (c) => {
     const runId = idParam(c);
     if (!store.runs.getRunSummary(runId)) throw new KilnError('not_found', `no run ${runId}`);
     return c.json(unexpired(store.artifacts.listRunArtifacts(runId), Date.now()).map(artifactView));
   });
 
-  app.get('/api/artifacts/:id', async (c) => {
+  // Readers, or a job of the artifact's run with its transfer token (mayDownload).
+  app.get('/api/artifacts/:id', guard('job'), async (c) => {
     const id = idParam(c);
     const artifact = store.artifacts.getArtifact(id);
     if (!artifact) throw new KilnError('not_found', `no artifact ${id}`);
@@ -95,11 +98,18 @@ export function createArtifactRoutes(options: ApiOptions & { files: JobFilesOpti
   return app;
 }
 
-/** Open to readers (unless private: then any known token), and to a transfer token of a job of the artifact's run. */
-function mayDownload(c: Context, { store, files, tokenKind, private: closed }: ApiOptions & { files: JobFilesOptions }, artifact: Artifact): void {
-  if (!closed || tokenKind(bearerToken(c)) !== null) return;
-  const holder = transferJob(c, store, files.transfer);
-  if (holder === null) throw new KilnError('unauthorized', 'this server is private: send a token');
+/** Open to who may read the run's repo, and to a transfer token of a job of the artifact's run. */
+function mayDownload(c: Context, { store, files, access }: ApiOptions & { files: JobFilesOptions }, artifact: Artifact): void {
+  const repo = store.runs.getRunSummary(artifact.runId)?.repo ?? null;
+  const p = access.principalOf(c);
+  if (access.may(c, 'read', repo)) return;
+  // A transfer token is no user's or agent's token: it authenticates as an unknown one.
+  const holder = p.kind === 'unknown-token' ? transferJob(c, store, files.transfer) : null;
+  if (holder === null) {
+    if (p.kind === 'anonymous') throw new KilnError('unauthorized', 'this server is private: send a token');
+    if (p.kind === 'unknown-token') throw new KilnError('unauthorized', 'unknown, expired or revoked token');
+    throw new KilnError('forbidden', `this token may not read ${repo ?? 'this repo'}`);
+  }
   if (store.jobs.getJob(holder)?.runId !== artifact.runId) {
     throw new KilnError('forbidden', `the token of job ${holder} opens the artifacts of its own run only`);
   }

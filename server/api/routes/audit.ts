@@ -3,11 +3,11 @@
 import { Hono } from 'hono';
 import { auditFilter } from '../../audit/query.js';
 import type { AuditStore } from '../../audit/store.js';
-import { requireAdmin, type ApiOptions } from '../http.js';
+import type { ApiOptions } from '../http.js';
 
-export function createAuditRoutes({ tokenKind, audit, now = Date.now }: Pick<ApiOptions, 'tokenKind'> & { audit: AuditStore; now?: () => number }): Hono {
+export function createAuditRoutes({ access, audit, now = Date.now }: Pick<ApiOptions, 'access'> & { audit: AuditStore; now?: () => number }): Hono {
   const app = new Hono();
-  app.get('/api/audit', requireAdmin(tokenKind), (c) => {
+  app.get('/api/audit', access.guard('admin'), (c) => {
     const { rows, next } = audit.list(auditFilter(c.req.query(), now()));
     return c.json({ entries: rows.map((row) => ({ ...row, at: new Date(row.at).toISOString() })), next });
   });

@@ -52,7 +52,7 @@ function entryView(entry: CacheEntry, hit?: Omit<CacheHit, 'entry'>) {
   };
 }
 
-export function createCacheRoutes({ store, logger, metrics }: ApiOptions, files: JobFilesOptions): Hono {
+export function createCacheRoutes({ store, logger, metrics, access: { guard } }: ApiOptions, files: JobFilesOptions): Hono {
   const app = new Hono();
   const log = logger.child({ part: 'caches' });
 
@@ -65,7 +65,7 @@ export function createCacheRoutes({ store, logger, metrics }: ApiOptions, files:
     return { repo, scope: cacheScope(run, repo, files.protectedBranches) };
   };
 
-  app.get('/api/jobs/:id/cache', (c) => {
+  app.get('/api/jobs/:id/cache', guard('job'), (c) => {
     const jobId = idParam(c);
     requireTransferToken(c, store, files.transfer, jobId);
     const key = keyOf(c.req.query('key'), 'key');
@@ -79,7 +79,7 @@ export function createCacheRoutes({ store, logger, metrics }: ApiOptions, files:
     return c.json({ entry: entryView({ ...hit.entry, lastUsedAt }, hit) });
   });
 
-  app.put('/api/jobs/:id/cache', closingOnRefusal((c) => save(c)));
+  app.put('/api/jobs/:id/cache', guard('job'), closingOnRefusal((c) => save(c)));
 
   const save = async (c: Context) => {
     const jobId = idParam(c);
@@ -122,7 +122,7 @@ export function createCacheRoutes({ store, logger, metrics }: ApiOptions, files:
     }
   };
 
-  app.get('/api/caches/:id', async (c) => {
+  app.get('/api/caches/:id', guard('job'), async (c) => {
     const id = idParam(c);
     const holder = transferJob(c, store, files.transfer);
     if (holder === null) throw new KilnError('unauthorized', 'this needs a job\'s transfer token (the assignment carries it; it ends with the job)');

@@ -7,12 +7,14 @@ import { forgeOf, verifyDelivery } from '../../hooks/verify.js';
 
 // The payload schemas (zod) load with the first delivery, not at every start.
 let payloads: Promise<typeof import('../../hooks/payloads.js')> | null = null;
-import { param, repoNamed, requireAdmin, type ApiOptions } from '../http.js';
+import { param, repoNamed, type ApiOptions } from '../http.js';
+import { repoParam } from '../../access/index.js';
 
-export function createHookRoutes({ store, service, tokenKind, logger, metrics }: ApiOptions): Hono {
+export function createHookRoutes({ store, service, access: { guard }, logger, metrics }: ApiOptions): Hono {
   const app = new Hono();
 
-  app.post('/hooks/:repo', async (c) => {
+  // Open: a delivery proves itself with the repo's webhook secret (HMAC), checked below.
+  app.post('/hooks/:repo', guard('open'), async (c) => {
     const headers = Object.fromEntries([...c.req.raw.headers].map(([k, v]) => [k.toLowerCase(), v]));
     const repo = store.repos.getRepoByName(param(c, 'repo'));
     if (!repo) {
@@ -49,7 +51,7 @@ export function createHookRoutes({ store, service, tokenKind, logger, metrics }:
     return c.json({ status: parsed.events.length ? 'accepted' : 'ignored', delivery: recorded.delivery.id }, 202);
   });
 
-  app.get('/api/repos/:repo/hooks', requireAdmin(tokenKind), (c) => {
+  app.get('/api/repos/:repo/hooks', guard('maintain', repoParam), (c) => {
     const repo = repoNamed(store, param(c, 'repo'));
     const limit = Math.min(Math.max(Number(c.req.query('limit') ?? 50) || 50, 1), 500);
     return c.json(store.hooks.listDeliveries(repo.id, limit).map((d) => ({

@@ -1,22 +1,25 @@
 // `/api/jobs/:id`: one job with its steps, approving it, and its log (as text, or as numbered lines).
 import { Hono } from 'hono';
 import { KilnError } from '../../../shared/errors.js';
-import { idParam, requireAdmin, type ApiOptions } from '../http.js';
+import { idParam, type ApiOptions } from '../http.js';
+import { repoFinders } from '../../access/index.js';
 import { linesHandler } from '../log-lines.js';
 import { logStream } from '../log-stream.js';
 import { jobView } from '../views.js';
 
-export function createJobRoutes({ store, bus, service, tokenKind }: ApiOptions): Hono {
+export function createJobRoutes({ store, bus, service, access }: ApiOptions): Hono {
   const app = new Hono();
-  const admin = requireAdmin(tokenKind);
+  const { guard } = access;
+  const of = repoFinders(store);
 
-  app.get('/api/jobs/:id', (c) => {
+  app.get('/api/jobs/:id', guard('read', of.job), (c) => {
     const job = store.jobs.getJobWithSteps(idParam(c));
     if (!job) throw new KilnError('not_found', `no job ${c.req.param('id')}`);
     return c.json(jobView(job));
   });
-  app.post('/api/jobs/:id/approve', admin, (c) => c.json(jobView(service.approveJob(idParam(c)))));
-  app.get('/api/jobs/:id/log', (c) => {
+  // A developer may ask; who may approve this job (its environment's approvers, protection) the service decides.
+  app.post('/api/jobs/:id/approve', guard('run', of.job), (c) => c.json(jobView(service.approveJob(idParam(c), access.principalOf(c)))));
+  app.get('/api/jobs/:id/log', guard('read', of.job), (c) => {
     const jobId = idParam(c);
     const job = store.jobs.getJob(jobId);
     if (!job) throw new KilnError('not_found', `no job ${jobId}`);
@@ -30,6 +33,6 @@ export function createJobRoutes({ store, bus, service, tokenKind }: ApiOptions):
       headers: { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-cache', 'x-content-type-options': 'nosniff' },
     });
   });
-  app.get('/api/jobs/:id/lines', linesHandler(store, (c) => idParam(c)));
+  app.get('/api/jobs/:id/lines', guard('read', of.job), linesHandler(store, (c) => idParam(c)));
   return app;
 }

@@ -2,10 +2,10 @@
 import { Hono } from 'hono';
 import type { ApiOptions } from '../http.js';
 
-export function createMetaRoutes({ store }: ApiOptions): Hono {
+export function createMetaRoutes({ store, access: { guard } }: ApiOptions): Hono {
   const app = new Hono();
-  app.get('/healthz', (c) => (store.ping() ? c.json({ status: 'ok' }) : c.json({ status: 'unavailable', error: 'the database does not answer' }, 503)));
+  app.get('/healthz', guard('open'), (c) => (store.ping() ? c.json({ status: 'ok' }) : c.json({ status: 'unavailable', error: 'the database does not answer' }, 503)));
   // Loaded on first use: the pipeline model is not needed to start (see triggers/plan-cache.ts).
-  app.get('/schema/pipeline.json', async (c) => c.json((await import('../../../shared/pipeline/index.js')).pipelineJsonSchema()));
+  app.get('/schema/pipeline.json', guard('open'), async (c) => c.json((await import('../../../shared/pipeline/index.js')).pipelineJsonSchema()));
   return app;
 }

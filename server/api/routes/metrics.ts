@@ -5,9 +5,10 @@ import { KilnError } from '../../../shared/errors.js';
 import { refuseScrape } from '../../metrics/access.js';
 import { bearerToken, type ApiOptions } from '../http.js';
 
-export function createMetricsRoutes({ scrape }: Required<Pick<ApiOptions, 'scrape'>>): Hono {
+export function createMetricsRoutes({ scrape, access }: Required<Pick<ApiOptions, 'scrape' | 'access'>>): Hono {
   const app = new Hono();
-  app.get('/metrics', async (c) => {
+  // Declared open: the scrape check below is its own (a metrics token, or the admin on a private server).
+  app.get('/metrics', access.guard('open'), async (c) => {
     const refused = refuseScrape(scrape.access, bearerToken(c));
     if (refused) throw new KilnError('unauthorized', refused);
     const { contentType, text } = await scrape.exposition.render();

@@ -5,7 +5,8 @@ import { parseDuration } from '../../../shared/pipeline/duration.js';
 import type { RepoSettingsInput } from '../../store/repos.js';
 import { onlyAttempt } from '../../store/index.js';
 import type { Bodies } from '../bodies.js';
-import { param, readJson, repoNamed, requireAdmin, type ApiOptions } from '../http.js';
+import { param, readJson, repoNamed, type ApiOptions } from '../http.js';
+import { nameOf, repoParam } from '../../access/index.js';
 import { repoView, runDetailView, runView } from '../views.js';
 
 /** Polling more often than this only loads the remote. */
@@ -30,23 +31,23 @@ function settingsOf(body: Partial<Bodies['repoSettings']>): RepoSettingsInput {
   return out;
 }
 
-export function createRepoRoutes({ store, service, tokenKind }: ApiOptions): Hono {
+export function createRepoRoutes({ store, service, access }: ApiOptions): Hono {
   const app = new Hono();
-  const admin = requireAdmin(tokenKind);
+  const { guard } = access;
 
-  app.get('/api/repos', (c) => c.json(store.repos.listRepos().map((r) => repoView(r, store.runs.listLastRunsByBranch(r.id)))));
-  app.post('/api/repos', admin, async (c) => {
+  app.get('/api/repos', guard('read'), (c) => c.json(store.repos.listRepos().map((r) => repoView(r, store.runs.listLastRunsByBranch(r.id)))));
+  app.post('/api/repos', guard('admin'), async (c) => {
     const body = await readJson(c, 'repo');
     const repo = await service.registerRepo('path' in body
       ? { name: body.name, path: body.path, ...settingsOf({ cancel_superseded: body.cancel_superseded }) }
       : { name: body.name, url: body.url, ...settingsOf(body) });
     return c.json(repoView(repo, []), 201);
   });
-  app.get('/api/repos/:repo', (c) => {
+  app.get('/api/repos/:repo', guard('read', repoParam), (c) => {
     const repo = repoNamed(store, param(c, 'repo'));
     return c.json(repoView(repo, store.runs.listLastRunsByBranch(repo.id)));
   });
-  app.patch('/api/repos/:repo', admin, async (c) => {
+  app.patch('/api/repos/:repo', guard('maintain', repoParam), async (c) => {
     const repo = repoNamed(store, param(c, 'repo'));
     const body = await readJson(c, 'repoSettings');
     const settings = settingsOf(body);
@@ -55,15 +56,15 @@ export function createRepoRoutes({ store, service, tokenKind }: ApiOptions): Hon
     const updated = service.updateRepo(repo.id, settings);
     return c.json(repoView(updated, store.runs.listLastRunsByBranch(updated.id)));
   });
-  app.get('/api/repos/:repo/runs', (c) => {
+  app.get('/api/repos/:repo/runs', guard('read', repoParam), (c) => {
     const repo = repoNamed(store, param(c, 'repo'));
     const limit = Math.min(Math.max(Number(c.req.query('limit') ?? 50) || 50, 1), 500);
     const before = c.req.query('before') ? Number(c.req.query('before')) : undefined;
     return c.json(store.runs.listRuns(repo.id, { limit, ...(before ? { before } : {}) }).map(runView));
   });
-  app.post('/api/repos/:repo/runs', admin, async (c) => {
+  app.post('/api/repos/:repo/runs', guard('run', repoParam), async (c) => {
     const body = await readJson(c, 'run');
-    const run = await service.triggerRun(param(c, 'repo'), { ...body, event: 'api' });
+    const run = await service.triggerRun(param(c, 'repo'), { ...body, event: 'api', triggeredBy: nameOf(access.principalOf(c)) });
     return c.json(runDetailView(run, [onlyAttempt(run)]), 201); // a new run: its one attempt
   });
 

@@ -6,7 +6,8 @@ import { Hono } from 'hono';
 import { KilnError, notFound } from '../../../shared/errors.js';
 import type { SecretScopes } from '../../store/index.js';
 import type { Bodies } from '../bodies.js';
-import { param, readJson, repoNamed, requireAdmin, type ApiOptions } from '../http.js';
+import { param, readJson, repoNamed, type ApiOptions } from '../http.js';
+import { repoParam } from '../../access/index.js';
 import { secretView } from '../views.js';
 
 const secretName = (c: Context): string => checkSecretName(param(c, 'name'));
@@ -22,9 +23,11 @@ export const scopesOf = (body: Bodies['secret']): SecretScopes => ({
   branches: body.branches ?? null, events: body.events ?? null, environments: body.environments ?? null,
 });
 
-export function createSecretRoutes({ store, tokenKind }: ApiOptions): Hono {
+export function createSecretRoutes({ store, access: { guard } }: ApiOptions): Hono {
   const app = new Hono();
-  const admin = requireAdmin(tokenKind);
+  // The server's secrets reach every repo: a server admin's. A repo's: its maintainers'.
+  const admin = guard('admin');
+  const maintain = guard('maintain', repoParam);
 
   app.get('/api/secrets', admin, (c) => c.json(store.secrets.listServerSecrets().map(secretView)));
   app.put('/api/secrets/:name', admin, async (c) => {
@@ -37,19 +40,19 @@ export function createSecretRoutes({ store, tokenKind }: ApiOptions): Hono {
     return c.body(null, 204);
   });
 
-  app.get('/api/repos/:repo/secrets', admin, (c) => c.json(store.secrets.listSecretNames(repoNamed(store, param(c, 'repo')).id)));
-  app.get('/api/repos/:repo/secrets/:name', admin, (c) => {
+  app.get('/api/repos/:repo/secrets', maintain, (c) => c.json(store.secrets.listSecretNames(repoNamed(store, param(c, 'repo')).id)));
+  app.get('/api/repos/:repo/secrets/:name', maintain, (c) => {
     const secret = store.secrets.getSecret(repoNamed(store, param(c, 'repo')).id, param(c, 'name'));
     if (!secret) throw notFound(`no secret ${param(c, 'name')}`);
     return c.json(secretView(secret));
   });
-  app.put('/api/repos/:repo/secrets/:name', admin, async (c) => {
+  app.put('/api/repos/:repo/secrets/:name', maintain, async (c) => {
     const repo = repoNamed(store, param(c, 'repo'));
     const name = secretName(c);
     const body = await readJson(c, 'secret');
     return c.json(secretView(store.secrets.setSecret(repo.id, name, body.value, scopesOf(body))), 200);
   });
-  app.delete('/api/repos/:repo/secrets/:name', admin, (c) => {
+  app.delete('/api/repos/:repo/secrets/:name', maintain, (c) => {
     const repo = repoNamed(store, param(c, 'repo'));
     if (!store.secrets.deleteSecret(repo.id, param(c, 'name'))) throw notFound(`no secret ${param(c, 'name')}`);
     return c.body(null, 204);

@@ -42,8 +42,8 @@ export function jobLogPage(job: JobWithSteps, run: Run, viewer: Viewer, nowMs: n
             {shown.startedAt ? ` · ${duration(shown.startedAt, shown.finishedAt, nowMs)}` : ''}
             {shown.exitCode !== null ? ` · exit ${shown.exitCode}` : ''}
           </span>
-          {job.status === 'blocked' ? <ActionButton viewer={viewer} action={`/jobs/${job.id}/approve`} label="Approve" kind="primary" /> : null}
-          {isFinal(job.status) && isFinal(run.status) ? <ActionButton viewer={viewer} action={`/jobs/${job.id}/retry`} label="Re-run job" /> : null}
+          {job.status === 'blocked' ? <ActionButton viewer={viewer} repo={run.repo} action={`/jobs/${job.id}/approve`} label="Approve" kind="primary" /> : null}
+          {isFinal(job.status) && isFinal(run.status) ? <ActionButton viewer={viewer} repo={run.repo} action={`/jobs/${job.id}/retry`} label="Re-run job" /> : null}
         </div>
         {latest > 1 ? (
           <nav class="attempts" aria-label="attempts">

@@ -23,7 +23,7 @@ export function queuePage(entries: QueueEntry[], viewer: Viewer, nowMs: number):
                   <td>{job.runsOn.map((l) => <code>{l} </code>)}</td>
                   <td class="reason">{reason}</td>
                   <td class="muted">{ago(job.queuedAt, nowMs)}</td>
-                  <td>{job.status === 'blocked' ? <ActionButton viewer={viewer} action={`/jobs/${job.id}/approve`} label="Approve" kind="primary" /> : null}</td>
+                  <td>{job.status === 'blocked' ? <ActionButton viewer={viewer} repo={repo} action={`/jobs/${job.id}/approve`} label="Approve" kind="primary" /> : null}</td>
                 </tr>
               ))}
             </tbody>

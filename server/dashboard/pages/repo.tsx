@@ -68,7 +68,7 @@ export function repoPage(repo: Repo, runs: Run[], viewer: Viewer, nowMs: number,
         {runForm.registered && runs.length === 0 ? (
           <div class="notice" data-registered>
             <p>{`${repo.name} is registered: kiln builds each new commit from now on. The commit at the head of ${repo.defaultBranch} has not been built.`}</p>
-            <ActionButton viewer={viewer} action={`/repos/${name}/run`} label="Build the current head now" kind="primary">
+            <ActionButton viewer={viewer} repo={name} action={`/repos/${name}/run`} label="Build the current head now" kind="primary">
               <input type="hidden" name="branch" value={repo.defaultBranch} />
             </ActionButton>
           </div>

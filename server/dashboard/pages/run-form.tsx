@@ -13,7 +13,7 @@ export const INPUT_FIELD = 'input:';
 
 export function RunForm({ action, viewer, inputs, branch, entered }: { action: string; viewer: Viewer; inputs: PlannedInput[]; branch: string; entered: RunFormValues | null }) {
   return (
-    <ActionButton viewer={viewer} action={action} label="Run branch" kind="primary">
+    <ActionButton viewer={viewer} repo={decodeURIComponent(action.split('/')[2] ?? '')} action={action} label="Run branch" kind="primary">
       <input type="text" name="branch" value={entered?.branch ?? branch} aria-label="branch" />{' '}
       {inputs.length > 0 ? (
         <fieldset class="run-inputs" data-run-inputs>

@@ -46,10 +46,10 @@ export function runPage(run: RunDetail, viewer: Viewer, nowMs: number, error: st
         {run.error ? <RunError error={run.error} repo={run.repo} sha={run.sha} /> : null}
         {run.cancelReason ? <p class="muted" data-cancel-reason>{`Cancelled: ${run.cancelReason}.`}</p> : null}
         <div class="actions">
-          {current && !isFinal(run.status) ? <ActionButton viewer={viewer} action={`/runs/${run.id}/cancel`} label="Cancel" kind="danger" /> : null}
-          {mayRerun ? <ActionButton viewer={viewer} action={`/runs/${run.id}/rerun`} label="Re-run all jobs" /> : null}
+          {current && !isFinal(run.status) ? <ActionButton viewer={viewer} repo={run.repo} action={`/runs/${run.id}/cancel`} label="Cancel" kind="danger" /> : null}
+          {mayRerun ? <ActionButton viewer={viewer} repo={run.repo} action={`/runs/${run.id}/rerun`} label="Re-run all jobs" /> : null}
           {mayRerun && run.jobs.some((j) => j.status === 'failed' || j.status === 'cancelled' || j.status === 'error') ? (
-            <ActionButton viewer={viewer} action={`/runs/${run.id}/rerun`} label="Re-run failed">
+            <ActionButton viewer={viewer} repo={run.repo} action={`/runs/${run.id}/rerun`} label="Re-run failed">
               <input type="hidden" name="failed_only" value="1" />
             </ActionButton>
           ) : null}
@@ -85,8 +85,8 @@ export function runPage(run: RunDetail, viewer: Viewer, nowMs: number, error: st
                   </ul>
                 </td>
                 <td>
-                  {current && job.status === 'blocked' ? <ActionButton viewer={viewer} action={`/jobs/${job.id}/approve`} label="Approve" kind="primary" /> : null}
-                  {mayRerun ? <ActionButton viewer={viewer} action={`/jobs/${job.id}/retry`} label="Re-run" /> : null}
+                  {current && job.status === 'blocked' ? <ActionButton viewer={viewer} repo={run.repo} action={`/jobs/${job.id}/approve`} label="Approve" kind="primary" /> : null}
+                  {mayRerun ? <ActionButton viewer={viewer} repo={run.repo} action={`/jobs/${job.id}/retry`} label="Re-run" /> : null}
                   {' '}<a href={jobHref(run.id, job, current)}>log</a>
                 </td>
               </tr>

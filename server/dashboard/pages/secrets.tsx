@@ -62,7 +62,7 @@ export function secretsPage(target: SecretsTarget, viewer: Viewer, nowMs: number
                 <tr data-secret={s.name}>
                   <td><code>{s.name}</code></td>
                   <ScopeCells secret={s} nowMs={nowMs} />
-                  <td><ActionButton viewer={viewer} action={`${base}/${encodeURIComponent(s.name)}/delete`} label="Delete" kind="danger" /></td>
+                  <td><ActionButton viewer={viewer} need={target.repo === null ? 'admin' : 'maintain'} repo={target.repo} action={`${base}/${encodeURIComponent(s.name)}/delete`} label="Delete" kind="danger" /></td>
                 </tr>
               ))}
             </tbody>

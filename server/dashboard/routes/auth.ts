@@ -1,44 +1,64 @@
-// `/login` and `/logout`: a session from the admin (or a user) token, kept in an HttpOnly cookie.
+// `/login` and `/logout`: a session from a user's name and password, or from a token (the
+// admin token, or a user's token of scope admin), kept in an HttpOnly cookie.
 import { Hono } from 'hono';
-import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 import type { Logger } from 'pino';
-import { crossSite, isHttps, localPath, type DashboardAuth, type DashboardAuthOptions } from '../auth.js';
+import { KilnError } from '../../../shared/errors.js';
+import { closeSession, openSession } from '../../access/cookie.js';
+import type { Login } from '../../access/login.js';
+import { crossSite, localPath, type DashboardAuth } from '../auth.js';
 import { loginPage } from '../pages/login.js';
 import type { Render } from '../render.js';
-import { sameToken, SESSION_COOKIE } from '../session.js';
+import { sameToken } from '../session.js';
 
 export interface AuthRoutesOptions {
   auth: DashboardAuth;
   render: Render;
-  tokenKind: DashboardAuthOptions['tokenKind'];
+  /** Password logins; absent: only tokens. */
+  login?: Login;
+  addressOf?: (c: import('hono').Context) => string;
+  /** Whether the login page offers single sign-on. */
+  sso?: boolean;
   logger: Logger;
 }
 
-export function createAuthRoutes({ auth, render, tokenKind, logger }: AuthRoutesOptions): Hono {
-  const { sessions } = auth;
+export function createAuthRoutes({ auth, render, login, addressOf = () => 'unknown', sso = false, logger }: AuthRoutesOptions): Hono {
+  const { sessions, access } = auth;
   const app = new Hono();
-  app.get('/login', (c) => render(c, loginPage(localPath(c.req.query('next')), null)));
+  const page = (next: string, error: string | null) => loginPage(next, error, { sso });
+  app.get('/login', (c) => render(c, page(localPath(c.req.query('next')), c.req.query('error') ?? null)));
   app.post('/login', async (c) => {
     if (crossSite(c)) return c.text('cross-site login refused', 403);
     const form = await c.req.parseBody();
     const next = localPath(form.next);
-    const token = typeof form.token === 'string' ? form.token.trim() : '';
-    const kind = token ? tokenKind(token) : null;
-    if (kind !== 'admin' && kind !== 'user') {
+    const refused = (message: string, status: 401 | 429 = 401) => {
       logger.info('dashboard login refused');
-      return render(c, { ...loginPage(next, 'That token is not an admin token.'), status: 401 });
+      return render(c, { ...page(next, message), status });
+    };
+    const token = typeof form.token === 'string' ? form.token.trim() : '';
+    if (token) {
+      const p = access.authenticate({ authorization: `Bearer ${token}`, cookie: null, method: 'GET', path: '/login' });
+      if (p.kind === 'admin-token') openSession(c, sessions, null);
+      else if (p.kind === 'user' && p.token?.scope === 'admin' && p.token.repos === null) openSession(c, sessions, p.user);
+      else return refused('That token is not the admin token, nor a user token of scope admin.');
+      return c.redirect(next, 303);
     }
-    sessions.remove(getCookie(c, SESSION_COOKIE));
-    const session = sessions.create(kind);
-    setCookie(c, SESSION_COOKIE, session.id, { httpOnly: true, sameSite: 'Strict', path: '/', secure: isHttps(c), maxAge: 12 * 60 * 60 });
+    const name = typeof form.name === 'string' ? form.name.trim() : '';
+    const password = typeof form.password === 'string' ? form.password : '';
+    (c.set as (key: string, value: unknown) => void)('auditTarget', `user/${name}`);
+    if (!login || !name || !password) return refused('Give your user name and password.');
+    try {
+      openSession(c, sessions, await login(name, password, addressOf(c)));
+    } catch (error) {
+      if (error instanceof KilnError && (error.code === 'unauthorized' || error.code === 'too_many')) return refused(`${error.message}.`, error.code === 'too_many' ? 429 : 401);
+      throw error;
+    }
     return c.redirect(next, 303);
   });
   app.post('/logout', async (c) => {
     const session = auth.sessionOf(c);
     const form = await c.req.parseBody();
-    if (session && !crossSite(c) && sameToken(session.csrf, form.csrf)) sessions.remove(session.id);
-    else if (session) return c.text('missing or wrong CSRF token', 403);
-    deleteCookie(c, SESSION_COOKIE, { path: '/' });
+    if (session && (crossSite(c) || !sameToken(session.csrf, form.csrf))) return c.text('missing or wrong CSRF token', 403);
+    closeSession(c, sessions);
     return c.redirect('/', 303);
   });
   return app;

@@ -45,7 +45,7 @@ export function createPageRoutes({ store, service, auth, render, samples, now }:
   app.get('/repos/:repo', async (c) => {
     const repo = store.repos.getRepoByName(c.req.param('repo'));
     if (!repo) return render(c, notFoundPage(`no repo named ${c.req.param('repo')}`));
-    const secrets = auth.sessionOf(c)?.kind === 'admin'
+    const secrets = auth.sessionOf(c) !== null && auth.may(c, 'maintain', repo.name)
       ? [...store.secrets.listSecrets(repo.id), ...store.secrets.listServerSecrets()]
       : null;
     const error = c.req.query('error') ?? null;
@@ -91,11 +91,14 @@ export function createPageRoutes({ store, service, auth, render, samples, now }:
     const waits = attempts.shown === run.attempt ? service.waitReasons(run.id) : new Map<number, string>();
     return render(c, runPage(shownRun, auth.viewerOf(c), now(), c.req.query('error') ?? null, unexpired(store.artifacts.listRunArtifacts(run.id), now()), attempts, waits));
   });
-  // Secrets are for an admin session only: anyone else is sent to log in, a user session is refused.
+  // The server's secrets are for a server admin's session, a repo's for its maintainers': anyone
+  // else is sent to log in, a session of a weaker role is refused.
   const secrets = (c: Context, repoName: string | null) => {
     const session = auth.sessionOf(c);
     if (!session) return c.redirect(`/login?next=${encodeURIComponent(c.req.path)}`, 303);
-    if (session.kind !== 'admin') return render(c, forbiddenPage('Secrets are for an admin session.'));
+    if (!auth.may(c, repoName === null ? 'admin' : 'maintain', repoName)) {
+      return render(c, forbiddenPage(repoName === null ? 'The server\'s secrets are for a server admin.' : `The secrets of ${repoName} are for its maintainers.`));
+    }
     const repo = repoName === null ? null : store.repos.getRepoByName(repoName);
     if (repoName !== null && !repo) return render(c, notFoundPage(`no repo named ${repoName}`));
     const serverSecrets = store.secrets.listServerSecrets();

@@ -8,6 +8,7 @@ import { knownRoute } from '../../../server/audit/actions.js';
 import { createEventBus } from '../../../server/events.js';
 import type { KilnService } from '../../../server/service.js';
 import { seeded } from '../store/fixtures.js';
+import { testAccess } from '../../helpers/access.js';
 
 const ADMIN = 'admin-secret';
 const entry = (at: number, action = 'run.trigger') => ({ at, actor: 'admin token', actorKind: 'admin-token', address: '127.0.0.1', action, target: 'repo/web', outcome: 'ok' as const, status: 201, detail: '' });
@@ -17,8 +18,8 @@ function setup() {
   const service = new Proxy({}, { get: () => () => { throw new TypeError('not used'); } }) as KilnService;
   let clock = 1_000_000;
   const api = createApi({
-    store: ctx.store, bus: createEventBus(), service, logger: pino({ level: 'silent' }), private: false,
-    tokenKind: (token) => (token === ADMIN ? 'admin' : null),
+    store: ctx.store, bus: createEventBus(), service, logger: pino({ level: 'silent' }),
+    access: testAccess(ctx.store, { private: false, admin: ADMIN }),
     files: { artifacts: {} as never, caches: {} as never, transfer: {} as never } as never,
     audit: { store: ctx.store.audit, actorOf: () => ({ actor: 'admin token', kind: 'admin-token' }), addressOf: () => '10.0.0.1', now: () => clock++ },
   });
