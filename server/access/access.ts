@@ -24,9 +24,14 @@ export interface Access {
 const NEED = Symbol('kiln.need');
 const KEY = 'kiln.principal';
 
-const WHAT: Record<Need, string> = {
-  open: '', job: '', read: 'read', run: 'run jobs (developer)', maintain: 'change settings and secrets, and approve protected deployments (maintainer)',
-  admin: 'do this (server admin)', agent: 'connect as an agent (agent token)', user: 'do this (a signed-in user, or a token of scope admin)',
+const WHAT: Record<Need, [string, string]> = {
+  open: ['', ''], job: ['', ''],
+  read: ['read', 'the viewer role'],
+  run: ['run, cancel or re-run jobs', 'the developer role'],
+  maintain: ['change settings or secrets', 'the maintainer role'],
+  admin: ['do this', 'a server admin'],
+  agent: ['connect as an agent', 'the agent token'],
+  user: ['do this', 'a signed-in user, or a user token of scope admin'],
 };
 
 export function createAccess({ authenticate, private: closed }: { authenticate: Authenticate; private: boolean }): Access {
@@ -49,7 +54,9 @@ export function createAccess({ authenticate, private: closed }: { authenticate: 
     const who = actorOf(p).actor;
     const role = roleOn(p, repo);
     const where = repo ? ` on ${repo}` : '';
-    throw new KilnError('forbidden', `${who} may not ${WHAT[need]}${where}${p.kind === 'user' && role ? ` (role: ${role}${p.token ? `, token scope: ${p.token.scope}` : ''})` : ''}`);
+    const [verb, needed] = WHAT[need];
+    const has = p.kind === 'user' && role ? ` (role: ${role}${p.token ? `, token scope: ${p.token.scope}` : ''})` : '';
+    throw new KilnError('forbidden', `${who} may not ${verb}${where}: that needs ${needed}${has}`);
   };
   const guard = (need: Need, repoOf?: RepoOf): MiddlewareHandler => {
     const handler: MiddlewareHandler = async (c, next) => {

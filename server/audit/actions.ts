@@ -39,10 +39,13 @@ const TABLE: Record<string, AuditAction> = {
   'DELETE /api/repos/:repo/secrets/:name': { action: 'secret.delete', target: secret },
   'POST /api/login': { action: 'login', target: none },
   'POST /api/logout': { action: 'logout', target: none },
-  // The auth helper's routes (i13-auth), listed ahead so they are named when they land.
+  // Accounts (the routes name the user or token they act on with c.set('auditTarget')).
+  'PUT /api/me/password': { action: 'user.password', target: none },
   'POST /api/users': { action: 'user.add', target: none },
   'PATCH /api/users/:name': { action: 'user.update', target: user },
   'DELETE /api/users/:name': { action: 'user.delete', target: user },
+  'PUT /api/users/:name/roles/:repo': { action: 'user.role', target: (c) => `${user(c)}/role/${p(c, 'repo')}` },
+  'DELETE /api/users/:name/roles/:repo': { action: 'user.role', target: (c) => `${user(c)}/role/${p(c, 'repo')}` },
   'POST /api/tokens': { action: 'token.create', target: none },
   'DELETE /api/tokens/:id': { action: 'token.revoke', target: token },
   // The dashboard's forms.

@@ -103,7 +103,7 @@ describe('kiln secret', () => {
   it('needs the admin token: none and the agent token are refused', async () => {
     const before = await snapshot();
     expect(await secret(['set', 'DEPLOY_KEY'], VALUE, null)).toMatchObject({ code: 1, stderr: expect.stringMatching(/^kiln: 401: .*\(set KILN_TOKEN to the admin token\)\n$/) });
-    expect(await secret(['list'], '', AGENT_TOKEN)).toMatchObject({ code: 1, stderr: 'kiln: 403: this token may not change anything\n' });
+    expect(await secret(['list'], '', AGENT_TOKEN)).toMatchObject({ code: 1, stderr: 'kiln: 403: agent token may not do this: that needs a server admin\n' });
     expect(await secret(['set', 'DEPLOY_KEY', '--token', ADMIN_TOKEN], `${VALUE}-new`, AGENT_TOKEN)).toMatchObject({ code: 0 });
     expect(await snapshot()).not.toBe(before);
     expect(server.output()).not.toContain(VALUE);

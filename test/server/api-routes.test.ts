@@ -63,8 +63,8 @@ describe.each(['the API app', 'the API mounted in the server app'])('%s', (which
   it('asks for the admin token on changes: 401 without one, 403 with the agent token', async () => {
     const s = setup();
     const app = pick(s);
-    expect(await s.call(app, 'POST', `/api/runs/${s.run.id}/cancel`, undefined, null)).toEqual({ status: 401, body: { error: 'this needs the admin token: Authorization: Bearer <token>' } });
-    expect(await s.call(app, 'POST', '/api/jobs/1/approve', undefined, AGENT)).toEqual({ status: 403, body: { error: 'this token may not change anything' } });
+    expect(await s.call(app, 'POST', `/api/runs/${s.run.id}/cancel`, undefined, null)).toEqual({ status: 401, body: { error: 'this needs a token: Authorization: Bearer <token>, or a dashboard session' } });
+    expect(await s.call(app, 'POST', '/api/jobs/1/approve', undefined, AGENT)).toEqual({ status: 403, body: { error: 'agent token may not run, cancel or re-run jobs on web: that needs the developer role' } });
   });
 
   it('answers an unexpected failure with 500 "internal error" and logs it', async () => {

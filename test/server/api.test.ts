@@ -31,7 +31,7 @@ describe('the API', () => {
   });
 
   it('refuses changes without the admin token: 401 without one, 403 with the agent token', async () => {
-    expect(await server.api('POST', '/api/repos/web/runs', {}, null)).toMatchObject({ status: 401, body: { error: expect.stringMatching(/admin token/) } });
+    expect(await server.api('POST', '/api/repos/web/runs', {}, null)).toMatchObject({ status: 401, body: { error: expect.stringMatching(/needs a token/) } });
     expect(await server.api('POST', '/api/repos/web/runs', {}, AGENT_TOKEN)).toMatchObject({ status: 403 });
     expect(await server.api('POST', '/api/repos/web/runs', {}, 'wrong')).toMatchObject({ status: 401 });
     expect((await server.api('GET', '/api/repos/web/runs', undefined, null)).body).toEqual([]);

@@ -372,7 +372,7 @@ describe('who may call the cache routes', () => {
     expect(saved.status).toBe(201);
     expect((await s.lookup(main, 'deps')).body.entry).toMatchObject({ exact: true });
     expect((await s.download(main, saved.body.entry.id)).body).toEqual(MAIN_BYTES);
-    expect(await s.call('GET', `/api/jobs/${main.id}`, main.token)).toMatchObject({ status: 401, body: { error: 'this server is private: send a token' } });
-    expect(await s.call('GET', `/api/caches/${saved.body.entry.id}`, 'garbage')).toMatchObject({ status: 401, body: { error: 'this server is private: send a token' } });
+    expect(await s.call('GET', `/api/jobs/${main.id}`, main.token)).toMatchObject({ status: 401, body: { error: 'unknown, expired or revoked token' } });
+    expect(await s.call('GET', `/api/caches/${saved.body.entry.id}`, 'garbage')).toMatchObject({ status: 401, body: { error: "this needs a job's transfer token (the assignment carries it; it ends with the job)" } });
   });
 });

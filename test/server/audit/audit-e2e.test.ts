@@ -39,7 +39,7 @@ describe('the audit log', () => {
     expect(rows).toEqual([
       ['admin token', 'secret.set', 'secret/DEPLOY', 'failed', 400],
       ['agent token', 'run.cancel', 'run/abc', 'refused', 403],
-      ['anonymous', 'secret.set', 'secret/DEPLOY', 'refused', 401],
+      ['unknown token', 'secret.set', 'secret/DEPLOY', 'refused', 401],
       ['admin token', 'secret.set', 'repo/web/secret/DEPLOY', 'ok', 200],
       ['admin token', 'run.cancel', `run/${run.body.id}`, 'ok', 200],
       ['admin token', 'run.trigger', 'repo/web', 'ok', 201],
@@ -77,7 +77,7 @@ describe('the audit log', () => {
     const lines = await kilnCli(server, 'audit', '--action', 'run.cancel');
     expect(lines.code).toBe(0);
     expect(lines.stdout.trim().split('\n')).toEqual([
-      expect.stringMatching(/^\S+Z agent token 127\.0\.0\.1 run\.cancel run\/abc refused 403 \(this token may not change anything\)$/),
+      expect.stringMatching(/^\S+Z agent token 127\.0\.0\.1 run\.cancel run\/abc refused 403 \(agent token may not run, cancel or re-run jobs: that needs the developer role\)$/),
       expect.stringMatching(/^\S+Z admin token 127\.0\.0\.1 run\.cancel run\/\d+ ok 200$/),
     ]);
     const json = await kilnCli(server, 'audit', '--outcome', 'failed', '--json');
