@@ -3,6 +3,9 @@
 // list and the shell's history. Values are never printed: the server never answers them.
 import { UsageError, parseCommand } from './args.js';
 import { ClientError, clientOptions, getJson, request, type ClientOptions } from './client.js';
+import { readSecretInput } from './stdin.js';
+
+export { piped } from './stdin.js';
 
 const USAGE = `Usage: kiln secret set [REPO] NAME [--repo REPO] [--branches G1,G2] [--events E1,E2] [--environments G1,G2]
        kiln secret list [--repo REPO]
@@ -131,51 +134,11 @@ export function splitList(text: string): string[] {
   return text.trim() === '' ? [] : items;
 }
 
-/** A piped value: `echo value |` adds a newline the secret does not have; a multi-line value is kept as it is. */
-export function piped(text: string): string {
-  const single = text.replace(/\r?\n$/, '');
-  return /[\r\n]/.test(single) ? text : single;
-}
-
 /** The value from stdin: all of a pipe or file, or a line typed at a terminal without echo. */
 async function readValue(name: string): Promise<string> {
-  const stdin = process.stdin;
-  let value: string;
-  if (stdin.isTTY) value = await readHidden(`value of ${name}: `);
-  else {
-    const chunks: Buffer[] = [];
-    for await (const chunk of stdin) chunks.push(chunk as Buffer);
-    value = piped(Buffer.concat(chunks).toString('utf8'));
-  }
+  const value = await readSecretInput(`value of ${name}: `, 'secret set');
   if (value === '') {
     throw new UsageError(`secret set: the value of ${name} is empty; pipe it in (printf %s "$VALUE" | kiln secret set ${name}) or type it at a terminal`);
   }
   return value;
-}
-
-function readHidden(prompt: string): Promise<string> {
-  const stdin = process.stdin;
-  process.stderr.write(prompt);
-  stdin.setRawMode(true);
-  stdin.resume();
-  return new Promise((resolve, reject) => {
-    let typed = '';
-    const done = (error: Error | null) => {
-      stdin.off('data', onData);
-      stdin.setRawMode(false);
-      stdin.pause();
-      process.stderr.write('\n');
-      if (error) reject(error);
-      else resolve(typed);
-    };
-    const onData = (data: Buffer) => {
-      for (const ch of data.toString('utf8')) {
-        if (ch === '\r' || ch === '\n' || ch === '\u0004') return done(null);
-        if (ch === '\u0003') return done(new UsageError('secret set: cancelled'));
-        if (ch === '\u007f' || ch === '\b') typed = [...typed].slice(0, -1).join('');
-        else typed += ch;
-      }
-    };
-    stdin.on('data', onData);
-  });
 }

@@ -4,7 +4,7 @@
 // that a test can list every route with its need and find any that declares none.
 import type { Context, Hono, MiddlewareHandler } from 'hono';
 import { KilnError } from '../../shared/errors.js';
-import type { Store } from '../store/index.js';
+import type { Store, User } from '../store/index.js';
 import type { Authenticate } from './authenticate.js';
 import { actorOf, can, roleOn, type Need, type Principal } from './principal.js';
 
@@ -16,6 +16,8 @@ export interface Access {
   readonly authenticate: Authenticate;
   /** Who made this request (authenticated once, then kept on the context). */
   principalOf(c: Context): Principal;
+  /** After a login: the request is the user's from here on (the audit log names them). */
+  signedIn(c: Context, user: User): void;
   guard(need: Need, repoOf?: RepoOf): MiddlewareHandler;
   /** Whether the request's principal may do `need` (on `repo`): for answers that differ by role. */
   may(c: Context, need: Need, repo?: string | null): boolean;
@@ -71,6 +73,7 @@ export function createAccess({ authenticate, private: closed }: { authenticate: 
   };
   return {
     private: closed, authenticate, principalOf, guard,
+    signedIn: (c, user) => (c.set as (key: string, value: unknown) => void)(KEY, { kind: 'user', user, via: 'session', token: null } satisfies Principal),
     may: (c, need, repo = null) => can(principalOf(c), need, repo, closed),
   };
 }

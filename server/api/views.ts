@@ -5,7 +5,7 @@ export function runView(run: Run) {
   return {
     id: run.id, repo: run.repo, number: run.number, status: run.status, event: run.event, ref: run.ref,
     branch: run.branch, tag: run.tag, sha: run.sha, message: run.message, error: run.error, inputs: run.inputs, rerun_of: run.rerunOf,
-    attempt: run.attempt, cancel_reason: run.cancelReason,
+    attempt: run.attempt, cancel_reason: run.cancelReason, triggered_by: run.triggeredBy ?? null,
     created_at: run.createdAt, started_at: run.startedAt, finished_at: run.finishedAt,
     pull_request: run.pullRequest && {
       number: run.pullRequest.number, source_branch: run.pullRequest.sourceBranch,

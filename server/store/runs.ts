@@ -78,12 +78,12 @@ interface RunRow {
   id: number; repo_id: number; repo: string; number: number; status: Status; event: RunEvent;
   ref: string | null; branch: string | null; tag: string | null; sha: string; message: string | null;
   error: string | null; env: string; inputs: string; changed_paths: string | null; rerun_of: number | null; attempt: number; cancel_reason: string | null; created_at: number; started_at: number | null; finished_at: number | null;
-  pr_number: number | null; pr_source_branch: string | null; pr_target_branch: string | null; pr_fork: number | null;
+  pr_number: number | null; pr_source_branch: string | null; pr_target_branch: string | null; pr_fork: number | null; triggered_by: string | null;
 }
 
 const RUN = `SELECT r.id, r.repo_id, p.name AS repo, r.number, r.status, r.event, r.ref, r.branch, r.tag, r.sha,
   r.message, r.error, r.env, r.inputs, r.changed_paths, r.rerun_of, r.attempt, r.cancel_reason, r.created_at, r.started_at, r.finished_at,
-  r.pr_number, r.pr_source_branch, r.pr_target_branch, r.pr_fork FROM runs r JOIN repos p ON p.id = r.repo_id`;
+  r.pr_number, r.pr_source_branch, r.pr_target_branch, r.pr_fork, r.triggered_by FROM runs r JOIN repos p ON p.id = r.repo_id`;
 
 function toRun(row: RunRow): Run {
   return {
@@ -91,6 +91,7 @@ function toRun(row: RunRow): Run {
     ref: row.ref, branch: row.branch, tag: row.tag, sha: row.sha, message: row.message, error: row.error,
     env: parseJson<Record<string, string>>(row.env), inputs: parseJson<Record<string, InputValue>>(row.inputs),
     changedPaths: parseJsonOrNull<string[]>(row.changed_paths), rerunOf: row.rerun_of, attempt: row.attempt, cancelReason: row.cancel_reason,
+    triggeredBy: row.triggered_by,
     pullRequest: row.pr_number === null ? null : {
       number: row.pr_number, sourceBranch: row.pr_source_branch ?? '', targetBranch: row.pr_target_branch ?? '', fromFork: row.pr_fork === 1,
     },

@@ -82,6 +82,8 @@ export interface Run {
   /** 1, then one more for each re-run (of the run, its failed jobs, or one job) inside the run. */
   attempt: number;
   pullRequest: PullRequestInfo | null;
+  /** Who asked for a manual or API run (a user's name, or the token's kind); null for an event's run. */
+  triggeredBy?: string | null;
   /** Why the run's jobs were cancelled ("cancelled", "superseded by run #8"); null when they were not. */
   cancelReason: string | null;
   createdAt: string;

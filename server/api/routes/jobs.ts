@@ -11,14 +11,19 @@ export function createJobRoutes({ store, bus, service, access }: ApiOptions): Ho
   const app = new Hono();
   const { guard } = access;
   const of = repoFinders(store);
+  /** Who approved the job, and when (null: not approved, or no approval asked). */
+  const approval = (jobId: number) => {
+    const a = store.jobs.approvalOf(jobId);
+    return { approved_by: a?.by ?? null, approved_at: a ? new Date(a.atMs).toISOString() : null };
+  };
 
   app.get('/api/jobs/:id', guard('read', of.job), (c) => {
     const job = store.jobs.getJobWithSteps(idParam(c));
     if (!job) throw new KilnError('not_found', `no job ${c.req.param('id')}`);
-    return c.json(jobView(job));
+    return c.json({ ...jobView(job), ...approval(job.id) });
   });
   // A developer may ask; who may approve this job (its environment's approvers, protection) the service decides.
-  app.post('/api/jobs/:id/approve', guard('run', of.job), (c) => c.json(jobView(service.approveJob(idParam(c), access.principalOf(c)))));
+  app.post('/api/jobs/:id/approve', guard('run', of.job), (c) => c.json((({ id, ...job }) => ({ id, ...job, ...approval(id) }))(jobView(service.approveJob(idParam(c), access.principalOf(c))))));
   app.get('/api/jobs/:id/log', guard('read', of.job), (c) => {
     const jobId = idParam(c);
     const job = store.jobs.getJob(jobId);

@@ -52,6 +52,7 @@ export function createUserRoutes({ store, access, accounts }: ApiOptions): Hono 
       audited(c, `user/${body.name}`);
       const user = await login(body.name, body.password, addressOf(c));
       const session = openSession(c, sessions, user);
+      access.signedIn(c, user);
       return c.json({ user: userView(user), csrf: session.csrf, expires_at: new Date(session.expiresAtMs).toISOString() });
     });
     app.post('/api/logout', guard('open'), (c) => {

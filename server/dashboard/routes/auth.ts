@@ -38,7 +38,10 @@ export function createAuthRoutes({ auth, render, login, addressOf = () => 'unkno
     if (token) {
       const p = access.authenticate({ authorization: `Bearer ${token}`, cookie: null, method: 'GET', path: '/login' });
       if (p.kind === 'admin-token') openSession(c, sessions, null);
-      else if (p.kind === 'user' && p.token?.scope === 'admin' && p.token.repos === null) openSession(c, sessions, p.user);
+      else if (p.kind === 'user' && p.token?.scope === 'admin' && p.token.repos === null) {
+        openSession(c, sessions, p.user);
+        access.signedIn(c, p.user!);
+      }
       else return refused('That token is not the admin token, nor a user token of scope admin.');
       return c.redirect(next, 303);
     }
@@ -47,7 +50,9 @@ export function createAuthRoutes({ auth, render, login, addressOf = () => 'unkno
     (c.set as (key: string, value: unknown) => void)('auditTarget', `user/${name}`);
     if (!login || !name || !password) return refused('Give your user name and password.');
     try {
-      openSession(c, sessions, await login(name, password, addressOf(c)));
+      const user = await login(name, password, addressOf(c));
+      openSession(c, sessions, user);
+      access.signedIn(c, user);
     } catch (error) {
       if (error instanceof KilnError && (error.code === 'unauthorized' || error.code === 'too_many')) return refused(`${error.message}.`, error.code === 'too_many' ? 429 : 401);
       throw error;
