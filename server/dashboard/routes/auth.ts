@@ -3,7 +3,7 @@ import { Hono } from 'hono';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 import type { Logger } from 'pino';
 import { crossSite, isHttps, localPath, type DashboardAuth, type DashboardAuthOptions } from '../auth.js';
-import { loginPage } from '../pages/login.js';
+import { loginPage, type SsoState } from '../pages/login.js';
 import type { Render } from '../render.js';
 import { sameToken, SESSION_COOKIE } from '../session.js';
 
@@ -12,12 +12,14 @@ export interface AuthRoutesOptions {
   render: Render;
   tokenKind: DashboardAuthOptions['tokenKind'];
   logger: Logger;
+  /** Whether the login page offers single sign-on (server/oidc's `available()`); default: not configured. */
+  sso?: () => SsoState;
 }
 
-export function createAuthRoutes({ auth, render, tokenKind, logger }: AuthRoutesOptions): Hono {
+export function createAuthRoutes({ auth, render, tokenKind, logger, sso = () => null }: AuthRoutesOptions): Hono {
   const { sessions } = auth;
   const app = new Hono();
-  app.get('/login', (c) => render(c, loginPage(localPath(c.req.query('next')), null)));
+  app.get('/login', (c) => render(c, loginPage(localPath(c.req.query('next')), null, sso())));
   app.post('/login', async (c) => {
     if (crossSite(c)) return c.text('cross-site login refused', 403);
     const form = await c.req.parseBody();
@@ -26,7 +28,7 @@ export function createAuthRoutes({ auth, render, tokenKind, logger }: AuthRoutes
     const kind = token ? tokenKind(token) : null;
     if (kind !== 'admin' && kind !== 'user') {
       logger.info('dashboard login refused');
-      return render(c, { ...loginPage(next, 'That token is not an admin token.'), status: 401 });
+      return render(c, { ...loginPage(next, 'That token is not an admin token.', sso()), status: 401 });
     }
     sessions.remove(getCookie(c, SESSION_COOKIE));
     const session = sessions.create(kind);
