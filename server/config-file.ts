@@ -111,6 +111,8 @@ export type ConfigFile = z.infer<typeof fileSchema>;
  * nearly (fewer problems than any other), its first problem names the key that is wrong.
  */
 function nearestIssue(issue: z.core.$ZodIssue): z.core.$ZodIssue {
+  // A record's bad key: the key's own rule says what is wrong, at the key's path.
+  if (issue.code === 'invalid_key' && issue.issues[0]) return { ...issue.issues[0], path: issue.path } as z.core.$ZodIssue;
   if (issue.code !== 'invalid_union' || issue.errors.length < 2) return issue;
   const [best, next] = [...issue.errors].sort((a, b) => a.length - b.length);
   if (!best?.[0] || best.length === next!.length) return issue;
