@@ -1,6 +1,7 @@
 // A real OpenID Connect provider on loopback (the oidc-provider package) with one confidential
 // client and test accounts; its development interactions (a login form that takes any password,
 // then a consent form) are what a browser clicks through.
+import { generateKeyPairSync } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import Provider from 'oidc-provider';
@@ -43,6 +44,8 @@ export async function startOidcProvider(options: OidcProviderOptions): Promise<T
     scopes: ['openid', 'email', 'profile', 'groups'],
     claims: { openid: ['sub'], email: ['email', 'email_verified'], profile: ['name'], groups: ['groups'] },
     cookies: { keys: ['kiln-test-provider-cookie-key'] },
+    jwks: { keys: [{ ...generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ format: 'jwk' }), alg: 'RS256', use: 'sig' }] },
+    ttl: { Interaction: 600, Session: 3600, Grant: 3600, AccessToken: 600, IdToken: 600, AuthorizationCode: 60 },
     features: { devInteractions: { enabled: true } },
     async findAccount(_ctx: unknown, id: string) {
       const account = options.accounts[id];
