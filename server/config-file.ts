@@ -53,6 +53,29 @@ const repoSchema = z.union([
 const size = z.union([z.int().min(1), z.string().refine((text) => (parseSize(text) ?? 0) > 0)], {
   error: 'expected a size such as 1GiB, 500MB or a number of bytes',
 });
+// An issuer is https; plain http only on this machine (a provider for tests or a local proxy).
+const LOOPBACK = /^(localhost|.+\.localhost|127(\.\d{1,3}){3}|\[::1\])$/i;
+const issuerUrl = z.url({ protocol: /^https?$/, error: 'expected the issuer\'s URL' }).refine((text) => {
+  const url = new URL(text);
+  return url.protocol === 'https:' || LOOPBACK.test(url.hostname);
+}, { error: 'expected an https URL (plain http only for a loopback host such as 127.0.0.1 or localhost)' });
+const repoRole = z.enum(['viewer', 'developer', 'maintainer', 'admin'], { error: 'a role is viewer, developer, maintainer or admin' });
+const oidcSchema = z.strictObject({
+  issuer: issuerUrl,
+  client_id: z.string().min(1),
+  // Prefer client_secret_env or KILN_OIDC_CLIENT_SECRET: kiln.yml is often committed.
+  client_secret: z.string().min(1).optional(),
+  client_secret_env: envName.optional(),
+  admin_group: z.string().min(1).optional(),
+  groups_claim: z.string().min(1).optional(),
+  scopes: z.array(z.string().regex(/^[\x21\x23-\x5b\x5d-\x7e]+$/, { error: 'a scope is printable characters without spaces or quotes' }))
+    .refine((scopes) => scopes.includes('openid'), { error: 'the scopes must include openid' }).optional(),
+  roles: z.record(
+    z.string().min(1),
+    z.record(z.string().refine((name) => name === '*' || JOB_NAME_PATTERN.test(name), { error: 'expected a repo name or "*"' }), repoRole),
+    { error: 'expected { <group>: { <repo or "*">: viewer | developer | maintainer | admin } }' },
+  ).optional(),
+});
 const fileSchema = z.strictObject({
   server: z.strictObject({
     host: z.string().optional(),
@@ -75,6 +98,7 @@ const fileSchema = z.strictObject({
       audit: duration.optional(),
     }).optional(),
     trusted_proxies: z.array(z.union([z.ipv4(), z.ipv6()]), { error: 'expected a list of IP addresses' }).optional(),
+    oidc: oidcSchema.optional(),
   }).optional(),
   repos: z.array(repoSchema).optional(),
   pools: z.array(poolSchema).optional(),
@@ -87,6 +111,8 @@ export type ConfigFile = z.infer<typeof fileSchema>;
  * nearly (fewer problems than any other), its first problem names the key that is wrong.
  */
 function nearestIssue(issue: z.core.$ZodIssue): z.core.$ZodIssue {
+  // A record's bad key: the key's own rule says what is wrong, at the key's path.
+  if (issue.code === 'invalid_key' && issue.issues[0]) return { ...issue.issues[0], path: issue.path } as z.core.$ZodIssue;
   if (issue.code !== 'invalid_union' || issue.errors.length < 2) return issue;
   const [best, next] = [...issue.errors].sort((a, b) => a.length - b.length);
   if (!best?.[0] || best.length === next!.length) return issue;

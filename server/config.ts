@@ -10,6 +10,7 @@ import { parseSize } from '../shared/size.js';
 import type { ConfigFile } from './config-file.js';
 import type { RepoSettingsInput } from './store/repos.js';
 import type { RetentionPolicy } from './retention/sweeper.js';
+import type { OidcConfig } from './oidc/identity.js';
 
 export type ProviderKind = 'process' | 'docker' | 'swarm';
 
@@ -61,6 +62,8 @@ export interface ServerConfig {
   protectedBranches: string[] | null;
   /** What the retention sweeper deletes and when (server.retention; defaults 180d, 90d, 20, 1h, 365d). */
   retention: RetentionPolicy;
+  /** Single sign-on (server.oidc); null: not configured. */
+  oidc: OidcConfig | null;
   logLevel: string;
   configFile: string | null;
   cwd: string;
@@ -82,11 +85,12 @@ export async function loadServerConfig({ env, cwd, cpus }: LoadConfigOptions): P
   const port = env.KILN_PORT !== undefined ? parsePort(env.KILN_PORT) : server.port ?? 8080;
   const dataDir = resolve(configFile ? resolve(configFile, '..') : cwd, env.KILN_DATA ?? server.data ?? './.kiln');
   const urlHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
+  const url = (env.KILN_URL ?? server.url ?? `http://${urlHost}:${port}`).replace(/\/+$/, '');
   return {
     host,
     port,
     dataDir,
-    url: (env.KILN_URL ?? server.url ?? `http://${urlHost}:${port}`).replace(/\/+$/, ''),
+    url,
     private: server.private ?? false,
     adminToken: env.KILN_ADMIN_TOKEN || null,
     agentToken: env.KILN_AGENT_TOKEN || null,
@@ -110,6 +114,7 @@ export async function loadServerConfig({ env, cwd, cpus }: LoadConfigOptions): P
       intervalMs: parseDuration(server.retention?.interval ?? '1h')!,
       auditMs: parseDuration(server.retention?.audit ?? '365d')!,
     },
+    oidc: server.oidc ? toOidc(server.oidc, url, env, configFile) : null,
     logLevel: env.KILN_LOG_LEVEL ?? 'info',
     configFile,
     cwd,
@@ -173,6 +178,26 @@ function metricsToken(name: string | undefined, env: LoadConfigOptions['env'], c
   const value = env[name];
   if (!value) throw new KilnError('bad_input', `${configFile}: server.metrics.token_env: ${name} is not set in the environment`);
   return value;
+}
+
+/** server.oidc, its client secret from client_secret_env, else KILN_OIDC_CLIENT_SECRET, else client_secret. */
+function toOidc(o: NonNullable<NonNullable<ConfigFile['server']>['oidc']>, url: string, env: LoadConfigOptions['env'], configFile: string | null): OidcConfig {
+  let clientSecret: string | undefined;
+  if (o.client_secret_env !== undefined) {
+    clientSecret = env[o.client_secret_env];
+    if (!clientSecret) throw new KilnError('bad_input', `${configFile}: server.oidc.client_secret_env: ${o.client_secret_env} is not set in the environment`);
+  } else clientSecret = env.KILN_OIDC_CLIENT_SECRET || o.client_secret;
+  if (!clientSecret) throw new KilnError('bad_input', `${configFile}: server.oidc: no client secret (set KILN_OIDC_CLIENT_SECRET, or name a variable in server.oidc.client_secret_env)`);
+  return {
+    issuer: o.issuer,
+    clientId: o.client_id,
+    clientSecret,
+    callbackUrl: `${url}/auth/oidc/callback`,
+    adminGroup: o.admin_group ?? null,
+    groupsClaim: o.groups_claim ?? 'groups',
+    roles: o.roles ?? {},
+    scopes: o.scopes ?? ['openid', 'email', 'profile', 'groups'],
+  };
 }
 
 function parsePort(text: string): number {

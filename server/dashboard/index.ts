@@ -19,6 +19,7 @@ import { createPageRoutes } from './routes/pages.js';
 import { createSampler, type Repeat } from './sampler.js';
 import { actorOf, type Access, type Sessions } from '../access/index.js';
 import type { Login } from '../access/login.js';
+import type { SsoState } from './pages/login.js';
 import { recordChanges } from '../audit/record.js';
 import type { AuditStore } from '../audit/store.js';
 
@@ -30,8 +31,8 @@ export interface DashboardOptions {
   access: Access & { sessions: Sessions };
   /** Password logins for the login form; absent: tokens only. */
   login?: Login;
-  /** Whether the login page offers single sign-on. */
-  sso?: boolean;
+  /** Whether the login page offers single sign-on, and whether its issuer answers. */
+  sso?: () => SsoState;
   logger: Logger;
   /** How often the pools chart takes a sample (default 5 s). */
   sampleEveryMs?: number;
@@ -78,7 +79,7 @@ export function createDashboard(options: DashboardOptions): Dashboard {
   }
   app.route('/', createAssetRoutes());
   app.route('/', createAuthRoutes({
-    auth, render, logger, sso: options.sso ?? false,
+    auth, render, logger, ...(options.sso ? { sso: options.sso } : {}),
     ...(options.login ? { login: options.login } : {}), ...(options.audit ? { addressOf: options.audit.addressOf } : {}),
   }));
   app.route('/', createPageRoutes({ store, service, auth, render, samples: sampler.samples, now }));

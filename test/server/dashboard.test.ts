@@ -138,7 +138,7 @@ describe('dashboard login and actions', () => {
     }
   });
 
-  it('logs in with the admin token: an HttpOnly, SameSite=Lax session cookie (Lax: the identity provider's redirect back must carry it)', async () => {
+  it('logs in with the admin token: an HttpOnly, SameSite=Lax session cookie (Lax: the redirect back from an identity provider must carry it)', async () => {
     const response = await page('/login', form({ token: ADMIN_TOKEN, next: '/repos/web' }));
     expect(response.status).toBe(303);
     expect(response.headers.get('location')).toBe('/repos/web');

@@ -34,6 +34,7 @@ dl.inputs { display: grid; grid-template-columns: max-content auto; gap: .2rem 1
 dl.inputs dd { margin: 0; }
 button, input[type=submit] { font: inherit; padding: .25rem .8rem; border-radius: 6px; border: 1px solid var(--line); background: var(--panel); cursor: pointer; }
 button.primary { background: var(--success); color: #fff; border-color: var(--success); }
+a.button { display: inline-block; padding: .25rem .8rem; border-radius: 6px; border: 1px solid var(--success); background: var(--success); color: #fff; text-decoration: none; }
 button.danger { background: var(--failed); color: #fff; border-color: var(--failed); }
 input[type=text], input[type=password] { font: inherit; padding: .25rem .5rem; border: 1px solid var(--line); border-radius: 6px; }
 .panel { background: var(--panel); border: 1px solid var(--line); border-radius: 6px; padding: .75rem 1rem; margin: .5rem 0; }

@@ -1,7 +1,10 @@
-// `/login`: a user's name and password, or a token (the admin token, or a user's own).
+// `/login`: a user's name and password, "Sign in with SSO" when single sign-on is configured, or a token.
 import type { Page } from './page.js';
 
-export function loginPage(next: string, error: string | null, options: { sso?: boolean } = {}): Page {
+/** Single sign-on on the login page: none (not configured), or whether its issuer answers. */
+export type SsoState = 'available' | 'unavailable' | null;
+
+export function loginPage(next: string, error: string | null, sso: SsoState = null): Page {
   return {
     title: 'Log in',
     body: (
@@ -18,7 +21,11 @@ export function loginPage(next: string, error: string | null, options: { sso?: b
           </label>{' '}
           <button type="submit" class="primary">Log in</button>
         </form>
-        {options.sso ? <p><a class="sso" href={`/auth/oidc/login?next=${encodeURIComponent(next)}`}>Sign in with SSO</a></p> : null}
+        {sso === 'available' ? (
+          <p class="panel"><a class="button" href={`/auth/oidc/login?next=${encodeURIComponent(next)}`}>Sign in with SSO</a></p>
+        ) : sso === 'unavailable' ? (
+          <p class="panel muted">Single sign-on is unavailable: the identity provider does not answer. Log in with a password or a token, or try again later.</p>
+        ) : null}
         <details>
           <summary>Log in with a token</summary>
           <form method="post" action="/login" class="panel" data-login="token">

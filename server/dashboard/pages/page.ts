@@ -7,5 +7,5 @@ export interface Page {
   live?: string;
   data?: Record<string, string>;
   body: Child;
-  status?: 200 | 401 | 403 | 404 | 429;
+  status?: 200 | 400 | 401 | 403 | 404 | 429 | 503;
 }

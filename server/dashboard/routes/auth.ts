@@ -6,7 +6,7 @@ import { KilnError } from '../../../shared/errors.js';
 import { closeSession, openSession } from '../../access/cookie.js';
 import type { Login } from '../../access/login.js';
 import { crossSite, localPath, type DashboardAuth } from '../auth.js';
-import { loginPage } from '../pages/login.js';
+import { loginPage, type SsoState } from '../pages/login.js';
 import type { Render } from '../render.js';
 import { sameToken } from '../session.js';
 
@@ -16,15 +16,15 @@ export interface AuthRoutesOptions {
   /** Password logins; absent: only tokens. */
   login?: Login;
   addressOf?: (c: import('hono').Context) => string;
-  /** Whether the login page offers single sign-on. */
-  sso?: boolean;
+  /** Whether the login page offers single sign-on (server/oidc's `available()`); default: not configured. */
+  sso?: () => SsoState;
   logger: Logger;
 }
 
-export function createAuthRoutes({ auth, render, login, addressOf = () => 'unknown', sso = false, logger }: AuthRoutesOptions): Hono {
+export function createAuthRoutes({ auth, render, login, addressOf = () => 'unknown', sso = () => null, logger }: AuthRoutesOptions): Hono {
   const { sessions, access } = auth;
   const app = new Hono();
-  const page = (next: string, error: string | null) => loginPage(next, error, { sso });
+  const page = (next: string, error: string | null) => loginPage(next, error, sso());
   app.get('/login', (c) => render(c, page(localPath(c.req.query('next')), c.req.query('error') ?? null)));
   app.post('/login', async (c) => {
     if (crossSite(c)) return c.text('cross-site login refused', 403);
