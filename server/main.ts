@@ -5,7 +5,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { createAdaptorServer } from '@hono/node-server';
-import { Hono } from 'hono';
+import { Hono, type Context } from 'hono';
 import type { Logger } from 'pino';
 import { KilnError } from '../shared/errors.js';
 import { packageRoot } from '../shared/package-root.js';
@@ -23,6 +23,8 @@ import { createDashboard } from './dashboard/index.js';
 import { ensureTokens, registerTokens } from './auth.js';
 import { accessFor, actorOf, can, isServerAdmin, type Principal } from './access/index.js';
 import { createLogin } from './access/login.js';
+import { createSsoSignIn } from './access/sso.js';
+import { createOidcRoutes } from './oidc/index.js';
 import { loadSecretBox, type SecretBox } from './secret-box.js';
 import type { ServerConfig } from './config.js';
 import { createEventBus } from './events.js';
@@ -199,8 +201,28 @@ export async function startServer(config: ServerConfig, { logger, kilnScript }: 
       access: { metricsToken: config.metricsToken, private: config.private, isAdmin: (token) => isServerAdmin(principalOfRequest({ authorization: `Bearer ${token}` }, '/metrics')) },
     },
   }));
+  // Single sign-on (server.oidc): its callback is a GET, so its sign-ins and refusals are recorded here.
+  const recordLogin = (c: Context, outcome: 'ok' | 'refused', detail: string) => {
+    const who = outcome === 'ok' ? actorOf(access.principalOf(c)) : { actor: 'anonymous', kind: 'anonymous' };
+    store.audit.append({
+      at: Date.now(), actor: who.actor, actorKind: who.kind, address: addressOfRequest(c), action: 'login',
+      target: outcome === 'ok' ? `user/${who.actor}` : 'sso', outcome, status: outcome === 'ok' ? 303 : 400, detail,
+    });
+  };
+  const ssoSignIn = createSsoSignIn({ store, sessions: access.sessions, access, refuse: (c, message) => c.text(message, 403) });
+  const oidc = config.oidc ? createOidcRoutes({
+    config: config.oidc, logger,
+    signIn: (c, identity, next) => {
+      const answer = ssoSignIn(c, identity, next);
+      recordLogin(c, answer.status === 303 ? 'ok' : 'refused', 'sso');
+      return answer;
+    },
+    onRefused: (c, reason) => recordLogin(c, 'refused', `sso: ${reason}`),
+  }) : null;
+  if (oidc) app.route('/', oidc.app);
   const dashboard = createDashboard({
     store, service, bus, logger: logger.child({ part: 'dashboard' }), access, login,
+    ...(oidc ? { sso: () => (oidc.available() ? 'available' as const : 'unavailable' as const) } : {}),
     audit: { store: store.audit, addressOf: addressOfRequest },
   });
   app.route('/', dashboard.app);
@@ -235,6 +257,8 @@ export async function startServer(config: ServerConfig, { logger, kilnScript }: 
   statuses.start();
   hub.start();
   dashboard.start();
+  // An issuer that does not answer yet is retried in the background; the login page says so meanwhile.
+  if (oidc) void oidc.start();
   sweeper.start();
   retention.start();
   // The embedded `local` pool's agents run on this host: they can take image jobs when its
@@ -253,6 +277,7 @@ export async function startServer(config: ServerConfig, { logger, kilnScript }: 
       await retention.stop();
       await sweeper.stop();
       dashboard.stop();
+      oidc?.stop();
       await poolsStarted;
       await pools.stop();
       cron.stop();
