@@ -24,6 +24,8 @@ const FLAGS: Record<string, readonly string[]> = {
   artifacts: ['--download', ...CLIENT],
   secret: ['--repo', '--branches', '--events', '--environments', ...CLIENT],
   repo: CLIENT,
+  user: ['--admin', '--email', '--group', '--no-password', '--data', ...CLIENT],
+  token: ['--scope', '--repos', '--expires', '--user', '--all', ...CLIENT],
   audit: ['--actor', '--action', '--target', '--outcome', '--since', '--limit', '--json', ...CLIENT],
   approve: ['--wait', ...CLIENT],
   cancel: CLIENT,
@@ -35,6 +37,8 @@ const FLAGS: Record<string, readonly string[]> = {
 const ACTIONS: Record<string, readonly string[]> = {
   secret: ['set', 'list', 'delete'],
   repo: ['add', 'list'],
+  user: ['add', 'list', 'role', 'delete'],
+  token: ['create', 'list', 'revoke'],
   completion: ['bash', 'zsh'],
 };
 

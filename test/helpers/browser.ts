@@ -54,12 +54,12 @@ export async function newPage(browser: Browser, options: { width?: number; heigh
 
 /**
  * Logs the page in through the dashboard's login form with the admin token: opens `/login`,
- * fills the form's token field (a password or `name=token` input) and submits it; resolves
+ * fills the token form's field (`name=token`) and submits it; resolves
  * once the page has left `/login`.
  */
 export async function logIn(page: Page, serverUrl: string, token = ADMIN_TOKEN): Promise<void> {
   await page.goto(`${serverUrl}/login`);
-  const field = page.locator('form input[name="token"], form input[type="password"]').first();
+  const field = page.locator('form input[name="token"]').first();
   await field.fill(token);
   await Promise.all([
     page.waitForURL((url) => !url.pathname.startsWith('/login'), { timeout: 10_000 }),

@@ -26,17 +26,15 @@ export function loginPage(next: string, error: string | null, sso: SsoState = nu
         ) : sso === 'unavailable' ? (
           <p class="panel muted">Single sign-on is unavailable: the identity provider does not answer. Log in with a password or a token, or try again later.</p>
         ) : null}
-        <details>
-          <summary>Log in with a token</summary>
-          <form method="post" action="/login" class="panel" data-login="token">
-            <input type="hidden" name="next" value={next} />
-            <label>
-              Token <input type="password" name="token" autocomplete="off" required />
-            </label>{' '}
-            <button type="submit">Log in</button>
-          </form>
-          <p class="muted">The admin token is in <code>&lt;data&gt;/admin.token</code>, or set by <code>KILN_ADMIN_TOKEN</code>; a user's token (<code>kiln_…</code>) of scope admin works too.</p>
-        </details>
+        <h2>Or with a token</h2>
+        <form method="post" action="/login" class="panel" data-login="token">
+          <input type="hidden" name="next" value={next} />
+          <label>
+            Token <input type="password" name="token" autocomplete="off" required />
+          </label>{' '}
+          <button type="submit">Log in with the token</button>
+        </form>
+        <p class="muted">The admin token is in <code>&lt;data&gt;/admin.token</code>, or set by <code>KILN_ADMIN_TOKEN</code>; a user's token (<code>kiln_…</code>) of scope admin works too.</p>
       </>
     ),
   };
