@@ -4,20 +4,14 @@
 // name, or the subject), made unique. Each sign-in sets the user's admin flag, groups and roles
 // afresh from the identity provider's groups, so that a group change there takes effect here.
 import type { Context } from 'hono';
+import type { OidcIdentity } from '../oidc/identity.js';
 import type { Store, User } from '../store/index.js';
 import type { Access } from './access.js';
 import { openSession } from './cookie.js';
 import type { Sessions } from './sessions.js';
 
-export interface SsoIdentity {
-  issuer: string;
-  subject: string;
-  email: string | null;
-  name: string | null;
-  groups: string[];
-  admin: boolean;
-  repoRoles: Record<string, 'viewer' | 'developer' | 'maintainer' | 'admin'>;
-}
+/** What a verified sign-in says (server/oidc's identity). */
+export type SsoIdentity = OidcIdentity;
 
 export type SsoSignIn = (c: Context, identity: SsoIdentity, next: string) => Response;
 

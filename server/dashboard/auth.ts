@@ -64,4 +64,3 @@ export function crossSite(c: Context): boolean {
 /** `next` when it is a path on this site, else `fallback` (no open redirects). */
 export const localPath = (next: unknown, fallback = '/') => (typeof next === 'string' && /^\/(?![/\\])/.test(next) ? next : fallback);
 
-export { isHttps } from '../access/cookie.js';

@@ -1,6 +1,7 @@
 // Serves repo mirrors read-only over git's smart HTTP (clone and fetch; push is refused).
 import { Hono, type Context } from 'hono';
 import type { Logger } from 'pino';
+import { presentedToken } from '../access/authenticate.js';
 import { advertiseRefs, uploadPack } from './upload-pack.js';
 
 export interface GitHttpOptions {
@@ -25,15 +26,7 @@ const NO_CACHE = {
  * `http.extraHeader`), or the HTTP Basic password (the user name when the password is empty).
  */
 export function requestToken(request: Request): string | null {
-  const header = request.headers.get('authorization') ?? '';
-  const [scheme = '', value = ''] = header.split(/\s+/, 2);
-  if (scheme.toLowerCase() === 'bearer') return value || null;
-  if (scheme.toLowerCase() !== 'basic') return null;
-  const decoded = Buffer.from(value, 'base64').toString('utf8');
-  const colon = decoded.indexOf(':');
-  const user = colon < 0 ? decoded : decoded.slice(0, colon);
-  const password = colon < 0 ? '' : decoded.slice(colon + 1);
-  return password || user || null;
+  return presentedToken(request.headers.get('authorization'));
 }
 
 /** `web.git` or `web` → `web`; null for names kiln never serves. */

@@ -1,10 +1,11 @@
 // Users, their roles per repo, their API tokens and their dashboard sessions. Passwords arrive
 // hashed (server/access/passwords.ts: scrypt is slow on purpose, and async); tokens and session
 // ids arrive in clear and only their SHA-256 is kept, as for the admin and agent tokens.
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { timingSafeEqual } from 'node:crypto';
 import { conflict, notFound } from '../../shared/errors.js';
 import type { Sqlite } from './db.js';
 import { iso, isoAlways } from './rows.js';
+import { hashToken } from './tokens.js';
 import type { Clock } from './types.js';
 
 export const ROLES = ['viewer', 'developer', 'maintainer', 'admin'] as const;
@@ -109,7 +110,7 @@ interface TokenRow {
 }
 interface SessionRow { user_id: number | null; kind: 'admin' | 'user'; csrf: string; expires_at: number }
 
-const sha256 = (secret: string) => createHash('sha256').update(secret, 'utf8').digest('hex');
+const sha256 = hashToken;
 /** Marking a token used costs a write: once a minute is precise enough for "last used". */
 const USED_EVERY_MS = 60_000;
 

@@ -23,7 +23,10 @@ export function createJobRoutes({ store, bus, service, access }: ApiOptions): Ho
     return c.json({ ...jobView(job), ...approval(job.id) });
   });
   // A developer may ask; who may approve this job (its environment's approvers, protection) the service decides.
-  app.post('/api/jobs/:id/approve', guard('run', of.job), (c) => c.json((({ id, ...job }) => ({ id, ...job, ...approval(id) }))(jobView(service.approveJob(idParam(c), access.principalOf(c))))));
+  app.post('/api/jobs/:id/approve', guard('run', of.job), (c) => {
+    const job = service.approveJob(idParam(c), access.principalOf(c));
+    return c.json({ ...jobView(job), ...approval(job.id) });
+  });
   app.get('/api/jobs/:id/log', guard('read', of.job), (c) => {
     const jobId = idParam(c);
     const job = store.jobs.getJob(jobId);

@@ -124,8 +124,8 @@ export function createUserRoutes({ store, access, accounts }: ApiOptions): Hono 
     if (!p.user) throw new KilnError('forbidden', 'the admin token has no tokens of its own: name a user with ?user=');
     return p.user;
   };
-  const declared = guard('user');
-  app.get('/api/tokens', declared, (c) => {
+  const own = guard('user');
+  app.get('/api/tokens', own, (c) => {
     const p = access.principalOf(c);
     if (c.req.query('all') === '1') {
       if (!isServerAdmin(p)) throw new KilnError('forbidden', 'only a server admin may list every token');
@@ -133,7 +133,7 @@ export function createUserRoutes({ store, access, accounts }: ApiOptions): Hono 
     }
     return c.json(store.users.listTokens(tokenOwner(c).id).map(tokenView));
   });
-  app.post('/api/tokens', declared, async (c) => {
+  app.post('/api/tokens', own, async (c) => {
     const owner = tokenOwner(c);
     const body = await readJson(c, 'token');
     audited(c, `user/${owner.name}/token/${body.name}`);
@@ -152,7 +152,7 @@ export function createUserRoutes({ store, access, accounts }: ApiOptions): Hono 
     // The only time the secret is shown.
     return c.json({ ...tokenView(token), token: secret, role: roleOn({ kind: 'user', user: owner, via: 'token', token: { id: token.id, name: token.name, scope: token.scope, repos } }, null) }, 201);
   });
-  app.delete('/api/tokens/:id', declared, (c) => {
+  app.delete('/api/tokens/:id', own, (c) => {
     const p = access.principalOf(c);
     const token = store.users.getToken(idParam(c));
     if (!token || (!isServerAdmin(p) && token.userId !== p.user?.id)) throw notFound(`no token ${c.req.param('id')}`);
