@@ -6,6 +6,7 @@ import { parsePipelineText } from '../shared/pipeline/parse.js';
 import { formatPath } from '../shared/pipeline/paths.js';
 import { DURATION_PATTERN, parseDuration } from '../shared/pipeline/duration.js';
 import { JOB_NAME_PATTERN } from '../shared/pipeline/names.js';
+import { notifySchema } from '../shared/pipeline/notify-schema.js';
 import { KilnError } from '../shared/errors.js';
 import { parseSize } from '../shared/size.js';
 import { REMOTE_URL, REMOTE_URL_RULE } from './git/remote-url.js';
@@ -31,7 +32,7 @@ const poolSchema = z.strictObject({
 // variable, or a key file.
 const envName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { error: 'expected the name of an environment variable' });
 const repoSchema = z.union([
-  z.strictObject({ name: z.string().regex(JOB_NAME_PATTERN), path: z.string(), cancel_superseded: z.boolean().optional() }),
+  z.strictObject({ name: z.string().regex(JOB_NAME_PATTERN), path: z.string(), cancel_superseded: z.boolean().optional(), notify: notifySchema.optional() }),
   z.strictObject({
     name: z.string().regex(JOB_NAME_PATTERN),
     url: z.string().regex(REMOTE_URL, { error: REMOTE_URL_RULE }),
@@ -48,8 +49,9 @@ const repoSchema = z.union([
       token_env: envName,
     }).optional(),
     cancel_superseded: z.boolean().optional(),
+    notify: notifySchema.optional(),
   }),
-], { error: 'a repo is { name, path, cancel_superseded? } or { name, url, poll?, webhook_secret_env?, webhook?, credentials?, forge?, cancel_superseded? }' });
+], { error: 'a repo is { name, path, cancel_superseded?, notify? } or { name, url, poll?, webhook_secret_env?, webhook?, credentials?, forge?, cancel_superseded?, notify? }' });
 const size = z.union([z.int().min(1), z.string().refine((text) => (parseSize(text) ?? 0) > 0)], {
   error: 'expected a size such as 1GiB, 500MB or a number of bytes',
 });
@@ -97,6 +99,15 @@ const fileSchema = z.strictObject({
       interval: duration.refine((text) => (parseDuration(text) ?? 0) >= 60_000, { error: 'expected at least 1m between sweeps' }).optional(),
       audit: duration.optional(),
     }).optional(),
+    smtp: z.strictObject({
+      host: z.string().min(1, { error: 'expected the SMTP server\'s host name' }),
+      port: z.int().min(1).max(65535).optional(),
+      secure: z.boolean().optional(),
+      user: z.string().min(1).optional(),
+      password: z.string().optional(),
+      password_env: envName.optional(),
+      from: z.string().min(3, { error: 'expected the sender address, e.g. kiln@example.com' }),
+    }).refine((smtp) => smtp.password === undefined || smtp.password_env === undefined, { error: 'give password or password_env, not both' }).optional(),
     trusted_proxies: z.array(z.union([z.ipv4(), z.ipv6()]), { error: 'expected a list of IP addresses' }).optional(),
     oidc: oidcSchema.optional(),
   }).optional(),

@@ -5,12 +5,14 @@ import { resolve } from 'node:path';
 // The light parts of the pipeline model only: the server answers before it loads the schema.
 // kiln.yml's schema (zod) and parser (yaml) load only when there is a kiln.yml.
 import { parseDuration } from '../shared/pipeline/duration.js';
+import { planNotify } from '../shared/pipeline/notify.js';
 import { KilnError } from '../shared/errors.js';
 import { parseSize } from '../shared/size.js';
 import type { ConfigFile } from './config-file.js';
 import type { RepoSettingsInput } from './store/repos.js';
 import type { RetentionPolicy } from './retention/sweeper.js';
 import type { OidcConfig } from './oidc/identity.js';
+import type { SmtpSettings } from './notify/targets.js';
 
 export type ProviderKind = 'process' | 'docker' | 'swarm';
 
@@ -26,7 +28,7 @@ export interface PoolConfig {
   docker: { host: string | null; image: string; network: string | null; env: Record<string, string> } | null;
 }
 
-export type RepoConfig = { name: string; path: string; url: null; pollMs: null; settings: Pick<RepoSettingsInput, 'cancelSuperseded'> }
+export type RepoConfig = { name: string; path: string; url: null; pollMs: null; settings: Pick<RepoSettingsInput, 'cancelSuperseded' | 'notify'> }
   | { name: string; path: null; url: string; pollMs: number | null; settings: RepoSettingsInput };
 
 export interface ServerConfig {
@@ -64,6 +66,8 @@ export interface ServerConfig {
   retention: RetentionPolicy;
   /** Single sign-on (server.oidc); null: not configured. */
   oidc: OidcConfig | null;
+  /** How notification mails leave (server.smtp); null: email targets fail until it is set. */
+  smtp: SmtpSettings | null;
   logLevel: string;
   configFile: string | null;
   cwd: string;
@@ -115,6 +119,7 @@ export async function loadServerConfig({ env, cwd, cpus }: LoadConfigOptions): P
       auditMs: parseDuration(server.retention?.audit ?? '365d')!,
     },
     oidc: server.oidc ? toOidc(server.oidc, url, env, configFile) : null,
+    smtp: smtpOf(server.smtp, env, configFile),
     logLevel: env.KILN_LOG_LEVEL ?? 'info',
     configFile,
     cwd,
@@ -143,7 +148,8 @@ function toPool(p: NonNullable<ConfigFile['pools']>[number]): PoolConfig {
 function toRepo(r: NonNullable<ConfigFile['repos']>[number], base: string, env: LoadConfigOptions['env'], where: string): RepoConfig {
   // kiln.yml is the truth for the repos it names: a key left out is its default (true).
   const cancelSuperseded = r.cancel_superseded ?? true;
-  if ('path' in r) return { name: r.name, path: resolve(base, r.path), url: null, pollMs: null, settings: { cancelSuperseded } };
+  const notify = planNotify(r.notify);
+  if ('path' in r) return { name: r.name, path: resolve(base, r.path), url: null, pollMs: null, settings: { cancelSuperseded, notify } };
   const fromEnv = (key: string, name: string): string => {
     const value = env[name];
     if (!value) throw new KilnError('bad_input', `${where}.${key}: ${name} is not set in the environment`);
@@ -169,8 +175,21 @@ function toRepo(r: NonNullable<ConfigFile['repos']>[number], base: string, env: 
         : { kind: 'ssh_key', sshKey: keyFile(c.ssh_key_file) },
       forge: r.forge ? { kind: r.forge.kind, apiUrl: r.forge.api_url, token: fromEnv('forge.token_env', r.forge.token_env) } : null,
       cancelSuperseded,
+      notify,
     },
   };
+}
+
+/** server.smtp: port 465 means implicit TLS unless `secure` says otherwise; the password by value or from the environment. */
+function smtpOf(smtp: NonNullable<ConfigFile['server']>['smtp'], env: LoadConfigOptions['env'], configFile: string | null): SmtpSettings | null {
+  if (!smtp) return null;
+  const port = smtp.port ?? (smtp.secure ? 465 : 587);
+  let password = smtp.password ?? null;
+  if (smtp.password_env !== undefined) {
+    password = env[smtp.password_env] || null;
+    if (password === null) throw new KilnError('bad_input', `${configFile}: server.smtp.password_env: ${smtp.password_env} is not set in the environment`);
+  }
+  return { host: smtp.host, port, secure: smtp.secure ?? port === 465, user: smtp.user ?? null, password, from: smtp.from };
 }
 
 function metricsToken(name: string | undefined, env: LoadConfigOptions['env'], configFile: string | null): string | null {

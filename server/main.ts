@@ -37,6 +37,8 @@ import { createTransferTokens } from './files/transfer-token.js';
 import { createGitHttpBackend } from './git/http-backend.js';
 import { createStatusSender } from './forge/outbox.js';
 import { createMirrors } from './git/mirror.js';
+import { createNotifier } from './notify/notifier.js';
+import { createNotificationSender } from './notify/sender.js';
 import { createHub } from './hub/hub.js';
 import { createJobQueue } from './queue/job-queue.js';
 import { createExposition } from './metrics/exposition.js';
@@ -135,10 +137,13 @@ export async function startServer(config: ServerConfig, { logger, kilnScript }: 
   });
   const stopObserving = metrics.observe(bus);
 
+  // Notifications: the queue's notifier writes them to the outbox with the run's end; the sender delivers them.
+  const notifications = createNotificationSender({ store, logger: logger.child({ part: 'notify' }), smtp: config.smtp });
+  const notifier = createNotifier({ store, serverUrl: url, enqueued: () => notifications.kick() });
   const queue = createJobQueue({
     store, bus, logger: logger.child({ part: 'queue' }), leaseMs: config.leaseMs, logCapBytes: config.logCapBytes, serverUrl: url, tickMs,
     files: { issueFilesToken: files.transfer.issue, artifactMaxBytes: files.artifactMaxBytes, cacheMaxBytes: files.cacheMaxBytes },
-    observer: metrics,
+    observer: metrics, notifier,
   });
   const sweeper = createArtifactSweeper({ store, blobs: files.artifacts, logger: logger.child({ part: 'artifacts' }) });
   const retention = createRetentionSweeper({
@@ -255,6 +260,7 @@ export async function startServer(config: ServerConfig, { logger, kilnScript }: 
   await triggers.start();
   queue.start();
   statuses.start();
+  notifications.start();
   hub.start();
   dashboard.start();
   // An issuer that does not answer yet is retried in the background; the login page says so meanwhile.
@@ -286,6 +292,7 @@ export async function startServer(config: ServerConfig, { logger, kilnScript }: 
       await triggers.stop();
       await statuses.stop();
       queue.stop();
+      await notifications.stop();
       await hub.stop();
       await events.close();
       http.closeAllConnections();

@@ -1,5 +1,5 @@
 // The API's JSON shapes (SPEC §3): store types in, the fixed snake_case names out.
-import type { Agent, Job, JobWithSteps, Repo, Run, RunAttempt, RunDetail, SecretInfo, Step } from '../store/index.js';
+import type { Agent, Job, JobWithSteps, NotificationView, Repo, Run, RunAttempt, RunDetail, SecretInfo, Step } from '../store/index.js';
 
 export function runView(run: Run) {
   return {
@@ -72,5 +72,13 @@ export function secretView(secret: SecretInfo) {
   return {
     name: secret.name, level: secret.level, branches: secret.branches, events: secret.events,
     environments: secret.environments, updated_at: secret.updatedAt,
+  };
+}
+
+/** A notification delivery: `status` pending (not tried yet), retrying (failed, tried again at next_attempt_at) or sent. */
+export function notificationView(n: NotificationView) {
+  return {
+    id: n.id, run_id: n.runId, event: n.event, target: n.target, status: n.status, attempts: n.attempts,
+    last_error: n.lastError, created_at: n.createdAt, sent_at: n.sentAt, next_attempt_at: n.nextAttemptAt,
   };
 }

@@ -11,6 +11,7 @@
 //                                        lease expired, no retry left ─▶ error "agent lost"
 import type { Logger } from 'pino';
 import { conflict, notFound } from '../../shared/errors.js';
+import { isFinal } from '../../shared/status.js';
 import { PROTOCOL_VERSION, type AgentMessage, type ServerMessage } from '../../shared/protocol/messages.js';
 import type { EventBus } from '../events.js';
 import type { AgentHello, Claim, Job, QueuedJob, Run, Store } from '../store/index.js';
@@ -44,6 +45,20 @@ export interface JobQueueOptions {
   files?: AssignmentFiles;
   /** Told of hand-offs and lost leases (the server's metrics); absent: nobody is. */
   observer?: QueueObserver;
+  /** Told of runs' ends and approvals awaited (the server's notifications); absent: nobody is. */
+  notifier?: RunNotifier;
+}
+
+/**
+ * What the queue tells of a run's outcome, in the transaction that changed it (so what it
+ * writes commits with the change, or not at all). Told again each time the run is published:
+ * it must add nothing the second time. Synchronous, cheap, never throws.
+ */
+export interface RunNotifier {
+  /** The run has a final status (it may be told again, and again after a re-run's end). */
+  runEnded(run: Run): void;
+  /** The job waits for an approval (blocked). */
+  approvalNeeded(run: Run, job: Job): void;
 }
 
 /** What the queue tells an observer; called synchronously, must be cheap and never throw. */
@@ -159,11 +174,13 @@ export function createJobQueue(options: JobQueueOptions): JobQueue {
     // A skip or a block may move the run's status on; a job made ready does not.
     if (decisions.some((d) => d.to !== 'ready')) run = store.runs.getRunSummary(runId)!;
     bus.publish({ type: 'run', run });
+    if (isFinal(run.status)) options.notifier?.runEnded(run);
     const changed = jobIds === undefined ? store.jobs.listJobs(runId) : [...new Set([...jobIds, ...decisions.map((d) => d.jobId)])].map((id) => store.jobs.getJob(id));
     for (const job of changed) {
       if (!job) continue;
       if (job.status !== 'queued') ready.delete(job.id);
       else makeReady(job);
+      if (job.status === 'blocked') options.notifier?.approvalNeeded(run, job);
       bus.publish({ type: 'job', job });
     }
     bus.publish({ type: 'queue' });

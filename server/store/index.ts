@@ -20,6 +20,7 @@ export { ANY_SCOPE } from './secrets.js';
 export type { ResolvedSecret, SecretInfo, SecretScopes, SecretStore } from './secrets.js';
 export type { Sealing } from './sealing.js';
 export type { OutboxStatus, StatusOutbox } from './status-outbox.js';
+export { describeTarget, type NewNotification, type NotificationStore, type NotificationView, type OutboxNotification } from './notifications.js';
 export type { Delivery, DeliveryStatus, HookStore, NewDelivery } from './hooks.js';
 export type { StepStore } from './steps.js';
 export { ALL_REPOS, ROLES, TOKEN_SCOPES, type NewUser, type Role, type StoredSession, type TokenScope, type User, type UserChanges, type UserStore, type UserToken } from './users.js';

@@ -477,4 +477,28 @@ ALTER TABLE jobs ADD COLUMN approved_at INTEGER;
 ALTER TABLE runs ADD COLUMN triggered_by TEXT;
 `;
 
-export const MIGRATIONS: readonly string[] = [V1, V2, V3, V4, V5, V6, V7, V8, V9, V10, V11, V12, V13, V_RETENTION, V_AUDIT, V_AUTH];
+// Notifications (issue 13): a repo's own `notify:` rules (kiln.yml), and the outbox of
+// deliveries (server/notify/): written with the run's change, sent with retries and back-off.
+// `dedupe` makes an event enqueue once per rule however often the run is published.
+const V_NOTIFY = `
+ALTER TABLE repos ADD COLUMN notify TEXT NOT NULL DEFAULT '[]';
+CREATE TABLE notify_outbox (
+  id              INTEGER PRIMARY KEY,
+  repo_id         INTEGER NOT NULL REFERENCES repos(id) ON DELETE CASCADE,
+  run_id          INTEGER REFERENCES runs(id) ON DELETE SET NULL,
+  dedupe          TEXT NOT NULL UNIQUE,
+  event           TEXT NOT NULL,
+  target          TEXT NOT NULL,
+  payload         TEXT NOT NULL,
+  attempts        INTEGER NOT NULL DEFAULT 0,
+  created_at      INTEGER NOT NULL,
+  next_attempt_at INTEGER NOT NULL,
+  sent_at         INTEGER,
+  failed_at       INTEGER,
+  last_error      TEXT
+) STRICT;
+CREATE INDEX notify_outbox_due ON notify_outbox (next_attempt_at) WHERE sent_at IS NULL;
+CREATE INDEX notify_outbox_by_repo ON notify_outbox (repo_id, id);
+`;
+
+export const MIGRATIONS: readonly string[] = [V1, V2, V3, V4, V5, V6, V7, V8, V9, V10, V11, V12, V13, V_RETENTION, V_AUDIT, V_AUTH, V_NOTIFY];

@@ -1,6 +1,7 @@
 // Repos: the git repositories the server knows, and each one's run counter.
 
 import { badInput, conflict } from '../../shared/errors.js';
+import type { NotifyRule } from '../../shared/pipeline/notify.js';
 import type { Sqlite } from './db.js';
 import { isoAlways } from './rows.js';
 import type { Sealing } from './sealing.js';
@@ -15,6 +16,8 @@ export interface RepoSettingsInput {
   forge?: { kind: ForgeKind; apiUrl: string; token: string } | null;
   /** A new push run cancels the older open runs of its branch (not on the default branch). */
   cancelSuperseded?: boolean;
+  /** The repo's own `notify:` rules (kiln.yml), added to each run's pipeline's. */
+  notify?: NotifyRule[];
 }
 
 export interface NewRepo extends RepoSettingsInput {
@@ -105,6 +108,7 @@ export function createRepoStore(db: Sqlite, clock: Clock, sealing: Sealing): Rep
       webhook_secret: db.prepare<[string | null, number]>('UPDATE repos SET webhook_secret = ? WHERE id = ?'),
       webhook_insecure: db.prepare<[number, number]>('UPDATE repos SET webhook_insecure = ? WHERE id = ?'),
       cancel_superseded: db.prepare<[number, number]>('UPDATE repos SET cancel_superseded = ? WHERE id = ?'),
+      notify: db.prepare<[string, number]>('UPDATE repos SET notify = ? WHERE id = ?'),
       credentials: db.prepare<[string | null, string | null, number]>('UPDATE repos SET credentials_kind = ?, credentials = ? WHERE id = ?'),
       forge: db.prepare<[string | null, string | null, string | null, number]>('UPDATE repos SET forge_kind = ?, forge_api_url = ?, forge_token = ? WHERE id = ?'),
     },
@@ -112,7 +116,8 @@ export function createRepoStore(db: Sqlite, clock: Clock, sealing: Sealing): Rep
   };
 
   const updateSettings = (id: number, settings: RepoSettingsInput): void => {
-    const { pollMs, webhookSecret, webhookInsecure, credentials, forge, cancelSuperseded } = settings;
+    const { pollMs, webhookSecret, webhookInsecure, credentials, forge, cancelSuperseded, notify } = settings;
+    if (notify !== undefined) stmt.set.notify.run(JSON.stringify(notify), id);
     if (cancelSuperseded !== undefined) stmt.set.cancel_superseded.run(cancelSuperseded ? 1 : 0, id);
     if (pollMs !== undefined) stmt.set.poll_ms.run(pollMs, id);
     if (webhookSecret !== undefined) stmt.set.webhook_secret.run(webhookSecret === null ? null : sealing.seal(webhookSecret, sealedIn(id, 'webhook_secret')), id);

@@ -16,6 +16,7 @@ import { createSecretStore, type SecretStore } from './secrets.js';
 import { createAuditStore, type AuditStore } from '../audit/store.js';
 import { createSealing, type Sealing } from './sealing.js';
 import { createHookStore, type HookStore } from './hooks.js';
+import { createNotificationStore, type NotificationStore } from './notifications.js';
 import { createStatusOutbox, type StatusOutbox } from './status-outbox.js';
 import { createStepStore, type StepStore } from './steps.js';
 import { createTokenStore, type TokenStore } from './tokens.js';
@@ -47,6 +48,8 @@ export interface Store {
   readonly hooks: HookStore;
   readonly artifacts: ArtifactStore;
   readonly statuses: StatusOutbox;
+  /** The outbox of notifications (server/notify/). */
+  readonly notifications: NotificationStore;
   readonly caches: CacheStore;
   readonly retention: RetentionStore;
   /** The audit log (server/audit/store.ts): append-only. */
@@ -125,6 +128,7 @@ export function createStore(db: Sqlite, { clock = systemClock }: StoreOptions = 
     artifacts: createArtifactStore(db, clock),
     audit: createAuditStore(db),
     statuses: createStatusOutbox(db, clock),
+    notifications: createNotificationStore(db, clock),
     caches: createCacheStore(db, clock),
     retention: createRetentionStore(db),
     transaction: <T>(work: () => T): T => {

@@ -3,6 +3,7 @@
 import { parseDuration } from './duration.js';
 import { substituteMatrix } from './expressions.js';
 import { planInputs } from './inputs.js';
+import { planNotify } from './notify.js';
 import { expandMatrix, matrixJobName, matrixMatches, type MatrixValues } from './matrix.js';
 import type { JobInput, PipelineInput, StepInput, WhenInput } from './schema.js';
 import { DEFAULT_CHECKOUT, type Plan, type PlannedCheckout, type PlannedJob, type PlannedService, type PlannedStep, type Triggers, type When } from './types.js';
@@ -39,7 +40,8 @@ export function planPipeline(input: PipelineInput): Plan {
   const { ordered, stages } = topologicalOrder(expanded);
   const manual = input.on?.manual;
   const inputs = typeof manual === 'object' ? planInputs(manual.inputs) : [];
-  return { name: input.name ?? null, triggers: planTriggers(input.on), inputs, jobs: ordered, stages };
+  const notify = planNotify(input.notify);
+  return { name: input.name ?? null, triggers: planTriggers(input.on), inputs, ...(notify.length > 0 ? { notify } : {}), jobs: ordered, stages };
 }
 
 function planJob(key: string, matrix: MatrixValues | null, variables: MatrixValues, job: JobInput, pipelineEnv: Record<string, string>): PlannedJob {

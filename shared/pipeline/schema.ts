@@ -6,6 +6,7 @@ import { DURATION_PATTERN, MAX_TIMEOUT_MS, MAX_TIMEOUT_TEXT, parseDuration } fro
 
 import { INPUT_NAME, INPUT_TYPES } from './inputs.js';
 import { JOB_NAME_PATTERN, UNICODE_JOB_NAME_PATTERN } from './names.js';
+import { notifySchema } from './notify-schema.js';
 
 /** A relative path that stays inside the workspace once `.` and `..` are resolved. */
 export function insideWorkspace(path: string): boolean {
@@ -253,6 +254,7 @@ export const pipelineSchema = z
       jobs: z
         .record(z.string().regex(UNICODE_JOB_NAME_PATTERN, { error: 'a job name is letters and digits (of any script), _, . and -' }), job, { error: 'expected a mapping of job name: job' })
         .meta({ description: 'The jobs; `needs` makes them a graph' }),
+      notify: notifySchema.optional(),
     },
     { error: 'pipeline.yml must be a mapping with `jobs:`' },
   )

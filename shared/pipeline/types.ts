@@ -1,5 +1,7 @@
 // The plan: what a validated pipeline.yml becomes. Executors and the scheduler see only this,
 // never YAML. Every value is plain JSON so the plan can be stored and sent over the wire.
+import type { NotifyRule } from './notify.js';
+export type { NotifyEvent, NotifyRule, NotifyTarget } from './notify.js';
 
 /** A `when` condition kept as data; the scheduler (jobs) or the agent (steps) evaluates it. */
 export interface When {
@@ -137,6 +139,8 @@ export interface Plan {
   triggers: Triggers;
   /** Declared inputs in file order; absent in plans stored before the key existed = none. */
   inputs?: PlannedInput[];
+  /** `notify:` entries; absent in plans stored before the key existed = none. */
+  notify?: NotifyRule[];
   jobs: PlannedJob[];      // in topological order of `needs`
   stages: string[][];      // job names by depth in the DAG
 }

@@ -6,6 +6,7 @@ import { planPipeline } from './plan.js';
 import { JOB_KEYS, pipelineSchema, type PipelineInput } from './schema.js';
 import { formatPath } from './paths.js';
 import { suggest } from './suggest.js';
+import { NOTIFY_KEYS } from './notify.js';
 import type { Plan, Problem } from './types.js';
 
 export { formatPath };
@@ -36,8 +37,9 @@ function withoutExtensionKeys(value: unknown): unknown {
 }
 
 const KNOWN_KEYS: Array<[RegExp, string[]]> = [
-  [/^$/, ['name', 'on', 'env', 'defaults', 'environments', 'jobs']],
+  [/^$/, ['name', 'on', 'env', 'defaults', 'environments', 'jobs', 'notify']],
   [/^environments\.[^.]+$/, ['approvers', 'separate_approver', 'protected']],
+  [/^notify\.\d+$/, NOTIFY_KEYS],
   [/^on$/, ['push', 'tags', 'pull_request', 'cron', 'manual']],
   [/^on\.push$/, ['branches', 'paths']],
   [/^on\.pull_request$/, ['branches', 'paths']],

@@ -7,7 +7,7 @@ import { onlyAttempt } from '../../store/index.js';
 import type { Bodies } from '../bodies.js';
 import { param, readJson, repoNamed, type ApiOptions } from '../http.js';
 import { nameOf, repoParam } from '../../access/index.js';
-import { repoView, runDetailView, runView } from '../views.js';
+import { notificationView, repoView, runDetailView, runView } from '../views.js';
 
 /** Polling more often than this only loads the remote. */
 const MIN_POLL_MS = 1000;
@@ -61,6 +61,12 @@ export function createRepoRoutes({ store, service, access }: ApiOptions): Hono {
     const limit = Math.min(Math.max(Number(c.req.query('limit') ?? 50) || 50, 1), 500);
     const before = c.req.query('before') ? Number(c.req.query('before')) : undefined;
     return c.json(store.runs.listRuns(repo.id, { limit, ...(before ? { before } : {}) }).map(runView));
+  });
+  // Who may read the repo's runs may read how their notifications went (targets show only their origin).
+  app.get('/api/repos/:repo/notifications', guard('read', repoParam), (c) => {
+    const repo = repoNamed(store, param(c, 'repo'));
+    const limit = Math.min(Math.max(Number(c.req.query('limit') ?? 50) || 50, 1), 500);
+    return c.json(store.notifications.listRecent(repo.id, limit).map(notificationView));
   });
   app.post('/api/repos/:repo/runs', guard('run', repoParam), async (c) => {
     const body = await readJson(c, 'run');

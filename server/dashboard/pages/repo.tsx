@@ -34,7 +34,7 @@ function SecretsTable({ repo, secrets, nowMs }: { repo: string; secrets: SecretI
 }
 
 /** `secrets`: null unless the viewer is an admin (secret names are not for every reader). */
-export function repoPage(repo: Repo, runs: Run[], viewer: Viewer, nowMs: number, error: string | null, statusFailure: { error: string; at: string } | null = null, secrets: SecretInfo[] | null = null, runForm: { inputs: PlannedInput[]; entered: RunFormValues | null; registered?: boolean } = { inputs: [], entered: null }): Page {
+export function repoPage(repo: Repo, runs: Run[], viewer: Viewer, nowMs: number, error: string | null, statusFailure: { error: string; at: string } | null = null, secrets: SecretInfo[] | null = null, runForm: { inputs: PlannedInput[]; entered: RunFormValues | null; registered?: boolean } = { inputs: [], entered: null }, notifyFailure: { error: string; at: string; target: string } | null = null): Page {
   const name = encodeURIComponent(repo.name);
   return {
     title: repo.name,
@@ -57,6 +57,11 @@ export function repoPage(repo: Repo, runs: Run[], viewer: Viewer, nowMs: number,
         {statusFailure ? (
           <p class="error-box" data-status-error>
             {`A commit status could not be sent to ${repo.forge?.kind ?? 'the forge'} ${ago(statusFailure.at, nowMs)}: ${statusFailure.error}. kiln retries with back-off.`}
+          </p>
+        ) : null}
+        {notifyFailure ? (
+          <p class="error-box" data-notify-error>
+            {`A notification could not be delivered to ${notifyFailure.target} ${ago(notifyFailure.at, nowMs)}: ${notifyFailure.error}. kiln retries with back-off (GET /api/repos/${repo.name}/notifications lists the deliveries).`}
           </p>
         ) : null}
         {repo.url !== null ? (

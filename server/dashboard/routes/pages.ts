@@ -52,7 +52,7 @@ export function createPageRoutes({ store, service, auth, render, samples, now }:
     // After a refusal the form shows what was entered (sent back in the query), else the defaults.
     const entered = error === null ? null : { branch: c.req.query('branch') ?? repo.defaultBranch, inputs: formInputs(c.req.query()) };
     const runForm = { inputs: await service.runInputs(repo.name), entered, registered: c.req.query('registered') === '1' };
-    return render(c, repoPage(repo, store.runs.listRuns(repo.id, { limit: 50 }), auth.viewerOf(c), now(), error, store.statuses.lastFailure(repo.id), secrets, runForm));
+    return render(c, repoPage(repo, store.runs.listRuns(repo.id, { limit: 50 }), auth.viewerOf(c), now(), error, store.statuses.lastFailure(repo.id), secrets, runForm, store.notifications.lastFailure(repo.id)));
   });
   app.get('/repos/:repo/at/:sha/:path{.+}', async (c) => {
     const { repo, sha, path } = c.req.param();
