@@ -8,7 +8,16 @@ import { eventually, killAll, runEnded, startAgent, startServer, type ServerProc
 import { startRecorder, type Recorder } from '../helpers/recorder.js';
 import { startMailSink, type MailSink } from '../helpers/smtp.js';
 
+const failingPipeline = (url: string) => `notify:
+  - on: [failure, fixed]
+    webhook: ${url}/kiln
+    secret: NOTIFY_KEY
+jobs:
+  test:
+    steps: [{ run: "echo testing; exit 4" }]
+`;
 let repo: TestRepo;
+let deploys: TestRepo;
 let server: ServerProcess;
 let sink: MailSink;
 let receiver: Recorder;
@@ -19,14 +28,16 @@ beforeAll(async () => {
   receiver = await startRecorder();
   receiver.answer(200);
   repo = await createRepo();
-  await repo.commit({
+  await repo.commit({ 'pipeline.yml': failingPipeline(receiver.url) });
+  deploys = await createRepo();
+  await deploys.commit({
     'pipeline.yml': `notify:
-  - on: [failure, fixed]
-    webhook: ${receiver.url}/kiln
-    secret: NOTIFY_KEY
+  - on: approval_needed
+    webhook: ${receiver.url}/approvals
 jobs:
-  test:
-    steps: [{ run: "echo testing; exit 4" }]
+  ship:
+    approval: true
+    steps: [{ run: "echo shipping" }]
 `,
   });
   server = await startServer({
@@ -35,6 +46,8 @@ jobs:
     path: ${JSON.stringify(repo.path)}
     notify:
       - { on: [failure], email: [dev@example.com] }
+  - name: deploys
+    path: ${JSON.stringify(deploys.path)}
 pools: []
 server:
   lease_timeout: 5s
@@ -72,5 +85,27 @@ describe('notifications of a failed run', () => {
       return list.length === 2 && list.every((d: any) => d.status === 'sent') ? list : null;
     }, 10_000, 'both deliveries sent');
     expect(deliveries.map((d: any) => d.target).sort()).toEqual(['email dev@example.com', `webhook ${receiver.url}`]);
+  });
+
+  it('the fix, pushed, runs on the branch and posts `fixed` (and mails nothing: the mail rule hears failures only)', async () => {
+    const sha = await repo.commit({ 'pipeline.yml': failingPipeline(receiver.url).replace('exit 4', 'exit 0') });
+    const hook = await eventually(() => receiver.requests.find((r) => JSON.parse(r.body).run?.sha === sha), 20_000, 'the push run\'s webhook');
+    expect(JSON.parse(hook.body)).toMatchObject({ event: 'fixed', run: { status: 'success', event: 'push', branch: 'main' } });
+    expect(hook.headers['x-kiln-event']).toBe('fixed');
+    const { body: list } = await server.api('GET', '/api/repos/web/notifications');
+    expect(list.map((d: any) => d.event)).toEqual(['fixed', 'failure', 'failure']);
+    expect(sink.mails).toHaveLength(1);
+  });
+});
+
+describe('notifications of an approval', () => {
+  it('a job that waits for an approval posts approval_needed with the job and its link', async () => {
+    const { body } = await server.api('POST', '/api/repos/deploys/runs', {});
+    const hook = await eventually(() => receiver.requests.find((r) => r.path === '/approvals'), 15_000, 'the approval webhook');
+    const payload = JSON.parse(hook.body);
+    expect(payload).toMatchObject({ event: 'approval_needed', repo: 'deploys', run: { id: body.id }, job: { name: 'ship' } });
+    expect(payload.job.url).toBe(`${server.url}/runs/${body.id}/jobs/${payload.job.id}`);
+    const { body: job } = await server.api('GET', `/api/jobs/${payload.job.id}`);
+    expect(job.status).toBe('blocked');
   });
 });

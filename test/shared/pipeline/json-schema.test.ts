@@ -8,7 +8,7 @@ import { pipelineJsonSchema } from '../../../shared/pipeline/index.js';
 const examples = join(import.meta.dirname, '../../../pipelines');
 
 describe('the published JSON Schema', () => {
-  const validate = new Ajv2020({ allErrors: true, strict: false }).compile(pipelineJsonSchema());
+  const validate = new Ajv2020({ allErrors: true, strict: false, formats: { uri: true } }).compile(pipelineJsonSchema());
 
   it('accepts every example pipeline', () => {
     const files = readdirSync(examples, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.yml'));

@@ -159,7 +159,7 @@ describe('the ${{ secrets.X }} hint', () => {
 });
 
 describe('the JSON Schema for these keys', () => {
-  const validate = new Ajv2020({ allErrors: true, strict: false }).compile(pipelineJsonSchema());
+  const validate = new Ajv2020({ allErrors: true, strict: false, formats: { uri: true } }).compile(pipelineJsonSchema());
   it('takes include, exclude, name, working-directory and when.matrix', () => {
     const doc = parse(yaml`
       jobs:
