@@ -477,4 +477,21 @@ ALTER TABLE jobs ADD COLUMN approved_at INTEGER;
 ALTER TABLE runs ADD COLUMN triggered_by TEXT;
 `;
 
-export const MIGRATIONS: readonly string[] = [V1, V2, V3, V4, V5, V6, V7, V8, V9, V10, V11, V12, V13, V_RETENTION, V_AUDIT, V_AUTH];
+// The cost view (issue 13): each connection of an agent as a span (connected → disconnected,
+// open while connected), and the time indexes that bound its reads to the days asked for.
+const V_USAGE = `
+CREATE TABLE agent_spans (
+  id              INTEGER PRIMARY KEY,
+  agent           TEXT NOT NULL,
+  pool            TEXT,
+  connected_at    INTEGER NOT NULL,
+  disconnected_at INTEGER
+) STRICT;
+CREATE INDEX agent_spans_open ON agent_spans (agent) WHERE disconnected_at IS NULL;
+CREATE INDEX agent_spans_by_end ON agent_spans (disconnected_at);
+CREATE INDEX jobs_by_started ON jobs (started_at) WHERE started_at IS NOT NULL;
+CREATE INDEX jobs_by_finished ON jobs (finished_at) WHERE finished_at IS NOT NULL;
+CREATE INDEX job_attempts_by_finished ON job_attempts (finished_at) WHERE finished_at IS NOT NULL;
+`;
+
+export const MIGRATIONS: readonly string[] = [V1, V2, V3, V4, V5, V6, V7, V8, V9, V10, V11, V12, V13, V_RETENTION, V_AUDIT, V_AUTH, V_USAGE];
