@@ -24,8 +24,10 @@ interface BusyRow { agent: string; started_at: number; finished_at: number | nul
 interface StartedRow { agent: string | null; runs_on: string; waiting_since: number; started_at: number }
 
 export function createUsageStore(db: Sqlite): UsageStore {
-  // Why two halves joined by UNION ALL: each half is bounded by an index (the end time, or
-  // the open ones), where one OR over both would scan every row.
+  // Why halves joined by UNION ALL: each is bounded by an index (the end time, or the open
+  // ones), where one OR over both would scan every row. `+started_at` keeps the planner off the
+  // start index, which would bound only one side (every job that started before the range's end);
+  // the IN repeats jobs_open's condition word for word so that the planner may use that index.
   const stmt = {
     spans: db.prepare<{ from: number; to: number }, SpanRow>(
       `SELECT agent, pool, connected_at, disconnected_at FROM agent_spans WHERE disconnected_at > @from AND connected_at < @to
@@ -35,13 +37,13 @@ export function createUsageStore(db: Sqlite): UsageStore {
     ),
     busy: db.prepare<{ from: number; to: number }, BusyRow>(
       `SELECT agent, started_at, finished_at FROM jobs
-         WHERE finished_at > @from AND started_at < @to AND agent IS NOT NULL AND started_at IS NOT NULL
+         WHERE finished_at > @from AND +started_at < @to AND agent IS NOT NULL
        UNION ALL
        SELECT agent, started_at, NULL FROM jobs
-         WHERE status = 'running' AND started_at < @to AND agent IS NOT NULL
+         WHERE status IN ('queued','blocked','running') AND status = 'running' AND +started_at < @to AND agent IS NOT NULL
        UNION ALL
        SELECT agent, started_at, finished_at FROM job_attempts
-         WHERE finished_at > @from AND started_at < @to AND agent IS NOT NULL AND started_at IS NOT NULL`,
+         WHERE finished_at > @from AND +started_at < @to AND agent IS NOT NULL`,
     ),
     started: db.prepare<{ from: number; to: number }, StartedRow>(
       `SELECT agent, runs_on, COALESCE(ready_at, queued_at) AS waiting_since, started_at FROM jobs

@@ -93,7 +93,9 @@ export function agentUsage({ spans, busy, started, pools, fromMs, nowMs }: Usage
   for (const pool of pools) tally(pool.name);
 
   const busyByAgent = new Map<string, BusySpan[]>();
-  for (const b of busy) busyByAgent.set(b.agent, [...(busyByAgent.get(b.agent) ?? []), b]);
+  const spansByAgent = new Map<string, AgentSpan[]>();
+  for (const b of busy) busyByAgent.get(b.agent)?.push(b) ?? busyByAgent.set(b.agent, [b]);
+  for (const s of spans) spansByAgent.get(s.agent)?.push(s) ?? spansByAgent.set(s.agent, [s]);
   for (const span of spans) {
     const a = Math.max(span.connectedMs, fromMs);
     const b = Math.min(span.disconnectedMs ?? nowMs, nowMs);
@@ -113,11 +115,11 @@ export function agentUsage({ spans, busy, started, pools, fromMs, nowMs }: Usage
     entry.ms.push(Math.max(0, job.startedMs - job.waitingSinceMs));
     waits.set(key, entry);
     // A cold start: the agent that took the job connected after the job began to wait.
-    const span = spans.find((s) => s.agent === job.agent && s.connectedMs <= job.startedMs && (s.disconnectedMs ?? Infinity) >= job.startedMs);
+    const span = (job.agent === null ? [] : spansByAgent.get(job.agent) ?? []).find((s) => s.connectedMs <= job.startedMs && (s.disconnectedMs ?? Infinity) >= job.startedMs);
     if (span && span.connectedMs > job.waitingSinceMs) {
       const cold = tally(span.pool).cold;
       const coldDay = dayOf(span.connectedMs);
-      cold.set(coldDay, [...(cold.get(coldDay) ?? []), span.connectedMs - job.waitingSinceMs]);
+      cold.get(coldDay)?.push(span.connectedMs - job.waitingSinceMs) ?? cold.set(coldDay, [span.connectedMs - job.waitingSinceMs]);
     }
   }
 
