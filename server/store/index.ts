@@ -22,6 +22,6 @@ export type { Sealing } from './sealing.js';
 export type { OutboxStatus, StatusOutbox } from './status-outbox.js';
 export type { Delivery, DeliveryStatus, HookStore, NewDelivery } from './hooks.js';
 export type { StepStore } from './steps.js';
-export type { AgentSpan, BusySpan, StartedJob, UsageStore } from './usage.js';
+export { agentSpansSweepable, type AgentSpan, type BusySpan, type StartedJob, type UsageStore } from './usage.js';
 export { ALL_REPOS, ROLES, TOKEN_SCOPES, type NewUser, type Role, type StoredSession, type TokenScope, type User, type UserChanges, type UserStore, type UserToken } from './users.js';
 export * from './types.js';

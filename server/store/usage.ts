@@ -17,7 +17,12 @@ export interface UsageStore {
   listBusySpans(fromMs: number, toMs: number): BusySpan[];
   /** The jobs that started in the range (their current attempt). */
   listStartedJobs(fromMs: number, toMs: number): StartedJob[];
+  /** Deletes up to `batch` spans that ended before `cutoffMs` (for the retention sweeper); how many. */
+  sweepSpansBefore(cutoffMs: number, batch: number): number;
 }
+
+/** The spans as a retention sweepable (server/retention/sweeper.ts), swept at the audit log's age. */
+export const agentSpansSweepable = (usage: UsageStore) => ({ name: 'agent_spans', sweepBefore: (cutoffMs: number, batch: number) => usage.sweepSpansBefore(cutoffMs, batch) });
 
 interface SpanRow { agent: string; pool: string | null; connected_at: number; disconnected_at: number | null }
 interface BusyRow { agent: string; started_at: number; finished_at: number | null }
@@ -49,6 +54,9 @@ export function createUsageStore(db: Sqlite): UsageStore {
       `SELECT agent, runs_on, COALESCE(ready_at, queued_at) AS waiting_since, started_at FROM jobs
        WHERE started_at >= @from AND started_at < @to ORDER BY started_at`,
     ),
+    sweep: db.prepare<[number, number]>(
+      'DELETE FROM agent_spans WHERE id IN (SELECT id FROM agent_spans WHERE disconnected_at < ? ORDER BY disconnected_at LIMIT ?)',
+    ),
   };
   return {
     listAgentSpans: (from, to) => stmt.spans.all({ from, to }).map((r) => ({
@@ -58,5 +66,6 @@ export function createUsageStore(db: Sqlite): UsageStore {
     listStartedJobs: (from, to) => stmt.started.all({ from, to }).map((r) => ({
       agent: r.agent, runsOn: JSON.parse(r.runs_on) as string[], waitingSinceMs: r.waiting_since, startedMs: r.started_at,
     })),
+    sweepSpansBefore: (cutoff, batch) => stmt.sweep.run(cutoff, batch).changes,
   };
 }

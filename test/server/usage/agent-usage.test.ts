@@ -101,6 +101,13 @@ describe('the cost view', () => {
     ]);
   });
 
+  it('lets the retention sweeper delete spans that ended before its cutoff, never an open one', () => {
+    const { store, clock } = history();
+    expect(store.usage.sweepSpansBefore(at(0, 51, 2), 100)).toBe(1); // p-1's span; p-2's is open
+    expect(store.usage.listAgentSpans(0, clock.now()).map((s) => s.agent)).toEqual(['p-2']);
+    expect(store.usage.sweepSpansBefore(clock.now(), 100)).toBe(0);
+  });
+
   it('takes nearest-rank percentiles', () => {
     const ms = Array.from({ length: 20 }, (_, i) => (i + 1) * 1000);
     expect(percentiles(ms)).toEqual(percentile(20, 10, 19));
