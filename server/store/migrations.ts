@@ -489,6 +489,7 @@ CREATE TABLE agent_spans (
 ) STRICT;
 CREATE INDEX agent_spans_open ON agent_spans (agent) WHERE disconnected_at IS NULL;
 CREATE INDEX agent_spans_by_end ON agent_spans (disconnected_at);
+CREATE INDEX agent_spans_by_start ON agent_spans (connected_at);
 CREATE INDEX jobs_by_started ON jobs (started_at) WHERE started_at IS NOT NULL;
 CREATE INDEX jobs_by_finished ON jobs (finished_at) WHERE finished_at IS NOT NULL;
 CREATE INDEX job_attempts_by_finished ON job_attempts (finished_at) WHERE finished_at IS NOT NULL;

@@ -17,6 +17,8 @@ export interface UsageStore {
   listBusySpans(fromMs: number, toMs: number): BusySpan[];
   /** The jobs that started in the range (their current attempt). */
   listStartedJobs(fromMs: number, toMs: number): StartedJob[];
+  /** When the first kept span began (kiln has watched agents since), or null before any connected. */
+  firstSpanAt(): number | null;
   /** Deletes up to `batch` spans that ended before `cutoffMs` (for the retention sweeper); how many. */
   sweepSpansBefore(cutoffMs: number, batch: number): number;
 }
@@ -54,6 +56,7 @@ export function createUsageStore(db: Sqlite): UsageStore {
       `SELECT agent, runs_on, COALESCE(ready_at, queued_at) AS waiting_since, started_at FROM jobs
        WHERE started_at >= @from AND started_at < @to ORDER BY started_at`,
     ),
+    first: db.prepare<[], number | null>('SELECT MIN(connected_at) FROM agent_spans').pluck(),
     sweep: db.prepare<[number, number]>(
       'DELETE FROM agent_spans WHERE id IN (SELECT id FROM agent_spans WHERE disconnected_at < ? ORDER BY disconnected_at LIMIT ?)',
     ),
@@ -66,6 +69,7 @@ export function createUsageStore(db: Sqlite): UsageStore {
     listStartedJobs: (from, to) => stmt.started.all({ from, to }).map((r) => ({
       agent: r.agent, runsOn: JSON.parse(r.runs_on) as string[], waitingSinceMs: r.waiting_since, startedMs: r.started_at,
     })),
+    firstSpanAt: () => stmt.first.get() ?? null,
     sweepSpansBefore: (cutoff, batch) => stmt.sweep.run(cutoff, batch).changes,
   };
 }

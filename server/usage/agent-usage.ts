@@ -16,6 +16,8 @@ export interface UsageInput {
   pools: readonly PoolBound[];
   /** The first day's start (UTC midnight). */
   fromMs: number;
+  /** Since when agents were watched (the first span): a fixed pool is counted from then on. */
+  observedSinceMs: number;
   nowMs: number;
 }
 
@@ -33,7 +35,7 @@ export interface PoolDay {
   coldStarts: Percentiles;
   /** The pool's `max` (null: no pool, or one without a bound). */
   max: number | null;
-  /** The part of the day inside the view (a whole day, or today until now). */
+  /** The part of the day inside the view and since agents were first watched (a whole day, or today until now). */
   observedMinutes: number;
   /** max × observedMinutes. */
   fixedPoolMinutes: number | null;
@@ -81,7 +83,7 @@ function merge(intervals: Array<[number, number]>): Array<[number, number]> {
 
 interface Tally { spanMs: Map<string, number>; busyMs: Map<string, number>; cold: Map<string, number[]> }
 
-export function agentUsage({ spans, busy, started, pools, fromMs, nowMs }: UsageInput): AgentUsage {
+export function agentUsage({ spans, busy, started, pools, fromMs, observedSinceMs, nowMs }: UsageInput): AgentUsage {
   const days: string[] = [];
   for (let d = fromMs; d < nowMs; d += DAY_MS) days.push(dayOf(d));
   const tallies = new Map<string | null, Tally>();
@@ -128,7 +130,7 @@ export function agentUsage({ spans, busy, started, pools, fromMs, nowMs }: Usage
   const names = [...tallies.keys()].sort((x, y) => (x === null ? 1 : y === null ? -1 : x.localeCompare(y)));
   for (const day of days) {
     const start = Date.parse(`${day}T00:00:00Z`);
-    const observedMs = Math.max(0, Math.min(start + DAY_MS, nowMs) - Math.max(start, fromMs));
+    const observedMs = Math.max(0, Math.min(start + DAY_MS, nowMs) - Math.max(start, fromMs, observedSinceMs));
     for (const pool of names) {
       const t = tallies.get(pool)!;
       const spanMs = t.spanMs.get(day) ?? 0;

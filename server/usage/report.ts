@@ -27,6 +27,6 @@ export function readAgentUsage(store: Store, pools: PoolBound[], nowMs: number, 
     spans: store.usage.listAgentSpans(fromMs, nowMs),
     busy: store.usage.listBusySpans(fromMs, nowMs),
     started: store.usage.listStartedJobs(fromMs, nowMs),
-    pools, fromMs, nowMs,
+    pools, fromMs, nowMs, observedSinceMs: store.usage.firstSpanAt() ?? nowMs,
   });
 }

@@ -40,12 +40,13 @@ describe('the cost page', () => {
     expect(page.text).toContain('<a href="/usage" aria-current="page">Cost</a>');
     expect(page.text).toContain('<h1>Cost view</h1>');
     // 2 January: p-1 connected 17 minutes (09:03–09:20), busy 10, one cold start of 3 minutes;
-    // a fixed pool of 2 would have run 2 × 560 minutes (00:00–09:20).
+    // a fixed pool of 2 would have run 2 × 17 minutes (since kiln first saw an agent, at 09:03).
     const today = page.text.slice(page.text.indexOf('<tr data-day="2025-01-02">'));
     expect(today.slice(0, today.indexOf('</tr>')).match(/<td>[^<]*/g)).toEqual(
-      ['<td>2025-01-02', '<td>17', '<td>10', '<td>7', '<td>1', '<td>3 min', '<td>3 min', '<td>1120', '<td>1103'],
+      ['<td>2025-01-02', '<td>17', '<td>10', '<td>7', '<td>1', '<td>3 min', '<td>3 min', '<td>34', '<td>17'],
     );
     expect(page.text).toContain('<tr data-day="2025-01-01"><td>2025-01-01</td><td>0</td>');
+    expect(page.text).toMatch(/<tr data-day="2025-01-01">.*?<td>0<\/td><td>0<\/td><\/tr>/s); // no fixed pool before any agent
     expect(page.text.match(/data-series="(busy|idle|fixed)"/g)).toHaveLength(6);
     expect(page.text).toMatch(/<table class="queue-wait">.*<td>2025-01-02<\/td><td><code>linux <\/code><\/td><td>1<\/td><td>3 min<\/td>/s);
   });

@@ -57,12 +57,13 @@ const percentile = (count: number, p50Seconds: number | null, p95Seconds: number
 describe('the cost view', () => {
   it('counts busy and idle agent-minutes per pool and UTC day, cold starts, and what a fixed pool of max would have used', () => {
     const { store, clock } = history();
+    // Agents were first watched at 23:02 on the 1st: a fixed pool is counted from then, not from midnight.
     const usage = readAgentUsage(store, [{ name: 'linux', max: 3 }], clock.now(), 2);
     expect(usage.days).toEqual(['2025-01-01', '2025-01-02']);
     expect(usage.pools).toEqual([
       {
         day: '2025-01-01', pool: 'linux', agentMinutes: 58, busyMinutes: 30, idleMinutes: 28,
-        coldStarts: percentile(1, 120, 120), max: 3, observedMinutes: 1440, fixedPoolMinutes: 4320, savedMinutes: 4262,
+        coldStarts: percentile(1, 120, 120), max: 3, observedMinutes: 58, fixedPoolMinutes: 174, savedMinutes: 116,
       },
       {
         // p-1 00:00–00:50 (busy 00:11–00:41), p-2 01:05–01:20 (busy all along).
@@ -96,8 +97,8 @@ describe('the cost view', () => {
     clock.advance(30 * MIN);
     const usage = readAgentUsage(store, [{ name: 'linux', max: 2 }], clock.now(), 1);
     expect(usage.pools).toEqual([
-      { day: '2025-01-01', pool: 'linux', agentMinutes: 0, busyMinutes: 0, idleMinutes: 0, coldStarts: percentile(0, null, null), max: 2, observedMinutes: 660, fixedPoolMinutes: 1320, savedMinutes: 1320 },
-      { day: '2025-01-01', pool: null, agentMinutes: 30, busyMinutes: 0, idleMinutes: 30, coldStarts: percentile(0, null, null), max: null, observedMinutes: 660, fixedPoolMinutes: null, savedMinutes: null },
+      { day: '2025-01-01', pool: 'linux', agentMinutes: 0, busyMinutes: 0, idleMinutes: 0, coldStarts: percentile(0, null, null), max: 2, observedMinutes: 60, fixedPoolMinutes: 120, savedMinutes: 120 },
+      { day: '2025-01-01', pool: null, agentMinutes: 30, busyMinutes: 0, idleMinutes: 30, coldStarts: percentile(0, null, null), max: null, observedMinutes: 60, fixedPoolMinutes: null, savedMinutes: null },
     ]);
   });
 
@@ -130,7 +131,7 @@ describe('GET /api/usage/agents', () => {
     expect(answer.status).toBe(200);
     const body = await answer.json() as { days: string[]; pools: Array<{ agentMinutes: number; fixedPoolMinutes: number }> };
     expect(body.days).toEqual(['2025-01-01', '2025-01-02']);
-    expect(body.pools.map((p) => [p.agentMinutes, p.fixedPoolMinutes])).toEqual([[58, 4320], [65, 240]]);
+    expect(body.pools.map((p) => [p.agentMinutes, p.fixedPoolMinutes])).toEqual([[58, 174], [65, 240]]);
     for (const bad of ['0', '91', 'abc', '1.5']) {
       const refused = await app.request(`/api/usage/agents?days=${bad}`, { headers: admin });
       expect([bad, refused.status, await refused.json()]).toEqual([bad, 400, { error: `days must be a whole number from 1 to 90, not "${bad}"` }]);
