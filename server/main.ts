@@ -44,7 +44,7 @@ import { createJobQueue } from './queue/job-queue.js';
 import { createExposition } from './metrics/exposition.js';
 import { createMetrics } from './metrics/metrics.js';
 import { createKilnService, type KilnService } from './service.js';
-import { openDatabase, type Store } from './store/index.js';
+import { agentSpansSweepable, openDatabase, type Store } from './store/index.js';
 import { createCronScheduler } from './triggers/cron.js';
 import { createRepoTriggers } from './triggers/repos.js';
 import { createRunStarter } from './triggers/run-starter.js';
@@ -148,7 +148,7 @@ export async function startServer(config: ServerConfig, { logger, kilnScript }: 
   const sweeper = createArtifactSweeper({ store, blobs: files.artifacts, logger: logger.child({ part: 'artifacts' }) });
   const retention = createRetentionSweeper({
     store, logger: logger.child({ part: 'retention' }), policy: config.retention, sweepArtifacts: () => sweeper.sweep(),
-    sweepables: [auditSweepable(store.audit)],
+    sweepables: [auditSweepable(store.audit), agentSpansSweepable(store.usage)],
   });
   const hub = createHub({
     queue, logger: logger.child({ part: 'hub' }), pingMs: tickMs,

@@ -15,6 +15,7 @@ import { createSecretRoutes } from './routes/secrets.js';
 import { createCacheRoutes } from './routes/caches.js';
 import { createMetricsRoutes } from './routes/metrics.js';
 import { createUsageRoutes } from './routes/usage.js';
+import { createUsageAgentRoutes } from './routes/usage-agents.js';
 import { createAuditRoutes } from './routes/audit.js';
 import { createUserRoutes } from './routes/users.js';
 import { recordChanges } from '../audit/record.js';
@@ -53,6 +54,7 @@ export function createApi(options: ApiOptions): Hono {
   app.route('/', createAgentRoutes(options));
   app.route('/', createHookRoutes(options));
   app.route('/', createUsageRoutes(options));
+  app.route('/', createUsageAgentRoutes(options));
   if (options.files) app.route('/', createArtifactRoutes({ ...options, files: options.files }));
   if (options.audit) app.route('/', createAuditRoutes({ access: options.access, audit: options.audit.store, now: options.audit.now }));
   return app;

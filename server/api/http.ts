@@ -41,6 +41,8 @@ export interface ApiOptions {
   usage?: () => DiskUsage;
   /** The audit log (server/audit/): every changing request is recorded, `GET /api/audit` serves it; absent: neither. */
   audit?: AuditOptions;
+  /** The clock the cost view's days are counted on (default Date.now). */
+  now?: () => number;
 }
 
 export interface AuditOptions {

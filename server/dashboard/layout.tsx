@@ -13,7 +13,7 @@ export interface Viewer {
   may?: (need: 'run' | 'maintain' | 'admin', repo?: string | null) => boolean;
 }
 
-const NAV: [string, string][] = [['/', 'Repos'], ['/agents', 'Agents'], ['/pools', 'Pools'], ['/queue', 'Queue'], ['/environments', 'Environments']];
+const NAV: [string, string][] = [['/', 'Repos'], ['/agents', 'Agents'], ['/pools', 'Pools'], ['/usage', 'Cost'], ['/queue', 'Queue'], ['/environments', 'Environments']];
 
 export interface LayoutProps {
   title: string;

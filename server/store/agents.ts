@@ -13,7 +13,14 @@ export interface AgentHello {
   version: string | null;
 }
 
-/** An agent row outlives its connections: reconnecting under the same name updates it. */
+/**
+ * An agent row outlives its connections: reconnecting under the same name updates it. Each
+ * connection is also kept as a span in `agent_spans` (the cost view reads them):
+ *
+ *   registerAgent ──▶ span open (connected_at, pool) ──setAgentStatus(offline) / removeAgent──▶ closed
+ *
+ * A second hello while a span is open (a replaced connection) keeps that span: the agent never left.
+ */
 export interface AgentStore {
   /** On connect: inserts or updates the agent by name, `idle`, connected and seen now. */
   registerAgent(hello: AgentHello): Agent;
@@ -60,6 +67,17 @@ export function createAgentStore(db: Sqlite, clock: Clock): AgentStore {
     all: db.prepare<[], AgentRow>(`${AGENT} ORDER BY a.name`),
     setStatus: db.prepare<[AgentStatus, number]>('UPDATE agents SET status = ? WHERE id = ?'),
     touch: db.prepare<[number, number]>('UPDATE agents SET last_seen_at = ? WHERE id = ?'),
+    openSpan: db.prepare<{ name: string; pool: string | null; now: number }>(
+      `INSERT INTO agent_spans (agent, pool, connected_at)
+       SELECT @name, @pool, @now WHERE NOT EXISTS (SELECT 1 FROM agent_spans WHERE agent = @name AND disconnected_at IS NULL)`,
+    ),
+    closeSpan: db.prepare<{ now: number; id: number }>(
+      `UPDATE agent_spans SET disconnected_at = MAX(connected_at, @now)
+       WHERE disconnected_at IS NULL AND agent = (SELECT name FROM agents WHERE id = @id)`,
+    ),
+    closeSpanOf: db.prepare<{ now: number; name: string }>(
+      'UPDATE agent_spans SET disconnected_at = MAX(connected_at, @now) WHERE disconnected_at IS NULL AND agent = @name',
+    ),
     remove: db.prepare<[number]>('DELETE FROM agents WHERE id = ? AND NOT EXISTS (SELECT 1 FROM leases WHERE agent_id = agents.id)'),
   };
 
@@ -70,7 +88,9 @@ export function createAgentStore(db: Sqlite, clock: Clock): AgentStore {
 
   return {
     registerAgent(hello) {
-      const { id } = stmt.upsert.get({ ...hello, labels: JSON.stringify(hello.labels), now: clock.now() })!;
+      const now = clock.now();
+      const { id } = stmt.upsert.get({ ...hello, labels: JSON.stringify(hello.labels), now })!;
+      stmt.openSpan.run({ name: hello.name, pool: hello.pool, now });
       return get(id)!;
     },
     getAgent: get,
@@ -79,8 +99,16 @@ export function createAgentStore(db: Sqlite, clock: Clock): AgentStore {
       return row ? toAgent(row) : null;
     },
     listAgents: () => stmt.all.all().map(toAgent),
-    setAgentStatus: (id, status) => stmt.setStatus.run(status, id).changes === 1,
+    setAgentStatus: (id, status) => {
+      if (status === 'offline') stmt.closeSpan.run({ now: clock.now(), id });
+      return stmt.setStatus.run(status, id).changes === 1;
+    },
     touchAgent: (id) => stmt.touch.run(clock.now(), id).changes === 1,
-    removeAgent: (id) => stmt.remove.run(id).changes === 1,
+    removeAgent: (id) => {
+      const name = stmt.byId.get(id)?.name;
+      const removed = stmt.remove.run(id).changes === 1;
+      if (removed && name !== undefined) stmt.closeSpanOf.run({ now: clock.now(), name });
+      return removed;
+    },
   };
 }

@@ -23,5 +23,6 @@ export type { OutboxStatus, StatusOutbox } from './status-outbox.js';
 export { describeTarget, type NewNotification, type NotificationStore, type NotificationView, type OutboxNotification } from './notifications.js';
 export type { Delivery, DeliveryStatus, HookStore, NewDelivery } from './hooks.js';
 export type { StepStore } from './steps.js';
+export { agentSpansSweepable, type AgentSpan, type BusySpan, type StartedJob, type UsageStore } from './usage.js';
 export { ALL_REPOS, ROLES, TOKEN_SCOPES, type NewUser, type Role, type StoredSession, type TokenScope, type User, type UserChanges, type UserStore, type UserToken } from './users.js';
 export * from './types.js';

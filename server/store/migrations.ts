@@ -501,4 +501,22 @@ CREATE INDEX notify_outbox_due ON notify_outbox (next_attempt_at) WHERE sent_at 
 CREATE INDEX notify_outbox_by_repo ON notify_outbox (repo_id, id);
 `;
 
-export const MIGRATIONS: readonly string[] = [V1, V2, V3, V4, V5, V6, V7, V8, V9, V10, V11, V12, V13, V_RETENTION, V_AUDIT, V_AUTH, V_NOTIFY];
+// The cost view (issue 13): each connection of an agent as a span (connected → disconnected,
+// open while connected), and the time indexes that bound its reads to the days asked for.
+const V_USAGE = `
+CREATE TABLE agent_spans (
+  id              INTEGER PRIMARY KEY,
+  agent           TEXT NOT NULL,
+  pool            TEXT,
+  connected_at    INTEGER NOT NULL,
+  disconnected_at INTEGER
+) STRICT;
+CREATE INDEX agent_spans_open ON agent_spans (agent) WHERE disconnected_at IS NULL;
+CREATE INDEX agent_spans_by_end ON agent_spans (disconnected_at);
+CREATE INDEX agent_spans_by_start ON agent_spans (connected_at);
+CREATE INDEX jobs_by_started ON jobs (started_at) WHERE started_at IS NOT NULL;
+CREATE INDEX jobs_by_finished ON jobs (finished_at) WHERE finished_at IS NOT NULL;
+CREATE INDEX job_attempts_by_finished ON job_attempts (finished_at) WHERE finished_at IS NOT NULL;
+`;
+
+export const MIGRATIONS: readonly string[] = [V1, V2, V3, V4, V5, V6, V7, V8, V9, V10, V11, V12, V13, V_RETENTION, V_AUDIT, V_AUTH, V_NOTIFY, V_USAGE];

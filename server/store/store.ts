@@ -21,6 +21,7 @@ import { createStatusOutbox, type StatusOutbox } from './status-outbox.js';
 import { createStepStore, type StepStore } from './steps.js';
 import { createTokenStore, type TokenStore } from './tokens.js';
 import { createUserStore, type UserStore } from './users.js';
+import { createUsageStore, type UsageStore } from './usage.js';
 import type { Clock } from './types.js';
 
 export interface StoreOptions {
@@ -52,6 +53,8 @@ export interface Store {
   readonly notifications: NotificationStore;
   readonly caches: CacheStore;
   readonly retention: RetentionStore;
+  /** What the cost view reads: agents' connection spans, busy time, waits. */
+  readonly usage: UsageStore;
   /** The audit log (server/audit/store.ts): append-only. */
   readonly audit: AuditStore;
   /** Holds the secret key once the server unlocks it; secrets and repo credentials need it. */
@@ -131,6 +134,7 @@ export function createStore(db: Sqlite, { clock = systemClock }: StoreOptions = 
     notifications: createNotificationStore(db, clock),
     caches: createCacheStore(db, clock),
     retention: createRetentionStore(db),
+    usage: createUsageStore(db),
     transaction: <T>(work: () => T): T => {
       if (db.inTransaction || !perTurn) return (db.inTransaction ? unit(work) : unit.immediate(work)) as T;
       db.exec('BEGIN IMMEDIATE');

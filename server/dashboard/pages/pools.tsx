@@ -30,6 +30,7 @@ export function poolsPage(pools: PoolSummary[], samples: Sample[], nowMs: number
     body: (
       <>
         <h1>Pools</h1>
+        <p><a href="/usage">Cost view</a>: agent-minutes busy and idle, cold starts, queue wait, and what elasticity saved.</p>
         <h2>Queued jobs and agents over time</h2>
         <SamplesChart samples={samples} />
         {pools.length === 0 ? <p class="muted">No pools are configured.</p> : null}

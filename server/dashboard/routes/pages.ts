@@ -15,11 +15,14 @@ import { repoPage } from '../pages/repo.js';
 import { formInputs } from '../pages/run-form.js';
 import { runPage } from '../pages/run.js';
 import { secretsPage } from '../pages/secrets.js';
+import { usagePage } from '../pages/usage.js';
+import { KilnError } from '../../../shared/errors.js';
+import { parseUsageDays, poolBounds, readAgentUsage } from '../../usage/report.js';
 import { forbiddenPage, notFoundPage, positiveId, type Render } from '../render.js';
 import type { Sample } from '../samples.js';
 
 /** What a private server guards: every page that reads (the login page and assets stay open). */
-const READ_PATHS = ['/', '/repos/*', '/runs/*', '/agents', '/pools', '/queue', '/environments', '/secrets'];
+const READ_PATHS = ['/', '/repos/*', '/runs/*', '/agents', '/pools', '/queue', '/environments', '/secrets', '/usage'];
 
 export interface PageRoutesOptions {
   store: Store;
@@ -111,6 +114,17 @@ export function createPageRoutes({ store, service, auth, render, samples, now }:
   app.get('/repos/:repo/secrets', (c) => secrets(c, c.req.param('repo')));
   app.get('/agents', (c) => render(c, agentsPage(store.agents.listAgents(), now())));
   app.get('/pools', (c) => render(c, poolsPage(asPoolSummaries(service.pools()), samples(), now())));
+  app.get('/usage', (c) => {
+    let days = 7;
+    let error: string | null = null;
+    try {
+      days = parseUsageDays(c.req.query('days'));
+    } catch (refused) {
+      if (!(refused instanceof KilnError)) throw refused;
+      error = `${refused.message}: showing ${days} days`; // the page still shows the default week
+    }
+    return render(c, usagePage(readAgentUsage(store, poolBounds(service.pools()), now(), days), days, error));
+  });
   app.get('/queue', (c) => render(c, queuePage(service.queue(), auth.viewerOf(c), now())));
   app.get('/environments', (c) => {
     const deployments: Deployment[] = [];
