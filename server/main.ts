@@ -13,6 +13,7 @@ import { createAutoscaler, createProcessProvider, type PoolAgents } from './auto
 import { createDockerProvider } from './autoscaler/docker-provider.js';
 import { pingEngine } from './autoscaler/docker-engine.js';
 import { createSwarmProvider } from './autoscaler/swarm-provider.js';
+import { recordPoolChanges } from './autoscaler/pool-changes.js';
 import { createApi } from './api/app.js';
 import { addressOf } from './audit/address.js';
 import { recordPushes } from './audit/git-push.js';
@@ -166,6 +167,8 @@ export async function startServer(config: ServerConfig, { logger, kilnScript }: 
     store, mirrors, starter, logger, dataDir: config.dataDir,
     onSynced: (repo) => void cron.refresh(store.repos.getRepo(repo.id) ?? repo).catch((error: unknown) => logger.error({ err: error }, 'cron refresh failed')),
   });
+  // Before the pools start (and before the local pool's labels learn about Docker): what kiln.yml changed.
+  for (const change of recordPoolChanges(store, config.pools, Date.now())) logger.info({ pool: change.pool, change: change.detail }, 'pool changed');
   const pools = createAutoscaler({
     pools: config.pools, store, hub: queue, bus, logger: logger.child({ part: 'autoscaler' }), serverUrl: url, agentToken: tokens.agent, observer: metrics,
     providers: {

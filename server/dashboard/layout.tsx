@@ -47,6 +47,7 @@ export function Layout({ title, viewer, live, data, children }: LayoutProps) {
             {NAV.map(([href, label]) => (
               <a href={href} aria-current={current(href) ? 'page' : undefined}>{label}</a>
             ))}
+            {viewer.csrf !== null && viewer.may?.('admin', null) ? <a href="/audit" aria-current={current('/audit') ? 'page' : undefined}>Audit</a> : null}
           </nav>
           {viewer.csrf !== null ? (
             <form method="post" action="/logout">

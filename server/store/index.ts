@@ -25,4 +25,5 @@ export type { Delivery, DeliveryStatus, HookStore, NewDelivery } from './hooks.j
 export type { StepStore } from './steps.js';
 export { agentSpansSweepable, type AgentSpan, type BusySpan, type StartedJob, type UsageStore } from './usage.js';
 export { ALL_REPOS, ROLES, TOKEN_SCOPES, type NewUser, type Role, type StoredSession, type TokenScope, type User, type UserChanges, type UserStore, type UserToken } from './users.js';
+export type { PoolSettingsStore, RecordedPool } from './pool-settings.js';
 export * from './types.js';

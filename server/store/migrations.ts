@@ -519,4 +519,14 @@ CREATE INDEX jobs_by_finished ON jobs (finished_at) WHERE finished_at IS NOT NUL
 CREATE INDEX job_attempts_by_finished ON job_attempts (finished_at) WHERE finished_at IS NOT NULL;
 `;
 
-export const MIGRATIONS: readonly string[] = [V1, V2, V3, V4, V5, V6, V7, V8, V9, V10, V11, V12, V13, V_RETENTION, V_AUDIT, V_AUTH, V_NOTIFY, V_USAGE];
+// Pool changes (issue 13): the pools kiln.yml had at the last start, each with its settings as
+// JSON, so that the next start can tell what changed and record it in the audit log.
+const V_POOLS = `
+CREATE TABLE pool_settings (
+  pool       TEXT PRIMARY KEY,
+  settings   TEXT NOT NULL,
+  changed_at INTEGER NOT NULL
+) STRICT;
+`;
+
+export const MIGRATIONS: readonly string[] = [V1, V2, V3, V4, V5, V6, V7, V8, V9, V10, V11, V12, V13, V_RETENTION, V_AUDIT, V_AUTH, V_NOTIFY, V_USAGE, V_POOLS];

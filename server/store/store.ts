@@ -22,6 +22,7 @@ import { createStepStore, type StepStore } from './steps.js';
 import { createTokenStore, type TokenStore } from './tokens.js';
 import { createUserStore, type UserStore } from './users.js';
 import { createUsageStore, type UsageStore } from './usage.js';
+import { createPoolSettingsStore, type PoolSettingsStore } from './pool-settings.js';
 import type { Clock } from './types.js';
 
 export interface StoreOptions {
@@ -55,6 +56,8 @@ export interface Store {
   readonly retention: RetentionStore;
   /** What the cost view reads: agents' connection spans, busy time, waits. */
   readonly usage: UsageStore;
+  /** The pools kiln.yml had at the last start (for the audit log's pool.change). */
+  readonly pools: PoolSettingsStore;
   /** The audit log (server/audit/store.ts): append-only. */
   readonly audit: AuditStore;
   /** Holds the secret key once the server unlocks it; secrets and repo credentials need it. */
@@ -130,6 +133,7 @@ export function createStore(db: Sqlite, { clock = systemClock }: StoreOptions = 
     hooks: createHookStore(db, clock),
     artifacts: createArtifactStore(db, clock),
     audit: createAuditStore(db),
+    pools: createPoolSettingsStore(db),
     statuses: createStatusOutbox(db, clock),
     notifications: createNotificationStore(db, clock),
     caches: createCacheStore(db, clock),

@@ -46,6 +46,9 @@ input[type=text], input[type=password] { font: inherit; padding: .25rem .5rem; b
 .file-text .line-no { text-align: right; user-select: none; }
 .file-text .line-no a { color: var(--muted); }
 .file-text tr:target { background: #fff8c5; }
+.filters { display: flex; flex-wrap: wrap; gap: .5rem 1rem; align-items: end; margin: .5rem 0; }
+.pager { display: flex; gap: 1rem; margin: .75rem 0; }
+td.outcome.refused, td.outcome.error { color: var(--failed); font-weight: 600; }
 .error-box { background: #ffebe9; border: 1px solid #ff818266; border-radius: 6px; padding: .5rem 1rem; }
 svg.graph { background: var(--panel); border: 1px solid var(--line); border-radius: 6px; max-width: 100%; height: auto; }
 svg.graph .edge { fill: none; stroke: #8c959f; stroke-width: 1.5; }

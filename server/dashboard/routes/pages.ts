@@ -4,7 +4,9 @@ import { Hono, type Context } from 'hono';
 import type { KilnService } from '../../service.js';
 import { jobsAsOfAttempt, unexpired, type Store } from '../../store/index.js';
 import type { DashboardAuth } from '../auth.js';
+import { auditFilter } from '../../audit/query.js';
 import { agentsPage } from '../pages/agents.js';
+import { auditPage } from '../pages/audit.js';
 import { environmentsPage, type Deployment } from '../pages/environments.js';
 import { filePage } from '../pages/file.js';
 import { homePage } from '../pages/home.js';
@@ -124,6 +126,21 @@ export function createPageRoutes({ store, service, auth, render, samples, now }:
       error = `${refused.message}: showing ${days} days`; // the page still shows the default week
     }
     return render(c, usagePage(readAgentUsage(store, poolBounds(service.pools()), now(), days), days, error));
+  });
+  // The audit log is for a server admin's session: anyone else is sent to log in, a weaker session is refused.
+  app.get('/audit', (c) => {
+    if (!auth.sessionOf(c)) return c.redirect(`/login?next=${encodeURIComponent(c.req.path + new URL(c.req.url).search)}`, 303);
+    if (!auth.may(c, 'admin', null)) return render(c, forbiddenPage('The audit log is for a server admin.'));
+    const q = (k: string) => c.req.query(k) ?? '';
+    const filter = { actor: q('actor'), action: q('action'), since: q('since') };
+    const paged = c.req.query('before') !== undefined;
+    try {
+      const { rows, next } = store.audit.list(auditFilter({ ...filter, before: c.req.query('before') }, now(), 50));
+      return render(c, auditPage(rows, next, filter, paged, null));
+    } catch (refused) {
+      if (!(refused instanceof KilnError) || refused.code !== 'bad_input') throw refused;
+      return render(c, auditPage([], null, filter, false, refused.message));
+    }
   });
   app.get('/queue', (c) => render(c, queuePage(service.queue(), auth.viewerOf(c), now())));
   app.get('/environments', (c) => {
