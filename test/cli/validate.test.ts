@@ -67,7 +67,7 @@ describe('kiln schema', () => {
     expect(result.code).toBe(0);
     const schema = JSON.parse(result.stdout) as { $schema: string; properties: Record<string, unknown> };
     expect(schema.$schema).toMatch(/2020-12/);
-    expect(Object.keys(schema.properties)).toEqual(['name', 'on', 'env', 'defaults', 'environments', 'jobs']);
+    expect(Object.keys(schema.properties)).toEqual(['name', 'on', 'env', 'defaults', 'environments', 'jobs', 'notify']);
   });
 });
 

@@ -1,17 +1,14 @@
 // Accounts: password login and logout (`/api/login`, `/api/logout`), who am I (`/api/me`),
 // users and their roles (server admins), and API tokens (each user their own; admins any).
-import { randomBytes } from 'node:crypto';
 import type { Context } from 'hono';
 import { Hono } from 'hono';
-import { badInput, KilnError, notFound } from '../../../shared/errors.js';
-import { parseDuration } from '../../../shared/pipeline/duration.js';
-import { isServerAdmin, nameOf, roleOn, USER_TOKEN_PREFIX, type Principal } from '../../access/index.js';
+import { KilnError, notFound } from '../../../shared/errors.js';
+import { isServerAdmin, nameOf, roleOn, type Principal } from '../../access/index.js';
+import { issueUserToken } from '../../access/user-tokens.js';
 import { closeSession, openSession } from '../../access/cookie.js';
 import { checkPassword, hashPassword, verifyPassword } from '../../access/passwords.js';
 import { ALL_REPOS, type User, type UserToken } from '../../store/index.js';
 import { idParam, param, readJson, type ApiOptions } from '../http.js';
-
-const DEFAULT_TOKEN_LIFE = '90d';
 
 export function userView(u: User) {
   return {
@@ -31,9 +28,6 @@ export function principalView(p: Principal) {
     token: p.token ? { name: p.token.name, scope: p.token.scope, repos: p.token.repos } : null,
   };
 }
-
-/** A user token: recognisable by its prefix (secret scanners look for it), 256 random bits. */
-export const newUserToken = () => `${USER_TOKEN_PREFIX}${randomBytes(32).toString('base64url')}`;
 
 export function createUserRoutes({ store, access, accounts }: ApiOptions): Hono {
   const app = new Hono();
@@ -138,19 +132,9 @@ export function createUserRoutes({ store, access, accounts }: ApiOptions): Hono 
     const body = await readJson(c, 'token');
     audited(c, `user/${owner.name}/token/${body.name}`);
     const p = access.principalOf(c);
-    const repos = body.repos ?? null;
-    for (const repo of repos ?? []) if (!store.repos.getRepoByName(repo)) throw notFound(`no repo named ${repo}`);
-    // A token made with a token reaches no further than the one it was made with.
-    if (p.token?.repos && (repos === null || repos.some((r) => !p.token!.repos!.includes(r)))) {
-      throw new KilnError('forbidden', `this token is limited to ${p.token.repos.join(', ')}: a token made with it must be too`);
-    }
-    const life = body.expires_in === undefined ? DEFAULT_TOKEN_LIFE : body.expires_in;
-    const lifeMs = life === null ? null : parseDuration(life);
-    if (lifeMs !== null && lifeMs < 60_000) throw badInput('expires_in: at least 1m');
-    const secret = newUserToken();
-    const token = store.users.addToken({ userId: owner.id, name: body.name, secret, scope: body.scope, repos, expiresAtMs: lifeMs === null ? null : Date.now() + lifeMs });
+    const { token, secret } = issueUserToken(store, owner, p, body);
     // The only time the secret is shown.
-    return c.json({ ...tokenView(token), token: secret, role: roleOn({ kind: 'user', user: owner, via: 'token', token: { id: token.id, name: token.name, scope: token.scope, repos } }, null) }, 201);
+    return c.json({ ...tokenView(token), token: secret, role: roleOn({ kind: 'user', user: owner, via: 'token', token: { id: token.id, name: token.name, scope: token.scope, repos: token.repos } }, null) }, 201);
   });
   app.delete('/api/tokens/:id', own, (c) => {
     const p = access.principalOf(c);

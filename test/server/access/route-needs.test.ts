@@ -3,7 +3,7 @@
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import { createApi } from '../../../server/api/app.js';
-import { newUserToken } from '../../../server/api/routes/users.js';
+import { newUserToken } from '../../../server/access/user-tokens.js';
 import { listRoutes, type Need } from '../../../server/access/index.js';
 import { createEventBus } from '../../../server/events.js';
 import type { KilnService } from '../../../server/service.js';
