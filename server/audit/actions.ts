@@ -61,6 +61,9 @@ const TABLE: Record<string, AuditAction> = {
   'POST /secrets/:name/delete': { action: 'secret.delete', target: secret },
   'POST /repos/:repo/secrets': { action: 'secret.set', target: formSecret },
   'POST /repos/:repo/secrets/:name/delete': { action: 'secret.delete', target: secret },
+  // The Tokens page names the token it acts on with c.set('auditTarget').
+  'POST /tokens': { action: 'token.create', target: none },
+  'POST /tokens/:id/revoke': { action: 'token.revoke', target: token },
 };
 
 /** Changing routes that are not audited: a job's own uploads, made with its transfer token. */

@@ -12,6 +12,7 @@ import type { Store } from '../store/index.js';
 import { createDashboardAuth } from './auth.js';
 import { createRender, notFoundPage } from './render.js';
 import { createActionRoutes } from './routes/actions.js';
+import { createTokenRoutes } from './routes/tokens.js';
 import { createAssetRoutes } from './routes/assets.js';
 import { createAuthRoutes } from './routes/auth.js';
 import { createBadgeRoutes } from './routes/badge.js';
@@ -85,6 +86,7 @@ export function createDashboard(options: DashboardOptions): Dashboard {
   app.route('/', createPageRoutes({ store, service, auth, render, samples: sampler.samples, now }));
   app.route('/', createBadgeRoutes({ store, auth }));
   app.route('/', createActionRoutes({ store, service, auth }));
+  app.route('/', createTokenRoutes({ store, auth, render, now }));
   const notFound: NotFoundHandler = (c) => render(c, notFoundPage(`nothing at ${c.req.path}`));
   return { app, notFound, start: () => sampler.start(), stop: () => sampler.stop() };
 }

@@ -51,7 +51,7 @@ export function Layout({ title, viewer, live, data, children }: LayoutProps) {
           </nav>
           {viewer.csrf !== null ? (
             <form method="post" action="/logout">
-              {viewer.name ? <span class="whoami">{viewer.name}</span> : null}
+              {viewer.name ? <a class="whoami" href="/tokens" title="your API tokens">{viewer.name}</a> : null}
               <input type="hidden" name="csrf" value={viewer.csrf} />
               <button type="submit">Log out</button>
             </form>
