@@ -8,6 +8,7 @@ import { isFinal } from '../../shared/status.js';
 import type { EventBus } from '../events.js';
 import type { Run, Store } from '../store/index.js';
 import { statusRequest } from './statuses.js';
+import { createOutboxPump } from '../outbox-pump.js';
 
 export interface StatusSenderOptions {
   store: Store;
@@ -40,10 +41,6 @@ function describe(run: Run): string {
 export function createStatusSender(options: StatusSenderOptions): StatusSender {
   const { store, bus, logger } = options;
   const now = options.now ?? Date.now;
-  let timer: NodeJS.Timeout | null = null;
-  let sending: Promise<void> | null = null;
-  let again = false;
-  let stopped = true;
   let unsubscribe = () => {};
   // Why the context is kept per open run: a run event comes with every job change, and the
   // pipeline's name never changes. (It was read with the whole run, jobs and steps: 14 ms for
@@ -68,13 +65,13 @@ export function createStatusSender(options: StatusSenderOptions): StatusSender {
       repoId: repo.id, runId: run.id, sha: run.sha, status: run.status, context: contextOf(run, repo.name),
       targetUrl: `${options.serverUrl()}/runs/${run.id}`, description: describe(run),
     });
-    if (added) kick();
+    if (added) pump.kick();
   };
 
   const sendDue = async (): Promise<void> => {
     for (;;) {
       const due = store.statuses.due(20);
-      if (due.length === 0 || stopped) return;
+      if (due.length === 0 || pump.stopped) return;
       await Promise.all(due.map(async (entry) => {
         const repo = store.repos.getRepo(entry.repoId);
         const forge = repo ? store.repos.getRemoteSettings(repo.id).forge : null;
@@ -95,35 +92,10 @@ export function createStatusSender(options: StatusSenderOptions): StatusSender {
     }
   };
 
-  const schedule = () => {
-    if (timer) clearTimeout(timer);
-    timer = null;
-    const next = store.statuses.nextDue();
-    if (next === null || stopped) return;
-    timer = setTimeout(kick, Math.max(0, next - now()));
-    timer.unref();
-  };
-
-  function kick(): void {
-    if (stopped) return;
-    if (sending) {
-      again = true;
-      return;
-    }
-    sending = sendDue().catch((error: unknown) => logger.error({ err: error }, 'status sender failed')).finally(() => {
-      sending = null;
-      if (again) {
-        again = false;
-        kick();
-      } else {
-        schedule();
-      }
-    });
-  }
+  const pump = createOutboxPump({ deliverDue: sendDue, nextDue: () => store.statuses.nextDue(), logger, name: 'status sender', now });
 
   return {
     start() {
-      stopped = false;
       unsubscribe = bus.subscribe((event) => {
         if (event.type === 'run') enqueue(event.run);
       });
@@ -131,13 +103,11 @@ export function createStatusSender(options: StatusSenderOptions): StatusSender {
         const run = store.runs.getRunSummary(runId);
         if (run) enqueue(run);
       }
-      kick();
+      pump.start();
     },
     async stop() {
-      stopped = true;
       unsubscribe();
-      if (timer) clearTimeout(timer);
-      await sending;
+      await pump.stop();
     },
   };
 }

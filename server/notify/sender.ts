@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 import type { Store } from '../store/index.js';
 import { describeTarget } from '../store/index.js';
 import { deliver, type DeliveryContext } from './targets.js';
+import { createOutboxPump } from '../outbox-pump.js';
 
 export interface NotificationSenderOptions extends Omit<DeliveryContext, 'secretOf' | 'timeoutMs'> {
   store: Store;
@@ -31,26 +32,14 @@ export const MAX_RETRY_MS = 60 * 60_000;
 /** The wait before attempt `attempts + 1`, after `attempts` failures (1 or more). */
 export const retryDelayMs = (attempts: number) => Math.min(FIRST_RETRY_MS * 2 ** Math.max(0, attempts - 1), MAX_RETRY_MS);
 
-const defaultTimer = (kick: () => void, ms: number) => {
-  const timer = setTimeout(kick, ms);
-  timer.unref();
-  return () => clearTimeout(timer);
-};
-
 export function createNotificationSender(options: NotificationSenderOptions): NotificationSender {
   const { store, logger } = options;
   const now = options.now ?? Date.now;
-  const setTimer = options.setTimer ?? defaultTimer;
   const ctx: DeliveryContext = {
     smtp: options.smtp,
     timeoutMs: options.timeoutMs ?? 10_000,
     secretOf: (repoId, name) => store.secrets.resolveSecrets(repoId, [name])[0]?.open() ?? null,
   };
-  let cancelTimer: (() => void) | null = null;
-  let sending: Promise<void> | null = null;
-  let again = false;
-  let stopped = true;
-
   const deliverDue = async (): Promise<void> => {
     for (let pass = 0; pass < 50; pass++) {
       const due = store.notifications.due(20);
@@ -68,42 +57,15 @@ export function createNotificationSender(options: NotificationSenderOptions): No
     }
   };
 
-  const schedule = () => {
-    cancelTimer?.();
-    cancelTimer = null;
-    const next = store.notifications.nextDue();
-    if (next === null || stopped) return;
-    cancelTimer = setTimer(kick, Math.max(0, next - now()));
-  };
-
-  function kick(): void {
-    if (stopped) return;
-    if (sending) {
-      again = true;
-      return;
-    }
-    sending = deliverDue().catch((error: unknown) => logger.error({ err: error }, 'notification sender failed')).finally(() => {
-      sending = null;
-      if (again) {
-        again = false;
-        kick();
-      } else {
-        schedule();
-      }
-    });
-  }
+  const pump = createOutboxPump({
+    deliverDue, nextDue: () => store.notifications.nextDue(), logger, name: 'notification sender',
+    now, ...(options.setTimer ? { setTimer: options.setTimer } : {}),
+  });
 
   return {
-    start() {
-      stopped = false;
-      kick();
-    },
-    async stop() {
-      stopped = true;
-      cancelTimer?.();
-      await sending;
-    },
-    kick: () => setImmediate(kick),
+    start: () => pump.start(),
+    stop: () => pump.stop(),
+    kick: () => setImmediate(() => pump.kick()),
     deliverDue,
   };
 }
